@@ -1,0 +1,53 @@
+"""Date helpers: strict ISO parsing and calendar arithmetic that never skips a month."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+from .errors import DateError
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_iso_date(text: str) -> date:
+    """Parse `YYYY-MM-DD` and nothing else: no other separators, no words, no impossible days.
+
+    >>> parse_iso_date("2028-02-29")
+    datetime.date(2028, 2, 29)
+    """
+    raw = text.strip()
+    if not _ISO_DATE.fullmatch(raw):
+        raise DateError(f"{text!r} is not a date in the form YYYY-MM-DD (e.g. 2027-03-01)")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise DateError(
+            f"{text!r} is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01)"
+        ) from None
+
+
+def add_months(day: date, months: int) -> date:
+    """Add calendar months, clamping the 29th-31st to the month's last day instead of skipping.
+
+    >>> add_months(date(2027, 1, 31), 1)
+    datetime.date(2027, 2, 28)
+    >>> add_months(date(2027, 1, 31), 2)
+    datetime.date(2027, 3, 31)
+    """
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def on_or_before_weekday(day: date, weekday: str) -> date:
+    """The given weekday on or before `day`.
+
+    >>> on_or_before_weekday(date(2027, 3, 4), "tuesday")  # a Thursday
+    datetime.date(2027, 3, 2)
+    """
+    target = WEEKDAYS.index(weekday)
+    return day - timedelta(days=(day.weekday() - target) % 7)

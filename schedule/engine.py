@@ -1,0 +1,506 @@
+"""The calendar engine: a pure function from (regimen, start, facts, as-of date) to events.
+
+No clock, no I/O. With no facts it projects the plan; with facts it re-anchors: the next dose
+counts from the day the previous one was really given, and a dose still pending past its target
+pushes the projection of the later ones to the as-of date (it cannot happen before today).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from .dates import add_months, on_or_before_weekday
+from .errors import InputError
+from .model import Event, Fact, FactType, Flag, Kind, Status
+from .regimen import AfterCourse, Regimen, Related, Window
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Per-course choices a regimen allows."""
+
+    interval_days: int | None = None  # one of the regimen's interval choices; None: its default
+    calendar_month: bool = False  # "monthly" as calendar months, clamped at month ends
+    precautions: str | None = None  # precaution variant; None: site setting, then regimen default
+    until: date | None = None  # projection end for open-ended regimens
+
+
+DEFAULT_OPTIONS = PlanOptions()
+DEFAULT_SETTINGS = Settings()
+
+
+def check_options(regimen: Regimen, options: PlanOptions) -> None:
+    """Refuse options the regimen does not offer, with the choices it does."""
+    dose = regimen.dose
+    if options.interval_days is not None and options.interval_days not in dose.interval_choices:
+        allowed = ", ".join(str(c) for c in dose.interval_choices)
+        raise InputError(
+            f"regimen {regimen.id!r} allows an interval of {allowed} days, "
+            f"not {options.interval_days}"
+        )
+    if options.calendar_month and not dose.calendar_month:
+        raise InputError(f"regimen {regimen.id!r} has no calendar-month option")
+    if options.calendar_month and options.interval_days is not None:
+        raise InputError("give either an interval in days or calendar months, not both")
+    variants = regimen.precaution_variants
+    if options.precautions is not None and options.precautions not in variants:
+        if not variants:
+            raise InputError(f"regimen {regimen.id!r} has no precaution variants")
+        raise InputError(
+            f"precautions {options.precautions!r} unknown for {regimen.id!r}; "
+            f"choose {' or '.join(variants)}"
+        )
+
+
+@dataclass
+class _Facts:
+    given: dict[str, Fact] = field(default_factory=dict)
+    skipped: dict[str, Fact] = field(default_factory=dict)
+    moved: dict[str, Fact] = field(default_factory=dict)
+    holds: list[tuple[date, date | None]] = field(default_factory=list)
+    discontinued: date | None = None
+
+    @classmethod
+    def index(cls, facts: Iterable[Fact]) -> _Facts:
+        out = cls()
+        open_hold: date | None = None
+        for fact in sorted(facts, key=lambda f: f.date):
+            if fact.type is FactType.GIVEN and fact.event:
+                out.given[fact.event] = fact
+            elif fact.type is FactType.SKIPPED and fact.event:
+                out.skipped[fact.event] = fact
+            elif fact.type is FactType.RESCHEDULED and fact.event:
+                out.moved[fact.event] = fact
+            elif fact.type is FactType.HOLD and open_hold is None:
+                open_hold = fact.date
+            elif fact.type is FactType.RESUME and open_hold is not None:
+                out.holds.append((open_hold, fact.date))
+                open_hold = None
+            elif fact.type is FactType.DISCONTINUED and out.discontinued is None:
+                out.discontinued = fact.date
+        if open_hold is not None:
+            out.holds.append((open_hold, None))
+        return out
+
+
+def _ladder(as_of: date | None, start: date, target: date, end: date) -> Status:
+    if as_of is None or as_of < start:
+        return Status.PLANNED
+    if as_of <= target:
+        return Status.DUE
+    if as_of <= end:
+        return Status.OVERDUE
+    return Status.MISSED
+
+
+def _info_status(as_of: date | None, start: date, end: date) -> Status:
+    if as_of is None or as_of < start:
+        return Status.PLANNED
+    return Status.ACTIVE if as_of <= end else Status.PAST
+
+
+class _Builder:
+    def __init__(
+        self,
+        regimen: Regimen,
+        start: date,
+        facts: _Facts,
+        as_of: date | None,
+        options: PlanOptions,
+        settings: Settings,
+    ) -> None:
+        self.regimen = regimen
+        self.start = start
+        self.facts = facts
+        self.as_of = as_of
+        self.options = options
+        self.settings = settings
+        self.events: list[Event] = []
+
+    # -- shared pieces ------------------------------------------------------------------------
+
+    def window_after(self, window: Window) -> int:
+        return self.settings.ssa_late_tolerance_days if window.after is None else window.after
+
+    def pending_actual(self, target: date) -> date:
+        """When a dose not yet given can happen at the earliest: its target, or today if later."""
+        return max(target, self.as_of) if self.as_of else target
+
+    def cancelled_after(self, day: date) -> bool:
+        stop = self.facts.discontinued
+        return stop is not None and day >= stop
+
+    def recorded(
+        self,
+        key: str,
+        target: date,
+        window_start: date,
+        window_end: date,
+        held: bool = False,
+    ) -> tuple[Status, date | None]:
+        """Status and given date of a recordable event from the facts, else from the ladder."""
+        given = self.facts.given.get(key)
+        if given is not None:
+            return Status.GIVEN, given.date
+        if key in self.facts.skipped:
+            return Status.SKIPPED, None
+        if self.cancelled_after(target):
+            return Status.CANCELLED, None
+        if held:
+            return Status.HELD, None
+        return _ladder(self.as_of, window_start, target, window_end), None
+
+    def step(self, anchor: date, steps: int, days: int, months: bool) -> date:
+        return add_months(anchor, steps) if months else anchor + timedelta(days=days * steps)
+
+    # -- the main dose series -----------------------------------------------------------------
+
+    def build(self) -> list[Event]:
+        regimen, dose = self.regimen, self.regimen.dose
+        months = self.options.calendar_month
+        interval = self.options.interval_days or dose.interval_days
+        horizon = self.options.until or (
+            max(self.start, self.as_of or self.start) + timedelta(days=self.settings.horizon_days)
+        )
+        anchor, steps = self.start, 0
+        previous_given: date | None = None
+        last_anchor: date | None = None
+        last_given: date | None = None
+        used_holds: set[date | None] = set()
+        k = 0
+        while dose.count is None or k < dose.count:
+            k += 1
+            key = f"{dose.series}-{k}"
+            projected = self.step(anchor, steps, interval, months)
+            beyond = projected > horizon or self.cancelled_after(projected)
+            if dose.count is None and key not in self.facts.given and beyond:
+                break
+            moved = self.facts.moved.get(key)
+            target = moved.date if moved else projected
+            hold_start, hold_end = self.hold_for(previous_given or self.start, key, used_holds)
+            used_holds.add(hold_start)
+            reduced_after_hold = False
+            if hold_start is not None and hold_end is not None and key not in self.facts.given:
+                target = max(target, hold_end)
+                reduced_after_hold = dose.reduced is not None
+            held = hold_start is not None and hold_end is None
+            after = self.window_after(dose.window)
+            w_start = target - timedelta(days=dose.window.before)
+            w_end = target + timedelta(days=after)
+            status, given_on = self.recorded(key, target, w_start, w_end, held=held)
+            flags: list[Flag] = []
+            amount = dose.reduced if reduced_after_hold else dose.amount
+            dose_text = str(amount)
+            given_fact = self.facts.given.get(key)
+            if given_fact is not None and given_fact.dose is not None:
+                dose_text = str(given_fact.dose)
+                if (
+                    given_fact.dose.comparable(dose.amount)
+                    and given_fact.dose.base < dose.amount.base
+                ):
+                    flags.append(Flag.REDUCED_DOSE)
+            elif reduced_after_hold:
+                flags.append(Flag.REDUCED_DOSE)
+            if status is Status.SKIPPED:
+                actual = target
+            elif given_on is not None:
+                actual = given_on
+            else:
+                actual = self.pending_actual(target)
+            known = self.as_of is not None or given_on is not None
+            live = status not in (Status.SKIPPED, Status.CANCELLED)
+            gap = (actual - previous_given).days if previous_given is not None else 0
+            if dose.max_gap_days and live and known and gap >= dose.max_gap_days:
+                flags.append(Flag.MAX_DELAY_EXCEEDED)
+            title = dose.title.format(n=k, count=dose.count or "")
+            self.events.append(
+                Event(
+                    key=key,
+                    kind=Kind.DOSE,
+                    series=dose.series,
+                    number=k,
+                    title=title,
+                    drug=dose.drug,
+                    dose=dose_text,
+                    date=target,
+                    end=target,
+                    window_start=w_start,
+                    window_end=w_end,
+                    status=status,
+                    given_on=given_on,
+                    flags=tuple(flags),
+                    description=dose.description,
+                )
+            )
+            around = given_on or target
+            skipped_or_cancelled = status in (Status.SKIPPED, Status.CANCELLED)
+            for related in (*regimen.related, *regimen.precautions_for(self.precaution_variant())):
+                if not related.doses or k in related.doses:
+                    self.add_related(related, k, around, skipped_or_cancelled)
+            if regimen.ssa is not None:
+                ssa_status = self.add_companion_ssa(k, around)
+                if ssa_status is not Status.SKIPPED and ssa_status is not Status.CANCELLED:
+                    last_anchor = self.events[-1].given_on or self.pending_actual(
+                        self.events[-1].date
+                    )
+            if given_on is not None:
+                previous_given = given_on
+                last_given = given_on
+            if actual == projected:
+                steps += 1
+            else:
+                anchor, steps = actual, 1
+        self.add_maintenance(last_anchor)
+        self.add_after_course(last_given)
+        return self.events
+
+    def precaution_variant(self) -> str | None:
+        return self.options.precautions or self.settings.precautions
+
+    def hold_for(
+        self, since: date, key: str, used: set[date | None]
+    ) -> tuple[date | None, date | None]:
+        """The latest toxicity hold begun while this dose was the next one pending.
+
+        A hold applies to one dose only: the first pending dose after it begins.
+        """
+        given = self.facts.given.get(key)
+        found: tuple[date | None, date | None] = (None, None)
+        for hold_start, hold_end in self.facts.holds:
+            if hold_start in used or hold_start < since:
+                continue
+            if given is None or hold_start <= given.date:
+                found = (hold_start, hold_end)
+        return found
+
+    # -- events around each dose --------------------------------------------------------------
+
+    def add_related(self, related: Related, k: int, around: date, cancelled: bool) -> None:
+        day = around + timedelta(days=related.start)
+        if related.weekday:
+            day = on_or_before_weekday(day, related.weekday)
+        end = day if related.start == related.end else around + timedelta(days=related.end)
+        late = (
+            around + timedelta(days=related.late_until) if related.late_until is not None else end
+        )
+        key = f"{related.series}-{k}"
+        given_on = None
+        if related.kind.recordable:
+            if cancelled and key not in self.facts.given:
+                status = Status.CANCELLED
+            else:
+                status, given_on = self.recorded(key, end, day, late)
+        elif cancelled:
+            status = Status.CANCELLED
+        else:
+            status = _info_status(self.as_of, day, end)
+        self.events.append(
+            Event(
+                key=key,
+                kind=related.kind,
+                series=related.series,
+                number=k,
+                title=related.title.format(n=k, count=self.regimen.dose.count or ""),
+                drug=None,
+                dose=None,
+                date=day,
+                end=end,
+                window_start=day,
+                window_end=late,
+                status=status,
+                given_on=given_on,
+                description=related.description,
+            )
+        )
+
+    def add_companion_ssa(self, k: int, around: date) -> Status:
+        ssa = self.regimen.ssa
+        assert ssa is not None
+        key = f"ssa-{k}"
+        moved = self.facts.moved.get(key)
+        target = moved.date if moved else around + timedelta(days=ssa.after_from)
+        w_end = target + timedelta(days=ssa.after_to - ssa.after_from)
+        status, given_on = self.recorded(key, target, target, w_end)
+        self.events.append(
+            self.ssa_event(key, k, ssa.title.format(n=k), target, w_end, status, given_on)
+        )
+        return status
+
+    def ssa_event(
+        self,
+        key: str,
+        number: int,
+        title: str,
+        target: date,
+        w_end: date,
+        status: Status,
+        given_on: date | None,
+    ) -> Event:
+        ssa = self.regimen.ssa
+        assert ssa is not None
+        fact = self.facts.given.get(key)
+        dose = str(fact.dose) if fact is not None and fact.dose is not None else str(ssa.amount)
+        return Event(
+            key=key,
+            kind=Kind.DOSE,
+            series="ssa",
+            number=number,
+            title=title,
+            drug=ssa.drug,
+            dose=dose,
+            date=target,
+            end=target,
+            window_start=target,
+            window_end=w_end,
+            status=status,
+            given_on=given_on,
+            description=ssa.description,
+        )
+
+    def add_maintenance(self, anchor: date | None) -> None:
+        """After the last dose: SSA every N days until M months after the start (L20)."""
+        ssa, count = self.regimen.ssa, self.regimen.dose.count
+        if ssa is None or anchor is None or count is None:
+            return
+        until = add_months(self.start, ssa.maintenance_until_months)
+        window = ssa.maintenance_window
+        number = count
+        while True:
+            number += 1
+            key = f"ssa-{number}"
+            moved = self.facts.moved.get(key)
+            target = moved.date if moved else anchor + timedelta(days=ssa.maintenance_every)
+            if key not in self.facts.given and (target > until or self.cancelled_after(target)):
+                return
+            w_start = target - timedelta(days=window.before)
+            w_end = target + timedelta(days=self.window_after(window))
+            status, given_on = self.recorded(key, target, w_start, w_end)
+            event = self.ssa_event(
+                key, number, ssa.maintenance_title, target, w_end, status, given_on
+            )
+            self.events.append(replace(event, window_start=w_start))
+            skipped = status is Status.SKIPPED
+            anchor = target if skipped else given_on or self.pending_actual(target)
+
+    def add_after_course(self, last_given: date | None) -> None:
+        """Follow-up labs, scans and end dates, counted from the last dose (given or planned)."""
+        dose_events = [e for e in self.events if e.series == self.regimen.dose.series]
+        if self.facts.discontinued is not None:
+            last = last_given
+        else:
+            live = [e for e in dose_events if e.status is not Status.SKIPPED]
+            last = (live[-1].given_on or live[-1].date) if live else None
+        if last is None:
+            return
+        for item in self.regimen.after_course:
+            self.add_after(item, last)
+
+    def add_after(self, item: AfterCourse, last: date) -> None:
+        day = add_months(last, item.months) + timedelta(days=item.days)
+        if item.window is not None:
+            w_start = day - timedelta(days=item.window.before)
+            w_end = day + timedelta(days=self.window_after(item.window))
+        else:
+            w_start = w_end = day
+        given_on = None
+        if item.kind.recordable:
+            status, given_on = self.recorded(item.key, day, w_start, w_end)
+        else:
+            status = _info_status(self.as_of, day, day)
+        self.events.append(
+            Event(
+                key=item.key,
+                kind=item.kind,
+                series=item.series,
+                number=item.number,
+                title=item.title,
+                drug=None,
+                dose=None,
+                date=day,
+                end=day,
+                window_start=w_start,
+                window_end=w_end,
+                status=status,
+                given_on=given_on,
+                description=item.description,
+            )
+        )
+
+
+def _flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date]) -> list[Event]:
+    """ssa-washout-conflict: a long-acting SSA, planned or given, under N days before a dose."""
+    if regimen.ssa is None:
+        return events
+    days = regimen.ssa.washout_days
+    ssa_days = [
+        (i, e.effective_date)
+        for i, e in enumerate(events)
+        if e.series == "ssa" and e.status not in (Status.SKIPPED, Status.CANCELLED)
+    ]
+    conflicted: set[int] = set()
+    for i, event in enumerate(events):
+        if event.series != regimen.dose.series or event.status in (
+            Status.SKIPPED,
+            Status.CANCELLED,
+        ):
+            continue
+        day = event.effective_date
+        hits = [j for j, d in ssa_days if 0 < (day - d).days < days]
+        if hits or any(0 < (day - d).days < days for d in other_ssa):
+            conflicted.update([i, *hits])
+    return [
+        replace(e, flags=(*e.flags, Flag.SSA_WASHOUT_CONFLICT)) if i in conflicted else e
+        for i, e in enumerate(events)
+    ]
+
+
+def _flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
+    """labs-missing: a dose that is due (or late) with no labs recorded for it."""
+    labs = {e.number: e for e in events if e.series == "labs" and e.kind is Kind.LAB}
+    if not labs:
+        return events
+    out = []
+    for event in events:
+        lab = labs.get(event.number)
+        if (
+            event.series == regimen.dose.series
+            and event.status in (Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
+            and lab is not None
+            and lab.status is not Status.GIVEN
+        ):
+            event = replace(event, flags=(*event.flags, Flag.LABS_MISSING))
+        out.append(event)
+    return out
+
+
+def build_calendar(
+    regimen: Regimen,
+    start: date,
+    facts: Iterable[Fact] = (),
+    *,
+    as_of: date | None = None,
+    options: PlanOptions = DEFAULT_OPTIONS,
+    settings: Settings = DEFAULT_SETTINGS,
+    other_ssa: Sequence[date] = (),
+) -> tuple[Event, ...]:
+    """The course's events in date order.
+
+    `as_of=None` projects the plan (every event `planned`). `other_ssa` lists the days of
+    long-acting SSA injections from the patient's other courses, for the washout check.
+    """
+    check_options(regimen, options)
+    variant = options.precautions or settings.precautions
+    if variant is not None and regimen.precautions and variant not in regimen.precaution_variants:
+        raise InputError(
+            f"precautions {variant!r} unknown for {regimen.id!r}; "
+            f"choose {' or '.join(regimen.precaution_variants)}"
+        )
+    builder = _Builder(regimen, start, _Facts.index(facts), as_of, options, settings)
+    events = builder.build()
+    events = _flag_washout(regimen, events, other_ssa)
+    events = _flag_labs(regimen, events)
+    ordered = sorted(enumerate(events), key=lambda pair: (pair[1].date, pair[1].end, pair[0]))
+    return tuple(event for _, event in ordered)

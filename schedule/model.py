@@ -1,0 +1,101 @@
+"""Domain values: frozen dataclasses and enums shared by the engine, the store and the exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from .units import Quantity
+
+
+class Kind(enum.Enum):
+    """What an event is; the `kind` column of the output contract."""
+
+    DOSE = "dose"
+    LAB = "lab"
+    DEADLINE = "deadline"
+    PRECAUTION = "precaution"
+    SCAN = "scan"
+    REMINDER = "reminder"
+
+    @property
+    def recordable(self) -> bool:
+        """Doses, labs and scans are done or not done; the other kinds only inform."""
+        return self in (Kind.DOSE, Kind.LAB, Kind.SCAN)
+
+
+class Status(enum.Enum):
+    """An event's status as of a date.
+
+    Recordable events climb the ladder planned -> due -> overdue -> missed, unless the facts say
+    given, skipped, held or cancelled. Informational events are planned, active or past.
+    """
+
+    PLANNED = "planned"
+    DUE = "due"
+    OVERDUE = "overdue"
+    MISSED = "missed"
+    GIVEN = "given"
+    SKIPPED = "skipped"
+    HELD = "held"
+    CANCELLED = "cancelled"
+    ACTIVE = "active"
+    PAST = "past"
+
+
+class FactType(enum.Enum):
+    """What a recorded fact says. Course-level facts (hold, resume, discontinue) have no event."""
+
+    GIVEN = "given"
+    SKIPPED = "skipped"
+    RESCHEDULED = "rescheduled"
+    HOLD = "hold"
+    RESUME = "resume"
+    DISCONTINUED = "discontinued"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something that really happened to a course, as recorded by a coordinator."""
+
+    type: FactType
+    date: dt.date
+    event: str | None = None
+    dose: Quantity | None = None
+    note: str = ""
+
+
+class Flag(enum.Enum):
+    """Flags for a clinician's attention. The software flags; it never changes a dose itself."""
+
+    SSA_WASHOUT_CONFLICT = "ssa-washout-conflict"
+    MAX_DELAY_EXCEEDED = "max-delay-exceeded"
+    REDUCED_DOSE = "reduced-dose"
+    LABS_MISSING = "labs-missing"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of a calendar. The first fourteen fields are the documented output contract."""
+
+    key: str
+    kind: Kind
+    series: str
+    number: int
+    title: str
+    drug: str | None
+    dose: str | None
+    date: dt.date
+    end: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    status: Status
+    given_on: dt.date | None
+    flags: tuple[Flag, ...] = ()
+    description: str = field(default="", compare=False)
+
+    @property
+    def effective_date(self) -> dt.date:
+        """The day it happened if recorded, else the day it is planned for."""
+        return self.given_on or self.date

@@ -1,0 +1,40 @@
+"""Rows for `prrt regimens`: what each regimen gives, for people and programs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .regimen import Catalog
+from .render import Column
+
+REGIMEN_COLUMNS = (
+    "id", "name", "drug", "dose", "doses", "interval_days", "interval_choices", "calendar_month",
+    "precautions", "summary", "file",
+)  # fmt: skip
+
+REGIMEN_TABLE = (
+    Column("id", "id"),
+    Column("doses", "doses", lambda r: "open" if r["doses"] is None else str(r["doses"])),
+    Column("dose", "dose"),
+    Column("every", "interval_choices", lambda r: "/".join(map(str, r["interval_choices"])) + " d"),
+    Column("name", "name"),
+)
+
+
+def regimen_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "drug": r.dose.drug,
+            "dose": str(r.dose.amount),
+            "doses": r.dose.count,
+            "interval_days": r.dose.interval_days,
+            "interval_choices": list(r.dose.interval_choices),
+            "calendar_month": r.dose.calendar_month,
+            "precautions": list(r.precaution_variants),
+            "summary": r.summary,
+            "file": r.path,
+        }
+        for r in catalog.regimens
+    ]

@@ -1,0 +1,64 @@
+"""Dose quantities: activities (GBq, MBq, mCi) and masses (mg), parsed strictly."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from .errors import InputError
+
+# Factor to the base unit of each dimension: MBq for activity, mg for mass. 1 mCi = 37 MBq exactly.
+_UNITS: dict[str, tuple[str, Decimal]] = {
+    "gbq": ("activity", Decimal(1000)),
+    "mbq": ("activity", Decimal(1)),
+    "mci": ("activity", Decimal(37)),
+    "mg": ("mass", Decimal(1)),
+}
+_CANONICAL = {"gbq": "GBq", "mbq": "MBq", "mci": "mCi", "mg": "mg"}
+_QUANTITY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An amount with its unit, e.g. 7.4 GBq. Kept as typed (no rounding) and compared by value."""
+
+    value: Decimal
+    unit: str
+
+    @property
+    def dimension(self) -> str:
+        return _UNITS[self.unit.lower()][0]
+
+    @property
+    def base(self) -> Decimal:
+        """The amount in MBq (activity) or mg (mass)."""
+        return self.value * _UNITS[self.unit.lower()][1]
+
+    def __str__(self) -> str:
+        return f"{self.value.normalize():f} {self.unit}"
+
+    @classmethod
+    def parse(cls, text: str) -> Quantity:
+        """Parse `7.4 GBq`, `7400MBq`, `200 mCi` or `30 mg`.
+
+        >>> str(Quantity.parse("200mci"))
+        '200 mCi'
+        """
+        match = _QUANTITY.fullmatch(text)
+        unit = match.group(2).lower() if match else ""
+        if not match or unit not in _UNITS:
+            raise InputError(
+                f"dose {text!r} is not understood; write a number and a unit "
+                "(GBq, MBq or mCi for radioligands, mg for injections), e.g. '7.4 GBq'"
+            )
+        try:
+            value = Decimal(match.group(1))
+        except InvalidOperation:  # pragma: no cover - the regex admits only decimals
+            raise InputError(f"dose {text!r} has no valid number") from None
+        if value <= 0:
+            raise InputError(f"dose {text!r} must be more than zero")
+        return cls(value, _CANONICAL[unit])
+
+    def comparable(self, other: Quantity) -> bool:
+        return self.dimension == other.dimension
