@@ -111,7 +111,9 @@ class _Builder:
         as_of: date | None,
         options: PlanOptions,
         settings: Settings,
+        informational: bool,
     ) -> None:
+        self.informational = informational
         self.regimen = regimen
         self.start = start
         self.facts = facts
@@ -170,6 +172,12 @@ class _Builder:
         last_anchor: date | None = None
         last_given: date | None = None
         used_holds: set[date | None] = set()
+        around_dose = [
+            r
+            for r in (*regimen.related, *regimen.precautions_for(self.precaution_variant()))
+            if self.informational or r.kind.recordable
+        ]
+        full_text, reduced_text = str(dose.amount), str(dose.reduced)
         k = 0
         while dose.count is None or k < dose.count:
             k += 1
@@ -192,8 +200,7 @@ class _Builder:
             w_end = target + timedelta(days=after)
             status, given_on = self.recorded(key, target, w_start, w_end, held=held)
             flags: list[Flag] = []
-            amount = dose.reduced if reduced_after_hold else dose.amount
-            dose_text = str(amount)
+            dose_text = reduced_text if reduced_after_hold else full_text
             given_fact = self.facts.given.get(key)
             if given_fact is not None and given_fact.dose is not None:
                 dose_text = str(given_fact.dose)
@@ -237,7 +244,7 @@ class _Builder:
             )
             around = given_on or target
             skipped_or_cancelled = status in (Status.SKIPPED, Status.CANCELLED)
-            for related in (*regimen.related, *regimen.precautions_for(self.precaution_variant())):
+            for related in around_dose:
                 if not related.doses or k in related.doses:
                     self.add_related(related, k, around, skipped_or_cancelled)
             if regimen.ssa is not None:
@@ -325,7 +332,7 @@ class _Builder:
         w_end = target + timedelta(days=ssa.after_to - ssa.after_from)
         status, given_on = self.recorded(key, target, target, w_end)
         self.events.append(
-            self.ssa_event(key, k, ssa.title.format(n=k), target, w_end, status, given_on)
+            self.ssa_event(key, k, ssa.title.format(n=k), target, target, w_end, status, given_on)
         )
         return status
 
@@ -334,6 +341,7 @@ class _Builder:
         key: str,
         number: int,
         title: str,
+        w_start: date,
         target: date,
         w_end: date,
         status: Status,
@@ -353,7 +361,7 @@ class _Builder:
             dose=dose,
             date=target,
             end=target,
-            window_start=target,
+            window_start=w_start,
             window_end=w_end,
             status=status,
             given_on=given_on,
@@ -378,10 +386,10 @@ class _Builder:
             w_start = target - timedelta(days=window.before)
             w_end = target + timedelta(days=self.window_after(window))
             status, given_on = self.recorded(key, target, w_start, w_end)
-            event = self.ssa_event(
-                key, number, ssa.maintenance_title, target, w_end, status, given_on
+            title = ssa.maintenance_title
+            self.events.append(
+                self.ssa_event(key, number, title, w_start, target, w_end, status, given_on)
             )
-            self.events.append(replace(event, window_start=w_start))
             skipped = status is Status.SKIPPED
             anchor = target if skipped else given_on or self.pending_actual(target)
 
@@ -396,7 +404,8 @@ class _Builder:
         if last is None:
             return
         for item in self.regimen.after_course:
-            self.add_after(item, last)
+            if self.informational or item.kind.recordable:
+                self.add_after(item, last)
 
     def add_after(self, item: AfterCourse, last: date) -> None:
         day = add_months(last, item.months) + timedelta(days=item.days)
@@ -485,11 +494,13 @@ def build_calendar(
     options: PlanOptions = DEFAULT_OPTIONS,
     settings: Settings = DEFAULT_SETTINGS,
     other_ssa: Sequence[date] = (),
+    informational: bool = True,
 ) -> tuple[Event, ...]:
     """The course's events in date order.
 
     `as_of=None` projects the plan (every event `planned`). `other_ssa` lists the days of
     long-acting SSA injections from the patient's other courses, for the washout check.
+    `informational=False` leaves out deadlines, reminders and precautions (for worklists).
     """
     check_options(regimen, options)
     variant = options.precautions or settings.precautions
@@ -498,7 +509,7 @@ def build_calendar(
             f"precautions {variant!r} unknown for {regimen.id!r}; "
             f"choose {' or '.join(regimen.precaution_variants)}"
         )
-    builder = _Builder(regimen, start, _Facts.index(facts), as_of, options, settings)
+    builder = _Builder(regimen, start, _Facts.index(facts), as_of, options, settings, informational)
     events = builder.build()
     events = _flag_washout(regimen, events, other_ssa)
     events = _flag_labs(regimen, events)

@@ -22,7 +22,10 @@ class Kind(enum.Enum):
     @property
     def recordable(self) -> bool:
         """Doses, labs and scans are done or not done; the other kinds only inform."""
-        return self in (Kind.DOSE, Kind.LAB, Kind.SCAN)
+        return self in _RECORDABLE
+
+
+_RECORDABLE = frozenset({Kind.DOSE, Kind.LAB, Kind.SCAN})
 
 
 class Status(enum.Enum):

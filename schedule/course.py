@@ -1,0 +1,104 @@
+"""Patients, their courses and what was recorded: the stored facts, as domain values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .engine import PlanOptions
+from .model import Fact, FactType
+from .units import Quantity
+
+
+class RecordType(enum.Enum):
+    """What a stored record says: an engine fact, or that an earlier record was wrong."""
+
+    GIVEN = "given"
+    SKIPPED = "skipped"
+    RESCHEDULED = "rescheduled"
+    HOLD = "hold"
+    RESUME = "resume"
+    DISCONTINUED = "discontinued"
+    ENTERED_IN_ERROR = "entered-in-error"
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str
+    name: str | None = None
+    tz: str | None = None
+    time: str | None = None  # HH:MM, local appointment time for calendars
+
+
+@dataclass(frozen=True)
+class Course:
+    id: int
+    patient_id: str
+    number: int  # 1 for the first course of this patient, 2 for a retreatment, ...
+    regimen: str
+    start: dt.date
+    interval_days: int | None = None
+    calendar_month: bool = False
+    precautions: str | None = None
+
+    @property
+    def options(self) -> PlanOptions:
+        return PlanOptions(
+            interval_days=self.interval_days,
+            calendar_month=self.calendar_month,
+            precautions=self.precautions,
+        )
+
+
+@dataclass(frozen=True)
+class Record:
+    id: int
+    course_id: int
+    type: RecordType
+    day: dt.date
+    event: str | None = None
+    dose: str | None = None
+    note: str = ""
+    corrects: int | None = None
+    recorded_at: str = ""
+    recorded_by: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and when (UTC); the CLI supplies both, the library reads no clock."""
+
+    who: str
+    at: dt.datetime
+
+    @property
+    def stamp(self) -> str:
+        return self.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def effective(records: Iterable[Record]) -> list[Record]:
+    """The records that stand: all but those a later entered-in-error record names."""
+    records = list(records)
+    wrong = {r.corrects for r in records if r.type is RecordType.ENTERED_IN_ERROR}
+    return [r for r in records if r.id not in wrong and r.type is not RecordType.ENTERED_IN_ERROR]
+
+
+_FACT_TYPES: dict[RecordType, FactType] = {
+    t: FactType(t.value) for t in RecordType if t is not RecordType.ENTERED_IN_ERROR
+}
+
+
+def facts_of(records: Iterable[Record]) -> list[Fact]:
+    """The engine's facts from the records that stand, in the order they were recorded."""
+    return [
+        Fact(
+            _FACT_TYPES[r.type],
+            r.day,
+            r.event,
+            Quantity.parse(r.dose) if r.dose else None,
+            r.note,
+        )
+        for r in sorted(effective(records), key=lambda r: r.id)
+    ]

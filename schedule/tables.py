@@ -1,0 +1,84 @@
+"""The database schema, as SQLAlchemy Core tables. Only facts are stored, never calendars."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", String(32), nullable=False),
+)
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200)),
+    Column("tz", String(64)),
+    Column("appt_time", String(5)),
+    Column("created_at", String(32), nullable=False),
+)
+
+courses = Table(
+    "courses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("patient_id", String(64), ForeignKey("patients.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("regimen", String(64), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("interval_days", Integer),
+    Column("calendar_month", Boolean, nullable=False, default=False),
+    Column("precautions", String(32)),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_courses_patient", "patient_id", "number", unique=True),
+)
+
+# Everything recorded against a course. Rows are never updated or deleted: a wrong record is
+# answered by a later `entered-in-error` row that names it in `corrects`.
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("course_id", Integer, ForeignKey("courses.id"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("event", String(64)),
+    Column("day", Date, nullable=False),
+    Column("dose", String(32)),
+    Column("note", Text, nullable=False, default=""),
+    Column("corrects", Integer, ForeignKey("records.id")),
+    Column("recorded_at", String(32), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Index("ix_records_course", "course_id"),
+)
+
+# Append-only: who changed what, and when.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("who", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("patient_id", String(64)),
+    Column("course_id", Integer),
+    Column("record_id", Integer),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_patient", "patient_id"),
+)
