@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,17 +18,26 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from schedule.course import Actor
+    from schedule.engine import PlanOptions
     from schedule.regimen import Catalog
     from schedule.render import Column
     from schedule.settings import Settings
+    from schedule.store import Store
+    from schedule.tracking import Tracker
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 70
 
 
-def today() -> date:
+def now() -> datetime:
     """The only place the command line reads the clock (tests freeze it with freezegun)."""
-    return date.today()
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today in the machine's local time zone."""
+    return now().astimezone().date()
 
 
 def fail_line(message: str) -> None:
@@ -117,11 +126,64 @@ ISO_DATE = IsoDate()
 
 
 class App:
-    """What every command shares: settings, regimens, and (later) the store. Built lazily."""
+    """What every command shares: settings, regimens, the store. Each is built when first used,
+    and the store is closed when the command ends."""
 
-    def __init__(self, regimen_files: Sequence[Path], config_dir: Path | None) -> None:
+    def __init__(
+        self,
+        regimen_files: Sequence[Path],
+        config_dir: Path | None,
+        db: str | None,
+        user: str | None,
+    ) -> None:
         self.regimen_files = tuple(regimen_files)
         self._config_dir = config_dir
+        self._db = db
+        self._user = user
+        self._store: Store | None = None
+
+    @property
+    def db_target(self) -> str:
+        if self._db:
+            return self._db
+        import platformdirs
+
+        return str(Path(platformdirs.user_data_dir("prrt", appauthor=False)) / "prrt.db")
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from schedule.course import Actor
+            from schedule.store import Store
+
+            self._store = Store.open(self.db_target, Actor(self.user, now()).stamp)
+        return self._store
+
+    @cached_property
+    def tracker(self) -> Tracker:
+        from schedule.tracking import Tracker
+
+        return Tracker(self.store, self.catalog, self.settings)
+
+    @cached_property
+    def user(self) -> str:
+        if self._user:
+            return self._user
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    def actor(self) -> Actor:
+        from schedule.course import Actor
+
+        return Actor(self.user, now())
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
 
     @cached_property
     def config_dir(self) -> Path:
@@ -190,13 +252,27 @@ def emit(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder with config.toml and regimens/ [default: $PRRT_CONFIG_DIR, else the user's].",
 )
+@click.option(
+    "--db",
+    envvar="PRRT_DB",
+    help="SQLite file or postgresql+psycopg:// URL [default: $PRRT_DB, else the user data folder].",
+)
+@click.option("--user", envvar="PRRT_USER", help="Name for the audit trail [default: login name].")
 @click.pass_context
-def cli(ctx: click.Context, regimen_files: tuple[Path, ...], config_dir: Path | None) -> None:
+def cli(
+    ctx: click.Context,
+    regimen_files: tuple[Path, ...],
+    config_dir: Path | None,
+    db: str | None,
+    user: str | None,
+) -> None:
     """Dosing calendars for PRRT (Lutathera) and monthly somatostatin-analog injections.
 
     Not medical advice: prrt flags, clinicians decide.
     """
-    ctx.obj = App(regimen_files, config_dir)
+    app = App(regimen_files, config_dir, db, user)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
 
 
 @cli.command()
@@ -245,6 +321,324 @@ def plan(
     )
     events = build_calendar(app.catalog.get(regimen), start, options=options, settings=app.settings)
     emit([event_row(e) for e in events], EVENT_COLUMNS, fmt, EVENT_TABLE)
+
+
+def as_of_option(func: F) -> F:
+    return click.option("--as-of", type=ISO_DATE, help="Statuses as of this day [default: today].")(
+        func
+    )
+
+
+def course_option(func: F) -> F:
+    return click.option(
+        "--course",
+        "course_number",
+        type=click.IntRange(min=1),
+        help="Course number [default: the latest].",
+    )(func)
+
+
+def plan_options(interval: int | str | None, precautions: str | None) -> PlanOptions:
+    from schedule.engine import PlanOptions
+
+    return PlanOptions(
+        interval_days=interval if isinstance(interval, int) else None,
+        calendar_month=interval == "month",
+        precautions=precautions,
+    )
+
+
+def course_spec_options(func: F) -> F:
+    func = click.option("--precautions", help="Radiation-precaution variant (eu or us).")(func)
+    func = click.option(
+        "--interval",
+        type=Interval(),
+        help="Days between doses if the regimen offers a choice, or 'month'.",
+    )(func)
+    func = click.option("--start", required=True, type=ISO_DATE, help="Day of the first dose.")(
+        func
+    )
+    return click.option("--regimen", required=True, help="Regimen id ('prrt regimens').")(func)
+
+
+@cli.group()
+def patient() -> None:
+    """Add and list patients."""
+
+
+@patient.command("add")
+@click.argument("patient_id")
+@course_spec_options
+@click.option("--name", help="Shown to coordinators; in calendars only with --with-name.")
+@click.option("--tz", help="IANA time zone for appointment times, e.g. Europe/Zurich.")
+@click.option("--time", "appt_time", help="Usual appointment time, HH:MM.")
+@click.pass_obj
+def patient_add(
+    app: App,
+    patient_id: str,
+    regimen: str,
+    start: date,
+    interval: int | str | None,
+    precautions: str | None,
+    name: str | None,
+    tz: str | None,
+    appt_time: str | None,
+) -> None:
+    """Add a patient with a first course."""
+    from schedule.course import Patient
+
+    course = app.tracker.add_patient(
+        Patient(patient_id, name, tz, appt_time),
+        regimen,
+        start,
+        plan_options(interval, precautions),
+        app.actor(),
+    )
+    click.echo(f"added {patient_id}: course {course.number}, {course.regimen} from {course.start}")
+
+
+@patient.command("list")
+@as_of_option
+@format_option
+@click.pass_obj
+def patient_list(app: App, as_of: date | None, fmt: str) -> None:
+    """List patients, one row per course, with what comes next."""
+    from schedule.worklist import PATIENT_COLUMNS, PATIENT_TABLE, patient_rows
+
+    emit(patient_rows(app.tracker, as_of or today()), PATIENT_COLUMNS, fmt, PATIENT_TABLE)
+
+
+@cli.group()
+def course() -> None:
+    """Add a course (a retreatment, a new SSA) to a patient."""
+
+
+@course.command("add")
+@click.argument("patient_id")
+@course_spec_options
+@click.pass_obj
+def course_add(
+    app: App,
+    patient_id: str,
+    regimen: str,
+    start: date,
+    interval: int | str | None,
+    precautions: str | None,
+) -> None:
+    """Start a new course for an existing patient."""
+    course = app.tracker.add_course(
+        patient_id, regimen, start, plan_options(interval, precautions), app.actor()
+    )
+    click.echo(
+        f"added course {course.number} to {patient_id}: {course.regimen} from {course.start}"
+    )
+
+
+@cli.command()
+@click.argument("patient_id")
+@as_of_option
+@format_option
+@click.pass_obj
+def show(app: App, patient_id: str, as_of: date | None, fmt: str) -> None:
+    """A patient's calendar, with each event's status as of a day."""
+    from schedule.worklist import SHOW_COLUMNS, SHOW_TABLE, show_rows
+
+    emit(show_rows(app.tracker, patient_id, as_of or today()), SHOW_COLUMNS, fmt, SHOW_TABLE)
+
+
+@cli.command()
+@click.argument("patient_id")
+@click.argument("event")
+@click.option("--date", "day", required=True, type=ISO_DATE, help="Day it was given.")
+@click.option("--dose", help="Amount given: GBq, MBq or mCi for radioligands, mg for injections.")
+@click.option("--note", default="", help="A free-text note.")
+@course_option
+@click.pass_obj
+def record(
+    app: App,
+    patient_id: str,
+    event: str,
+    day: date,
+    dose: str | None,
+    note: str,
+    course_number: int | None,
+) -> None:
+    """Record EVENT (e.g. prrt-2, ssa-5, labs-3) as given."""
+    number = app.tracker.record(
+        patient_id, event, day, dose, note, app.actor(), today(), course_number
+    )
+    click.echo(f"recorded {event} for {patient_id} on {day} (record {number})")
+
+
+@cli.command()
+@click.argument("patient_id")
+@click.argument("event")
+@click.option("--reason", required=True, help="Why it is skipped.")
+@course_option
+@click.pass_obj
+def skip(app: App, patient_id: str, event: str, reason: str, course_number: int | None) -> None:
+    """Mark EVENT as skipped: it will not be given."""
+    number = app.tracker.skip(patient_id, event, reason, app.actor(), today(), course_number)
+    click.echo(f"skipped {event} for {patient_id} (record {number})")
+
+
+@cli.command()
+@click.argument("patient_id")
+@click.argument("event")
+@click.option("--date", "day", required=True, type=ISO_DATE, help="The new target day.")
+@click.option("--reason", required=True, help="Why it moves.")
+@course_option
+@click.pass_obj
+def reschedule(
+    app: App, patient_id: str, event: str, day: date, reason: str, course_number: int | None
+) -> None:
+    """Move EVENT's target day; the later doses follow."""
+    number = app.tracker.reschedule(
+        patient_id, event, day, reason, app.actor(), today(), course_number
+    )
+    click.echo(f"rescheduled {event} for {patient_id} to {day} (record {number})")
+
+
+@cli.command()
+@click.argument("patient_id")
+@click.option("--reason", required=True, help="The toxicity or other cause.")
+@click.pass_obj
+def hold(app: App, patient_id: str, reason: str) -> None:
+    """Put the patient's course on hold (toxicity): the next dose waits."""
+    number = app.tracker.hold(patient_id, reason, app.actor(), today())
+    click.echo(f"{patient_id} is on hold from {today()} (record {number})")
+
+
+@cli.command()
+@click.argument("patient_id")
+@click.option("--reason", default="", help="An optional note.")
+@click.pass_obj
+def resume(app: App, patient_id: str, reason: str) -> None:
+    """End a hold; the next dose is flagged for the reduced activity."""
+    number = app.tracker.resume(patient_id, reason, app.actor(), today())
+    click.echo(f"{patient_id} resumed on {today()} (record {number})")
+
+
+@cli.command()
+@click.argument("patient_id")
+@click.option("--reason", required=True, help="Why the course stops.")
+@click.pass_obj
+def discontinue(app: App, patient_id: str, reason: str) -> None:
+    """Stop the patient's current course; what is left of it is cancelled."""
+    number = app.tracker.discontinue(patient_id, reason, app.actor(), today())
+    click.echo(f"discontinued {patient_id}'s course on {today()} (record {number})")
+
+
+@cli.command()
+@click.argument("patient_id")
+@click.argument("record_id", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="What was wrong.")
+@click.pass_obj
+def correct(app: App, patient_id: str, record_id: int, reason: str) -> None:
+    """Mark record RECORD_ID entered-in-error (it stays in the history)."""
+    number = app.tracker.correct(patient_id, record_id, reason, app.actor(), today())
+    click.echo(f"marked record {record_id} of {patient_id} entered-in-error (record {number})")
+
+
+@cli.command()
+@click.argument("patient_id")
+@format_option
+@click.pass_obj
+def history(app: App, patient_id: str, fmt: str) -> None:
+    """The audit trail of a patient: who changed what, and when."""
+    from schedule.worklist import HISTORY_COLUMNS, HISTORY_TABLE, history_rows
+
+    emit(history_rows(app.tracker, patient_id), HISTORY_COLUMNS, fmt, HISTORY_TABLE)
+
+
+@cli.command()
+@as_of_option
+@click.option(
+    "--within", type=click.IntRange(min=0, max=366), default=7, show_default=True,
+    help="Also list what falls due in this many days.",
+)  # fmt: skip
+@format_option
+@click.pass_obj
+def due(app: App, as_of: date | None, within: int, fmt: str) -> None:
+    """The worklist: what is due, late, or coming up, across all patients."""
+    from schedule.worklist import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
+
+    rows = worklist_rows(app.tracker, as_of or today(), missed=False, within=within)
+    emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
+
+
+@cli.command()
+@as_of_option
+@click.option("--fail-if-any", is_flag=True, help="Exit 1 when anything is listed.")
+@format_option
+@click.pass_obj
+def missed(app: App, as_of: date | None, fail_if_any: bool, fmt: str) -> int:
+    """Every missed dose, lab or scan across all patients, most overdue first."""
+    from schedule.worklist import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
+
+    rows = worklist_rows(app.tracker, as_of or today(), missed=True)
+    emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
+    return 1 if fail_if_any and rows else 0
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Import a roster of patients or the doses given, from CSV (all or nothing)."""
+
+
+def _report_import(what: str, result: Any) -> None:
+    verb = "would import" if result.dry_run else "imported"
+    click.echo(f"{verb} {result.added} {what}; {result.unchanged} already stored")
+
+
+@import_group.command("roster")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file; store nothing.")
+@click.pass_obj
+def import_roster(app: App, file: Path, dry_run: bool) -> None:
+    """Patients from CSV: patient_id,regimen,start[,name,tz,time]."""
+    from schedule.transfer import import_roster as run
+
+    _report_import("patients", run(app.tracker, file, app.actor(), dry_run))
+
+
+@import_group.command("doses")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file; store nothing.")
+@click.pass_obj
+def import_doses(app: App, file: Path, dry_run: bool) -> None:
+    """Doses given from CSV: patient_id,event,date[,dose,note,course]."""
+    from schedule.transfer import import_doses as run
+
+    _report_import("records", run(app.tracker, file, app.actor(), today(), dry_run))
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Write stored data out as CSV."""
+
+
+@export_group.command("doses")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File [default: stdout].",
+)
+@click.pass_obj
+def export_doses(app: App, output: Path | None) -> None:
+    """Every recorded dose, lab and scan, as CSV that 'prrt import doses' reads back."""
+    from schedule.render import render
+    from schedule.transfer import DOSES_COLUMNS
+    from schedule.transfer import export_doses as rows
+
+    text = render(rows(app.tracker), DOSES_COLUMNS, "csv", ())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from schedule.files import write_atomic
+
+        write_atomic(output, text)
 
 
 def main() -> None:

@@ -86,6 +86,32 @@ class _Facts:
         return out
 
 
+@dataclass(frozen=True)
+class _Parent:
+    """The dose that events around it hang on: its status, and the days to count from before
+    it (its target, or the day given) and after it (the day given, or when it can still be)."""
+
+    status: Status
+    before: date
+    after: date
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status in (Status.SKIPPED, Status.CANCELLED)
+
+    def dependent_status(self, own: Status, follows: bool, cancel: bool = True) -> Status:
+        """The status of an event not recorded itself, given the state of its dose."""
+        if self.status is Status.GIVEN:
+            return own
+        if (cancel and self.cancelled) or self.status is Status.CANCELLED:
+            return Status.CANCELLED
+        if self.status is Status.HELD:
+            return Status.HELD
+        if follows:
+            return Status.PLANNED  # it comes after a dose not given yet
+        return own
+
+
 def _ladder(as_of: date | None, start: date, target: date, end: date) -> Status:
     if as_of is None or as_of < start:
         return Status.PLANNED
@@ -172,6 +198,7 @@ class _Builder:
         last_anchor: date | None = None
         last_given: date | None = None
         used_holds: set[date | None] = set()
+        pending_before = False  # an earlier dose is neither given nor skipped
         around_dose = [
             r
             for r in (*regimen.related, *regimen.precautions_for(self.precaution_variant()))
@@ -220,7 +247,8 @@ class _Builder:
             known = self.as_of is not None or given_on is not None
             live = status not in (Status.SKIPPED, Status.CANCELLED)
             gap = (actual - previous_given).days if previous_given is not None else 0
-            if dose.max_gap_days and live and known and gap >= dose.max_gap_days:
+            counted = live and known and not pending_before
+            if dose.max_gap_days and counted and gap >= dose.max_gap_days:
                 flags.append(Flag.MAX_DELAY_EXCEEDED)
             title = dose.title.format(n=k, count=dose.count or "")
             self.events.append(
@@ -242,13 +270,16 @@ class _Builder:
                     description=dose.description,
                 )
             )
-            around = given_on or target
-            skipped_or_cancelled = status in (Status.SKIPPED, Status.CANCELLED)
+            parent = _Parent(
+                status=status,
+                before=given_on or target,
+                after=given_on or (target if status is Status.SKIPPED else actual),
+            )
             for related in around_dose:
                 if not related.doses or k in related.doses:
-                    self.add_related(related, k, around, skipped_or_cancelled)
+                    self.add_related(related, k, parent)
             if regimen.ssa is not None:
-                ssa_status = self.add_companion_ssa(k, around)
+                ssa_status = self.add_companion_ssa(k, parent)
                 if ssa_status is not Status.SKIPPED and ssa_status is not Status.CANCELLED:
                     last_anchor = self.events[-1].given_on or self.pending_actual(
                         self.events[-1].date
@@ -256,6 +287,8 @@ class _Builder:
             if given_on is not None:
                 previous_given = given_on
                 last_given = given_on
+            elif status is not Status.SKIPPED:
+                pending_before = True
             if actual == projected:
                 steps += 1
             else:
@@ -285,7 +318,8 @@ class _Builder:
 
     # -- events around each dose --------------------------------------------------------------
 
-    def add_related(self, related: Related, k: int, around: date, cancelled: bool) -> None:
+    def add_related(self, related: Related, k: int, parent: _Parent) -> None:
+        around = parent.before if related.start < 0 else parent.after
         day = around + timedelta(days=related.start)
         if related.weekday:
             day = on_or_before_weekday(day, related.weekday)
@@ -296,14 +330,12 @@ class _Builder:
         key = f"{related.series}-{k}"
         given_on = None
         if related.kind.recordable:
-            if cancelled and key not in self.facts.given:
-                status = Status.CANCELLED
-            else:
-                status, given_on = self.recorded(key, end, day, late)
-        elif cancelled:
-            status = Status.CANCELLED
+            status, given_on = self.recorded(key, end, day, late)
+            if given_on is None and status is not Status.SKIPPED:
+                status = parent.dependent_status(status, follows=related.start >= 0)
         else:
             status = _info_status(self.as_of, day, end)
+            status = parent.dependent_status(status, follows=related.start >= 0)
         self.events.append(
             Event(
                 key=key,
@@ -323,14 +355,21 @@ class _Builder:
             )
         )
 
-    def add_companion_ssa(self, k: int, around: date) -> Status:
+    def add_companion_ssa(self, k: int, parent: _Parent) -> Status:
         ssa = self.regimen.ssa
         assert ssa is not None
         key = f"ssa-{k}"
         moved = self.facts.moved.get(key)
-        target = moved.date if moved else around + timedelta(days=ssa.after_from)
+        target = moved.date if moved else parent.after + timedelta(days=ssa.after_from)
         w_end = target + timedelta(days=ssa.after_to - ssa.after_from)
         status, given_on = self.recorded(key, target, target, w_end)
+        if (
+            given_on is None
+            and parent.status is not Status.SKIPPED
+            and status is not Status.SKIPPED
+        ):
+            # The LAR after a dose waits for that dose; after a skipped dose it keeps its rhythm.
+            status = parent.dependent_status(status, follows=True, cancel=False)
         self.events.append(
             self.ssa_event(key, k, ssa.title.format(n=k), target, target, w_end, status, given_on)
         )
@@ -476,7 +515,7 @@ def _flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
         lab = labs.get(event.number)
         if (
             event.series == regimen.dose.series
-            and event.status in (Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
+            and event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
             and lab is not None
             and lab.status is not Status.GIVEN
         ):

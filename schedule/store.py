@@ -282,13 +282,10 @@ class Store:
                 for _, c in items
             ],
         )
-        ids = dict(
-            conn.execute(
-                select(tables.courses.c.patient_id, tables.courses.c.id).where(
-                    tables.courses.c.created_at == actor.stamp, tables.courses.c.number == 1
-                )
-            ).tuples()
+        query = select(tables.courses.c.patient_id, tables.courses.c.id).where(
+            tables.courses.c.created_at == actor.stamp, tables.courses.c.number == 1
         )
+        ids = {row.patient_id: row.id for row in conn.execute(query)}
         audit_rows = []
         for patient, course in items:
             base = {

@@ -14,10 +14,10 @@ from .course import Actor, Course, Patient, Record, RecordType, effective
 from .dates import parse_iso_date
 from .engine import PlanOptions
 from .errors import InputError, PrrtError
-from .tracking import Tracker, check_patient_id, check_time, check_tz
+from .tracking import CourseView, Tracker, check_patient_id, check_time, check_tz
 
 ROSTER_COLUMNS = ("patient_id", "regimen", "start", "name", "tz", "time")
-DOSES_COLUMNS = ("patient_id", "event", "date", "dose", "note", "course")
+DOSES_COLUMNS = ("patient_id", "event", "date", "dose", "note", "course", "type")
 
 
 class CsvError(InputError):
@@ -122,21 +122,41 @@ def import_roster(tracker: Tracker, path: Path, actor: Actor, dry_run: bool) -> 
     return ImportResult(len(added), unchanged, dry_run)
 
 
+_IMPORTABLE = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
+_COURSE_LEVEL = (RecordType.HOLD, RecordType.RESUME, RecordType.DISCONTINUED)
+
+
 def import_doses(
     tracker: Tracker, path: Path, actor: Actor, today: date, dry_run: bool
 ) -> ImportResult:
+    """Records from CSV, checked row by row in file order against the calendar as it stands
+    with the earlier rows applied. A row identical to a stored record is left as it is."""
     name = str(path)
     parsed = []
     for line, row in read_rows(path, DOSES_COLUMNS, 3):
         pid = _field(name, line, "patient_id", check_patient_id, row["patient_id"])
         day = _field(name, line, "date", parse_iso_date, row["date"])
+        type_text = row.get("type") or "given"
+        if type_text not in _IMPORTABLE:
+            problem = f"{type_text!r} is not one of {', '.join(_IMPORTABLE)}"
+            raise CsvError(name, line, "type", problem)
         number = None
         if row.get("course"):
             if not row["course"].isdigit():
                 raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
             number = int(row["course"])
+        dose = row.get("dose") or None
         parsed.append(
-            (line, pid, row["event"], day, row.get("dose") or None, row.get("note", ""), number)
+            (
+                line,
+                pid,
+                _IMPORTABLE[type_text],
+                row["event"] or None,
+                day,
+                dose,
+                row.get("note", ""),
+                number,
+            )
         )
     added, unchanged = 0, 0
     with tracker.store.write() as conn:
@@ -147,43 +167,28 @@ def import_doses(
         records = tracker.store.records(conn)
         pending: list[tuple[str, Record]] = []
         next_id = -1  # rows of this file get provisional ids until they are written
-        for line, pid, key, day, dose, note, number in parsed:
+        for line, pid, kind, key, day, dose, note, number in parsed:
             patient = patients.get(pid)
             if patient is None:
                 raise CsvError(
                     name, line, "patient_id", f"unknown patient {pid!r}; import the roster first"
                 )
-            courses = all_courses.get(pid, [])
-            views = tracker.views(patient, courses, records, today)
+            views = tracker.views(patient, all_courses.get(pid, []), records, today)
             chosen = (
                 views[-1]
-                if number is None
+                if views and number is None
                 else next((v for v in views if v.course.number == number), None)
             )
             if chosen is None:
-                raise CsvError(name, line, "course", f"{pid} has no course {number}")
+                raise CsvError(name, line, "course", f"{pid} has no course {number or ''}".strip())
             same = [
-                r
-                for r in effective(chosen.records)
-                if r.event == key and r.type is RecordType.GIVEN and r.day == day
+                r for r in effective(chosen.records) if (r.type, r.event, r.day) == (kind, key, day)
             ]
             if same and (same[-1].dose or None) == _canonical_dose(dose):
                 unchanged += 1
                 continue
-            if chosen.discontinued is not None:
-                raise CsvError(
-                    name,
-                    line,
-                    "patient_id",
-                    f"{pid}'s course was discontinued on {chosen.discontinued}",
-                )
-            event = _field(name, line, "event", tracker.pending_event, chosen, key, "record")
-            _field(name, line, "date", tracker.check_day, chosen, event, day, today)
-            quantity = _field(name, line, "dose", tracker.check_dose, event, dose)
-            record = Record(
-                next_id, chosen.course.id, RecordType.GIVEN, day, key,
-                str(quantity) if quantity else None, note,
-            )  # fmt: skip
+            record = _checked_row(tracker, name, line, chosen, kind, key, day, dose, note, today)
+            record = replace(record, id=next_id)
             next_id -= 1
             records.setdefault(chosen.course.id, []).append(record)
             pending.append((pid, record))
@@ -195,6 +200,48 @@ def import_doses(
     return ImportResult(added, unchanged, dry_run)
 
 
+def _checked_row(
+    tracker: Tracker,
+    name: str,
+    line: int,
+    view: CourseView,
+    kind: RecordType,
+    key: str | None,
+    day: date,
+    dose: str | None,
+    note: str,
+    today: date,
+) -> Record:
+    """The checks of the matching command (record, skip, reschedule, hold, resume,
+    discontinue), with the error placed on the line and field."""
+    pid = view.patient.id
+    if view.discontinued is not None:
+        raise CsvError(
+            name, line, "patient_id", f"{pid}'s course was discontinued on {view.discontinued}"
+        )
+    if day > today and kind is not RecordType.RESCHEDULED:
+        raise CsvError(name, line, "date", f"date {day} is in the future (today is {today})")
+    if kind in _COURSE_LEVEL:
+        if key:
+            raise CsvError(name, line, "event", f"a {kind.value} row names no event")
+        if kind is RecordType.HOLD and view.on_hold:
+            raise CsvError(name, line, "type", f"{pid}'s course is already on hold")
+        if kind is RecordType.RESUME and not view.on_hold:
+            raise CsvError(name, line, "type", f"{pid}'s course is not on hold")
+        return Record(0, view.course.id, kind, day, None, None, note)
+    if not key:
+        raise CsvError(name, line, "event", "is empty; name an event such as prrt-2")
+    verb = {RecordType.GIVEN: "record", RecordType.SKIPPED: "skip"}.get(kind, "reschedule")
+    event = _field(name, line, "event", tracker.pending_event, view, key, verb)
+    quantity = None
+    if kind is RecordType.GIVEN:
+        _field(name, line, "date", tracker.check_day, view, event, day, today)
+        quantity = _field(name, line, "dose", tracker.check_dose, event, dose)
+    elif dose:
+        raise CsvError(name, line, "dose", f"a {kind.value} row takes no dose")
+    return Record(0, view.course.id, kind, day, key, str(quantity) if quantity else None, note)
+
+
 def _canonical_dose(dose: str | None) -> str | None:
     if not dose:
         return None
@@ -204,25 +251,25 @@ def _canonical_dose(dose: str | None) -> str | None:
 
 
 def export_doses(tracker: Tracker) -> list[dict[str, Any]]:
-    """Every dose, lab and scan recorded as given and standing, in the import's columns."""
+    """Every record that stands (doses, labs and scans given; skips, reschedules, holds,
+    resumptions, discontinuations), in the columns `import doses` reads back."""
     with tracker.store.read() as conn:
         courses = {c.id: c for c in tracker.store.courses(conn)}
         records = tracker.store.records(conn)
     rows = []
-    for course_id, course_records in sorted(
-        records.items(), key=lambda kv: (courses[kv[0]].patient_id, courses[kv[0]].number)
-    ):
+    order = sorted(records, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
+    for course_id in order:
         course = courses[course_id]
-        for record in effective(course_records):
-            if record.type is RecordType.GIVEN and record.event:
-                rows.append(
-                    {
-                        "patient_id": course.patient_id,
-                        "event": record.event,
-                        "date": record.day.isoformat(),
-                        "dose": record.dose,
-                        "note": record.note,
-                        "course": course.number,
-                    }
-                )
+        for record in effective(records[course_id]):
+            rows.append(
+                {
+                    "patient_id": course.patient_id,
+                    "event": record.event,
+                    "date": record.day.isoformat(),
+                    "dose": record.dose,
+                    "note": record.note,
+                    "course": course.number,
+                    "type": record.type.value,
+                }
+            )
     return rows

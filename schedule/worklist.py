@@ -28,7 +28,7 @@ HISTORY_COLUMNS = (
 SHOW_TABLE = (Column("course", "course"), *EVENT_TABLE)
 WORKLIST_TABLE = (
     Column("patient", "patient_id"),
-    Column("date", "date"),
+    Column("due by", "end"),
     Column("late", "days_late", lambda r: _late(r["days_late"])),
     Column("event", "event"),
     Column("title", "title"),
@@ -100,13 +100,20 @@ def worklist_rows(
     views = _all_views(tracker, as_of, informational=not missed, until=as_of if missed else horizon)
     rows = []
     for view in views:
+        if view.discontinued is not None:
+            continue  # a clinician ended the course: nothing of it is waited for
         for event in view.events:
             if missed:
                 wanted = event.status is Status.MISSED
+            elif event.status is Status.PLANNED:
+                # Not open yet but soon; an event waiting on a dose not given yet stays out.
+                wanted = as_of < event.date <= horizon and (
+                    event.kind.recordable or event.kind is Kind.DEADLINE
+                )
             elif event.kind.recordable:
-                wanted = event.status in _WAITING and event.date <= horizon
+                wanted = event.status in (Status.DUE, Status.OVERDUE)
             else:
-                wanted = event.kind is Kind.DEADLINE and as_of <= event.date <= horizon
+                wanted = event.kind is Kind.DEADLINE and event.status is Status.ACTIVE
             if wanted:
                 row = event_row(event, patient_id=view.patient.id, course=view.course.number)
                 row["days_late"] = (as_of - event.end).days
