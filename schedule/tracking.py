@@ -389,7 +389,10 @@ class Tracker:
     def check_day(view: CourseView, event: Event, day: date, today: date) -> None:
         if day > today:
             raise InputError(f"date {day} is in the future; record what was done, up to {today}")
-        earliest = min(view.course.start, event.window_start)
+        # Labs may come before the first dose; doses never before the course starts.
+        earliest = view.course.start
+        if event.kind is not Kind.DOSE:
+            earliest = min(earliest, event.window_start)
         if day < earliest:
             raise InputError(
                 f"date {day} is before the course start ({view.course.start})"

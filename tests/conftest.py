@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 
+import pandas  # noqa: F401  # imported before any test freezes time: its first import under freezegun crashes
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
+from schedule.course import Actor
 from schedule.regimen import Catalog, Regimen, load_catalog
+from schedule.settings import Settings
+from schedule.store import Store
+from schedule.tracking import Tracker
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -48,3 +54,67 @@ def run(config_dir: Path):  # type: ignore[no-untyped-def]
 
 
 D = date.fromisoformat
+
+
+# -- databases: every store test runs on SQLite and on a real PostgreSQL server --------------
+
+PG_BASE = os.environ.get("PRRT_TEST_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+
+
+def _pg_problem() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    import psycopg
+
+    dsn = PG_BASE.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(dsn, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+_PG_STATE: dict[str, str | None] = {}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file, or a private schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "prrt.db")
+        return
+    if "problem" not in _PG_STATE:
+        _PG_STATE["problem"] = _pg_problem()
+    if _PG_STATE["problem"]:
+        pytest.skip(f"PostgreSQL not reachable at {PG_BASE}: {_PG_STATE['problem']}")
+    import uuid
+
+    import psycopg
+
+    schema = f"prrt_test_{uuid.uuid4().hex[:12]}"
+    dsn = PG_BASE.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_BASE else "?"
+    yield f"{PG_BASE}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    opened = Store.open(db_url, "2026-11-01T00:00:00Z")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def tracker(store: Store, catalog: Catalog) -> Tracker:
+    return Tracker(store, catalog, Settings())
+
+
+def actor(who: str = "tester", when: str = "2026-11-21T09:00:00+00:00") -> Actor:
+    return Actor(who, datetime.fromisoformat(when))
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"

@@ -1,0 +1,313 @@
+"""The tracking commands end to end: exact output and exit codes, then the stored state."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from schedule.store import Store
+from schedule.worklist import WORKLIST_COLUMNS
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.usefixtures("config_dir")
+
+
+@pytest.fixture
+def prrt(run, db_url: str):  # type: ignore[no-untyped-def]
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return run("--db", db_url, "--user", "coordinator", *args)
+
+    return invoke
+
+
+def stored_records(db_url: str) -> list[tuple[str, str | None, str]]:
+    store = Store.open(db_url, "x")
+    with store.read() as conn:
+        rows = [
+            (r.type.value, r.event, r.day.isoformat())
+            for rs in store.records(conn).values()
+            for r in rs
+        ]
+    store.close()
+    return rows
+
+
+@freeze_time("2026-11-21 10:00:00")
+def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = prrt(
+        "patient",
+        "add",
+        "P1",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--name",
+        "Test Person",
+    )
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "added P1: course 1, lutathera from 2026-11-02\n",
+        "",
+    )
+    result = prrt("record", "P1", "prrt-1", "--date", "2026-11-03", "--dose", "200 mCi")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "recorded prrt-1 for P1 on 2026-11-03 (record 1)\n",
+    )
+    assert stored_records(db_url) == [("given", "prrt-1", "2026-11-03")]
+    shown = json.loads(prrt("show", "P1", "-f", "json").stdout)
+    assert list(shown[0]) == ["patient_id", "course", *WORKLIST_COLUMNS[2:-1]]
+    dose = next(r for r in shown if r["event"] == "prrt-1")
+    assert (dose["status"], dose["given_on"], dose["dose"]) == ("given", "2026-11-03", "200 mCi")
+    assert next(r for r in shown if r["event"] == "prrt-2")["date"] == "2026-12-29"
+
+
+@freeze_time("2026-11-21")
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ("record", "P9", "prrt-1", "--date", "2026-11-03"),
+            3,
+            "prrt: unknown patient 'P9'; 'prrt patient list' shows the patients\n",
+        ),
+        (
+            ("record", "P1", "prrt-7", "--date", "2026-11-03"),
+            3,
+            "prrt: P1 has no event 'prrt-7' in course 1 (lutathera); 'prrt show P1' lists the events\n",
+        ),
+        (
+            ("record", "P1", "prrt-1", "--date", "2026-11-22"),
+            2,
+            "prrt: date 2026-11-22 is in the future; record what was done, up to 2026-11-21\n",
+        ),
+        (
+            ("record", "P1", "prrt-1", "--date", "2026-11-01"),
+            2,
+            "prrt: date 2026-11-01 is before the course start (2026-11-02)\n",
+        ),
+        (
+            ("record", "P1", "prrt-1", "--date", "2026-11-31"),
+            2,
+            "prrt: Invalid value for '--date': '2026-11-31' is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01) (see 'prrt record --help')\n",
+        ),
+        (
+            ("record", "P1", "prrt-1", "--date", "2026-11-03", "--dose", "30 mg"),
+            2,
+            "prrt: dose '30 mg' does not fit prrt-1; give it in GBq, MBq or mCi\n",
+        ),
+        (
+            ("skip", "P1", "prrt-1", "--reason", ""),
+            2,
+            "prrt: a reason is required; give --reason TEXT\n",
+        ),
+        (
+            ("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02"),
+            4,
+            "prrt: patient 'P1' already exists; to start a new course use 'prrt course add P1'\n",
+        ),
+        (
+            (
+                "patient",
+                "add",
+                "P2",
+                "--regimen",
+                "lanreotide",
+                "--start",
+                "2026-11-02",
+                "--tz",
+                "Mars/Olympus",
+            ),
+            2,
+            "prrt: time zone 'Mars/Olympus' is unknown; use an IANA name such as Europe/Zurich\n",
+        ),
+        (
+            ("patient", "add", "P 2", "--regimen", "lanreotide", "--start", "2026-11-02"),
+            2,
+            "prrt: patient ID 'P 2' is not valid; use up to 64 letters, digits, '.', '_' or '-'\n",
+        ),
+        (("resume", "P1"), 4, "prrt: P1's course is not on hold\n"),
+        (
+            ("correct", "P1", "99", "--reason", "typo"),
+            3,
+            "prrt: P1 has no record 99; 'prrt history P1' lists them\n",
+        ),
+    ],
+)
+def test_bad_input_one_line_exit_code_nothing_written(
+    prrt, db_url: str, args: tuple[str, ...], code: int, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02").exit_code
+        == 0
+    )
+    result = prrt(*args)
+    assert (result.exit_code, result.stdout, result.stderr) == (code, "", message)
+    assert stored_records(db_url) == []
+
+
+@freeze_time("2026-11-21")
+def test_duplicate_record_and_discontinued_course(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    assert prrt("record", "P1", "ssa-1", "--date", "2026-10-01").exit_code == 0
+    again = prrt("record", "P1", "ssa-1", "--date", "2026-10-02")
+    assert again.exit_code == 4
+    assert again.stderr == (
+        "prrt: ssa-1 of P1 is already recorded as given on 2026-10-01 (record 1); if that is wrong, "
+        "run 'prrt correct P1 1 --reason ...' first\n"
+    )
+    assert (
+        prrt("discontinue", "P1", "--reason", "progression").stdout
+        == "discontinued P1's course on 2026-11-21 (record 2)\n"
+    )
+    late = prrt("record", "P1", "ssa-2", "--date", "2026-10-29")
+    assert late.exit_code == 4
+    assert "was discontinued on 2026-11-21" in late.stderr
+    assert stored_records(db_url) == [
+        ("given", "ssa-1", "2026-10-01"),
+        ("discontinued", None, "2026-11-21"),
+    ]
+
+
+@freeze_time("2026-11-21")
+def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        prrt("import", "roster", str(SAMPLES / "roster.csv")).stdout
+        == "imported 12 patients; 0 already stored\n"
+    )
+    assert (
+        prrt("import", "doses", str(SAMPLES / "doses.csv")).stdout
+        == "imported 87 records; 0 already stored\n"
+    )
+    assert (
+        prrt("import", "doses", str(SAMPLES / "doses.csv")).stdout
+        == "imported 0 records; 87 already stored\n"
+    )
+    missed = prrt("missed", "--as-of", "2026-11-23")
+    assert missed.exit_code == 0
+    assert missed.stdout == (
+        "PATIENT  DUE BY      LATE       EVENT            TITLE                                         STATUS  FLAGS\n"
+        "NET-011  2026-09-25  59 d late  followup-labs-1  Blood tests 1 month after the last PRRT dose  missed\n"
+        "NET-008  2026-10-13  41 d late  ssa-2            Octreotide LAR 30 mg after PRRT dose 2        missed\n"
+        "NET-004  2026-10-19  35 d late  ssa-6            Octreotide LAR 30 mg injection 6              missed\n"
+    )
+    assert prrt("missed", "--as-of", "2026-11-23", "--fail-if-any").exit_code == 1
+    rows = list(
+        csv.DictReader(io.StringIO(prrt("due", "--as-of", "2026-11-23", "-f", "csv").stdout))
+    )
+    assert list(rows[0]) == list(WORKLIST_COLUMNS)
+    assert [(r["patient_id"], r["event"], r["days_late"]) for r in rows[:4]] == [
+        ("NET-006", "ssa-12", "7"), ("NET-009", "rlt-2", "7"), ("NET-011", "ssa-7", "6"), ("NET-003", "prrt-2", "5"),
+    ]  # fmt: skip
+    patients = json.loads(prrt("patient", "list", "--as-of", "2026-11-23", "-f", "json").stdout)
+    states = {p["patient_id"]: p["state"] for p in patients}
+    assert states["NET-005"] == "on-hold"
+    assert states["NET-012"] == "discontinued"
+    assert next(p for p in patients if p["patient_id"] == "NET-005")["flags"] == [
+        "max-delay-exceeded"
+    ]
+
+
+@freeze_time("2026-11-21")
+def test_missed_fail_if_any_is_zero_when_nothing_is_missed(prrt) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-20")
+    result = prrt("missed", "--fail-if-any")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "PATIENT  DUE BY  LATE  EVENT  TITLE  STATUS  FLAGS\n",
+    )
+
+
+@freeze_time("2026-11-21")
+def test_bad_csv_imports_nothing_and_names_line_and_field(
+    prrt, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "patient_id,regimen,start\nA1,lanreotide,2026-01-05\nA2,lanreotide,2026-02-30\n"
+    )
+    result = prrt("import", "roster", str(roster))
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"prrt: {roster}: line 3: start: '2026-02-30' is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01)\n"
+    )
+    assert json.loads(prrt("patient", "list", "-f", "json").stdout) == []
+    roster.write_text("patient_id,regimen,start\nA1,lanreotide,2026-01-05\n")
+    assert (
+        prrt("import", "roster", str(roster), "--dry-run").stdout
+        == "would import 1 patients; 0 already stored\n"
+    )
+    assert json.loads(prrt("patient", "list", "-f", "json").stdout) == []
+    prrt("import", "roster", str(roster))
+    doses = tmp_path / "doses.csv"
+    doses.write_text(
+        "patient_id,event,date,dose\nA1,ssa-1,2026-01-05,120 mg\nA1,ssa-1,2026-01-06,120 mg\n"
+    )
+    result = prrt("import", "doses", str(doses))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"prrt: {doses}: line 3: event: ssa-1 of A1 is already recorded as given on 2026-01-05"
+    )
+    assert stored_records(db_url) == []
+    for text, problem in [
+        (
+            "patient_id,date\nA1,2026-01-05\n",
+            "line 1: missing column event; expected patient_id,event,date,dose,note,course,type",
+        ),
+        (
+            "patient_id,event,date,colour\nA1,ssa-1,2026-01-05,red\n",
+            "line 1: colour: unknown column",
+        ),
+        (
+            "patient_id,event,date\nZZ,ssa-1,2026-01-05\n",
+            "line 2: patient_id: unknown patient 'ZZ'; import the roster first",
+        ),
+        (
+            "patient_id,event,date,dose\nA1,ssa-1,2026-01-05,7 GBq\n",
+            "line 2: dose: dose '7 GBq' does not fit ssa-1; give it in mg",
+        ),
+        ("", "the file is empty; it needs a header line"),
+    ]:
+        doses.write_text(text)
+        result = prrt("import", "doses", str(doses))
+        assert (result.exit_code, result.stdout) == (2, "")
+        assert result.stderr.startswith(f"prrt: {doses}: {problem}"), result.stderr
+    assert stored_records(db_url) == []
+
+
+@freeze_time("2026-11-21")
+def test_export_then_import_restores_everything(prrt, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prrt("import", "roster", str(SAMPLES / "roster.csv"))
+    prrt("import", "doses", str(SAMPLES / "doses.csv"))
+    backup = tmp_path / "backup.csv"
+    assert prrt("export", "doses", "-o", str(backup)).exit_code == 0
+    other = str(tmp_path / "restored.db")
+    assert run("--db", other, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+    assert (
+        run("--db", other, "import", "doses", str(backup)).stdout
+        == "imported 87 records; 0 already stored\n"
+    )
+    assert run("--db", other, "export", "doses").stdout == backup.read_text()
+    original = prrt("due", "--as-of", "2026-11-23", "-f", "json").stdout
+    assert run("--db", other, "due", "--as-of", "2026-11-23", "-f", "json").stdout == original
+
+
+@freeze_time("2026-11-21 08:30:00")
+def test_history_shows_who_and_when(prrt) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("record", "P1", "ssa-1", "--date", "2026-10-01", "--dose", "120 mg")
+    prrt("correct", "P1", "1", "--reason", "wrong patient")
+    assert prrt("history", "P1").stdout == (
+        "RECORD  AT                    WHO          ACTION            COURSE  EVENT  DATE        DOSE    NOTE\n"
+        "        2026-11-21T08:30:00Z  coordinator  patient-add\n"
+        "        2026-11-21T08:30:00Z  coordinator  course-add        1              2026-10-01          lanreotide\n"
+        "1       2026-11-21T08:30:00Z  coordinator  given             1       ssa-1  2026-10-01  120 mg\n"
+        "2       2026-11-21T08:30:00Z  coordinator  entered-in-error  1       ssa-1  2026-11-21          wrong patient\n"
+    )

@@ -1,0 +1,54 @@
+"""The store: migrations, file permissions, and refusing what it cannot open."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from schedule import tables
+from schedule.errors import StoreError
+from schedule.migrations import latest
+from schedule.store import Store, database_url
+
+
+def test_migrations_are_recorded_once(db_url: str) -> None:
+    first = Store.open(db_url, "2026-11-01T00:00:00Z")
+    assert first.schema_version() == latest()
+    first.close()
+    again = Store.open(db_url, "2026-11-02T00:00:00Z")
+    with again.read() as conn:
+        rows = conn.execute(select(tables.schema_version)).all()
+    again.close()
+    assert [(r.version, r.applied_at) for r in rows] == [(1, "2026-11-01T00:00:00Z")]
+
+
+def test_new_sqlite_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "prrt.db"
+    Store.open(str(path), "2026-11-01T00:00:00Z").close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_plain_postgres_url_gets_the_psycopg_driver() -> None:
+    assert database_url("postgresql://db.example/prrt") == "postgresql+psycopg://db.example/prrt"
+    assert database_url("a.db").startswith("sqlite:////")
+
+
+def test_unsupported_database_is_refused() -> None:
+    with pytest.raises(StoreError, match="is not supported"):
+        Store.open("mysql://localhost/prrt", "now")
+
+
+def test_unreachable_postgres_is_one_clear_error() -> None:
+    with pytest.raises(
+        StoreError, match=r"^cannot open database postgresql\+psycopg://nobody@127\.0\.0\.1:1/x"
+    ):
+        Store.open("postgresql://nobody@127.0.0.1:1/x?connect_timeout=2", "now")
+
+
+def test_directory_instead_of_a_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store.open(str(tmp_path), "now")

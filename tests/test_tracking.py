@@ -1,0 +1,204 @@
+"""Tracking on both databases: what is refused leaves nothing behind; corrections add."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from schedule import tables
+from schedule.course import Patient, RecordType
+from schedule.engine import PlanOptions
+from schedule.errors import ConflictError, InputError, UnknownError
+from schedule.model import Flag, Status
+from schedule.store import Store
+from schedule.tracking import Tracker
+from schedule.worklist import history_rows, worklist_rows
+from tests.conftest import actor
+
+START = date(2026, 9, 7)
+TODAY = date(2026, 11, 21)
+
+
+def counts(store: Store) -> tuple[int, int, int, int]:
+    with store.read() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (tables.patients, tables.courses, tables.records, tables.audit)
+        )
+
+
+@pytest.fixture
+def p1(tracker: Tracker) -> str:
+    tracker.add_patient(Patient("P1"), "lutathera", START, PlanOptions(), actor())
+    return "P1"
+
+
+def calendar(tracker: Tracker, pid: str, as_of: date = TODAY) -> dict[str, object]:
+    with tracker.store.read() as conn:
+        views = tracker.patient_views(conn, pid, as_of)
+    return {e.key: e for e in views[-1].events}
+
+
+def test_add_patient_stores_facts_and_audit(tracker: Tracker, p1: str) -> None:
+    assert counts(tracker.store) == (1, 1, 0, 2)
+    with tracker.store.read() as conn:
+        course = tracker.store.courses(conn, p1)[0]
+        audit = tracker.store.audit(conn, p1)
+    assert (course.number, course.regimen, course.start) == (1, "lutathera", START)
+    assert [(a["action"], a["who"], a["at"]) for a in audit] == [
+        ("patient-add", "tester", "2026-11-21T09:00:00Z"),
+        ("course-add", "tester", "2026-11-21T09:00:00Z"),
+    ]
+
+
+def test_duplicate_patient_is_refused(tracker: Tracker, p1: str) -> None:
+    with pytest.raises(
+        ConflictError, match="already exists; to start a new course use 'prrt course add P1'"
+    ):
+        tracker.add_patient(Patient(p1), "lanreotide", START, PlanOptions(), actor())
+    assert counts(tracker.store) == (1, 1, 0, 2)
+
+
+def test_record_marks_given_and_reanchors(tracker: Tracker, p1: str) -> None:
+    tracker.record(p1, "prrt-1", START + timedelta(days=2), "7.4 GBq", "", actor(), TODAY)
+    events = calendar(tracker, p1)
+    assert events["prrt-1"].status is Status.GIVEN  # type: ignore[attr-defined]
+    assert events["prrt-2"].date == START + timedelta(days=58)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("event", "day", "dose", "error", "message"),
+    [
+        ("prrt-9", START, None, UnknownError, "P1 has no event 'prrt-9' in course 1 (lutathera)"),
+        ("order-1", START, None, InputError, "order-1 is a deadline: there is nothing to record"),
+        ("prrt-1", TODAY + timedelta(days=1), None, InputError, "is in the future"),
+        (
+            "prrt-1",
+            START - timedelta(days=1),
+            None,
+            InputError,
+            "is before the course start (2026-09-07)",
+        ),
+        ("prrt-1", START, "30 mg", InputError, "does not fit prrt-1; give it in GBq, MBq or mCi"),
+        ("prrt-1", START, "lots", InputError, "is not understood"),
+        (
+            "labs-1",
+            START - timedelta(days=20),
+            "1 mg",
+            InputError,
+            "labs-1 is a lab: it takes no --dose",
+        ),
+    ],
+)
+def test_bad_records_are_refused_and_write_nothing(
+    tracker: Tracker, p1: str, event: str, day: date, dose: str | None, error: type, message: str
+) -> None:
+    before = counts(tracker.store)
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        tracker.record(p1, event, day, dose, "", actor(), TODAY)
+    assert counts(tracker.store) == before
+
+
+def test_labs_can_be_recorded_before_the_course_start(tracker: Tracker, p1: str) -> None:
+    tracker.record(p1, "labs-1", START - timedelta(days=20), None, "", actor(), TODAY)
+    assert calendar(tracker, p1)["labs-1"].status is Status.GIVEN  # type: ignore[attr-defined]
+
+
+def test_unknown_patient(tracker: Tracker) -> None:
+    with pytest.raises(UnknownError, match="unknown patient 'nobody'"):
+        tracker.record("nobody", "prrt-1", START, None, "", actor(), TODAY)
+
+
+def test_duplicate_record_then_correct_then_record_again(tracker: Tracker, p1: str) -> None:
+    first = tracker.record(p1, "prrt-1", START, "7.4 GBq", "", actor(), TODAY)
+    with pytest.raises(
+        ConflictError, match=rf"already recorded as given on 2026-09-07 \(record {first}\)"
+    ):
+        tracker.record(p1, "prrt-1", START + timedelta(days=1), None, "", actor(), TODAY)
+    fix = tracker.correct(p1, first, "wrong patient", actor("nurse"), TODAY)
+    assert calendar(tracker, p1)["prrt-1"].status is not Status.GIVEN  # type: ignore[attr-defined]
+    again = tracker.record(p1, "prrt-1", START + timedelta(days=1), None, "", actor(), TODAY)
+    with tracker.store.read() as conn:
+        records = tracker.store.records(conn)[1]
+    assert [(r.id, r.type, r.corrects) for r in records] == [
+        (first, RecordType.GIVEN, None),
+        (fix, RecordType.ENTERED_IN_ERROR, first),
+        (again, RecordType.GIVEN, None),
+    ]  # nothing erased
+    with pytest.raises(ConflictError, match="already marked entered-in-error"):
+        tracker.correct(p1, first, "again", actor(), TODAY)
+    history = history_rows(tracker, p1)
+    assert [h["action"] for h in history] == [
+        "patient-add", "course-add", "given", "entered-in-error", "given",
+    ]  # fmt: skip
+    assert history[3]["who"] == "nurse"
+    assert history[3]["corrects"] == first
+
+
+def test_reduced_dose_recorded_in_mbq_is_flagged(tracker: Tracker, p1: str) -> None:
+    tracker.record(p1, "prrt-1", START, "3700 MBq", "", actor(), TODAY)
+    assert calendar(tracker, p1)["prrt-1"].flags == (Flag.REDUCED_DOSE,)  # type: ignore[attr-defined]
+
+
+def test_skip_reschedule_hold_resume_discontinue(tracker: Tracker, p1: str) -> None:
+    tracker.record(p1, "prrt-1", START, None, "", actor(), TODAY)
+    new_day = START + timedelta(days=70)
+    tracker.reschedule(p1, "prrt-2", new_day, "patient away", actor(), TODAY)
+    assert calendar(tracker, p1)["prrt-2"].date == new_day  # type: ignore[attr-defined]
+    tracker.hold(p1, "grade 3 thrombocytopenia", actor(), TODAY)
+    with pytest.raises(ConflictError, match="already on hold"):
+        tracker.hold(p1, "again", actor(), TODAY)
+    assert calendar(tracker, p1)["prrt-2"].status is Status.HELD  # type: ignore[attr-defined]
+    tracker.resume(p1, "platelets recovered", actor(), TODAY + timedelta(days=1))
+    resumed = calendar(tracker, p1, TODAY + timedelta(days=1))["prrt-2"]
+    assert resumed.dose == "3.7 GBq"
+    assert Flag.REDUCED_DOSE in resumed.flags
+    tracker.skip(p1, "prrt-2", "clinician decision", actor(), TODAY + timedelta(days=1))
+    tracker.discontinue(p1, "progression", actor(), TODAY + timedelta(days=2))
+    with pytest.raises(ConflictError, match="was discontinued on 2026-11-23; start a new one"):
+        tracker.record(p1, "prrt-3", TODAY, None, "", actor(), TODAY + timedelta(days=2))
+    with pytest.raises(InputError, match="a reason is required"):
+        tracker.skip(p1, "prrt-3", " ", actor(), TODAY)
+
+
+def test_retreatment_course_and_cross_course_washout(tracker: Tracker) -> None:
+    tracker.add_patient(Patient("P2"), "lanreotide", date(2026, 6, 1), PlanOptions(), actor())
+    for k in range(1, 7):
+        tracker.record(
+            "P2",
+            f"ssa-{k}",
+            date(2026, 6, 1) + timedelta(days=28 * (k - 1)),
+            "120 mg",
+            "",
+            actor(),
+            TODAY,
+        )
+    last_ssa = date(2026, 6, 1) + timedelta(days=140)
+    course = tracker.add_course(
+        "P2", "lutathera", last_ssa + timedelta(days=20), PlanOptions(), actor()
+    )
+    assert course.number == 2
+    events = calendar(tracker, "P2")
+    assert Flag.SSA_WASHOUT_CONFLICT in events["prrt-1"].flags  # type: ignore[attr-defined]
+    with pytest.raises(UnknownError, match="has no course 3; courses: 1, 2"):
+        tracker.record("P2", "ssa-7", TODAY, None, "", actor(), TODAY, course_number=3)
+
+
+def test_worklists(tracker: Tracker) -> None:
+    tracker.add_patient(Patient("A"), "lanreotide", date(2026, 9, 1), PlanOptions(), actor())
+    tracker.add_patient(Patient("B"), "lanreotide", date(2026, 10, 20), PlanOptions(), actor())
+    tracker.add_patient(Patient("C"), "lanreotide", date(2026, 10, 25), PlanOptions(), actor())
+    tracker.record("A", "ssa-1", date(2026, 9, 1), None, "", actor(), TODAY)
+    as_of = date(2026, 10, 20)
+    missed = worklist_rows(tracker, as_of, missed=True)
+    assert [(r["patient_id"], r["event"], r["days_late"]) for r in missed] == [("A", "ssa-2", 21)]
+    due = worklist_rows(tracker, as_of, missed=False, within=7)
+    assert [(r["patient_id"], r["event"], r["status"], r["days_late"]) for r in due] == [
+        ("B", "ssa-1", "due", 0),
+        ("C", "ssa-1", "planned", -5),
+    ]
+    assert worklist_rows(tracker, as_of, missed=False, within=4)[1:] == []
+    assert json.loads(json.dumps(due))[0]["flags"] == []
