@@ -563,7 +563,10 @@ def due(app: App, as_of: date | None, within: int, fmt: str) -> None:
     """The worklist: what is due, late, or coming up, across all patients."""
     from schedule.worklist import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
-    rows = worklist_rows(app.tracker, as_of or today(), missed=False, within=within)
+    workers = os.cpu_count() or 1
+    rows = worklist_rows(
+        app.tracker, as_of or today(), missed=False, within=within, workers=workers
+    )
     emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
 
 
@@ -576,7 +579,7 @@ def missed(app: App, as_of: date | None, fail_if_any: bool, fmt: str) -> int:
     """Every missed dose, lab or scan across all patients, most overdue first."""
     from schedule.worklist import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
-    rows = worklist_rows(app.tracker, as_of or today(), missed=True)
+    rows = worklist_rows(app.tracker, as_of or today(), missed=True, workers=os.cpu_count() or 1)
     emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
     return 1 if fail_if_any and rows else 0
 

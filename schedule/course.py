@@ -82,6 +82,8 @@ def effective(records: Iterable[Record]) -> list[Record]:
     """The records that stand: all but those a later entered-in-error record names."""
     records = list(records)
     wrong = {r.corrects for r in records if r.type is RecordType.ENTERED_IN_ERROR}
+    if not wrong:
+        return records
     return [r for r in records if r.id not in wrong and r.type is not RecordType.ENTERED_IN_ERROR]
 
 
@@ -91,7 +93,8 @@ _FACT_TYPES: dict[RecordType, FactType] = {
 
 
 def facts_of(records: Iterable[Record]) -> list[Fact]:
-    """The engine's facts from the records that stand, in the order they were recorded."""
+    """The engine's facts from the records that stand, in the order given (the store's order
+    is the order recorded)."""
     return [
         Fact(
             _FACT_TYPES[r.type],
@@ -100,5 +103,5 @@ def facts_of(records: Iterable[Record]) -> list[Fact]:
             Quantity.parse(r.dose) if r.dose else None,
             r.note,
         )
-        for r in sorted(effective(records), key=lambda r: r.id)
+        for r in effective(records)
     ]

@@ -39,8 +39,16 @@ def add_months(day: date, months: int) -> date:
     """
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
+    return date(year, month + 1, min(day.day, days_in_month(year, month + 1)))
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _MONTH_DAYS[month - 1]
 
 
 def on_or_before_weekday(day: date, weekday: str) -> date:

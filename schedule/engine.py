@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import lru_cache
 
 from .dates import add_months, on_or_before_weekday
 from .errors import InputError
@@ -66,15 +67,19 @@ class _Facts:
     @classmethod
     def index(cls, facts: Iterable[Fact]) -> _Facts:
         out = cls()
-        open_hold: date | None = None
-        for fact in sorted(facts, key=lambda f: f.date):
+        course_level = []
+        for fact in facts:  # in the order recorded: a later record of an event wins
             if fact.type is FactType.GIVEN and fact.event:
                 out.given[fact.event] = fact
             elif fact.type is FactType.SKIPPED and fact.event:
                 out.skipped[fact.event] = fact
             elif fact.type is FactType.RESCHEDULED and fact.event:
                 out.moved[fact.event] = fact
-            elif fact.type is FactType.HOLD and open_hold is None:
+            elif fact.event is None:
+                course_level.append(fact)
+        open_hold: date | None = None
+        for fact in sorted(course_level, key=lambda f: f.date):
+            if fact.type is FactType.HOLD and open_hold is None:
                 open_hold = fact.date
             elif fact.type is FactType.RESUME and open_hold is not None:
                 out.holds.append((open_hold, fact.date))
@@ -84,6 +89,12 @@ class _Facts:
         if open_hold is not None:
             out.holds.append((open_hold, None))
         return out
+
+
+@lru_cache(maxsize=4096)
+def _title(template: str, n: int, count: int | None) -> str:
+    """A regimen's title for event n; cached, as every course formats the same few."""
+    return template.format(n=n, count=count or "")
 
 
 @dataclass(frozen=True)
@@ -181,9 +192,6 @@ class _Builder:
             return Status.HELD, None
         return _ladder(self.as_of, window_start, target, window_end), None
 
-    def step(self, anchor: date, steps: int, days: int, months: bool) -> date:
-        return add_months(anchor, steps) if months else anchor + timedelta(days=days * steps)
-
     # -- the main dose series -----------------------------------------------------------------
 
     def build(self) -> list[Event]:
@@ -205,36 +213,48 @@ class _Builder:
             if self.informational or r.kind.recordable
         ]
         full_text, reduced_text = str(dose.amount), str(dose.reduced)
+        # Loop invariants, computed once: this loop runs for every dose of every course.
+        before_td = timedelta(days=dose.window.before)
+        after_td = timedelta(days=self.window_after(dose.window))
+        interval_td = timedelta(days=interval)
+        given, moved_facts, holds = self.facts.given, self.facts.moved, self.facts.holds
+        full_base, full_dimension = dose.amount.base, dose.amount.dimension
+        lower: dict[str, bool] = {}  # recorded amount (as text) -> below the full dose?
+        title = dose.title
+        needs_parent = bool(around_dose) or regimen.ssa is not None
         k = 0
         while dose.count is None or k < dose.count:
             k += 1
             key = f"{dose.series}-{k}"
-            projected = self.step(anchor, steps, interval, months)
-            beyond = projected > horizon or self.cancelled_after(projected)
-            if dose.count is None and key not in self.facts.given and beyond:
+            projected = add_months(anchor, steps) if months else anchor + interval_td * steps
+            given_fact = given.get(key)
+            open_ended_stop = given_fact is None and dose.count is None
+            if open_ended_stop and (projected > horizon or self.cancelled_after(projected)):
                 break
-            moved = self.facts.moved.get(key)
+            moved = moved_facts.get(key)
             target = moved.date if moved else projected
-            hold_start, hold_end = self.hold_for(previous_given or self.start, key, used_holds)
-            used_holds.add(hold_start)
+            hold_start = hold_end = None
+            if holds:
+                hold_start, hold_end = self.hold_for(previous_given or self.start, key, used_holds)
+                used_holds.add(hold_start)
             reduced_after_hold = False
-            if hold_start is not None and hold_end is not None and key not in self.facts.given:
+            if hold_start is not None and hold_end is not None and given_fact is None:
                 target = max(target, hold_end)
                 reduced_after_hold = dose.reduced is not None
             held = hold_start is not None and hold_end is None
-            after = self.window_after(dose.window)
-            w_start = target - timedelta(days=dose.window.before)
-            w_end = target + timedelta(days=after)
+            w_start = target - before_td
+            w_end = target + after_td
             status, given_on = self.recorded(key, target, w_start, w_end, held=held)
             flags: list[Flag] = []
             dose_text = reduced_text if reduced_after_hold else full_text
-            given_fact = self.facts.given.get(key)
             if given_fact is not None and given_fact.dose is not None:
-                dose_text = str(given_fact.dose)
-                if (
-                    given_fact.dose.comparable(dose.amount)
-                    and given_fact.dose.base < dose.amount.base
-                ):
+                amount = given_fact.dose
+                dose_text = amount.text
+                if dose_text not in lower:
+                    lower[dose_text] = (
+                        amount.dimension == full_dimension and amount.base < full_base
+                    )
+                if lower[dose_text]:
                     flags.append(Flag.REDUCED_DOSE)
             elif reduced_after_hold:
                 flags.append(Flag.REDUCED_DOSE)
@@ -250,14 +270,13 @@ class _Builder:
             counted = live and known and not pending_before
             if dose.max_gap_days and counted and gap >= dose.max_gap_days:
                 flags.append(Flag.MAX_DELAY_EXCEEDED)
-            title = dose.title.format(n=k, count=dose.count or "")
             self.events.append(
                 Event(
                     key=key,
                     kind=Kind.DOSE,
                     series=dose.series,
                     number=k,
-                    title=title,
+                    title=_title(title, k, dose.count),
                     drug=dose.drug,
                     dose=dose_text,
                     date=target,
@@ -270,11 +289,12 @@ class _Builder:
                     description=dose.description,
                 )
             )
-            parent = _Parent(
-                status=status,
-                before=given_on or target,
-                after=given_on or (target if status is Status.SKIPPED else actual),
-            )
+            if needs_parent:
+                parent = _Parent(
+                    status=status,
+                    before=given_on or target,
+                    after=given_on or (target if status is Status.SKIPPED else actual),
+                )
             for related in around_dose:
                 if not related.doses or k in related.doses:
                     self.add_related(related, k, parent)
@@ -342,7 +362,7 @@ class _Builder:
                 kind=related.kind,
                 series=related.series,
                 number=k,
-                title=related.title.format(n=k, count=self.regimen.dose.count or ""),
+                title=_title(related.title, k, self.regimen.dose.count),
                 drug=None,
                 dose=None,
                 date=day,
@@ -371,7 +391,9 @@ class _Builder:
             # The LAR after a dose waits for that dose; after a skipped dose it keeps its rhythm.
             status = parent.dependent_status(status, follows=True, cancel=False)
         self.events.append(
-            self.ssa_event(key, k, ssa.title.format(n=k), target, target, w_end, status, given_on)
+            self.ssa_event(
+                key, k, _title(ssa.title, k, None), target, target, w_end, status, given_on
+            )
         )
         return status
 

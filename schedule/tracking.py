@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection
@@ -64,9 +65,14 @@ class CourseView:
     records: tuple[Record, ...]
     events: tuple[Event, ...]
 
+    @cached_property
+    def standing(self) -> list[Record]:
+        """The records that stand (none marked entered-in-error)."""
+        return effective(self.records)
+
     @property
     def discontinued(self) -> date | None:
-        for record in effective(self.records):
+        for record in self.standing:
             if record.type is RecordType.DISCONTINUED:
                 return record.day
         return None
@@ -74,7 +80,7 @@ class CourseView:
     @property
     def on_hold(self) -> bool:
         state = False
-        for record in effective(self.records):
+        for record in self.standing:
             if record.type is RecordType.HOLD:
                 state = True
             elif record.type is RecordType.RESUME:
@@ -375,7 +381,7 @@ class Tracker:
         if event.status in _DONE:
             done = next(
                 r
-                for r in reversed(effective(view.records))
+                for r in reversed(view.standing)
                 if r.event == key and r.type in (RecordType.GIVEN, RecordType.SKIPPED)
             )
             raise ConflictError(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from .errors import InputError
 
@@ -25,6 +26,11 @@ class Quantity:
 
     value: Decimal
     unit: str
+    text: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", f"{self.value.normalize():f} {self.unit}")
 
     @property
     def dimension(self) -> str:
@@ -36,7 +42,10 @@ class Quantity:
         return self.value * _UNITS[self.unit.lower()][1]
 
     def __str__(self) -> str:
-        return f"{self.value.normalize():f} {self.unit}"
+        return self.text
+
+    def comparable(self, other: Quantity) -> bool:
+        return self.dimension == other.dimension
 
     @classmethod
     def parse(cls, text: str) -> Quantity:
@@ -45,20 +54,23 @@ class Quantity:
         >>> str(Quantity.parse("200mci"))
         '200 mCi'
         """
-        match = _QUANTITY.fullmatch(text)
-        unit = match.group(2).lower() if match else ""
-        if not match or unit not in _UNITS:
-            raise InputError(
-                f"dose {text!r} is not understood; write a number and a unit "
-                "(GBq, MBq or mCi for radioligands, mg for injections), e.g. '7.4 GBq'"
-            )
-        try:
-            value = Decimal(match.group(1))
-        except InvalidOperation:  # pragma: no cover - the regex admits only decimals
-            raise InputError(f"dose {text!r} has no valid number") from None
-        if value <= 0:
-            raise InputError(f"dose {text!r} must be more than zero")
-        return cls(value, _CANONICAL[unit])
+        return _parse(text)
 
-    def comparable(self, other: Quantity) -> bool:
-        return self.dimension == other.dimension
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Quantity:
+    """Cached: stored doses repeat a handful of texts many thousands of times."""
+    match = _QUANTITY.fullmatch(text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _UNITS:
+        raise InputError(
+            f"dose {text!r} is not understood; write a number and a unit "
+            "(GBq, MBq or mCi for radioligands, mg for injections), e.g. '7.4 GBq'"
+        )
+    try:
+        value = Decimal(match.group(1))
+    except InvalidOperation:  # pragma: no cover - the regex admits only decimals
+        raise InputError(f"dose {text!r} has no valid number") from None
+    if value <= 0:
+        raise InputError(f"dose {text!r} must be more than zero")
+    return Quantity(value, _CANONICAL[unit])

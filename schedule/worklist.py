@@ -5,14 +5,18 @@ audit history. Each returns rows for the shared renderer.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from .columns import EVENT_COLUMNS, event_row
-from .course import Course, Record
+from .course import Course, Patient, Record
 from .model import Kind, Status
 from .render import EVENT_TABLE, Column
+from .store import Store
 from .tracking import CourseView, Tracker
 
 SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS)
@@ -76,56 +80,128 @@ def show_rows(tracker: Tracker, patient_id: str, as_of: date) -> list[dict[str, 
     ]
 
 
-def _all_views(tracker: Tracker, as_of: date, informational: bool, until: date) -> list[CourseView]:
+@dataclass(frozen=True)
+class _Everything:
+    """All patients and their courses; records are loaded per slice of patients."""
+
+    patients: list[Patient]
+    courses: dict[str, list[Course]]
+
+    def course_ids(self, patients: list[Patient]) -> list[int]:
+        return [c.id for p in patients for c in self.courses[p.id]]
+
+
+def _load(tracker: Tracker) -> _Everything:
     with tracker.store.read() as conn:
-        patients = {p.id: p for p in tracker.store.patients(conn)}
+        patients = tracker.store.patients(conn)
         courses: dict[str, list[Course]] = defaultdict(list)
         for course in tracker.store.courses(conn):
             courses[course.patient_id].append(course)
-        records: dict[int, list[Record]] = tracker.store.records(conn)
-    views: list[CourseView] = []
-    for patient_id, patient in patients.items():
-        views += tracker.views(
-            patient, courses[patient_id], records, as_of, informational=informational, until=until
-        )
-    return views
+    return _Everything(patients, courses)
+
+
+def _records(tracker: Tracker, course_ids: list[int], everyone: bool) -> dict[int, list[Record]]:
+    with tracker.store.read() as conn:
+        return tracker.store.records(conn, None if everyone else course_ids)
+
+
+Rows = list[dict[str, Any]]
+_TASK: tuple[Callable[[int, int], Rows], Store] | None = None
+PARALLEL_FROM = 2000  # patients; below this a second process costs more than it saves
+
+
+def _run_task(low: int, high: int) -> Rows:
+    assert _TASK is not None
+    task, store = _TASK
+    store.after_fork()
+    return task(low, high)
+
+
+def _map_patients(task: Callable[[int, int], Rows], store: Store, count: int, workers: int) -> Rows:
+    """Run `task` over patients [0, count) in `workers` forked processes, rows in order. Each
+    worker reads its own slice of the database over its own connection."""
+    global _TASK
+    if workers <= 1 or count < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        return task(0, count)
+    step = -(-count // workers)
+    _TASK = (task, store)  # forked workers inherit it, and what is loaded, without copying
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            slices = [(i, min(i + step, count)) for i in range(0, count, step)]
+            parts = pool.starmap(_run_task, slices)
+    finally:
+        _TASK = None
+    return [row for part in parts for row in part]
 
 
 def worklist_rows(
-    tracker: Tracker, as_of: date, missed: bool, within: int = 7
-) -> list[dict[str, Any]]:
+    tracker: Tracker, as_of: date, missed: bool, within: int = 7, workers: int = 1
+) -> Rows:
     """`missed`: events past their window with nothing recorded. Otherwise what is due: late
-    within the window, or coming within `within` days (deadlines included)."""
+    within the window, or coming within `within` days (deadlines included). Most urgent first.
+    `workers` > 1 spreads large sets over that many processes."""
     horizon = as_of + timedelta(days=within)
-    views = _all_views(tracker, as_of, informational=not missed, until=as_of if missed else horizon)
-    rows = []
-    for view in views:
-        if view.discontinued is not None:
-            continue  # a clinician ended the course: nothing of it is waited for
-        for event in view.events:
-            if missed:
-                wanted = event.status is Status.MISSED
-            elif event.status is Status.PLANNED:
-                # Not open yet but soon; an event waiting on a dose not given yet stays out.
-                wanted = as_of < event.date <= horizon and (
-                    event.kind.recordable or event.kind is Kind.DEADLINE
-                )
-            elif event.kind.recordable:
-                wanted = event.status in (Status.DUE, Status.OVERDUE)
-            else:
-                wanted = event.kind is Kind.DEADLINE and event.status is Status.ACTIVE
-            if wanted:
-                row = event_row(event, patient_id=view.patient.id, course=view.course.number)
-                row["days_late"] = (as_of - event.end).days
-                rows.append(row)
+    data = _load(tracker)
+    until = as_of if missed else horizon
+    count = len(data.patients)
+
+    def task(low: int, high: int) -> Rows:
+        patients = data.patients[low:high]
+        records = _records(tracker, data.course_ids(patients), (low, high) == (0, count))
+        rows = []
+        for patient in patients:
+            views = tracker.views(
+                patient, data.courses[patient.id], records, as_of, not missed, until
+            )
+            for view in views:
+                if view.discontinued is None:  # a clinician ended it: nothing is waited for
+                    rows += _wanted(view, as_of, horizon, missed)
+        return rows
+
+    rows = _map_patients(task, tracker.store, count, workers)
     rows.sort(key=lambda r: (-r["days_late"], r["patient_id"], r["course"], r["event"]))
+    return rows
+
+
+def _wanted(view: CourseView, as_of: date, horizon: date, missed: bool) -> Rows:
+    rows = []
+    for event in view.events:
+        if missed:
+            wanted = event.status is Status.MISSED
+        elif event.status is Status.PLANNED:
+            # Not open yet but soon; an event waiting on a dose not given yet stays out.
+            wanted = as_of < event.date <= horizon and (
+                event.kind.recordable or event.kind is Kind.DEADLINE
+            )
+        elif event.kind.recordable:
+            wanted = event.status in (Status.DUE, Status.OVERDUE)
+        else:
+            wanted = event.kind is Kind.DEADLINE and event.status is Status.ACTIVE
+        if wanted:
+            row = event_row(event, patient_id=view.patient.id, course=view.course.number)
+            row["days_late"] = (as_of - event.end).days
+            rows.append(row)
     return rows
 
 
 def patient_rows(tracker: Tracker, as_of: date) -> list[dict[str, Any]]:
     """One row per course: its state and the next thing to do."""
     rows = []
-    for view in _all_views(tracker, as_of, informational=False, until=as_of + timedelta(days=365)):
+    data = _load(tracker)
+    records = _records(tracker, [], everyone=True)
+    views = [
+        view
+        for patient in data.patients
+        for view in tracker.views(
+            patient,
+            data.courses[patient.id],
+            records,
+            as_of,
+            informational=False,
+            until=as_of + timedelta(days=365),
+        )
+    ]
+    for view in views:
         waiting = [e for e in view.events if e.status in (*_WAITING, Status.MISSED, Status.HELD)]
         if view.discontinued is not None:
             state = "discontinued"
@@ -136,7 +212,7 @@ def patient_rows(tracker: Tracker, as_of: date) -> list[dict[str, Any]]:
         else:
             state = "active"
         upcoming = waiting[0] if waiting else None
-        flags = sorted({f.value for e in view.events for f in e.flags if e in waiting})
+        flags = sorted({f.value for e in waiting for f in e.flags})
         rows.append(
             {
                 "patient_id": view.patient.id,
