@@ -202,3 +202,26 @@ def test_worklists(tracker: Tracker) -> None:
     ]
     assert worklist_rows(tracker, as_of, missed=False, within=4)[1:] == []
     assert json.loads(json.dumps(due))[0]["flags"] == []
+
+
+def test_worklists_in_forked_workers_match_one_process(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schedule import worklist
+
+    for i in range(7):
+        start = date(2026, 6, 1) + timedelta(days=9 * i)
+        tracker.add_patient(
+            Patient(f"W{i}"), "lanreotide" if i % 2 else "lutathera", start, PlanOptions(), actor()
+        )
+        tracker.record(f"W{i}", "ssa-1" if i % 2 else "prrt-1", start, None, "", actor(), TODAY)
+    as_of = date(2026, 11, 23)
+    serial_missed = worklist_rows(tracker, as_of, missed=True, workers=1)
+    serial_due = worklist_rows(tracker, as_of, missed=False, within=30, workers=1)
+    assert serial_missed
+    assert serial_due
+    monkeypatch.setattr(worklist, "PARALLEL_FROM", 2)
+    assert worklist_rows(tracker, as_of, missed=True, workers=3) == serial_missed
+    assert worklist_rows(tracker, as_of, missed=False, within=30, workers=2) == serial_due
+    # The store still works in this process after the workers are gone.
+    tracker.record("W0", "labs-2", as_of - timedelta(days=1), None, "", actor(), as_of)
