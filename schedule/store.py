@@ -13,6 +13,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -236,16 +237,7 @@ class Store:
         )
         key = result.inserted_primary_key
         assert key is not None
-        stored = Course(
-            id=int(key[0]),
-            patient_id=course.patient_id,
-            number=number + 1,
-            regimen=course.regimen,
-            start=course.start,
-            interval_days=course.interval_days,
-            calendar_month=course.calendar_month,
-            precautions=course.precautions,
-        )
+        stored = replace(course, id=int(key[0]), number=number + 1)
         detail = {
             "course": stored.number,
             "regimen": stored.regimen,
