@@ -8,12 +8,13 @@ pushes the projection of the later ones to the as-of date (it cannot happen befo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
 from .dates import add_months, on_or_before_weekday
 from .errors import InputError
+from .flags import flag_labs, flag_washout
 from .model import Event, Fact, FactType, Flag, Kind, Status
 from .regimen import AfterCourse, Regimen, Related, Window
 from .settings import Settings
@@ -500,52 +501,6 @@ class _Builder:
         )
 
 
-def _flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date]) -> list[Event]:
-    """ssa-washout-conflict: a long-acting SSA, planned or given, under N days before a dose."""
-    if regimen.ssa is None:
-        return events
-    days = regimen.ssa.washout_days
-    ssa_days = [
-        (i, e.effective_date)
-        for i, e in enumerate(events)
-        if e.series == "ssa" and e.status not in (Status.SKIPPED, Status.CANCELLED)
-    ]
-    conflicted: set[int] = set()
-    for i, event in enumerate(events):
-        if event.series != regimen.dose.series or event.status in (
-            Status.SKIPPED,
-            Status.CANCELLED,
-        ):
-            continue
-        day = event.effective_date
-        hits = [j for j, d in ssa_days if 0 < (day - d).days < days]
-        if hits or any(0 < (day - d).days < days for d in other_ssa):
-            conflicted.update([i, *hits])
-    return [
-        replace(e, flags=(*e.flags, Flag.SSA_WASHOUT_CONFLICT)) if i in conflicted else e
-        for i, e in enumerate(events)
-    ]
-
-
-def _flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
-    """labs-missing: a dose that is due (or late) with no labs recorded for it."""
-    labs = {e.number: e for e in events if e.series == "labs" and e.kind is Kind.LAB}
-    if not labs:
-        return events
-    out = []
-    for event in events:
-        lab = labs.get(event.number)
-        if (
-            event.series == regimen.dose.series
-            and event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
-            and lab is not None
-            and lab.status is not Status.GIVEN
-        ):
-            event = replace(event, flags=(*event.flags, Flag.LABS_MISSING))
-        out.append(event)
-    return out
-
-
 def build_calendar(
     regimen: Regimen,
     start: date,
@@ -572,7 +527,7 @@ def build_calendar(
         )
     builder = _Builder(regimen, start, _Facts.index(facts), as_of, options, settings, informational)
     events = builder.build()
-    events = _flag_washout(regimen, events, other_ssa)
-    events = _flag_labs(regimen, events)
+    events = flag_washout(regimen, events, other_ssa)
+    events = flag_labs(regimen, events)
     ordered = sorted(enumerate(events), key=lambda pair: (pair[1].date, pair[1].end, pair[0]))
     return tuple(event for _, event in ordered)

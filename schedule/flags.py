@@ -1,0 +1,56 @@
+"""Flags that look across a whole course's events, after the engine has built them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from .model import Event, Flag, Kind, Status
+from .regimen import Regimen
+
+
+def flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date]) -> list[Event]:
+    """ssa-washout-conflict: a long-acting SSA, planned or given, under N days before a dose."""
+    if regimen.ssa is None:
+        return events
+    days = regimen.ssa.washout_days
+    ssa_days = [
+        (i, e.effective_date)
+        for i, e in enumerate(events)
+        if e.series == "ssa" and e.status not in (Status.SKIPPED, Status.CANCELLED)
+    ]
+    conflicted: set[int] = set()
+    for i, event in enumerate(events):
+        if event.series != regimen.dose.series or event.status in (
+            Status.SKIPPED,
+            Status.CANCELLED,
+        ):
+            continue
+        day = event.effective_date
+        hits = [j for j, d in ssa_days if 0 < (day - d).days < days]
+        if hits or any(0 < (day - d).days < days for d in other_ssa):
+            conflicted.update([i, *hits])
+    return [
+        replace(e, flags=(*e.flags, Flag.SSA_WASHOUT_CONFLICT)) if i in conflicted else e
+        for i, e in enumerate(events)
+    ]
+
+
+def flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
+    """labs-missing: a dose that is due (or late) with no labs recorded for it."""
+    labs = {e.number: e for e in events if e.series == "labs" and e.kind is Kind.LAB}
+    if not labs:
+        return events
+    out = []
+    for event in events:
+        lab = labs.get(event.number)
+        if (
+            event.series == regimen.dose.series
+            and event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
+            and lab is not None
+            and lab.status is not Status.GIVEN
+        ):
+            event = replace(event, flags=(*event.flags, Flag.LABS_MISSING))
+        out.append(event)
+    return out
