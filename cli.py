@@ -310,15 +310,10 @@ def plan(
 ) -> None:
     """Print the treatment calendar of REGIMEN from a start date."""
     from schedule.columns import EVENT_COLUMNS, event_row
-    from schedule.engine import PlanOptions, build_calendar
+    from schedule.engine import build_calendar
     from schedule.render import EVENT_TABLE
 
-    options = PlanOptions(
-        interval_days=interval if isinstance(interval, int) else None,
-        calendar_month=interval == "month",
-        precautions=precautions,
-        until=until,
-    )
+    options = plan_options(interval, precautions, until)
     events = build_calendar(app.catalog.get(regimen), start, options=options, settings=app.settings)
     emit([event_row(e) for e in events], EVENT_COLUMNS, fmt, EVENT_TABLE)
 
@@ -338,13 +333,17 @@ def course_option(func: F) -> F:
     )(func)
 
 
-def plan_options(interval: int | str | None, precautions: str | None) -> PlanOptions:
+def plan_options(
+    interval: int | str | None, precautions: str | None, until: date | None = None
+) -> PlanOptions:
+    """The engine's options from `--interval DAYS|month`, `--precautions` and `--until`."""
     from schedule.engine import PlanOptions
 
     return PlanOptions(
         interval_days=interval if isinstance(interval, int) else None,
         calendar_month=interval == "month",
         precautions=precautions,
+        until=until,
     )
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from . import tables
 from .course import Actor, Course, Patient, Record, RecordType
 from .errors import StoreError
-from .migrations import latest, migrate
+from .migrations import migrate
 
 _PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
 
@@ -401,6 +401,3 @@ def _record_values(record: Record, actor: Actor) -> dict[str, Any]:
         "recorded_at": actor.stamp,
         "recorded_by": actor.who,
     }
-
-
-__all__ = ["Store", "database_url", "latest"]

@@ -180,11 +180,6 @@ class Tracker:
         self, patient_id: str, regimen: str, start: date, options: PlanOptions
     ) -> Course:
         check_options(self.catalog.get(regimen), options)
-        variants = self.catalog.get(regimen).precaution_variants
-        if options.precautions is not None and options.precautions not in variants:
-            raise InputError(
-                f"regimen {regimen!r} has no precaution variant {options.precautions!r}"
-            )
         return Course(
             id=0,
             patient_id=patient_id,

@@ -15,6 +15,7 @@ from .dates import parse_iso_date
 from .engine import PlanOptions
 from .errors import InputError, PrrtError
 from .tracking import CourseView, Tracker, check_patient_id, check_time, check_tz
+from .units import Quantity
 
 ROSTER_COLUMNS = ("patient_id", "regimen", "start", "name", "tz", "time")
 DOSES_COLUMNS = ("patient_id", "event", "date", "dose", "note", "course", "type")
@@ -181,9 +182,7 @@ def import_doses(
             )
             if chosen is None:
                 raise CsvError(name, line, "course", f"{pid} has no course {number or ''}".strip())
-            same = [
-                r for r in effective(chosen.records) if (r.type, r.event, r.day) == (kind, key, day)
-            ]
+            same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
             if same and (same[-1].dose or None) == _canonical_dose(dose):
                 unchanged += 1
                 continue
@@ -243,11 +242,7 @@ def _checked_row(
 
 
 def _canonical_dose(dose: str | None) -> str | None:
-    if not dose:
-        return None
-    from .units import Quantity
-
-    return str(Quantity.parse(dose))
+    return str(Quantity.parse(dose)) if dose else None
 
 
 def export_doses(tracker: Tracker) -> list[dict[str, Any]]:

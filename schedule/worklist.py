@@ -211,7 +211,7 @@ def patient_rows(tracker: Tracker, as_of: date) -> list[dict[str, Any]]:
             state = "completed"
         else:
             state = "active"
-        upcoming = waiting[0] if waiting else None
+        upcoming = waiting[0] if waiting and state != "discontinued" else None
         flags = sorted({f.value for e in waiting for f in e.flags})
         rows.append(
             {
@@ -221,11 +221,9 @@ def patient_rows(tracker: Tracker, as_of: date) -> list[dict[str, Any]]:
                 "regimen": view.course.regimen,
                 "start": view.course.start.isoformat(),
                 "state": state,
-                "next_event": upcoming.key if upcoming and state != "discontinued" else None,
-                "next_date": upcoming.date.isoformat()
-                if upcoming and state != "discontinued"
-                else None,
-                "next_title": upcoming.title if upcoming and state != "discontinued" else None,
+                "next_event": upcoming.key if upcoming else None,
+                "next_date": upcoming.date.isoformat() if upcoming else None,
+                "next_title": upcoming.title if upcoming else None,
                 "flags": flags,
             }
         )
