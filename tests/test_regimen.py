@@ -82,45 +82,48 @@ def test_unknown_regimen_lists_the_known_ones(catalog: Catalog) -> None:
         catalog.get("lutetium")
 
 
+INTERVAL = 'interval = { days = 28, source = "test" }'
+
+
 @pytest.mark.parametrize(
-    ("change", "field", "problem"),
+    ("old", "new", "field", "problem"),
     [
-        ('interval = { days = 28, source = "test" }', "dose.interval.source", "is missing"),
+        (INTERVAL, "interval = { days = 28 }", "dose.interval.source", "is missing"),
         (
+            INTERVAL,
             'interval = { days = "28", source = "x" }',
             "dose.interval.days",
             "must be a whole number",
         ),
-        ('interval = { days = 0, source = "x" }', "dose.interval.days", "must be at least 1"),
         (
+            INTERVAL,
+            'interval = { days = 0, source = "x" }',
+            "dose.interval.days",
+            "must be at least 1, not 0",
+        ),
+        (
+            INTERVAL,
             'interval = { days = 28, source = "x", every = 2 }',
             "dose.interval.every",
-            "not a known field",
+            "is not a known field",
         ),
-        ('kind = "long-acting-ssa"', "dose.kind", "must be one of radioligand, long-acting-ssa"),
         (
-            'amount = { value = 10, unit = "mg", source = "test" }',
-            "dose.amount.unit",
-            "GBq, MBq, mCi or mg",
+            'kind = "long-acting-ssa"',
+            'kind = "tablet"',
+            "dose.kind",
+            "must be one of radioligand, long-acting-ssa",
         ),
+        ('unit = "mg"', 'unit = "pills"', "dose.amount.unit", "must be GBq, MBq, mCi or mg"),
+        ('title = "Injection {n}"', 'title = ""', "dose.title", "must be a non-empty string"),
     ],
 )
-def test_malformed_file_names_file_field_and_problem(change: str, field: str, problem: str) -> None:
-    original = {
-        "dose.interval.source": (
-            'interval = { days = 28, source = "test" }',
-            "interval = { days = 28 }",
-        ),
-        "dose.interval.days": ('interval = { days = 28, source = "test" }', change),
-        "dose.interval.every": ('interval = { days = 28, source = "test" }', change),
-        "dose.kind": ('kind = "long-acting-ssa"', 'kind = "tablet"'),
-        "dose.amount.unit": (change, 'amount = { value = 10, unit = "pills", source = "test" }'),
-    }[field]
-    text = MINIMAL.replace(*original)
+def test_malformed_file_names_file_field_and_problem(
+    old: str, new: str, field: str, problem: str
+) -> None:
+    assert old in MINIMAL
     with pytest.raises(RegimenFileError) as info:
-        parse_regimen(text, "site/test.toml")
-    assert str(info.value).startswith(f"site/test.toml: {field}: ")
-    assert problem in str(info.value)
+        parse_regimen(MINIMAL.replace(old, new), "site/test.toml")
+    assert str(info.value).startswith(f"site/test.toml: {field}: {problem}")
 
 
 def test_invalid_toml_is_named() -> None:
