@@ -297,6 +297,14 @@ def regimens(app: App, fmt: str) -> None:
     "--precautions", help="Radiation-precaution variant, e.g. eu or us [default: site setting]."
 )
 @click.option("--until", type=ISO_DATE, help="End of the projection for open-ended (SSA) regimens.")
+@click.option(
+    "--ics",
+    "ics_file",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="Write the patient's calendar (.ics) to this file ('-': standard output) instead.",
+)
+@click.option("--time", "appt_time", help="With --ics: dose appointments at HH:MM.")
+@click.option("--tz", help="With --ics and --time: the IANA time zone, e.g. America/New_York.")
 @format_option
 @click.pass_obj
 def plan(
@@ -306,16 +314,47 @@ def plan(
     interval: int | str | None,
     precautions: str | None,
     until: date | None,
+    ics_file: Path | None,
+    appt_time: str | None,
+    tz: str | None,
     fmt: str,
 ) -> None:
     """Print the treatment calendar of REGIMEN from a start date."""
-    from schedule.columns import EVENT_COLUMNS, event_row
     from schedule.engine import build_calendar
+
+    if ics_file is None and (appt_time or tz):
+        raise click.UsageError("--time and --tz apply to --ics only")
+    options = plan_options(interval, precautions, until)
+    chosen = app.catalog.get(regimen)
+    events = build_calendar(chosen, start, options=options, settings=app.settings)
+    if ics_file is not None:
+        from schedule.patient_calendar import appointment_for
+        from schedule.publishing import plan_calendar
+
+        slot = appointment_for(appt_time, tz)
+        text = plan_calendar(chosen, start, events, app.settings, now(), slot)
+        write_text(ics_file, text, f"wrote the calendar of {regimen} from {start} to {ics_file}")
+        return
+    from schedule.columns import EVENT_COLUMNS, event_row
     from schedule.render import EVENT_TABLE
 
-    options = plan_options(interval, precautions, until)
-    events = build_calendar(app.catalog.get(regimen), start, options=options, settings=app.settings)
     emit([event_row(e) for e in events], EVENT_COLUMNS, fmt, EVENT_TABLE)
+
+
+def write_text(target: Path | None, text: str, done: str) -> None:
+    """`text` to standard output (None or '-') byte for byte, or atomically to a file."""
+    if target is None or str(target) == "-":
+        stream = click.get_binary_stream("stdout")
+        stream.write(text.encode("utf-8"))
+        stream.flush()
+        return
+    from schedule.files import write_atomic
+
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise click.FileError(str(target), exc.strerror or str(exc)) from None
+    click.echo(done)
 
 
 def as_of_option(func: F) -> F:
@@ -581,6 +620,62 @@ def missed(app: App, as_of: date | None, fail_if_any: bool, fmt: str) -> int:
     rows = worklist_rows(app.tracker, as_of or today(), missed=True, workers=os.cpu_count() or 1)
     emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
     return 1 if fail_if_any and rows else 0
+
+
+@cli.command()
+@click.argument("patient_id", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="File [default: standard output].",
+)
+@click.option("--all", "everyone", is_flag=True, help="Every active patient, one file each.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --all: the folder for the PATIENT_ID.ics files.",
+)
+@click.option("--with-name", is_flag=True, help="Put the patient's name in the calendar's name.")
+@click.pass_obj
+def ics(
+    app: App,
+    patient_id: str | None,
+    output: Path | None,
+    everyone: bool,
+    folder: Path | None,
+    with_name: bool,
+) -> None:
+    """Write a patient's calendar as an .ics file for a phone (or --all into --dir).
+
+    SEQUENCE is remembered per event, so an event that changed carries a higher one. An
+    imported file does not update itself: give patients a feed ('prrt feed url') for that.
+    """
+    from schedule.publishing import Publisher
+
+    if everyone:
+        if patient_id or output:
+            raise click.UsageError("--all writes every patient into --dir; drop PATIENT_ID / -o")
+        if folder is None:
+            raise click.UsageError("--all needs --dir FOLDER")
+        publisher = Publisher(app.tracker, today(), now(), with_name)
+        result = publisher.write_folder(folder, workers=os.cpu_count() or 1)
+        click.echo(
+            f"wrote {result.total} calendars to {folder}: {result.new} new, "
+            f"{result.changed} changed, {result.unchanged} unchanged"
+        )
+        return
+    if folder is not None:
+        raise click.UsageError("--dir goes with --all; for one patient use -o FILE")
+    if not patient_id:
+        raise click.UsageError("give a PATIENT_ID, or --all --dir FOLDER")
+    calendar = Publisher(app.tracker, today(), now(), with_name).patient(patient_id)
+    write_text(
+        output,
+        calendar.text,
+        f"wrote the calendar of {patient_id} ({calendar.events} events) to {output}",
+    )
 
 
 @cli.group("import")

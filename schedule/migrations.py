@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from secrets import token_hex
 
 from sqlalchemy import Connection, inspect, select
 
@@ -22,8 +23,16 @@ def _initial(conn: Connection) -> None:
         table.create(conn)
 
 
+def _calendars(conn: Connection) -> None:
+    for table in (tables.calendar_meta, tables.published, tables.publications, tables.feed_tokens):
+        table.create(conn)
+    # The namespace hashed into every calendar UID: UIDs from two databases never collide.
+    conn.execute(tables.calendar_meta.insert().values(name="uid_namespace", value=token_hex(16)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, courses, records and the audit trail", _initial),
+    Migration(2, "published calendar events, feed tokens", _calendars),
 )
 
 

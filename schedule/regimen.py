@@ -23,6 +23,7 @@ from .units import Quantity
 
 FORMAT_VERSION = 1
 DOSE_KINDS = ("radioligand", "long-acting-ssa")
+AUDIENCES = ("patient", "staff")
 SITE = "site"  # a window bound that comes from the site settings, not the regimen
 
 
@@ -87,6 +88,7 @@ class Related:
     weekday: str | None
     doses: tuple[int, ...]
     source: str
+    audience: str = "patient"  # "staff": kept out of patients' calendars (e.g. order deadlines)
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,11 @@ class Regimen:
     @property
     def precaution_variants(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.precautions)
+
+    @property
+    def staff_series(self) -> frozenset[str]:
+        """Series meant for the care team only, left out of patients' calendars."""
+        return frozenset(r.series for r in self.related if r.audience == "staff")
 
     def precautions_for(self, variant: str | None) -> tuple[Related, ...]:
         chosen = variant or self.default_precautions
@@ -343,7 +350,7 @@ def _related(table: _Table, default_kind: str | None = None) -> Related:
     table.unknown(
         (
             "series", "kind", "title", "description", "at", "from", "to", "late_until",
-            "weekday", "doses", "source",
+            "weekday", "doses", "source", "audience",
         )
     )  # fmt: skip
     start, end = _offsets(table)
@@ -371,6 +378,7 @@ def _related(table: _Table, default_kind: str | None = None) -> Related:
         weekday=weekday,
         doses=tuple(doses_raw),
         source=table.source(),
+        audience=table.choice("audience", AUDIENCES, "patient"),
     )
 
 

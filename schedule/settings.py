@@ -18,6 +18,10 @@ class Settings:
     ssa_late_tolerance_days: int = 7
     # How far open-ended regimens (SSA alone) are projected past the start or the as-of date.
     horizon_days: int = 364
+    # Length of a dose appointment in patients' calendars when the regimen gives none (minutes).
+    appointment_minutes: int = 30
+    # Where `prrt serve` is reached from patients' phones, e.g. https://calendar.example.org.
+    feed_base_url: str = ""
     # Printed in patients' calendars.
     clinic_name: str = ""
     clinic_address: str = ""
@@ -25,7 +29,11 @@ class Settings:
     clinic_email: str = ""
 
 
-_INT_LIMITS = {"ssa_late_tolerance_days": (0, 90), "horizon_days": (28, 3660)}
+_INT_LIMITS = {
+    "ssa_late_tolerance_days": (0, 90),
+    "horizon_days": (28, 3660),
+    "appointment_minutes": (5, 720),
+}
 
 
 def parse_settings(text: str, path: str) -> Settings:

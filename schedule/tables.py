@@ -82,3 +82,50 @@ audit = Table(
     Column("detail", Text, nullable=False),
     Index("ix_audit_patient", "patient_id"),
 )
+
+# -- patients' calendars (migration 2) --------------------------------------------------------
+
+# Settings of this database that never change once made, e.g. the namespace hashed into UIDs.
+calendar_meta = Table(
+    "calendar_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+# What was last published for each calendar event, so that SEQUENCE rises when the event
+# changes and never falls. Not a derived calendar: a memory of what patients were sent.
+published = Table(
+    "published",
+    metadata,
+    Column("uid", String(64), primary_key=True),
+    Column("course_id", Integer, ForeignKey("courses.id"), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("modified_at", String(32), nullable=False),
+    Index("ix_published_course", "course_id"),
+)
+
+# One number per course that rises whenever any of its published events changes: with the
+# records it tells, without building anything, whether a calendar can have changed.
+publications = Table(
+    "publications",
+    metadata,
+    Column("course_id", Integer, ForeignKey("courses.id"), primary_key=True, autoincrement=False),
+    Column("revision", Integer, nullable=False),
+)
+
+# Subscription links. Only a hash of each token is kept; a revoked token stays, marked.
+feed_tokens = Table(
+    "feed_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("patient_id", String(64), ForeignKey("patients.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("with_name", Boolean, nullable=False, default=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("revoked_at", String(32)),
+    Column("revoked_by", String(64)),
+    Index("ix_feed_tokens_patient", "patient_id"),
+)

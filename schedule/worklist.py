@@ -5,9 +5,7 @@ audit history. Each returns rows for the shared renderer.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -15,8 +13,8 @@ from typing import Any
 from .columns import EVENT_COLUMNS, event_row
 from .course import Course, Patient, Record
 from .model import Kind, Status
+from .parallel import map_slices
 from .render import EVENT_TABLE, Column
-from .store import Store
 from .tracking import CourseView, Tracker
 
 SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS)
@@ -106,32 +104,6 @@ def _records(tracker: Tracker, course_ids: list[int], everyone: bool) -> dict[in
 
 
 Rows = list[dict[str, Any]]
-_TASK: tuple[Callable[[int, int], Rows], Store] | None = None
-PARALLEL_FROM = 2000  # patients; below this a second process costs more than it saves
-
-
-def _run_task(low: int, high: int) -> Rows:
-    assert _TASK is not None
-    task, store = _TASK
-    store.after_fork()
-    return task(low, high)
-
-
-def _map_patients(task: Callable[[int, int], Rows], store: Store, count: int, workers: int) -> Rows:
-    """Run `task` over patients [0, count) in `workers` forked processes, rows in order. Each
-    worker reads its own slice of the database over its own connection."""
-    global _TASK
-    if workers <= 1 or count < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
-        return task(0, count)
-    step = -(-count // workers)
-    _TASK = (task, store)  # forked workers inherit it, and what is loaded, without copying
-    try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            slices = [(i, min(i + step, count)) for i in range(0, count, step)]
-            parts = pool.starmap(_run_task, slices)
-    finally:
-        _TASK = None
-    return [row for part in parts for row in part]
 
 
 def worklist_rows(
@@ -158,7 +130,7 @@ def worklist_rows(
                     rows += _wanted(view, as_of, horizon, missed)
         return rows
 
-    rows = _map_patients(task, tracker.store, count, workers)
+    rows = map_slices(task, tracker.store, count, workers)
     rows.sort(key=lambda r: (-r["days_late"], r["patient_id"], r["course"], r["event"]))
     return rows
 

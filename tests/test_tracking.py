@@ -208,7 +208,7 @@ def test_worklists(tracker: Tracker) -> None:
 def test_worklists_in_forked_workers_match_one_process(
     tracker: Tracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from schedule import worklist
+    from schedule import parallel
 
     for i in range(7):
         start = date(2026, 6, 1) + timedelta(days=9 * i)
@@ -221,7 +221,7 @@ def test_worklists_in_forked_workers_match_one_process(
     serial_due = worklist_rows(tracker, as_of, missed=False, within=30, workers=1)
     assert serial_missed
     assert serial_due
-    monkeypatch.setattr(worklist, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
     assert worklist_rows(tracker, as_of, missed=True, workers=3) == serial_missed
     assert worklist_rows(tracker, as_of, missed=False, within=30, workers=2) == serial_due
     # The store still works in this process after the workers are gone.

@@ -1,0 +1,57 @@
+"""Spreading work over patients across forked processes, each with its own connections."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from .store import Store
+
+T = TypeVar("T")
+PARALLEL_FROM = 2000  # patients; below this a second process costs more than it saves
+
+_TASK: tuple[Callable[[int, int], Any], Store] | None = None
+
+
+def _run_task(low: int, high: int) -> Any:
+    assert _TASK is not None
+    task, store = _TASK
+    store.after_fork()
+    return task(low, high)
+
+
+def _run_pair(bounds: tuple[int, int]) -> Any:
+    return _run_task(*bounds)
+
+
+def _slices(count: int, step: int) -> list[tuple[int, int]]:
+    return [(i, min(i + step, count)) for i in range(0, count, step)]
+
+
+def map_slices(
+    task: Callable[[int, int], list[T]], store: Store, count: int, workers: int
+) -> list[T]:
+    """Run `task` over items [0, count) in `workers` forked processes, results in order. Each
+    worker reads its own slice of the database over its own connection."""
+    return [item for part in iter_slices(task, store, count, workers, -(-count // max(workers, 1)))
+            for item in part]  # fmt: skip
+
+
+def iter_slices(
+    task: Callable[[int, int], T], store: Store, count: int, workers: int, step: int
+) -> Iterator[T]:
+    """`task` over slices of `step` items, in order, as each is done. In one process when
+    `workers` is 1, the count is small, or the platform cannot fork."""
+    global _TASK
+    slices = _slices(count, max(step, 1))
+    if workers <= 1 or count < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        for low, high in slices:
+            yield task(low, high)
+        return
+    _TASK = (task, store)  # forked workers inherit it, and what is loaded, without copying
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_run_pair, slices)
+    finally:
+        _TASK = None

@@ -1,0 +1,160 @@
+"""A patient's calendar in plain words: which events a patient sees, what each says, when its
+reminder rings. Turns the engine's events into iCalendar entries (see `ical.py` for the bytes).
+
+Kept out on purpose (privacy): the record number, birth date and diagnosis. The patient's name
+appears, in the calendar's name only, when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .course import Patient
+from .ical import Alarm, Entry, Head, uid_for
+from .model import Event, Kind, Status
+from .regimen import Regimen
+from .settings import Settings
+
+# One DISPLAY alarm per event, relative to its start. For all-day events the start is local
+# midnight, so -PT15H rings at 09:00 the day before and PT9H at 09:00 on the day.
+ALL_DAY_ALARMS: dict[Kind, tuple[str, str]] = {
+    Kind.DOSE: ("-PT15H", "Tomorrow"),
+    Kind.SCAN: ("-PT15H", "Tomorrow"),
+    Kind.DEADLINE: ("-PT15H", "Tomorrow"),
+    Kind.LAB: ("PT9H", "From today"),
+    Kind.REMINDER: ("PT8H", "Today"),
+    Kind.PRECAUTION: ("PT18H", "From today"),  # the evening of the dose day, back home
+}
+TIMED_ALARM = ("-P1D", "Tomorrow")  # a timed appointment: the same time the day before
+AT_CLINIC = (Kind.DOSE, Kind.LAB, Kind.SCAN)
+BUSY = (Kind.DOSE, Kind.SCAN)  # the rest does not block the day (TRANSP:TRANSPARENT)
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """The patient's usual appointment time, for dose visits of the regimen's main series."""
+
+    at: time
+    zone: ZoneInfo
+
+
+def appointment(patient: Patient) -> Appointment | None:
+    if not patient.time or not patient.tz:
+        return None
+    hours, minutes = patient.time.split(":")
+    return Appointment(time(int(hours), int(minutes)), ZoneInfo(patient.tz))
+
+
+def head(settings: Settings, patient: Patient | None, with_name: bool) -> Head:
+    """The calendar's name: "Treatment calendar", for whom only when asked, and from where."""
+    name = "Treatment calendar"
+    if with_name and patient is not None and patient.name:
+        name += f" for {patient.name}"
+    if settings.clinic_name:
+        name += f", {settings.clinic_name}"
+    description = (
+        "Planned dates follow the course as it happens and can move: the clinic's word counts."
+    )
+    return Head(name, description, patient.tz if patient is not None else None)
+
+
+def _clinic_lines(settings: Settings) -> list[str]:
+    contact = ", ".join(
+        x for x in (settings.clinic_name, settings.clinic_phone, settings.clinic_email) if x
+    )
+    return [f"Questions: {contact}"] if contact else []
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def entry(
+    event: Event,
+    regimen: Regimen,
+    settings: Settings,
+    slot: Appointment | None,
+) -> Entry:
+    """One event as the patient reads it."""
+    cancelled = event.status in (Status.SKIPPED, Status.CANCELLED)
+    held = event.status is Status.HELD
+    summary = event.title
+    notes: list[str] = []
+    if cancelled:
+        summary = f"Cancelled: {summary}"
+        notes.append("Cancelled: this will not take place.")
+    elif held:
+        summary = f"On hold: {summary}"
+        notes.append("On hold: the clinic will give you a new date.")
+    if event.description:
+        notes.append(event.description)
+    if event.kind is Kind.DOSE and event.dose:
+        notes.append(f"Dose: {event.dose}.")
+    if event.given_on is not None:
+        notes.append(f"Done on {_day(event.given_on)}.")
+    day = event.effective_date
+    last = day if event.given_on is not None else max(event.end, day)
+    timed = slot is not None and event.series == regimen.dose.series and not cancelled
+    start: date | datetime
+    end: date | datetime
+    if timed:
+        assert slot is not None
+        local = datetime.combine(day, slot.at, tzinfo=slot.zone)
+        minutes = (
+            int(regimen.dose.visit_hours * 60)
+            if regimen.dose.visit_hours is not None
+            else settings.appointment_minutes
+        )
+        start, end = local, local + timedelta(minutes=minutes)
+        notes.append(f"Appointment at {slot.at:%H:%M} ({slot.zone.key}).")
+        trigger, when = TIMED_ALARM
+    else:
+        start, end = day, last + timedelta(days=1)
+        if last > day:
+            notes.append(f"From {_day(day)} to {_day(last)}.")
+        trigger, when = ALL_DAY_ALARMS[event.kind]
+    at_clinic = event.kind in AT_CLINIC
+    location = ", ".join(x for x in (settings.clinic_name, settings.clinic_address) if x)
+    notes += _clinic_lines(settings)
+    return Entry(
+        summary=summary,
+        description="\n\n".join(notes),
+        start=start,
+        end=end,
+        cancelled=cancelled,
+        tentative=held,
+        transparent=event.kind not in BUSY,
+        location=location if at_clinic else "",
+        alarm=None if cancelled else Alarm(trigger, f"{when}: {event.title}"),
+    )
+
+
+def course_entries(
+    namespace: str,
+    uid_parts: Sequence[object],
+    events: Iterable[Event],
+    regimen: Regimen,
+    settings: Settings,
+    slot: Appointment | None,
+) -> list[tuple[str, Entry]]:
+    """The patient's entries of one course, each with its UID (a hash of the namespace, the
+    course's identity in `uid_parts` and the event key: stable across reschedules)."""
+    staff = regimen.staff_series
+    return [
+        (uid_for(namespace, *uid_parts, event.key), entry(event, regimen, settings, slot))
+        for event in events
+        if event.series not in staff
+    ]
+
+
+def appointment_for(at: str | None, zone: str | None) -> Appointment | None:
+    """The appointment slot from --time and --tz, checked; both or neither."""
+    from .errors import InputError
+    from .tracking import check_time, check_tz
+
+    if bool(at) != bool(zone):
+        raise InputError("give --time and --tz together (a time needs its time zone)")
+    return appointment(Patient("plan", None, check_tz(zone), check_time(at)))

@@ -1,0 +1,193 @@
+"""The store's memory of patients' calendars: what was last published for each event, each
+course's publication revision, and the subscription tokens (hashed). Functions over an open
+connection, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select
+
+from . import tables
+from .course import Actor, RecordType
+from .store import Store
+
+Last = tuple[int, str, datetime]  # sequence, fingerprint, modified
+
+
+def _in(column: ColumnElement[int], ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    return [] if ids is None else [column.in_(list(ids))]
+
+
+def namespace(conn: Connection) -> str:
+    query = select(tables.calendar_meta.c.value).where(
+        tables.calendar_meta.c.name == "uid_namespace"
+    )
+    return str(conn.execute(query).scalar_one())
+
+
+def last_published(conn: Connection, course_ids: Sequence[int] | None) -> dict[str, Last]:
+    t = tables.published
+    query = select(t.c.uid, t.c.sequence, t.c.fingerprint, t.c.modified_at).where(
+        *_in(t.c.course_id, course_ids)
+    )
+    return {
+        uid: (sequence, fingerprint, datetime.fromisoformat(modified))
+        for uid, sequence, fingerprint, modified in conn.execute(query).fetchall()
+    }
+
+
+def save_published(
+    conn: Connection, changes: dict[str, tuple[int, Last]], before: Iterable[str]
+) -> dict[int, int]:
+    """Store changed events ({uid: (course_id, (sequence, fingerprint, modified))}); `before`
+    holds the UIDs already stored. Raises the revision of every course touched and returns the
+    new revisions."""
+    if not changes:
+        return {}
+    t = tables.published
+    known = set(before)
+    rows = [
+        {
+            "u": uid,
+            "course_id": course_id,
+            "sequence": seq,
+            "fingerprint": fp,
+            "modified_at": _stamp(mod),
+        }
+        for uid, (course_id, (seq, fp, mod)) in changes.items()
+    ]
+    new = [r for r in rows if r["u"] not in known]
+    old = [r for r in rows if r["u"] in known]
+    if new:
+        conn.execute(t.insert(), [{**r, "uid": r["u"]} for r in new])
+    if old:
+        conn.execute(
+            t.update()
+            .where(t.c.uid == bindparam("u"))
+            .values(
+                sequence=bindparam("sequence"),
+                fingerprint=bindparam("fingerprint"),
+                modified_at=bindparam("modified_at"),
+            ),
+            old,
+        )
+    courses = sorted({course_id for course_id, _ in changes.values()})
+    current = revisions(conn, courses)
+    p = tables.publications
+    fresh = [{"course_id": c, "revision": 1} for c in courses if c not in current]
+    if fresh:
+        conn.execute(p.insert(), fresh)
+    bumped = [{"c": c, "revision": current[c] + 1} for c in courses if c in current]
+    if bumped:
+        conn.execute(
+            p.update()
+            .where(p.c.course_id == bindparam("c"))
+            .values(revision=bindparam("revision")),
+            bumped,
+        )
+    return {c: current.get(c, 0) + 1 for c in courses}
+
+
+def revisions(conn: Connection, course_ids: Sequence[int] | None) -> dict[int, int]:
+    p = tables.publications
+    query = select(p.c.course_id, p.c.revision).where(*_in(p.c.course_id, course_ids))
+    return dict(conn.execute(query).tuples().all())
+
+
+def record_marks(conn: Connection, course_ids: Sequence[int] | None) -> dict[int, tuple[int, int]]:
+    """(count, highest id) of each course's records: records are only ever added, so these
+    change whenever anything was recorded or corrected."""
+    r = tables.records
+    query = (
+        select(r.c.course_id, func.count(), func.max(r.c.id))
+        .where(*_in(r.c.course_id, course_ids))
+        .group_by(r.c.course_id)
+    )
+    return {c: (n, top) for c, n, top in conn.execute(query).tuples().all()}
+
+
+def discontinued_courses(conn: Connection) -> set[int]:
+    """Courses a standing `discontinued` record ends (one not marked entered-in-error)."""
+    r = tables.records
+    wrong = select(r.c.corrects).where(
+        and_(r.c.type == RecordType.ENTERED_IN_ERROR.value, r.c.corrects.is_not(None))
+    )
+    query = select(r.c.course_id).where(
+        r.c.type == RecordType.DISCONTINUED.value, r.c.id.not_in(wrong)
+    )
+    return set(conn.execute(query).scalars().all())
+
+
+# -- feed tokens ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedToken:
+    id: int
+    patient_id: str
+    with_name: bool
+    created_at: str
+    created_by: str
+
+
+def active_token(conn: Connection, patient_id: str) -> FeedToken | None:
+    t = tables.feed_tokens
+    query = (
+        select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by)
+        .where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
+        .order_by(t.c.id.desc())
+    )
+    row = conn.execute(query).first()
+    return FeedToken(*row) if row else None
+
+
+def token_owner(conn: Connection, token_hash: str) -> FeedToken | None:
+    t = tables.feed_tokens
+    query = select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by).where(
+        t.c.token_hash == token_hash, t.c.revoked_at.is_(None)
+    )
+    row = conn.execute(query).first()
+    return FeedToken(*row) if row else None
+
+
+def add_token(
+    conn: Connection, patient_id: str, token_hash: str, with_name: bool, actor: Actor
+) -> int:
+    result = conn.execute(
+        tables.feed_tokens.insert().values(
+            patient_id=patient_id,
+            token_hash=token_hash,
+            with_name=with_name,
+            created_at=actor.stamp,
+            created_by=actor.who,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    token_id = int(key[0])
+    detail = {"feed": token_id, "with_name": with_name}
+    Store.add_audit(conn, actor, "feed-issue", patient_id, detail=detail)
+    return token_id
+
+
+def revoke_tokens(conn: Connection, patient_id: str, actor: Actor) -> list[int]:
+    t = tables.feed_tokens
+    ids = list(
+        conn.execute(
+            select(t.c.id).where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
+        ).scalars()
+    )
+    if ids:
+        conn.execute(
+            t.update().where(t.c.id.in_(ids)).values(revoked_at=actor.stamp, revoked_by=actor.who)
+        )
+        Store.add_audit(conn, actor, "feed-revoke", patient_id, detail={"feeds": ids})
+    return ids
+
+
+def _stamp(moment: datetime) -> str:
+    return Actor("", moment).stamp
