@@ -678,6 +678,104 @@ def ics(
     )
 
 
+@cli.group()
+def feed() -> None:
+    """Subscription links that keep a patient's phone calendar up to date."""
+
+
+@feed.command("url")
+@click.argument("patient_id")
+@click.option(
+    "--base",
+    help="The server's address as phones reach it, e.g. https://calendar.example.org "
+    "[default: site.feed_base_url].",
+)
+@click.option("--with-name", is_flag=True, help="Put the patient's name in the calendar's name.")
+@click.option(
+    "--qr",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="Also write the link as a QR code: FILE.png, FILE.svg, or '-' for the terminal.",
+)
+@click.pass_obj
+def feed_url(app: App, patient_id: str, base: str | None, with_name: bool, qr: Path | None) -> None:
+    """Issue PATIENT_ID's webcal:// link (shown once: only a hash of it is stored)."""
+    from schedule.feeds import feed_url as make_url
+    from schedule.feeds import issue
+
+    base = base or app.settings.feed_base_url
+    if not base:
+        raise click.UsageError(
+            "give --base URL (where phones reach 'prrt serve') or set site.feed_base_url"
+        )
+    make_url(base, "x" * 32)  # a bad base fails here, before any token exists
+    if qr is not None and str(qr) != "-" and qr.suffix.lower() not in (".png", ".svg"):
+        raise click.UsageError("--qr takes a .png or .svg file, or '-' for the terminal")
+
+    def deliver(token: str) -> None:
+        url = make_url(base, token)
+        if qr is not None:
+            write_qr(url, qr)
+        click.echo(url)
+
+    issue(app.tracker, patient_id, with_name, app.actor(), deliver)
+
+
+def write_qr(url: str, target: Path) -> None:
+    import segno
+
+    code = segno.make(url, error="m")
+    if str(target) == "-":
+        code.terminal(out=click.get_text_stream("stdout"), compact=True)
+        return
+    import io
+
+    from schedule.files import write_atomic_bytes
+
+    buffer = io.BytesIO()
+    code.save(buffer, kind=target.suffix.lower()[1:], scale=8, border=4)
+    try:
+        write_atomic_bytes(target, buffer.getvalue())
+    except OSError as exc:
+        raise click.FileError(str(target), exc.strerror or str(exc)) from None
+
+
+@feed.command("revoke")
+@click.argument("patient_id")
+@click.pass_obj
+def feed_revoke(app: App, patient_id: str) -> None:
+    """Make PATIENT_ID's link dead at once; 'prrt feed url' issues a new one."""
+    from schedule.feeds import revoke
+
+    revoked = revoke(app.tracker, patient_id, app.actor())
+    click.echo(f"revoked the feed link of {patient_id} ({len(revoked)} link)")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.pass_obj
+def serve(app: App, host: str, port: int, threads: int) -> None:
+    """Serve patients' calendar feeds (GET /feeds/TOKEN.ics) until stopped.
+
+    Put it behind a TLS reverse proxy for phones outside the clinic's network.
+    """
+    from waitress.server import create_server
+
+    from schedule.server import FeedApp
+
+    application = FeedApp(app.tracker, now)
+    server = create_server(application, host=host, port=port, threads=threads)
+    address = f"http://{host}:{getattr(server, 'effective_port', port)}"
+    click.echo(f"prrt: serving feeds on {address}/feeds/TOKEN.ics; Ctrl-C stops", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
 @cli.group("import")
 def import_group() -> None:
     """Import a roster of patients or the doses given, from CSV (all or nothing)."""

@@ -8,12 +8,17 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write `text` (UTF-8) to a temporary file beside `path`, flush it, then rename over."""
+    """Write `text` as UTF-8, byte for byte (no newline translation); see `write_atomic_bytes`."""
+    write_atomic_bytes(path, text.encode("utf-8"), mode)
+
+
+def write_atomic_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write `data` to a temporary file beside `path`, flush it to disk, then rename over."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

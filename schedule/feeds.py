@@ -1,0 +1,75 @@
+"""Subscription links: a random token per patient, stored only as a hash, revocable.
+
+A token is 192 random bits (`secrets`), never derived from the patient's ID. Because only its
+hash is kept, a link is shown once, when issued; a lost link is revoked and a new one issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from . import published
+from .course import Actor
+from .errors import ConflictError, InputError
+from .tracking import Tracker
+
+TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # what token_urlsafe(24) gives
+PATH_PREFIX = "/feeds/"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def feed_url(base: str, token: str) -> str:
+    """The `webcal://` link for a token under `base` (the server's public http(s) address)."""
+    parts = urlsplit(base.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError(
+            f"feed base {base!r} is not valid; give the server's address as reached from "
+            "patients' phones, e.g. https://calendar.example.org"
+        )
+    path = parts.path.rstrip("/")
+    return f"webcal://{parts.netloc}{path}{PATH_PREFIX}{token}.ics"
+
+
+def issue(
+    tracker: Tracker,
+    patient_id: str,
+    with_name: bool,
+    actor: Actor,
+    deliver: Callable[[str], None],
+) -> str:
+    """Make a new token for the patient and hand it to `deliver` (print it, draw its QR code)
+    before the transaction commits: if delivering fails, no token exists."""
+    store = tracker.store
+    with store.write() as conn:
+        tracker.require_patient(conn, patient_id)
+        store.lock_patient(conn, patient_id)
+        current = published.active_token(conn, patient_id)
+        if current is not None:
+            raise ConflictError(
+                f"{patient_id} already has a feed link (issued {current.created_at} by "
+                f"{current.created_by}); it is stored hashed and cannot be shown again: run "
+                f"'prrt feed revoke {patient_id}', then 'prrt feed url {patient_id}' for a new one"
+            )
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        published.add_token(conn, patient_id, token_hash(token), with_name, actor)
+        deliver(token)
+    return token
+
+
+def revoke(tracker: Tracker, patient_id: str, actor: Actor) -> list[int]:
+    """Make the patient's live link dead. The record of it stays, marked revoked."""
+    with tracker.store.write() as conn:
+        tracker.require_patient(conn, patient_id)
+        tracker.store.lock_patient(conn, patient_id)
+        revoked = published.revoke_tokens(conn, patient_id, actor)
+    if not revoked:
+        raise ConflictError(f"{patient_id} has no live feed link to revoke")
+    return revoked
