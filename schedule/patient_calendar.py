@@ -54,7 +54,7 @@ def head(settings: Settings, patient: Patient | None, with_name: bool) -> Head:
     if with_name and patient is not None and patient.name:
         name += f" for {patient.name}"
     if settings.clinic_name:
-        name += f", {settings.clinic_name}"
+        name += f" - {settings.clinic_name}"
     description = (
         "Planned dates follow the course as it happens and can move: the clinic's word counts."
     )

@@ -95,7 +95,7 @@ def save_published(
 def revisions(conn: Connection, course_ids: Sequence[int] | None) -> dict[int, int]:
     p = tables.publications
     query = select(p.c.course_id, p.c.revision).where(*_in(p.c.course_id, course_ids))
-    return dict(conn.execute(query).tuples().all())
+    return dict(conn.execute(query).all())
 
 
 def record_marks(conn: Connection, course_ids: Sequence[int] | None) -> dict[int, tuple[int, int]]:
@@ -107,7 +107,7 @@ def record_marks(conn: Connection, course_ids: Sequence[int] | None) -> dict[int
         .where(*_in(r.c.course_id, course_ids))
         .group_by(r.c.course_id)
     )
-    return {c: (n, top) for c, n, top in conn.execute(query).tuples().all()}
+    return {c: (n, top) for c, n, top in conn.execute(query).all()}
 
 
 def discontinued_courses(conn: Connection) -> set[int]:
