@@ -259,7 +259,9 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
 def test_a_crash_while_writing_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from schedule.files import write_atomic
 
-    target = tmp_path / "A.ics"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "A.ics"
     write_atomic(target, "BEGIN:VCALENDAR\r\nold\r\n")
 
     def crash(*_: object) -> None:
@@ -269,4 +271,4 @@ def test_a_crash_while_writing_leaves_the_old_file_whole(tmp_path: Path, monkeyp
     with pytest.raises(OSError, match="No space"):
         write_atomic(target, "BEGIN:VCALENDAR\r\nnew, and much longer\r\n")
     assert target.read_bytes() == b"BEGIN:VCALENDAR\r\nold\r\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["A.ics"]
+    assert [p.name for p in folder.iterdir()] == ["A.ics"]
