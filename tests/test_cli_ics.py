@@ -170,7 +170,8 @@ def test_timed_appointments_stay_at_9_in_new_york_across_dst(prrt, tmp_path: Pat
     assert before["start"]["text"] == "DTSTART:20270215T140000Z"
     assert after["start"]["text"] == "DTSTART:20270412T130000Z"
     for event in (before, after):
-        assert event["start"]["utc"] and event["end"]["utc"]
+        assert event["start"]["utc"]
+        assert event["end"]["utc"]
         assert _new_york(event, "start").strftime("%H:%M") == "09:00"
         assert _new_york(event, "end").strftime("%H:%M") == "14:00"  # about 5 h (L26)
         assert event["alarms"][0]["trigger"] == "-P1D"
@@ -234,7 +235,11 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
         assert (result.exit_code, result.stdout) == (
             0, f"wrote 2 calendars to {folder}: 2 new, 0 changed, 0 unchanged\n",
         )  # fmt: skip
-        assert sorted(p.name for p in folder.iterdir()) == [".prrt-calendars.json", "A.ics", "B.ics"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            ".prrt-calendars.json",
+            "A.ics",
+            "B.ics",
+        ]
         check_files(folder / "A.ics", folder / "B.ics")
         stamps = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.ics")}
         result = prrt("ics", "--all", "--dir", str(folder))
@@ -256,7 +261,9 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_a_crash_while_writing_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_while_writing_leaves_the_old_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from schedule.files import write_atomic
 
     folder = tmp_path / "out"

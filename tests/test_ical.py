@@ -70,7 +70,8 @@ def test_all_day_event_ends_the_next_day_and_carries_one_display_alarm(tmp_path:
     check_bytes(text.encode())
     seen = check_calendar(text.encode(), tmp_path)
     (event,) = seen["events"]
-    assert event["start"]["isDate"] and event["start"]["iso"] == "2027-03-01"
+    assert event["start"]["isDate"]
+    assert event["start"]["iso"] == "2027-03-01"
     assert event["end"]["iso"] == "2027-03-02"
     assert event["sequence"] == 2
     assert event["stamp"] == "2026-11-21T09:30:00Z"
@@ -97,7 +98,8 @@ def test_uids_are_opaque_stable_and_distinct() -> None:
     assert one != uid_for("ns", 1, "prrt-2")
     assert one != uid_for("ns", 2, "prrt-1")
     assert one != uid_for("other", 1, "prrt-1")
-    assert "prrt-1" not in one and one.endswith("@prrt")
+    assert "prrt-1" not in one
+    assert one.endswith("@prrt")
 
 
 def test_fingerprint_follows_what_a_subscriber_sees() -> None:

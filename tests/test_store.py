@@ -22,7 +22,35 @@ def test_migrations_are_recorded_once(db_url: str) -> None:
     with again.read() as conn:
         rows = conn.execute(select(tables.schema_version)).all()
     again.close()
-    assert [(r.version, r.applied_at) for r in rows] == [(1, "2026-11-01T00:00:00Z")]
+    assert [(r.version, r.applied_at) for r in rows] == [
+        (1, "2026-11-01T00:00:00Z"),
+        (2, "2026-11-01T00:00:00Z"),
+    ]
+
+
+def test_migration_2_upgrades_a_version_1_database_keeping_its_data(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schedule import migrations
+    from schedule.course import Patient
+    from tests.conftest import actor
+
+    full = migrations.MIGRATIONS
+    monkeypatch.setattr(migrations, "MIGRATIONS", full[:1])
+    old = Store.open(db_url, "2026-10-01T00:00:00Z")
+    with old.write() as conn:
+        Store.add_patient(conn, Patient("P1", "Ada"), actor())
+    assert old.schema_version() == 1
+    old.close()
+    monkeypatch.setattr(migrations, "MIGRATIONS", full)
+    new = Store.open(db_url, "2026-11-01T00:00:00Z")
+    with new.read() as conn:
+        assert Store.patients(conn) == [Patient("P1", "Ada")]
+        assert len(Store.audit(conn)) == 1
+        namespace = conn.execute(select(tables.calendar_meta.c.value)).scalar_one()
+    assert new.schema_version() == 2
+    new.close()
+    assert len(namespace) == 32
 
 
 def test_new_sqlite_file_is_private(tmp_path: Path) -> None:
