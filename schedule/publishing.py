@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +30,16 @@ from .model import Event
 from .parallel import iter_slices
 from .patient_calendar import Appointment, appointment, course_entries, head
 from .published import Last
-from .regimen import Regimen
+from .regimen import Catalog, Regimen
 from .settings import Settings
 from .tracking import Tracker
 
 FORMAT = 1  # raise when what a calendar says changes shape: every key changes with it
 MANIFEST = ".prrt-calendars.json"
 BATCH = 250  # patients built, published and written together by `write_folder`
+
+
+_SITE_DIGESTS: dict[int, tuple[Settings, Catalog, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,15 @@ class Publisher:
     now: datetime
     with_name: bool = False
 
-    @cached_property
+    @property
     def site_digest(self) -> str:
+        """A hash of the code's version, the site's settings and regimens, once per tracker."""
         t = self.tracker
-        return _digest(FORMAT, __version__, t.settings, t.catalog)
+        found = _SITE_DIGESTS.get(id(t))
+        if found is None or found[0] is not t.settings or found[1] is not t.catalog:
+            found = (t.settings, t.catalog, _digest(FORMAT, __version__, t.settings, t.catalog))
+            _SITE_DIGESTS[id(t)] = found
+        return found[2]
 
     def key(self, snapshot: Snapshot, patient: Patient, with_name: bool | None = None) -> str:
         courses = snapshot.courses.get(patient.id, [])
