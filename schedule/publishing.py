@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -97,10 +98,15 @@ class Publisher:
         return found[2]
 
     def key(self, snapshot: Snapshot, patient: Patient, with_name: bool | None = None) -> str:
-        courses = snapshot.courses.get(patient.id, [])
-        state = [(c, snapshot.marks.get(c.id), snapshot.revisions.get(c.id)) for c in courses]
+        marks, revisions = snapshot.marks, snapshot.revisions
+        state = [
+            (c.id, c.number, c.regimen, c.start.toordinal(), c.interval_days, c.calendar_month,
+             c.precautions, marks.get(c.id), revisions.get(c.id))
+            for c in snapshot.courses.get(patient.id, ())
+        ]  # fmt: skip
         named = self.with_name if with_name is None else with_name
-        return _digest(self.site_digest, snapshot.namespace, self.today, named, patient, state)
+        who = (patient.id, patient.name, patient.tz, patient.time)
+        return _digest(self.site_digest, snapshot.namespace, self.today, named, who, state)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -232,6 +238,7 @@ class Publisher:
             snap = self.snapshot(conn)
             stopped = published.discontinued_courses(conn)
         result = FolderResult(folder)
+        prefix = os.path.join(folder, "")
         todo: list[Patient] = []
         keys: dict[str, str] = {}
         for patient in snap.patients:
@@ -241,7 +248,7 @@ class Publisher:
                 continue
             keys[patient.id] = key = self.key(snap, patient)
             known = manifest.get(patient.id)
-            if known is not None and known.get("key") == key and _same_file(folder, patient, known):
+            if known is not None and known.get("key") == key and _same_file(prefix, patient, known):
                 result.unchanged += 1
             else:
                 todo.append(patient)
@@ -266,7 +273,8 @@ class Publisher:
                         "mtime": stat.st_mtime_ns,
                     }
         finally:
-            _write_manifest(folder / MANIFEST, manifest)
+            if todo:  # nothing built: the folder's record is already right
+                _write_manifest(folder / MANIFEST, manifest)
         return result
 
 
@@ -297,9 +305,9 @@ def _write_if_changed(path: Path, text: str) -> str:
     return what
 
 
-def _same_file(folder: Path, patient: Patient, known: dict[str, Any]) -> bool:
+def _same_file(prefix: str, patient: Patient, known: dict[str, Any]) -> bool:
     try:
-        stat = (folder / f"{patient.id}.ics").stat()
+        stat = os.stat(f"{prefix}{patient.id}.ics")
     except OSError:
         return False
     return stat.st_size == known.get("size") and stat.st_mtime_ns == known.get("mtime")

@@ -53,6 +53,16 @@ def run(config_dir: Path):  # type: ignore[no-untyped-def]
     return invoke
 
 
+@pytest.fixture
+def prrt(run, db_url: str):  # type: ignore[no-untyped-def]
+    """The CLI on the test's database (SQLite, then PostgreSQL), as user `coordinator`."""
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return run("--db", db_url, "--user", "coordinator", *args)
+
+    return invoke
+
+
 D = date.fromisoformat
 
 

@@ -23,14 +23,6 @@ DOSE_1 = "PRRT dose 1 of 4: Lutathera infusion"
 DOSE_2 = "PRRT dose 2 of 4: Lutathera infusion"
 
 
-@pytest.fixture
-def prrt(run, db_url: str):  # type: ignore[no-untyped-def]
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return run("--db", db_url, "--user", "coordinator", *args)
-
-    return invoke
-
-
 def export(prrt, tmp_path: Path, *args: str, name: str = "out.ics") -> dict[str, Any]:  # type: ignore[no-untyped-def]
     result = prrt("ics", *args)
     assert (result.exit_code, result.stderr) == (0, "")

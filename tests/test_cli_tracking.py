@@ -17,14 +17,6 @@ from tests.conftest import SAMPLES
 pytestmark = pytest.mark.usefixtures("config_dir")
 
 
-@pytest.fixture
-def prrt(run, db_url: str):  # type: ignore[no-untyped-def]
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return run("--db", db_url, "--user", "coordinator", *args)
-
-    return invoke
-
-
 def stored_records(db_url: str) -> list[tuple[str, str | None, str]]:
     store = Store.open(db_url, "x")
     with store.read() as conn:

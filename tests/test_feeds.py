@@ -27,14 +27,6 @@ LINK = re.compile(r"webcal://calendar\.example\.org/prrt/feeds/([A-Za-z0-9_-]{32
 BASE = "https://calendar.example.org/prrt/"
 
 
-@pytest.fixture
-def prrt(run, db_url: str):  # type: ignore[no-untyped-def]
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return run("--db", db_url, "--user", "coordinator", *args)
-
-    return invoke
-
-
 def tokens(db_url: str) -> list[dict[str, object]]:
     store = Store.open(db_url, "x")
     with store.read() as conn:
