@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -18,6 +19,9 @@ def _run_task(low: int, high: int) -> Any:
     assert _TASK is not None
     task, store = _TASK
     store.after_fork()
+    # A short-lived worker that makes many small acyclic objects: the cycle collector would
+    # only walk them (and touch the parent's pages, copying them) without freeing anything.
+    gc.disable()
     return task(low, high)
 
 
@@ -50,8 +54,10 @@ def iter_slices(
             yield task(low, high)
         return
     _TASK = (task, store)  # forked workers inherit it, and what is loaded, without copying
+    gc.freeze()  # what is loaded so far stays out of the workers' collections
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             yield from pool.imap(_run_pair, slices)
     finally:
         _TASK = None
+        gc.unfreeze()

@@ -36,6 +36,8 @@ from . import tables
 from .course import Actor, Course, Patient, Record, RecordType
 from .errors import StoreError
 from .migrations import migrate
+from .model import Fact, FactType
+from .units import Quantity
 
 _PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
 
@@ -181,6 +183,32 @@ class Store:
             out[course_id].append(
                 Record(rid, course_id, types[kind], day, key, dose, note, corrects, at, by)
             )
+        return dict(out)
+
+    @staticmethod
+    def facts(conn: Connection, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:
+        """The engine's facts by course, from the records that stand, in the order recorded;
+        what `facts_of(records(...))` gives, without building the records (for worklists)."""
+        r = tables.records.c
+        day_text = type_coerce(r.day, String)
+        query = select(r.id, r.course_id, r.type, r.event, day_text, r.dose, r.note).order_by(r.id)
+        if course_ids is not None:
+            query = query.where(r.course_id.in_(list(course_ids)))
+        rows = conn.execute(query).fetchall()
+        wrong = set(
+            conn.execute(
+                select(r.corrects).where(r.type == RecordType.ENTERED_IN_ERROR.value)
+            ).scalars()
+        )
+        types = {t.value: t for t in FactType}
+        parse, iso = Quantity.parse, date.fromisoformat
+        out: dict[int, list[Fact]] = defaultdict(list)
+        for rid, course_id, kind, key, day, dose, note in rows:
+            if kind not in types or (wrong and rid in wrong):
+                continue
+            if isinstance(day, str):
+                day = iso(day)
+            out[course_id].append(Fact(types[kind], day, key, parse(dose) if dose else None, note))
         return dict(out)
 
     @staticmethod

@@ -5,7 +5,7 @@ transaction with its audit row, checked against the course's calendar inside tha
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from .course import Actor, Course, Patient, Record, RecordType, effective, facts_of
 from .engine import PlanOptions, build_calendar, check_options
 from .errors import ConflictError, InputError, UnknownError
-from .model import Event, Kind, Status
+from .model import Event, Fact, Kind, Status
 from .regimen import Catalog
 from .settings import Settings
 from .store import Store
@@ -112,15 +112,20 @@ class Tracker:
         as_of: date | None,
         informational: bool = True,
         until: date | None = None,
+        facts: Mapping[int, Sequence[Fact]] | None = None,
     ) -> list[CourseView]:
-        """Calendars of one patient's courses; SSA from each course counts in the others'."""
+        """Calendars of one patient's courses; SSA from each course counts in the others'.
+        `facts`, when given, are the courses' facts already read (`Store.facts`), and `records`
+        may then be empty."""
 
         def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:
             options = course.options if until is None else replace(course.options, until=until)
             return build_calendar(
                 self.catalog.get(course.regimen),
                 course.start,
-                facts_of(records.get(course.id, [])),
+                facts.get(course.id, ())
+                if facts is not None
+                else facts_of(records.get(course.id, [])),
                 as_of=as_of,
                 options=options,
                 settings=self.settings,

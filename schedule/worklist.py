@@ -12,7 +12,7 @@ from typing import Any
 
 from .columns import EVENT_COLUMNS, event_row
 from .course import Course, Patient, Record
-from .model import Kind, Status
+from .model import FactType, Kind, Status
 from .parallel import map_slices
 from .render import EVENT_TABLE, Column
 from .tracking import CourseView, Tracker
@@ -119,14 +119,16 @@ def worklist_rows(
 
     def task(low: int, high: int) -> Rows:
         patients = data.patients[low:high]
-        records = _records(tracker, data.course_ids(patients), (low, high) == (0, count))
+        everyone = (low, high) == (0, count)
+        with tracker.store.read() as conn:
+            facts = tracker.store.facts(conn, None if everyone else data.course_ids(patients))
         rows = []
         for patient in patients:
-            views = tracker.views(
-                patient, data.courses[patient.id], records, as_of, not missed, until
-            )
+            courses = data.courses[patient.id]
+            views = tracker.views(patient, courses, {}, as_of, not missed, until, facts)
             for view in views:
-                if view.discontinued is None:  # a clinician ended it: nothing is waited for
+                # A course a clinician ended waits for nothing.
+                if not any(f.type is FactType.DISCONTINUED for f in facts.get(view.course.id, ())):
                     rows += _wanted(view, as_of, horizon, missed)
         return rows
 
