@@ -152,17 +152,28 @@ class Store:
 
     @staticmethod
     def patients(conn: Connection) -> list[Patient]:
-        rows = conn.execute(select(tables.patients).order_by(tables.patients.c.id))
-        return [_patient(r._mapping) for r in rows]
+        p = tables.patients.c
+        query = select(p.id, p.name, p.tz, p.appt_time).order_by(p.id)
+        return [Patient(*row) for row in conn.execute(query).fetchall()]
 
     @staticmethod
     def courses(conn: Connection, patient_id: str | None = None) -> list[Course]:
-        query = select(tables.courses).order_by(
-            tables.courses.c.patient_id, tables.courses.c.number
-        )
+        """Courses in patient and number order. Columns are read in the dataclass's order and
+        SQLite's dates as text: the worklists read every course, so this is kept quick."""
+        c = tables.courses.c
+        query = select(
+            c.id, c.patient_id, c.number, c.regimen, type_coerce(c.start, String),
+            c.interval_days, c.calendar_month, c.precautions,
+        ).order_by(c.patient_id, c.number)  # fmt: skip
         if patient_id is not None:
-            query = query.where(tables.courses.c.patient_id == patient_id)
-        return [_course(r._mapping) for r in conn.execute(query)]
+            query = query.where(c.patient_id == patient_id)
+        iso = date.fromisoformat
+        return [
+            Course(cid, pid, number, regimen, iso(start) if isinstance(start, str) else start,
+                   interval, bool(month), precautions)
+            for cid, pid, number, regimen, start, interval, month, precautions
+            in conn.execute(query).fetchall()
+        ]  # fmt: skip
 
     @staticmethod
     def records(
@@ -402,19 +413,6 @@ def _patient(row: Any) -> Patient:
 
 def _patient_detail(patient: Patient) -> dict[str, Any]:
     return {"name": patient.name, "tz": patient.tz, "time": patient.time}
-
-
-def _course(row: Any) -> Course:
-    return Course(
-        id=row["id"],
-        patient_id=row["patient_id"],
-        number=row["number"],
-        regimen=row["regimen"],
-        start=row["start"],
-        interval_days=row["interval_days"],
-        calendar_month=bool(row["calendar_month"]),
-        precautions=row["precautions"],
-    )
 
 
 def _record_values(record: Record, actor: Actor) -> dict[str, Any]:
