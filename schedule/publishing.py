@@ -20,9 +20,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from . import __version__, published, tables
+from . import __version__, published
 from .course import Course, Patient, Record
 from .errors import InputError
 from .files import write_atomic
@@ -177,17 +177,16 @@ class Publisher:
     def publish(self, built: Sequence[Built]) -> dict[str, tuple[str, dict[int, int]]]:
         """Texts of the calendars with SEQUENCE and stamps from the store; the store learns what
         changed, in one transaction. Returns {patient: (text, new revisions by course)}."""
-        if not any(b.changed for b in built):
-            course_ids = sorted({c for b in built for _, c, _, _ in b.events})
-            with self.tracker.store.read() as conn:
+        store = self.tracker.store
+        course_ids = sorted({c for b in built for _, c, _, _ in b.events})
+        if not any(b.changed for b in built):  # as built: a read is enough, unless it raced
+            with store.read() as conn:
                 last = published.last_published(conn, course_ids)
             texts, changes = self._assemble(built, last)
             if not changes:
                 return {pid: (text, {}) for pid, text in texts.items()}
-        store = self.tracker.store
-        course_ids = sorted({c for b in built for _, c, _, _ in b.events})
         with store.write() as conn:
-            _lock_courses(store.dialect, conn, course_ids)
+            store.lock_courses(conn, course_ids)
             last = published.last_published(conn, course_ids)
             texts, changes = self._assemble(built, last)
             bumped = published.save_published(conn, changes, last.keys())
@@ -327,14 +326,6 @@ def _read_manifest(path: Path) -> dict[str, dict[str, Any]]:
 
 def _write_manifest(path: Path, manifest: dict[str, dict[str, Any]]) -> None:
     write_atomic(path, json.dumps({"format": FORMAT, "files": manifest}, sort_keys=True))
-
-
-def _lock_courses(dialect: str, conn: Connection, course_ids: Iterable[int]) -> None:
-    """On PostgreSQL, serialise publishers of the same courses (SQLite serialises all writers)."""
-    ids = sorted(course_ids)
-    if dialect == "postgresql" and ids:
-        c = tables.courses.c
-        conn.execute(select(c.id).where(c.id.in_(ids)).order_by(c.id).with_for_update())
 
 
 def _digest(*parts: object) -> str:

@@ -233,8 +233,14 @@ class Store:
 
     def lock_course(self, conn: Connection, course_id: int) -> None:
         """Serialise writers of one course (SQLite's BEGIN IMMEDIATE already serialises all)."""
-        if self.dialect == "postgresql":
-            query = select(tables.courses.c.id).where(tables.courses.c.id == course_id)
+        self.lock_courses(conn, [course_id])
+
+    def lock_courses(self, conn: Connection, course_ids: Sequence[int]) -> None:
+        """The same for several courses, locked in id order so that two writers never wait on
+        each other in a circle."""
+        if self.dialect == "postgresql" and course_ids:
+            c = tables.courses.c
+            query = select(c.id).where(c.id.in_(sorted(course_ids))).order_by(c.id)
             conn.execute(query.with_for_update())
 
     def lock_patient(self, conn: Connection, patient_id: str) -> None:
