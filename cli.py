@@ -344,9 +344,9 @@ def plan(
 def write_text(target: Path | None, text: str, done: str) -> None:
     """`text` to standard output (None or '-') byte for byte, or atomically to a file."""
     if target is None or str(target) == "-":
-        stream = click.get_binary_stream("stdout")
-        stream.write(text.encode("utf-8"))
-        stream.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
         return
     from schedule.files import write_atomic
 
@@ -725,7 +725,7 @@ def write_qr(url: str, target: Path) -> None:
 
     code = segno.make(url, error="m")
     if str(target) == "-":
-        code.terminal(out=click.get_text_stream("stdout"), compact=True)
+        code.terminal(out=sys.stdout, compact=True)
         return
     import io
 
