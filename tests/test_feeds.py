@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import subprocess
@@ -44,7 +45,7 @@ def test_links_are_random_stored_hashed_shown_once_and_revocable(prrt, db_url: s
     match = LINK.fullmatch(first.stdout)
     assert match, first.stdout
     token = match.group(1)
-    assert "P1" not in token
+    assert len(base64.urlsafe_b64decode(token)) == 24  # 192 random bits
     *rows, audit = tokens(db_url)
     assert len(rows) == 1
     assert rows[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
