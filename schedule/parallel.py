@@ -38,8 +38,8 @@ def map_slices(
 ) -> list[T]:
     """Run `task` over items [0, count) in `workers` forked processes, results in order. Each
     worker reads its own slice of the database over its own connection."""
-    return [item for part in iter_slices(task, store, count, workers, -(-count // max(workers, 1)))
-            for item in part]  # fmt: skip
+    step = -(-count // max(workers, 1))
+    return [item for part in iter_slices(task, store, count, workers, step) for item in part]
 
 
 def iter_slices(

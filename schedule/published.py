@@ -51,19 +51,14 @@ def save_published(
     t = tables.published
     known = set(before)
     rows = [
-        {
-            "u": uid,
-            "course_id": course_id,
-            "sequence": seq,
-            "fingerprint": fp,
-            "modified_at": _stamp(mod),
-        }
+        {"uid": uid, "course_id": course_id, "sequence": seq, "fingerprint": fp,
+         "modified_at": _stamp(mod)}
         for uid, (course_id, (seq, fp, mod)) in changes.items()
-    ]
-    new = [r for r in rows if r["u"] not in known]
-    old = [r for r in rows if r["u"] in known]
+    ]  # fmt: skip
+    new = [r for r in rows if r["uid"] not in known]
     if new:
-        conn.execute(t.insert(), [{**r, "uid": r["u"]} for r in new])
+        conn.execute(t.insert(), new)
+    old = [{**r, "u": r["uid"]} for r in rows if r["uid"] in known]  # "uid" is a SET column
     if old:
         conn.execute(
             t.update()

@@ -80,3 +80,32 @@ def test_unreachable_postgres_is_one_clear_error() -> None:
 def test_directory_instead_of_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open database"):
         Store.open(str(tmp_path), "now")
+
+
+def test_fast_facts_equal_the_facts_of_the_records(tracker) -> None:  # type: ignore[no-untyped-def]
+    """`Store.facts` (the worklists' quick read) says what `facts_of(records)` says, corrections
+    included, for every course and for a subset of courses."""
+    from datetime import date
+
+    from schedule.course import Patient, facts_of
+    from schedule.engine import PlanOptions
+    from tests.conftest import actor
+
+    today = date(2026, 11, 21)
+    tracker.add_patient(Patient("A"), "lutathera", date(2026, 6, 1), PlanOptions(), actor())
+    tracker.add_patient(Patient("B"), "lanreotide", date(2026, 9, 1), PlanOptions(), actor())
+    tracker.record("A", "prrt-1", date(2026, 6, 2), "7.4 GBq", "ok", actor(), today)
+    tracker.record("A", "ssa-1", date(2026, 6, 2), None, "", actor(), today)
+    wrong = tracker.record("B", "ssa-1", date(2026, 9, 1), "120 mg", "", actor(), today)
+    tracker.correct("B", wrong, "wrong day", actor(), today)
+    tracker.record("B", "ssa-1", date(2026, 9, 3), "120 mg", "", actor(), today)
+    tracker.skip("B", "ssa-2", "away", actor(), today)
+    tracker.hold("A", "neutropenia", actor(), today)
+    store = tracker.store
+    with store.read() as conn:
+        records = store.records(conn)
+        expected = {c: facts_of(rs) for c, rs in records.items()}
+        assert store.facts(conn) == expected
+        first = min(records)
+        assert store.facts(conn, [first]) == {first: expected[first]}
+    assert sum(len(f) for f in expected.values()) == 5  # the wrong record and its correction left
