@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from schedule.course import Actor
-    from schedule.engine import PlanOptions
-    from schedule.regimen import Catalog
-    from schedule.render import Column
-    from schedule.settings import Settings
-    from schedule.store import Store
-    from schedule.tracking import Tracker
+    from schedule.domain.course import Actor
+    from schedule.domain.options import PlanOptions
+    from schedule.domain.regimen import Catalog
+    from schedule.domain.settings import Settings
+    from schedule.output.render import Column
+    from schedule.store.database import Store
+    from schedule.tracking.tracker import Tracker
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 70
@@ -55,7 +55,7 @@ class PrrtGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> None:
-        from schedule.errors import PrrtError
+        from schedule.domain.errors import PrrtError
 
         code = 0
         try:
@@ -97,8 +97,8 @@ class IsoDate(click.ParamType[date]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        from schedule.dates import parse_iso_date
-        from schedule.errors import DateError
+        from schedule.domain.dates import parse_iso_date
+        from schedule.domain.errors import DateError
 
         try:
             return parse_iso_date(str(value))
@@ -153,15 +153,15 @@ class App:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from schedule.course import Actor
-            from schedule.store import Store
+            from schedule.domain.course import Actor
+            from schedule.store.database import Store
 
             self._store = Store.open(self.db_target, Actor(self.user, now()).stamp)
         return self._store
 
     @cached_property
     def tracker(self) -> Tracker:
-        from schedule.tracking import Tracker
+        from schedule.tracking.tracker import Tracker
 
         return Tracker(self.store, self.catalog, self.settings)
 
@@ -177,7 +177,7 @@ class App:
             return "unknown"
 
     def actor(self) -> Actor:
-        from schedule.course import Actor
+        from schedule.domain.course import Actor
 
         return Actor(self.user, now())
 
@@ -198,8 +198,8 @@ class App:
 
     @cached_property
     def settings(self) -> Settings:
-        from schedule.errors import SettingsError
-        from schedule.settings import Settings, parse_settings
+        from schedule.domain.errors import SettingsError
+        from schedule.domain.settings import Settings, parse_settings
 
         path = self.config_dir / "config.toml"
         try:
@@ -212,7 +212,7 @@ class App:
 
     @cached_property
     def catalog(self) -> Catalog:
-        from schedule.regimen import load_catalog
+        from schedule.domain.regimen import load_catalog
 
         return load_catalog([self.config_dir / "regimens"], self.regimen_files)
 
@@ -233,7 +233,7 @@ def format_option(func: F) -> F:
 def emit(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, table: Sequence[Column]
 ) -> None:
-    from schedule.render import render
+    from schedule.output.render import render
 
     click.echo(render(rows, columns, fmt, table), nl=False)
 
@@ -280,7 +280,7 @@ def cli(
 @click.pass_obj
 def regimens(app: App, fmt: str) -> None:
     """List the regimens available (built-in and the site's)."""
-    from schedule.regimen_view import REGIMEN_COLUMNS, REGIMEN_TABLE, regimen_rows
+    from schedule.output.regimens import REGIMEN_COLUMNS, REGIMEN_TABLE, regimen_rows
 
     emit(regimen_rows(app.catalog), REGIMEN_COLUMNS, fmt, REGIMEN_TABLE)
 
@@ -320,7 +320,7 @@ def plan(
     fmt: str,
 ) -> None:
     """Print the treatment calendar of REGIMEN from a start date."""
-    from schedule.engine import build_calendar
+    from schedule.engine.calendar import build_calendar
 
     if ics_file is None and (appt_time or tz):
         raise click.UsageError("--time and --tz apply to --ics only")
@@ -328,15 +328,15 @@ def plan(
     chosen = app.catalog.get(regimen)
     events = build_calendar(chosen, start, options=options, settings=app.settings)
     if ics_file is not None:
-        from schedule.patient_calendar import appointment_for
-        from schedule.publishing import plan_calendar
+        from schedule.calendars.entries import appointment_for
+        from schedule.calendars.publisher import plan_calendar
 
         slot = appointment_for(appt_time, tz)
         text = plan_calendar(chosen, start, events, app.settings, now(), slot)
         write_text(ics_file, text, f"wrote the calendar of {regimen} from {start} to {ics_file}")
         return
-    from schedule.columns import EVENT_COLUMNS, event_row
-    from schedule.render import EVENT_TABLE
+    from schedule.output.columns import EVENT_COLUMNS, event_row
+    from schedule.output.render import EVENT_TABLE
 
     emit([event_row(e) for e in events], EVENT_COLUMNS, fmt, EVENT_TABLE)
 
@@ -348,7 +348,7 @@ def write_text(target: Path | None, text: str, done: str) -> None:
         sys.stdout.buffer.write(text.encode("utf-8"))
         sys.stdout.buffer.flush()
         return
-    from schedule.files import write_atomic
+    from schedule.output.files import write_atomic
 
     try:
         write_atomic(target, text)
@@ -376,7 +376,7 @@ def plan_options(
     interval: int | str | None, precautions: str | None, until: date | None = None
 ) -> PlanOptions:
     """The engine's options from `--interval DAYS|month`, `--precautions` and `--until`."""
-    from schedule.engine import PlanOptions
+    from schedule.domain.options import PlanOptions
 
     return PlanOptions(
         interval_days=interval if isinstance(interval, int) else None,
@@ -423,7 +423,7 @@ def patient_add(
     appt_time: str | None,
 ) -> None:
     """Add a patient with a first course."""
-    from schedule.course import Patient
+    from schedule.domain.course import Patient
 
     course = app.tracker.add_patient(
         Patient(patient_id, name, tz, appt_time),
@@ -441,7 +441,7 @@ def patient_add(
 @click.pass_obj
 def patient_list(app: App, as_of: date | None, fmt: str) -> None:
     """List patients, one row per course, with what comes next."""
-    from schedule.worklist import PATIENT_COLUMNS, PATIENT_TABLE, patient_rows
+    from schedule.tracking.worklists import PATIENT_COLUMNS, PATIENT_TABLE, patient_rows
 
     emit(patient_rows(app.tracker, as_of or today()), PATIENT_COLUMNS, fmt, PATIENT_TABLE)
 
@@ -479,7 +479,7 @@ def course_add(
 @click.pass_obj
 def show(app: App, patient_id: str, as_of: date | None, fmt: str) -> None:
     """A patient's calendar, with each event's status as of a day."""
-    from schedule.worklist import SHOW_COLUMNS, SHOW_TABLE, show_rows
+    from schedule.tracking.worklists import SHOW_COLUMNS, SHOW_TABLE, show_rows
 
     emit(show_rows(app.tracker, patient_id, as_of or today()), SHOW_COLUMNS, fmt, SHOW_TABLE)
 
@@ -584,7 +584,7 @@ def correct(app: App, patient_id: str, record_id: int, reason: str) -> None:
 @click.pass_obj
 def history(app: App, patient_id: str, fmt: str) -> None:
     """The audit trail of a patient: who changed what, and when."""
-    from schedule.worklist import HISTORY_COLUMNS, HISTORY_TABLE, history_rows
+    from schedule.tracking.worklists import HISTORY_COLUMNS, HISTORY_TABLE, history_rows
 
     emit(history_rows(app.tracker, patient_id), HISTORY_COLUMNS, fmt, HISTORY_TABLE)
 
@@ -599,7 +599,7 @@ def history(app: App, patient_id: str, fmt: str) -> None:
 @click.pass_obj
 def due(app: App, as_of: date | None, within: int, fmt: str) -> None:
     """The worklist: what is due, late, or coming up, across all patients."""
-    from schedule.worklist import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
+    from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
     workers = os.cpu_count() or 1
     rows = worklist_rows(
@@ -615,7 +615,7 @@ def due(app: App, as_of: date | None, within: int, fmt: str) -> None:
 @click.pass_obj
 def missed(app: App, as_of: date | None, fail_if_any: bool, fmt: str) -> int:
     """Every missed dose, lab or scan across all patients, most overdue first."""
-    from schedule.worklist import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
+    from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
     rows = worklist_rows(app.tracker, as_of or today(), missed=True, workers=os.cpu_count() or 1)
     emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
@@ -652,7 +652,7 @@ def ics(
     SEQUENCE is remembered per event, so an event that changed carries a higher one. An
     imported file does not update itself: give patients a feed ('prrt feed url') for that.
     """
-    from schedule.publishing import Publisher
+    from schedule.calendars.publisher import Publisher
 
     if everyone:
         if patient_id or output:
@@ -699,8 +699,8 @@ def feed() -> None:
 @click.pass_obj
 def feed_url(app: App, patient_id: str, base: str | None, with_name: bool, qr: Path | None) -> None:
     """Issue PATIENT_ID's webcal:// link (shown once: only a hash of it is stored)."""
-    from schedule.feeds import feed_url as make_url
-    from schedule.feeds import issue
+    from schedule.calendars.feeds import feed_url as make_url
+    from schedule.calendars.feeds import issue
 
     base = base or app.settings.feed_base_url
     if not base:
@@ -729,7 +729,7 @@ def write_qr(url: str, target: Path) -> None:
         return
     import io
 
-    from schedule.files import write_atomic_bytes
+    from schedule.output.files import write_atomic_bytes
 
     buffer = io.BytesIO()
     code.save(buffer, kind=target.suffix.lower()[1:], scale=8, border=4)
@@ -744,7 +744,7 @@ def write_qr(url: str, target: Path) -> None:
 @click.pass_obj
 def feed_revoke(app: App, patient_id: str) -> None:
     """Make PATIENT_ID's link dead at once; 'prrt feed url' issues a new one."""
-    from schedule.feeds import revoke
+    from schedule.calendars.feeds import revoke
 
     revoked = revoke(app.tracker, patient_id, app.actor())
     click.echo(f"revoked the feed link of {patient_id} ({len(revoked)} link)")
@@ -762,7 +762,7 @@ def serve(app: App, host: str, port: int, threads: int) -> None:
     """
     from waitress.server import create_server
 
-    from schedule.server import FeedApp
+    from schedule.calendars.server import FeedApp
 
     application = FeedApp(app.tracker, now)
     server = create_server(application, host=host, port=port, threads=threads)
@@ -792,7 +792,7 @@ def _report_import(what: str, result: Any) -> None:
 @click.pass_obj
 def import_roster(app: App, file: Path, dry_run: bool) -> None:
     """Patients from CSV: patient_id,regimen,start[,name,tz,time]."""
-    from schedule.transfer import import_roster as run
+    from schedule.tracking.transfer import import_roster as run
 
     _report_import("patients", run(app.tracker, file, app.actor(), dry_run))
 
@@ -803,7 +803,7 @@ def import_roster(app: App, file: Path, dry_run: bool) -> None:
 @click.pass_obj
 def import_doses(app: App, file: Path, dry_run: bool) -> None:
     """Doses given from CSV: patient_id,event,date[,dose,note,course]."""
-    from schedule.transfer import import_doses as run
+    from schedule.tracking.transfer import import_doses as run
 
     _report_import("records", run(app.tracker, file, app.actor(), today(), dry_run))
 
@@ -823,15 +823,15 @@ def export_group() -> None:
 @click.pass_obj
 def export_doses(app: App, output: Path | None) -> None:
     """Every recorded dose, lab and scan, as CSV that 'prrt import doses' reads back."""
-    from schedule.render import render
-    from schedule.transfer import DOSES_COLUMNS
-    from schedule.transfer import export_doses as rows
+    from schedule.output.render import render
+    from schedule.tracking.transfer import DOSES_COLUMNS
+    from schedule.tracking.transfer import export_doses as rows
 
     text = render(rows(app.tracker), DOSES_COLUMNS, "csv", ())
     if output is None:
         click.echo(text, nl=False)
     else:
-        from schedule.files import write_atomic
+        from schedule.output.files import write_atomic
 
         write_atomic(output, text)
 

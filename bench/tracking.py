@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from schedule import tables  # noqa: E402
-from schedule.course import Actor  # noqa: E402
-from schedule.store import Store  # noqa: E402
+from schedule.domain.course import Actor  # noqa: E402
+from schedule.store.database import Store  # noqa: E402
 
 AS_OF = date(2026, 11, 21)
 MIX = (("lutathera", 0.4), ("lanreotide", 0.3), ("octreotide-lar", 0.2), ("pluvicto", 0.1))

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
-from schedule.course import Actor
-from schedule.regimen import Catalog, Regimen, load_catalog
-from schedule.settings import Settings
-from schedule.store import Store
-from schedule.tracking import Tracker
+from schedule.domain.course import Actor
+from schedule.domain.regimen import Catalog, Regimen, load_catalog
+from schedule.domain.settings import Settings
+from schedule.store.database import Store
+from schedule.tracking.tracker import Tracker
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]

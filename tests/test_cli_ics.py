@@ -13,8 +13,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from schedule import tables
-from schedule.store import Store
+from schedule.store import tables
+from schedule.store.database import Store
 from tests.calendars import by_summary, check_calendar, check_files
 
 pytestmark = pytest.mark.usefixtures("config_dir")
@@ -256,7 +256,7 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
 def test_a_crash_while_writing_leaves_the_old_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from schedule.files import write_atomic
+    from schedule.output.files import write_atomic
 
     folder = tmp_path / "out"
     folder.mkdir()

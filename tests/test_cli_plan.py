@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from schedule.columns import EVENT_COLUMNS
+from schedule.output.columns import EVENT_COLUMNS
 
 CONTRACT = [
     "event", "kind", "series", "number", "title", "drug", "dose", "date", "end",

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from schedule.store import Store
-from schedule.worklist import WORKLIST_COLUMNS
+from schedule.store.database import Store
+from schedule.tracking.worklists import WORKLIST_COLUMNS
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.usefixtures("config_dir")

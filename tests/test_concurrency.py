@@ -8,10 +8,10 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from schedule.course import Patient
-from schedule.engine import PlanOptions
-from schedule.store import Store
-from schedule.tracking import Tracker
+from schedule.domain.course import Patient
+from schedule.domain.options import PlanOptions
+from schedule.store.database import Store
+from schedule.tracking.tracker import Tracker
 from tests.conftest import ROOT, actor
 
 START = date(2025, 1, 6)
@@ -86,7 +86,7 @@ def test_killed_import_leaves_the_database_as_it_was(
     child = f"""
 import os, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
-from schedule.store import Store
+from schedule.store.database import Store
 original = Store.add_record
 count = [0]
 def add_then_die(*args, **kwargs):

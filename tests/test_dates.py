@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schedule.dates import add_months, on_or_before_weekday, parse_iso_date
-from schedule.errors import DateError
+from schedule.domain.dates import add_months, on_or_before_weekday, parse_iso_date
+from schedule.domain.errors import DateError
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from schedule.engine import build_calendar
-from schedule.model import Event, Fact, FactType, Flag, Status
-from schedule.regimen import Catalog, Regimen
-from schedule.units import Quantity
+from schedule.domain.model import Event, Fact, Flag, RecordType, Status
+from schedule.domain.regimen import Catalog, Regimen
+from schedule.domain.units import Quantity
+from schedule.engine.calendar import build_calendar
 
 START = date(2027, 3, 1)
 D2 = START + timedelta(days=56)
@@ -19,7 +19,7 @@ def keyed(events: tuple[Event, ...]) -> dict[str, Event]:
 
 
 def given(event: str, day: date, dose: str | None = None) -> Fact:
-    return Fact(FactType.GIVEN, day, event, Quantity.parse(dose) if dose else None)
+    return Fact(RecordType.GIVEN, day, event, Quantity.parse(dose) if dose else None)
 
 
 def test_rule1_next_dose_counts_from_the_day_the_previous_was_given(lutathera: Regimen) -> None:
@@ -49,7 +49,7 @@ def test_keys_are_stable_when_dates_move(lutathera: Regimen) -> None:
 
 def test_reschedule_moves_the_target_and_later_doses_follow(lutathera: Regimen) -> None:
     new = D2 + timedelta(days=10)
-    facts = [given("prrt-1", START), Fact(FactType.RESCHEDULED, new, "prrt-2")]
+    facts = [given("prrt-1", START), Fact(RecordType.RESCHEDULED, new, "prrt-2")]
     events = keyed(build_calendar(lutathera, START, facts, as_of=START + timedelta(days=1)))
     assert events["prrt-2"].date == new
     assert events["prrt-2"].window_start == new - timedelta(days=7)
@@ -57,7 +57,7 @@ def test_reschedule_moves_the_target_and_later_doses_follow(lutathera: Regimen) 
 
 
 def test_skip_keeps_the_rhythm_and_cancels_what_hung_on_the_dose(lutathera: Regimen) -> None:
-    facts = [given("prrt-1", START), Fact(FactType.SKIPPED, D2, "prrt-2", note="patient unwell")]
+    facts = [given("prrt-1", START), Fact(RecordType.SKIPPED, D2, "prrt-2", note="patient unwell")]
     events = keyed(build_calendar(lutathera, START, facts, as_of=D2))
     assert events["prrt-2"].status is Status.SKIPPED
     assert events["precautions-2"].status is Status.CANCELLED
@@ -90,7 +90,7 @@ def test_missed_dose_stays_missed_and_pushes_the_later_ones(lutathera: Regimen) 
 
 def test_L7_hold_then_resume_waits_and_suggests_the_reduced_dose(lutathera: Regimen) -> None:
     hold, resume = START + timedelta(days=30), D2 + timedelta(days=21)
-    facts = [given("prrt-1", START), Fact(FactType.HOLD, hold), Fact(FactType.RESUME, resume)]
+    facts = [given("prrt-1", START), Fact(RecordType.HOLD, hold), Fact(RecordType.RESUME, resume)]
     held = keyed(build_calendar(lutathera, START, facts[:2], as_of=D2))
     assert held["prrt-2"].status is Status.HELD
     after = keyed(build_calendar(lutathera, START, facts, as_of=resume))
@@ -101,7 +101,7 @@ def test_L7_hold_then_resume_waits_and_suggests_the_reduced_dose(lutathera: Regi
 
 
 def test_L12_max_delay_flag_at_16_weeks(lutathera: Regimen) -> None:
-    facts = [given("prrt-1", START), Fact(FactType.HOLD, START + timedelta(days=40))]
+    facts = [given("prrt-1", START), Fact(RecordType.HOLD, START + timedelta(days=40))]
     before = keyed(build_calendar(lutathera, START, facts, as_of=START + timedelta(days=111)))
     assert Flag.MAX_DELAY_EXCEEDED not in before["prrt-2"].flags
     at = keyed(build_calendar(lutathera, START, facts, as_of=START + timedelta(days=112)))
@@ -146,7 +146,7 @@ def test_labs_missing_flag_on_a_due_dose(lutathera: Regimen) -> None:
 
 def test_discontinued_course_cancels_what_is_left(lutathera: Regimen) -> None:
     stop = START + timedelta(days=30)
-    facts = [given("prrt-1", START), Fact(FactType.DISCONTINUED, stop)]
+    facts = [given("prrt-1", START), Fact(RecordType.DISCONTINUED, stop)]
     events = keyed(build_calendar(lutathera, START, facts, as_of=stop))
     assert events["prrt-1"].status is Status.GIVEN
     assert {events[f"prrt-{k}"].status for k in (2, 3, 4)} == {Status.CANCELLED}

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from schedule.dates import add_months
-from schedule.engine import PlanOptions, build_calendar
-from schedule.errors import InputError
-from schedule.model import Event, Kind, Status
-from schedule.regimen import Catalog, Regimen
-from schedule.settings import Settings
+from schedule.domain.dates import add_months
+from schedule.domain.errors import InputError
+from schedule.domain.model import Event, Kind, Status
+from schedule.domain.options import PlanOptions
+from schedule.domain.regimen import Catalog, Regimen
+from schedule.domain.settings import Settings
+from schedule.engine.calendar import build_calendar
 
 START = date(2027, 3, 1)  # a Monday
 

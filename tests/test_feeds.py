@@ -18,8 +18,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from schedule import tables
-from schedule.store import Store
+from schedule.store import tables
+from schedule.store.database import Store
 from tests.calendars import by_summary, check_calendar
 from tests.conftest import ROOT
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schedule.ical import (
+from schedule.calendars.ical import (
     Alarm,
     Entry,
     Head,

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schedule.dates import add_months
-from schedule.engine import build_calendar
-from schedule.model import Fact, FactType, Kind
-from schedule.regimen import Regimen
+from schedule.domain.dates import add_months
+from schedule.domain.model import Fact, Kind, RecordType
+from schedule.domain.regimen import Regimen
+from schedule.engine.calendar import build_calendar
 
 starts = st.dates(date(2020, 1, 1), date(2040, 12, 31)) | st.sampled_from(
     [date(2020, 2, 29), date(2024, 2, 29), date(2028, 2, 29), date(2036, 2, 29), date(2040, 2, 29)]
@@ -32,7 +32,7 @@ def test_no_long_acting_ssa_in_the_28_days_before_any_dose(
         day = (
             max(day + timedelta(days=shift), start) if k == 1 else day + timedelta(days=56 + shift)
         )
-        facts += [Fact(FactType.GIVEN, day, f"prrt-{k}"), Fact(FactType.GIVEN, day, f"ssa-{k}")]
+        facts += [Fact(RecordType.GIVEN, day, f"prrt-{k}"), Fact(RecordType.GIVEN, day, f"ssa-{k}")]
     events = build_calendar(lutathera, start, facts, as_of=day)
     ssa = [e.effective_date for e in events if e.series == "ssa"]
     for dose in (e for e in events if e.series == "prrt"):

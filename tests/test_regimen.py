@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from schedule.errors import RegimenFileError, UnknownError
-from schedule.regimen import Catalog, load_catalog, parse_regimen
-from schedule.units import Quantity
+from schedule.domain.errors import RegimenFileError, UnknownError
+from schedule.domain.regimen import Catalog, load_catalog, parse_regimen
+from schedule.domain.units import Quantity
 
 MINIMAL = """
 format = 1
@@ -48,7 +48,7 @@ def _numbers_have_sources(node: object, path: str, problems: list[str]) -> None:
 
 
 def test_every_clinical_number_in_builtin_files_cites_a_source() -> None:
-    folder = resources.files("schedule") / "regimens"
+    folder = resources.files("schedule.domain") / "regimens"
     problems: list[str] = []
     names = [f.name for f in folder.iterdir() if f.name.endswith(".toml")]
     assert len(names) == 4
@@ -134,7 +134,7 @@ def test_invalid_toml_is_named() -> None:
 def test_site_file_replaces_builtin_with_same_id(tmp_path: Path) -> None:
     site = tmp_path / "regimens"
     site.mkdir()
-    text = (resources.files("schedule") / "regimens" / "lanreotide.toml").read_text()
+    text = (resources.files("schedule.domain") / "regimens" / "lanreotide.toml").read_text()
     (site / "lanreotide.toml").write_text(text.replace("days = 28, choices", "days = 42, choices"))
     (site / "extra.toml").write_text(MINIMAL)
     catalog = load_catalog([site])

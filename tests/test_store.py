@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from schedule import tables
-from schedule.errors import StoreError
-from schedule.migrations import latest
-from schedule.store import Store, database_url
+from schedule.domain.errors import StoreError
+from schedule.store import tables
+from schedule.store.database import Store, database_url
+from schedule.store.migrations import latest
 
 
 def test_migrations_are_recorded_once(db_url: str) -> None:
@@ -31,8 +31,8 @@ def test_migrations_are_recorded_once(db_url: str) -> None:
 def test_migration_2_upgrades_a_version_1_database_keeping_its_data(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from schedule import migrations
-    from schedule.course import Patient
+    from schedule.domain.course import Patient
+    from schedule.store import migrations
     from tests.conftest import actor
 
     full = migrations.MIGRATIONS
@@ -87,8 +87,8 @@ def test_fast_facts_equal_the_facts_of_the_records(tracker) -> None:  # type: ig
     included, for every course and for a subset of courses."""
     from datetime import date
 
-    from schedule.course import Patient, facts_of
-    from schedule.engine import PlanOptions
+    from schedule.domain.course import Patient, facts_of
+    from schedule.domain.options import PlanOptions
     from tests.conftest import actor
 
     today = date(2026, 11, 21)

@@ -9,14 +9,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from schedule import tables
-from schedule.course import Patient, RecordType
-from schedule.engine import PlanOptions
-from schedule.errors import ConflictError, InputError, UnknownError
-from schedule.model import Flag, Status
-from schedule.store import Store
-from schedule.tracking import Tracker
-from schedule.worklist import history_rows, worklist_rows
+from schedule.domain.course import Patient
+from schedule.domain.errors import ConflictError, InputError, UnknownError
+from schedule.domain.model import Flag, RecordType, Status
+from schedule.domain.options import PlanOptions
+from schedule.store import tables
+from schedule.store.database import Store
+from schedule.tracking.tracker import Tracker
+from schedule.tracking.worklists import history_rows, worklist_rows
 from tests.conftest import actor
 
 START = date(2026, 9, 7)
@@ -208,7 +208,7 @@ def test_worklists(tracker: Tracker) -> None:
 def test_worklists_in_forked_workers_match_one_process(
     tracker: Tracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from schedule import parallel
+    from schedule.store import parallel
 
     for i in range(7):
         start = date(2026, 6, 1) + timedelta(days=9 * i)

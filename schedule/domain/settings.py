@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, fields
 
-from .errors import SettingsError
+from schedule.domain.errors import SettingsError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from .errors import DateError
+from schedule.domain.errors import DateError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

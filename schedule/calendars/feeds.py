@@ -12,10 +12,10 @@ import secrets
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from . import published
-from .course import Actor
-from .errors import ConflictError, InputError
-from .tracking import Tracker
+from schedule.domain.course import Actor
+from schedule.domain.errors import ConflictError, InputError
+from schedule.store import published
+from schedule.tracking.tracker import Tracker
 
 TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # what token_urlsafe(24) gives

@@ -16,10 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .dates import WEEKDAYS
-from .errors import RegimenFileError, UnknownError
-from .model import Kind
-from .units import Quantity
+from schedule.domain.dates import WEEKDAYS
+from schedule.domain.errors import RegimenFileError, UnknownError
+from schedule.domain.model import Kind
+from schedule.domain.units import Quantity
 
 FORMAT_VERSION = 1
 DOSE_KINDS = ("radioligand", "long-acting-ssa")
@@ -493,7 +493,7 @@ class Catalog:
 
 
 def builtin_texts() -> list[tuple[str, str]]:
-    folder = resources.files("schedule") / "regimens"
+    folder = resources.files("schedule.domain") / "regimens"
     return sorted(
         (f"<built-in>/{item.name}", item.read_text(encoding="utf-8"))
         for item in folder.iterdir()

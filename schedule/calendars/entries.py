@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .course import Patient
-from .ical import Alarm, Entry, Head, uid_for
-from .model import Event, Kind, Status
-from .regimen import Regimen
-from .settings import Settings
+from schedule.calendars.ical import Alarm, Entry, Head, uid_for
+from schedule.domain.course import Patient
+from schedule.domain.model import Event, Kind, Status
+from schedule.domain.regimen import Regimen
+from schedule.domain.settings import Settings
 
 # One DISPLAY alarm per event, relative to its start. For all-day events the start is local
 # midnight, so -PT15H rings at 09:00 the day before and PT9H at 09:00 on the day.
@@ -152,8 +152,8 @@ def course_entries(
 
 def appointment_for(at: str | None, zone: str | None) -> Appointment | None:
     """The appointment slot from --time and --tz, checked; both or neither."""
-    from .errors import InputError
-    from .tracking import check_time, check_tz
+    from schedule.domain.errors import InputError
+    from schedule.tracking.tracker import check_time, check_tz
 
     if bool(at) != bool(zone):
         raise InputError("give --time and --tz together (a time needs its time zone)")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .columns import Row
+from schedule.output.columns import Row
 
 FORMATS = ("table", "csv", "json")
 

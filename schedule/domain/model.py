@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from .units import Quantity
+from schedule.domain.units import Quantity
 
 
 class Kind(enum.Enum):
@@ -47,8 +47,9 @@ class Status(enum.Enum):
     PAST = "past"
 
 
-class FactType(enum.Enum):
-    """What a recorded fact says. Course-level facts (hold, resume, discontinue) have no event."""
+class RecordType(enum.Enum):
+    """What a stored record says. All but `entered-in-error` are facts the engine reads;
+    course-level facts (hold, resume, discontinued) name no event."""
 
     GIVEN = "given"
     SKIPPED = "skipped"
@@ -56,13 +57,14 @@ class FactType(enum.Enum):
     HOLD = "hold"
     RESUME = "resume"
     DISCONTINUED = "discontinued"
+    ENTERED_IN_ERROR = "entered-in-error"
 
 
 @dataclass(frozen=True)
 class Fact:
     """Something that really happened to a course, as recorded by a coordinator."""
 
-    type: FactType
+    type: RecordType
     date: dt.date
     event: str | None = None
     dose: Quantity | None = None
@@ -78,7 +80,7 @@ class Flag(enum.Enum):
     LABS_MISSING = "labs-missing"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One row of a calendar. The first fourteen fields are the documented output contract."""
 

@@ -22,18 +22,19 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from . import __version__, published
-from .course import Course, Patient, Record
-from .errors import InputError
-from .files import write_atomic
-from .ical import Head, Revision, fingerprint, revise, write_calendar
-from .model import Event
-from .parallel import iter_slices
-from .patient_calendar import Appointment, appointment, course_entries, head
-from .published import Last
-from .regimen import Catalog, Regimen
-from .settings import Settings
-from .tracking import Tracker
+from schedule import __version__
+from schedule.calendars.entries import Appointment, appointment, course_entries, head
+from schedule.calendars.ical import Head, Revision, fingerprint, revise, write_calendar
+from schedule.domain.course import Course, Patient, Record
+from schedule.domain.errors import InputError
+from schedule.domain.model import Event
+from schedule.domain.regimen import Catalog, Regimen
+from schedule.domain.settings import Settings
+from schedule.output.files import write_atomic
+from schedule.store import published
+from schedule.store.parallel import iter_slices
+from schedule.store.published import Last
+from schedule.tracking.tracker import Tracker
 
 FORMAT = 1  # raise when what a calendar says changes shape: every key changes with it
 MANIFEST = ".prrt-calendars.json"

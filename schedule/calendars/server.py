@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import published
-from .errors import PrrtError
-from .feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
-from .publishing import Publisher
-from .tracking import Tracker
+from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
+from schedule.calendars.publisher import Publisher
+from schedule.domain.errors import PrrtError
+from schedule.store import published
+from schedule.tracking.tracker import Tracker
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 CONTENT_TYPE = "text/calendar; charset=utf-8"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from .errors import InputError
+from schedule.domain.errors import InputError
 
 # Factor to the base unit of each dimension: MBq for activity, mg for mass. 1 mCi = 37 MBq exactly.
 _UNITS: dict[str, tuple[str, Decimal]] = {

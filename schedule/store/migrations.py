@@ -8,7 +8,7 @@ from secrets import token_hex
 
 from sqlalchemy import Connection, inspect, select
 
-from . import tables
+from schedule.store import tables
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from .columns import EVENT_COLUMNS, event_row
-from .course import Course, Patient, Record
-from .model import FactType, Kind, Status
-from .parallel import map_slices
-from .render import EVENT_TABLE, Column
-from .tracking import CourseView, Tracker
+from schedule.domain.course import Course, Patient, Record
+from schedule.domain.model import Kind, RecordType, Status
+from schedule.output.columns import EVENT_COLUMNS, event_row
+from schedule.output.render import EVENT_TABLE, Column
+from schedule.store.parallel import map_slices
+from schedule.tracking.tracker import CourseView, Tracker
 
 SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS)
 WORKLIST_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "days_late")
@@ -128,7 +128,9 @@ def worklist_rows(
             views = tracker.views(patient, courses, {}, as_of, not missed, until, facts)
             for view in views:
                 # A course a clinician ended waits for nothing.
-                if not any(f.type is FactType.DISCONTINUED for f in facts.get(view.course.id, ())):
+                if not any(
+                    f.type is RecordType.DISCONTINUED for f in facts.get(view.course.id, ())
+                ):
                     rows += _wanted(view, as_of, horizon, missed)
         return rows
 

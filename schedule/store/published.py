@@ -11,9 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select
 
-from . import tables
-from .course import Actor, RecordType
-from .store import Store
+from schedule.domain.course import Actor
+from schedule.domain.model import RecordType
+from schedule.store import tables
+from schedule.store.database import Store
 
 Last = tuple[int, str, datetime]  # sequence, fingerprint, modified
 

@@ -32,12 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from . import tables
-from .course import Actor, Course, Patient, Record, RecordType
-from .errors import StoreError
-from .migrations import migrate
-from .model import Fact, FactType
-from .units import Quantity
+from schedule.domain.course import Actor, Course, Patient, Record
+from schedule.domain.errors import StoreError
+from schedule.domain.model import Fact, RecordType
+from schedule.domain.units import Quantity
+from schedule.store import tables
+from schedule.store.migrations import migrate
 
 _PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
 
@@ -211,7 +211,7 @@ class Store:
                 select(r.corrects).where(r.type == RecordType.ENTERED_IN_ERROR.value)
             ).scalars()
         )
-        types = {t.value: t for t in FactType}
+        types = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
         parse, iso = Quantity.parse, date.fromisoformat
         out: dict[int, list[Fact]] = defaultdict(list)
         for rid, course_id, kind, key, day, dose, note in rows:

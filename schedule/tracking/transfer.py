@@ -10,12 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .course import Actor, Course, Patient, Record, RecordType, effective
-from .dates import parse_iso_date
-from .engine import PlanOptions
-from .errors import InputError, PrrtError
-from .tracking import CourseView, Tracker, check_patient_id, check_time, check_tz
-from .units import Quantity
+from schedule.domain.course import Actor, Course, Patient, Record, effective
+from schedule.domain.dates import parse_iso_date
+from schedule.domain.errors import InputError, PrrtError
+from schedule.domain.model import RecordType
+from schedule.domain.options import PlanOptions
+from schedule.domain.units import Quantity
+from schedule.tracking.tracker import CourseView, Tracker, check_patient_id, check_time, check_tz
 
 ROSTER_COLUMNS = ("patient_id", "regimen", "start", "name", "tz", "time")
 DOSES_COLUMNS = ("patient_id", "event", "date", "dose", "note", "course", "type")

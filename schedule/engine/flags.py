@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from .model import Event, Flag, Kind, Status
-from .regimen import Regimen
+from schedule.domain.model import Event, Flag, Kind, Status
+from schedule.domain.regimen import Regimen
 
 
 def flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date]) -> list[Event]:

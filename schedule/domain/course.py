@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .engine import PlanOptions
-from .model import Fact, FactType
-from .units import Quantity
-
-
-class RecordType(enum.Enum):
-    """What a stored record says: an engine fact, or that an earlier record was wrong."""
-
-    GIVEN = "given"
-    SKIPPED = "skipped"
-    RESCHEDULED = "rescheduled"
-    HOLD = "hold"
-    RESUME = "resume"
-    DISCONTINUED = "discontinued"
-    ENTERED_IN_ERROR = "entered-in-error"
+from schedule.domain.model import Fact, RecordType
+from schedule.domain.options import PlanOptions
+from schedule.domain.units import Quantity
 
 
 @dataclass(frozen=True)
@@ -87,17 +74,12 @@ def effective(records: Iterable[Record]) -> list[Record]:
     return [r for r in records if r.id not in wrong and r.type is not RecordType.ENTERED_IN_ERROR]
 
 
-_FACT_TYPES: dict[RecordType, FactType] = {
-    t: FactType(t.value) for t in RecordType if t is not RecordType.ENTERED_IN_ERROR
-}
-
-
 def facts_of(records: Iterable[Record]) -> list[Fact]:
     """The engine's facts from the records that stand, in the order given (the store's order
     is the order recorded)."""
     return [
         Fact(
-            _FACT_TYPES[r.type],
+            r.type,
             r.day,
             r.event,
             Quantity.parse(r.dose) if r.dose else None,

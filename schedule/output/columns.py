@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .model import Event
+from schedule.domain.model import Event
 
 EVENT_COLUMNS = (
     "event", "kind", "series", "number", "title", "drug", "dose", "date", "end",

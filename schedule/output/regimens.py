@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .regimen import Catalog
-from .render import Column
+from schedule.domain.regimen import Catalog
+from schedule.output.render import Column
 
 REGIMEN_COLUMNS = (
     "id", "name", "drug", "dose", "doses", "interval_days", "interval_choices", "calendar_month",

@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from .course import Actor, Course, Patient, Record, RecordType, effective, facts_of
-from .engine import PlanOptions, build_calendar, check_options
-from .errors import ConflictError, InputError, UnknownError
-from .model import Event, Fact, Kind, Status
-from .regimen import Catalog
-from .settings import Settings
-from .store import Store
-from .units import Quantity
+from schedule.domain.course import Actor, Course, Patient, Record, effective, facts_of
+from schedule.domain.errors import ConflictError, InputError, UnknownError
+from schedule.domain.model import Event, Fact, Kind, RecordType, Status
+from schedule.domain.options import PlanOptions, check_options
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import Settings
+from schedule.domain.units import Quantity
+from schedule.engine.calendar import build_calendar
+from schedule.store.database import Store
 
 _PATIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")

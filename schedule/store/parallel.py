@@ -7,7 +7,7 @@ import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from .store import Store
+from schedule.store.database import Store
 
 T = TypeVar("T")
 PARALLEL_FROM = 2000  # patients; below this a second process costs more than it saves

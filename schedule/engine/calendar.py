@@ -12,49 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
-from .dates import add_months, on_or_before_weekday
-from .errors import InputError
-from .flags import flag_labs, flag_washout
-from .model import Event, Fact, FactType, Flag, Kind, Status
-from .regimen import AfterCourse, Regimen, Related, Window
-from .settings import Settings
+from schedule.domain.dates import add_months, on_or_before_weekday
+from schedule.domain.errors import InputError
+from schedule.domain.model import Event, Fact, Flag, Kind, RecordType, Status
+from schedule.domain.options import DEFAULT_OPTIONS, PlanOptions, check_options
+from schedule.domain.regimen import AfterCourse, Regimen, Related, Window
+from schedule.domain.settings import Settings
+from schedule.engine.flags import flag_labs, flag_washout
 
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """Per-course choices a regimen allows."""
-
-    interval_days: int | None = None  # one of the regimen's interval choices; None: its default
-    calendar_month: bool = False  # "monthly" as calendar months, clamped at month ends
-    precautions: str | None = None  # precaution variant; None: site setting, then regimen default
-    until: date | None = None  # projection end for open-ended regimens
-
-
-DEFAULT_OPTIONS = PlanOptions()
 DEFAULT_SETTINGS = Settings()
-
-
-def check_options(regimen: Regimen, options: PlanOptions) -> None:
-    """Refuse options the regimen does not offer, with the choices it does."""
-    dose = regimen.dose
-    if options.interval_days is not None and options.interval_days not in dose.interval_choices:
-        allowed = ", ".join(str(c) for c in dose.interval_choices)
-        raise InputError(
-            f"regimen {regimen.id!r} allows an interval of {allowed} days, "
-            f"not {options.interval_days}"
-        )
-    if options.calendar_month and not dose.calendar_month:
-        raise InputError(f"regimen {regimen.id!r} has no calendar-month option")
-    if options.calendar_month and options.interval_days is not None:
-        raise InputError("give either an interval in days or calendar months, not both")
-    variants = regimen.precaution_variants
-    if options.precautions is not None and options.precautions not in variants:
-        if not variants:
-            raise InputError(f"regimen {regimen.id!r} has no precaution variants")
-        raise InputError(
-            f"precautions {options.precautions!r} unknown for {regimen.id!r}; "
-            f"choose {' or '.join(variants)}"
-        )
 
 
 @dataclass
@@ -70,22 +36,22 @@ class _Facts:
         out = cls()
         course_level = []
         for fact in facts:  # in the order recorded: a later record of an event wins
-            if fact.type is FactType.GIVEN and fact.event:
+            if fact.type is RecordType.GIVEN and fact.event:
                 out.given[fact.event] = fact
-            elif fact.type is FactType.SKIPPED and fact.event:
+            elif fact.type is RecordType.SKIPPED and fact.event:
                 out.skipped[fact.event] = fact
-            elif fact.type is FactType.RESCHEDULED and fact.event:
+            elif fact.type is RecordType.RESCHEDULED and fact.event:
                 out.moved[fact.event] = fact
             elif fact.event is None:
                 course_level.append(fact)
         open_hold: date | None = None
         for fact in sorted(course_level, key=lambda f: f.date):
-            if fact.type is FactType.HOLD and open_hold is None:
+            if fact.type is RecordType.HOLD and open_hold is None:
                 open_hold = fact.date
-            elif fact.type is FactType.RESUME and open_hold is not None:
+            elif fact.type is RecordType.RESUME and open_hold is not None:
                 out.holds.append((open_hold, fact.date))
                 open_hold = None
-            elif fact.type is FactType.DISCONTINUED and out.discontinued is None:
+            elif fact.type is RecordType.DISCONTINUED and out.discontinued is None:
                 out.discontinued = fact.date
         if open_hold is not None:
             out.holds.append((open_hold, None))

@@ -1,0 +1,1 @@
+"""Patients' calendars: the iCalendar writer, what each event says, publishing, feeds."""

@@ -1,0 +1,1 @@
+"""What the command line shows: the column contract, the renderer, atomic file writes."""

@@ -1,0 +1,1 @@
+"""Storage: the schema, migrations, transactions, and the memory of published calendars."""
