@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from schedule.calendars.publisher import Publisher
     from schedule.domain.course import Actor
     from schedule.domain.options import PlanOptions
     from schedule.domain.regimen import Catalog
@@ -28,6 +29,27 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 70
+EXIT_FILE = 6
+
+# The ways out that the library's errors point to (`schedule.domain.errors.Hint`), worded for
+# the command line; the library itself never names a command or an option.
+HINTS = {
+    "list-patients": "; 'prrt patient list' shows the patients",
+    "add-course": "; add one with 'prrt course add'",
+    "new-course-exists": "; to start a new course use 'prrt course add {patient}'",
+    "new-course-other": "; add a new course with 'prrt course add {patient}'",
+    "new-course-ended": "; start a new one with 'prrt course add {patient}'",
+    "show-events": "; 'prrt show {patient}' lists the events",
+    "correct-record": (
+        "; if that is wrong, run 'prrt correct {patient} {record} --reason ...' first"
+    ),
+    "resume": "; 'prrt resume {patient}' ends it",
+    "history": "; 'prrt history {patient}' lists them",
+    "reissue-feed": (
+        ": run 'prrt feed revoke {patient}', then 'prrt feed url {patient}' for a new one"
+    ),
+    "give-reason": "; give --reason TEXT",
+}
 
 
 def now() -> datetime:
@@ -72,12 +94,16 @@ class PrrtGroup(click.Group):
             fail_line("aborted")
             code = 1
         except PrrtError as exc:
-            fail_line(exc.message)
+            fail_line(exc.message + (HINTS[exc.hint.value].format(**exc.data) if exc.hint else ""))
             code = exc.exit_code
         except BrokenPipeError:
             # The reader went away (`prrt plan ... | head`): stop quietly.
             sys.stderr.close()
             code = 0
+        except OSError as exc:  # standard output or a file that cannot be written
+            where = f" {exc.filename}" if exc.filename else ""
+            fail_line(f"cannot read or write{where}: {exc.strerror or exc}")
+            code = EXIT_FILE
         except Exception as exc:  # a bug: still no traceback for the user unless asked
             if os.environ.get("PRRT_DEBUG"):
                 raise
@@ -175,6 +201,11 @@ class App:
             return getpass.getuser()
         except (KeyError, OSError):
             return "unknown"
+
+    def publisher(self, with_name: bool = False) -> Publisher:
+        from schedule.calendars.publisher import Publisher
+
+        return Publisher(self.store, self.catalog, self.settings, today(), now(), with_name)
 
     def actor(self) -> Actor:
         from schedule.domain.course import Actor
@@ -330,7 +361,10 @@ def plan(
     if ics_file is not None:
         from schedule.calendars.entries import appointment_for
         from schedule.calendars.publisher import plan_calendar
+        from schedule.domain.errors import InputError
 
+        if bool(appt_time) != bool(tz):
+            raise InputError("give --time and --tz together (a time needs its time zone)")
         slot = appointment_for(appt_time, tz)
         text = plan_calendar(chosen, start, events, app.settings, now(), slot)
         write_text(ics_file, text, f"wrote the calendar of {regimen} from {start} to {ics_file}")
@@ -350,10 +384,7 @@ def write_text(target: Path | None, text: str, done: str) -> None:
         return
     from schedule.output.files import write_atomic
 
-    try:
-        write_atomic(target, text)
-    except OSError as exc:
-        raise click.FileError(str(target), exc.strerror or str(exc)) from None
+    write_atomic(target, text)
     click.echo(done)
 
 
@@ -443,7 +474,8 @@ def patient_list(app: App, as_of: date | None, fmt: str) -> None:
     """List patients, one row per course, with what comes next."""
     from schedule.tracking.worklists import PATIENT_COLUMNS, PATIENT_TABLE, patient_rows
 
-    emit(patient_rows(app.tracker, as_of or today()), PATIENT_COLUMNS, fmt, PATIENT_TABLE)
+    rows = patient_rows(app.store, app.catalog, app.settings, as_of or today())
+    emit(rows, PATIENT_COLUMNS, fmt, PATIENT_TABLE)
 
 
 @cli.group()
@@ -481,7 +513,8 @@ def show(app: App, patient_id: str, as_of: date | None, fmt: str) -> None:
     """A patient's calendar, with each event's status as of a day."""
     from schedule.tracking.worklists import SHOW_COLUMNS, SHOW_TABLE, show_rows
 
-    emit(show_rows(app.tracker, patient_id, as_of or today()), SHOW_COLUMNS, fmt, SHOW_TABLE)
+    rows = show_rows(app.store, app.catalog, app.settings, patient_id, as_of or today())
+    emit(rows, SHOW_COLUMNS, fmt, SHOW_TABLE)
 
 
 @cli.command()
@@ -586,7 +619,7 @@ def history(app: App, patient_id: str, fmt: str) -> None:
     """The audit trail of a patient: who changed what, and when."""
     from schedule.tracking.worklists import HISTORY_COLUMNS, HISTORY_TABLE, history_rows
 
-    emit(history_rows(app.tracker, patient_id), HISTORY_COLUMNS, fmt, HISTORY_TABLE)
+    emit(history_rows(app.store, patient_id), HISTORY_COLUMNS, fmt, HISTORY_TABLE)
 
 
 @cli.command()
@@ -603,7 +636,13 @@ def due(app: App, as_of: date | None, within: int, fmt: str) -> None:
 
     workers = os.cpu_count() or 1
     rows = worklist_rows(
-        app.tracker, as_of or today(), missed=False, within=within, workers=workers
+        app.store,
+        app.catalog,
+        app.settings,
+        as_of or today(),
+        missed=False,
+        within=within,
+        workers=workers,
     )
     emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
 
@@ -617,7 +656,9 @@ def missed(app: App, as_of: date | None, fail_if_any: bool, fmt: str) -> int:
     """Every missed dose, lab or scan across all patients, most overdue first."""
     from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
-    rows = worklist_rows(app.tracker, as_of or today(), missed=True, workers=os.cpu_count() or 1)
+    day = as_of or today()
+    workers = os.cpu_count() or 1
+    rows = worklist_rows(app.store, app.catalog, app.settings, day, missed=True, workers=workers)
     emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
     return 1 if fail_if_any and rows else 0
 
@@ -652,15 +693,14 @@ def ics(
     SEQUENCE is remembered per event, so an event that changed carries a higher one. An
     imported file does not update itself: give patients a feed ('prrt feed url') for that.
     """
-    from schedule.calendars.publisher import Publisher
-
     if everyone:
         if patient_id or output:
             raise click.UsageError("--all writes every patient into --dir; drop PATIENT_ID / -o")
         if folder is None:
             raise click.UsageError("--all needs --dir FOLDER")
-        publisher = Publisher(app.tracker, today(), now(), with_name)
-        result = publisher.write_folder(folder, workers=os.cpu_count() or 1)
+        from schedule.calendars.folder import write_folder
+
+        result = write_folder(app.publisher(with_name), folder, workers=os.cpu_count() or 1)
         click.echo(
             f"wrote {result.total} calendars to {folder}: {result.new} new, "
             f"{result.changed} changed, {result.unchanged} unchanged"
@@ -670,7 +710,7 @@ def ics(
         raise click.UsageError("--dir goes with --all; for one patient use -o FILE")
     if not patient_id:
         raise click.UsageError("give a PATIENT_ID, or --all --dir FOLDER")
-    calendar = Publisher(app.tracker, today(), now(), with_name).patient(patient_id)
+    calendar = app.publisher(with_name).patient(patient_id)
     write_text(
         output,
         calendar.text,
@@ -717,7 +757,7 @@ def feed_url(app: App, patient_id: str, base: str | None, with_name: bool, qr: P
             write_qr(url, qr)
         click.echo(url)
 
-    issue(app.tracker, patient_id, with_name, app.actor(), deliver)
+    issue(app.store, patient_id, with_name, app.actor(), deliver)
 
 
 def write_qr(url: str, target: Path) -> None:
@@ -733,10 +773,7 @@ def write_qr(url: str, target: Path) -> None:
 
     buffer = io.BytesIO()
     code.save(buffer, kind=target.suffix.lower()[1:], scale=8, border=4)
-    try:
-        write_atomic_bytes(target, buffer.getvalue())
-    except OSError as exc:
-        raise click.FileError(str(target), exc.strerror or str(exc)) from None
+    write_atomic_bytes(target, buffer.getvalue())
 
 
 @feed.command("revoke")
@@ -746,7 +783,7 @@ def feed_revoke(app: App, patient_id: str) -> None:
     """Make PATIENT_ID's link dead at once; 'prrt feed url' issues a new one."""
     from schedule.calendars.feeds import revoke
 
-    revoked = revoke(app.tracker, patient_id, app.actor())
+    revoked = revoke(app.store, patient_id, app.actor())
     click.echo(f"revoked the feed link of {patient_id} ({len(revoked)} link)")
 
 
@@ -764,7 +801,7 @@ def serve(app: App, host: str, port: int, threads: int) -> None:
 
     from schedule.calendars.server import FeedApp
 
-    application = FeedApp(app.tracker, now)
+    application = FeedApp(app.store, app.catalog, app.settings, now)
     server = create_server(application, host=host, port=port, threads=threads)
     address = f"http://{host}:{getattr(server, 'effective_port', port)}"
     click.echo(f"prrt: serving feeds on {address}/feeds/TOKEN.ics; Ctrl-C stops", err=True)
@@ -827,7 +864,7 @@ def export_doses(app: App, output: Path | None) -> None:
     from schedule.tracking.transfer import DOSES_COLUMNS
     from schedule.tracking.transfer import export_doses as rows
 
-    text = render(rows(app.tracker), DOSES_COLUMNS, "csv", ())
+    text = render(rows(app.store), DOSES_COLUMNS, "csv", ())
     if output is None:
         click.echo(text, nl=False)
     else:

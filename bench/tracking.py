@@ -114,10 +114,10 @@ def build(db: str, courses: int, seed: int = 5177) -> int:
                 {"course_id": i + 1, "type": kind, "event": event or None, "day": day, "dose": dose,
                  "note": "", "corrects": None, "recorded_at": stamp, "recorded_by": "bench"}
             )  # fmt: skip
-    with store.write() as conn:
-        conn.execute(tables.patients.insert(), patients)
-        conn.execute(tables.courses.insert(), course_rows)
-        conn.execute(tables.records.insert(), records)
+    with store.write() as tx:
+        tx.conn.execute(tables.patients.insert(), patients)
+        tx.conn.execute(tables.courses.insert(), course_rows)
+        tx.conn.execute(tables.records.insert(), records)
     store.close()
     return len(records)
 

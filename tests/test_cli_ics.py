@@ -4,6 +4,7 @@ checked byte by byte and read by vobject and ical.js (tests/calendars.py)."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,8 @@ def uids(seen: dict[str, Any]) -> dict[str, str]:
 
 def published_rows(db_url: str) -> int:
     store = Store.open(db_url, "x")
-    with store.read() as conn:
-        count = conn.execute(select(func.count()).select_from(tables.published)).scalar_one()
+    with store.read() as tx:
+        count = tx.conn.execute(select(func.count()).select_from(tables.published)).scalar_one()
     store.close()
     return int(count)
 
@@ -256,6 +257,7 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
 def test_a_crash_while_writing_leaves_the_old_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from schedule.domain.errors import OutputError
     from schedule.output.files import write_atomic
 
     folder = tmp_path / "out"
@@ -267,7 +269,7 @@ def test_a_crash_while_writing_leaves_the_old_file_whole(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OutputError, match=f"cannot write {re.escape(str(target))}: No space"):
         write_atomic(target, "BEGIN:VCALENDAR\r\nnew, and much longer\r\n")
     assert target.read_bytes() == b"BEGIN:VCALENDAR\r\nold\r\n"
     assert [p.name for p in folder.iterdir()] == ["A.ics"]

@@ -19,11 +19,9 @@ pytestmark = pytest.mark.usefixtures("config_dir")
 
 def stored_records(db_url: str) -> list[tuple[str, str | None, str]]:
     store = Store.open(db_url, "x")
-    with store.read() as conn:
+    with store.read() as tx:
         rows = [
-            (r.type.value, r.event, r.day.isoformat())
-            for rs in store.records(conn).values()
-            for r in rs
+            (r.type.value, r.event, r.day.isoformat()) for rs in tx.records().values() for r in rs
         ]
     store.close()
     return rows

@@ -27,11 +27,9 @@ def prrt(db_url: str, *args: str) -> subprocess.Popen[str]:
 
 
 def all_records(store: Store) -> list[tuple[int, str | None, str]]:
-    with store.read() as conn:
+    with store.read() as tx:
         return sorted(
-            (r.course_id, r.event, r.day.isoformat())
-            for rs in store.records(conn).values()
-            for r in rs
+            (r.course_id, r.event, r.day.isoformat()) for rs in tx.records().values() for r in rs
         )
 
 
@@ -61,8 +59,8 @@ def test_concurrent_writers_lose_nothing(tracker: Tracker, db_url: str) -> None:
     assert codes == [0, 4]
     records = all_records(tracker.store)
     assert len(records) == 6 * 5 + 1
-    with tracker.store.read() as conn:
-        audit = tracker.store.audit(conn)
+    with tracker.store.read() as tx:
+        audit = tx.audit()
     assert len([a for a in audit if a["action"] == "given"]) == 31
 
 
@@ -73,8 +71,8 @@ def test_killed_import_leaves_the_database_as_it_was(
         tracker.add_patient(Patient(f"K{i}"), "lanreotide", START, PlanOptions(), actor())
     tracker.record("K0", "ssa-1", START, "120 mg", "", actor(), date(2026, 11, 21))
     before = all_records(tracker.store)
-    with tracker.store.read() as conn:
-        audit_before = tracker.store.audit(conn)
+    with tracker.store.read() as tx:
+        audit_before = tx.audit()
     rows = ["patient_id,event,date,dose"]
     for i in range(3):
         for k in range(2 if i == 0 else 1, 12):
@@ -86,8 +84,8 @@ def test_killed_import_leaves_the_database_as_it_was(
     child = f"""
 import os, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
-from schedule.store.database import Store
-original = Store.add_record
+from schedule.store.transaction import Tx
+original = Tx.add_record
 count = [0]
 def add_then_die(*args, **kwargs):
     result = original(*args, **kwargs)
@@ -95,7 +93,7 @@ def add_then_die(*args, **kwargs):
     if count[0] == 10:
         os.kill(os.getpid(), signal.SIGKILL)
     return result
-Store.add_record = staticmethod(add_then_die)
+Tx.add_record = add_then_die
 sys.argv = ["prrt", "--db", {db_url!r}, "import", "doses", {str(doses)!r}]
 from cli import main
 main()
@@ -107,8 +105,8 @@ main()
     fresh = Store.open(db_url, "x")
     try:
         assert all_records(fresh) == before
-        with fresh.read() as conn:
-            assert fresh.audit(conn) == audit_before
+        with fresh.read() as tx:
+            assert tx.audit() == audit_before
     finally:
         fresh.close()
     # And the same file imports completely afterwards.

@@ -30,9 +30,9 @@ BASE = "https://calendar.example.org/prrt/"
 
 def tokens(db_url: str) -> list[dict[str, object]]:
     store = Store.open(db_url, "x")
-    with store.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(select(tables.feed_tokens))]
-        audit = [r["action"] for r in store.audit(conn)]
+    with store.read() as tx:
+        rows = [dict(r._mapping) for r in tx.conn.execute(select(tables.feed_tokens))]
+        audit = [r["action"] for r in tx.audit()]
     store.close()
     return [*rows, {"audit": audit}]
 

@@ -19,8 +19,8 @@ def test_migrations_are_recorded_once(db_url: str) -> None:
     assert first.schema_version() == latest()
     first.close()
     again = Store.open(db_url, "2026-11-02T00:00:00Z")
-    with again.read() as conn:
-        rows = conn.execute(select(tables.schema_version)).all()
+    with again.read() as tx:
+        rows = tx.conn.execute(select(tables.schema_version)).all()
     again.close()
     assert [(r.version, r.applied_at) for r in rows] == [
         (1, "2026-11-01T00:00:00Z"),
@@ -38,16 +38,16 @@ def test_migration_2_upgrades_a_version_1_database_keeping_its_data(
     full = migrations.MIGRATIONS
     monkeypatch.setattr(migrations, "MIGRATIONS", full[:1])
     old = Store.open(db_url, "2026-10-01T00:00:00Z")
-    with old.write() as conn:
-        Store.add_patient(conn, Patient("P1", "Ada"), actor())
+    with old.write() as tx:
+        tx.add_patient(Patient("P1", "Ada"), actor())
     assert old.schema_version() == 1
     old.close()
     monkeypatch.setattr(migrations, "MIGRATIONS", full)
     new = Store.open(db_url, "2026-11-01T00:00:00Z")
-    with new.read() as conn:
-        assert Store.patients(conn) == [Patient("P1", "Ada")]
-        assert len(Store.audit(conn)) == 1
-        namespace = conn.execute(select(tables.calendar_meta.c.value)).scalar_one()
+    with new.read() as tx:
+        assert tx.patients() == [Patient("P1", "Ada")]
+        assert len(tx.audit()) == 1
+        namespace = tx.conn.execute(select(tables.calendar_meta.c.value)).scalar_one()
     assert new.schema_version() == 2
     new.close()
     assert len(namespace) == 32
@@ -102,10 +102,10 @@ def test_fast_facts_equal_the_facts_of_the_records(tracker) -> None:  # type: ig
     tracker.skip("B", "ssa-2", "away", actor(), today)
     tracker.hold("A", "neutropenia", actor(), today)
     store = tracker.store
-    with store.read() as conn:
-        records = store.records(conn)
+    with store.read() as tx:
+        records = tx.records()
         expected = {c: facts_of(rs) for c, rs in records.items()}
-        assert store.facts(conn) == expected
+        assert tx.facts() == expected
         first = min(records)
-        assert store.facts(conn, [first]) == {first: expected[first]}
+        assert tx.facts([first]) == {first: expected[first]}
     assert sum(len(f) for f in expected.values()) == 5  # the wrong record and its correction left

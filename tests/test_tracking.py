@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from schedule.domain.course import Patient
-from schedule.domain.errors import ConflictError, InputError, UnknownError
+from schedule.domain.errors import ConflictError, Hint, InputError, UnknownError
 from schedule.domain.model import Flag, RecordType, Status
 from schedule.domain.options import PlanOptions
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import Settings
 from schedule.store import tables
 from schedule.store.database import Store
 from schedule.tracking.tracker import Tracker
@@ -23,10 +25,15 @@ START = date(2026, 9, 7)
 TODAY = date(2026, 11, 21)
 
 
+def on(tracker: Tracker) -> tuple[Store, Catalog, Settings]:
+    """What the worklists read: the tracker's store, regimens and site settings."""
+    return tracker.store, tracker.catalog, tracker.settings
+
+
 def counts(store: Store) -> tuple[int, int, int, int]:
-    with store.read() as conn:
+    with store.read() as tx:
         return tuple(  # type: ignore[return-value]
-            conn.execute(select(func.count()).select_from(t)).scalar_one()
+            tx.conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in (tables.patients, tables.courses, tables.records, tables.audit)
         )
 
@@ -38,16 +45,16 @@ def p1(tracker: Tracker) -> str:
 
 
 def calendar(tracker: Tracker, pid: str, as_of: date = TODAY) -> dict[str, object]:
-    with tracker.store.read() as conn:
-        views = tracker.patient_views(conn, pid, as_of)
+    with tracker.store.read() as tx:
+        views = tracker.patient_views(tx, pid, as_of)
     return {e.key: e for e in views[-1].events}
 
 
 def test_add_patient_stores_facts_and_audit(tracker: Tracker, p1: str) -> None:
     assert counts(tracker.store) == (1, 1, 0, 2)
-    with tracker.store.read() as conn:
-        course = tracker.store.courses(conn, p1)[0]
-        audit = tracker.store.audit(conn, p1)
+    with tracker.store.read() as tx:
+        course = tx.courses(p1)[0]
+        audit = tx.audit(p1)
     assert (course.number, course.regimen, course.start) == (1, "lutathera", START)
     assert [(a["action"], a["who"], a["at"]) for a in audit] == [
         ("patient-add", "tester", "2026-11-21T09:00:00Z"),
@@ -56,10 +63,9 @@ def test_add_patient_stores_facts_and_audit(tracker: Tracker, p1: str) -> None:
 
 
 def test_duplicate_patient_is_refused(tracker: Tracker, p1: str) -> None:
-    with pytest.raises(
-        ConflictError, match="already exists; to start a new course use 'prrt course add P1'"
-    ):
+    with pytest.raises(ConflictError, match=r"^patient 'P1' already exists$") as refused:
         tracker.add_patient(Patient(p1), "lanreotide", START, PlanOptions(), actor())
+    assert (refused.value.hint, refused.value.data) == (Hint.NEW_COURSE_EXISTS, {"patient": p1})
     assert counts(tracker.store) == (1, 1, 0, 2)
 
 
@@ -90,7 +96,7 @@ def test_record_marks_given_and_reanchors(tracker: Tracker, p1: str) -> None:
             START - timedelta(days=20),
             "1 mg",
             InputError,
-            "labs-1 is a lab: it takes no --dose",
+            "labs-1 is a lab: it takes no dose",
         ),
     ],
 )
@@ -122,8 +128,8 @@ def test_duplicate_record_then_correct_then_record_again(tracker: Tracker, p1: s
     fix = tracker.correct(p1, first, "wrong patient", actor("nurse"), TODAY)
     assert calendar(tracker, p1)["prrt-1"].status is not Status.GIVEN  # type: ignore[attr-defined]
     again = tracker.record(p1, "prrt-1", START + timedelta(days=1), None, "", actor(), TODAY)
-    with tracker.store.read() as conn:
-        records = tracker.store.records(conn)[1]
+    with tracker.store.read() as tx:
+        records = tx.records()[1]
     assert [(r.id, r.type, r.corrects) for r in records] == [
         (first, RecordType.GIVEN, None),
         (fix, RecordType.ENTERED_IN_ERROR, first),
@@ -131,7 +137,7 @@ def test_duplicate_record_then_correct_then_record_again(tracker: Tracker, p1: s
     ]  # nothing erased
     with pytest.raises(ConflictError, match="already marked entered-in-error"):
         tracker.correct(p1, first, "again", actor(), TODAY)
-    history = history_rows(tracker, p1)
+    history = history_rows(tracker.store, p1)
     assert [h["action"] for h in history] == [
         "patient-add", "course-add", "given", "entered-in-error", "given",
     ]  # fmt: skip
@@ -159,8 +165,9 @@ def test_skip_reschedule_hold_resume_discontinue(tracker: Tracker, p1: str) -> N
     assert Flag.REDUCED_DOSE in resumed.flags
     tracker.skip(p1, "prrt-2", "clinician decision", actor(), TODAY + timedelta(days=1))
     tracker.discontinue(p1, "progression", actor(), TODAY + timedelta(days=2))
-    with pytest.raises(ConflictError, match="was discontinued on 2026-11-23; start a new one"):
+    with pytest.raises(ConflictError, match=r"was discontinued on 2026-11-23$") as ended:
         tracker.record(p1, "prrt-3", TODAY, None, "", actor(), TODAY + timedelta(days=2))
+    assert (ended.value.hint, ended.value.field) == (Hint.NEW_COURSE_ENDED, "patient_id")
     with pytest.raises(InputError, match="a reason is required"):
         tracker.skip(p1, "prrt-3", " ", actor(), TODAY)
 
@@ -194,14 +201,14 @@ def test_worklists(tracker: Tracker) -> None:
     tracker.add_patient(Patient("C"), "lanreotide", date(2026, 10, 25), PlanOptions(), actor())
     tracker.record("A", "ssa-1", date(2026, 9, 1), None, "", actor(), TODAY)
     as_of = date(2026, 10, 20)
-    missed = worklist_rows(tracker, as_of, missed=True)
+    missed = worklist_rows(*on(tracker), as_of, missed=True)
     assert [(r["patient_id"], r["event"], r["days_late"]) for r in missed] == [("A", "ssa-2", 21)]
-    due = worklist_rows(tracker, as_of, missed=False, within=7)
+    due = worklist_rows(*on(tracker), as_of, missed=False, within=7)
     assert [(r["patient_id"], r["event"], r["status"], r["days_late"]) for r in due] == [
         ("B", "ssa-1", "due", 0),
         ("C", "ssa-1", "planned", -5),
     ]
-    assert worklist_rows(tracker, as_of, missed=False, within=4)[1:] == []
+    assert worklist_rows(*on(tracker), as_of, missed=False, within=4)[1:] == []
     assert json.loads(json.dumps(due))[0]["flags"] == []
 
 
@@ -217,12 +224,12 @@ def test_worklists_in_forked_workers_match_one_process(
         )
         tracker.record(f"W{i}", "ssa-1" if i % 2 else "prrt-1", start, None, "", actor(), TODAY)
     as_of = date(2026, 11, 23)
-    serial_missed = worklist_rows(tracker, as_of, missed=True, workers=1)
-    serial_due = worklist_rows(tracker, as_of, missed=False, within=30, workers=1)
+    serial_missed = worklist_rows(*on(tracker), as_of, missed=True, workers=1)
+    serial_due = worklist_rows(*on(tracker), as_of, missed=False, within=30, workers=1)
     assert serial_missed
     assert serial_due
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
-    assert worklist_rows(tracker, as_of, missed=True, workers=3) == serial_missed
-    assert worklist_rows(tracker, as_of, missed=False, within=30, workers=2) == serial_due
+    assert worklist_rows(*on(tracker), as_of, missed=True, workers=3) == serial_missed
+    assert worklist_rows(*on(tracker), as_of, missed=False, within=30, workers=2) == serial_due
     # The store still works in this process after the workers are gone.
     tracker.record("W0", "labs-2", as_of - timedelta(days=1), None, "", actor(), as_of)

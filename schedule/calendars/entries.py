@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from schedule.calendars.ical import Alarm, Entry, Head, uid_for
 from schedule.domain.course import Patient
+from schedule.domain.errors import InputError
 from schedule.domain.model import Event, Kind, Status
+from schedule.domain.patients import check_time, check_tz
 from schedule.domain.regimen import Regimen
 from schedule.domain.settings import Settings
 
@@ -151,10 +153,7 @@ def course_entries(
 
 
 def appointment_for(at: str | None, zone: str | None) -> Appointment | None:
-    """The appointment slot from --time and --tz, checked; both or neither."""
-    from schedule.domain.errors import InputError
-    from schedule.tracking.tracker import check_time, check_tz
-
+    """The appointment slot from a time and a zone, checked; both or neither."""
     if bool(at) != bool(zone):
-        raise InputError("give --time and --tz together (a time needs its time zone)")
+        raise InputError("a time needs its time zone: give both or neither")
     return appointment(Patient("plan", None, check_tz(zone), check_time(at)))

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from schedule.domain.course import Actor
-from schedule.domain.errors import ConflictError, InputError
-from schedule.store import published
-from schedule.tracking.tracker import Tracker
+from schedule.domain.errors import ConflictError, Hint, InputError
+from schedule.store.database import Store
 
 TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # what token_urlsafe(24) gives
@@ -39,7 +38,7 @@ def feed_url(base: str, token: str) -> str:
 
 
 def issue(
-    tracker: Tracker,
+    store: Store,
     patient_id: str,
     with_name: bool,
     actor: Actor,
@@ -47,29 +46,29 @@ def issue(
 ) -> str:
     """Make a new token for the patient and hand it to `deliver` (print it, draw its QR code)
     before the transaction commits: if delivering fails, no token exists."""
-    store = tracker.store
-    with store.write() as conn:
-        tracker.require_patient(conn, patient_id)
-        store.lock_patient(conn, patient_id)
-        current = published.active_token(conn, patient_id)
+    with store.write() as tx:
+        tx.require_patient(patient_id)
+        tx.lock_patient(patient_id)
+        current = tx.tokens.active_token(patient_id)
         if current is not None:
             raise ConflictError(
                 f"{patient_id} already has a feed link (issued {current.created_at} by "
-                f"{current.created_by}); it is stored hashed and cannot be shown again: run "
-                f"'prrt feed revoke {patient_id}', then 'prrt feed url {patient_id}' for a new one"
+                f"{current.created_by}); it is stored hashed and cannot be shown again",
+                hint=Hint.REISSUE_FEED,
+                patient=patient_id,
             )
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        published.add_token(conn, patient_id, token_hash(token), with_name, actor)
+        tx.tokens.add_token(patient_id, token_hash(token), with_name, actor)
         deliver(token)
     return token
 
 
-def revoke(tracker: Tracker, patient_id: str, actor: Actor) -> list[int]:
+def revoke(store: Store, patient_id: str, actor: Actor) -> list[int]:
     """Make the patient's live link dead. The record of it stays, marked revoked."""
-    with tracker.store.write() as conn:
-        tracker.require_patient(conn, patient_id)
-        tracker.store.lock_patient(conn, patient_id)
-        revoked = published.revoke_tokens(conn, patient_id, actor)
+    with store.write() as tx:
+        tx.require_patient(patient_id)
+        tx.lock_patient(patient_id)
+        revoked = tx.tokens.revoke_tokens(patient_id, actor)
     if not revoked:
         raise ConflictError(f"{patient_id} has no live feed link to revoke")
     return revoked

@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -189,7 +189,7 @@ def uid_for(namespace: str, *parts: object) -> str:
 
 
 def revise(
-    uid: str, fingerprint: str, last: dict[str, tuple[int, str, datetime]], now: datetime
+    uid: str, fingerprint: str, last: Mapping[str, tuple[int, str, datetime]], now: datetime
 ) -> tuple[Revision, bool]:
     """The SEQUENCE of an event from what was last published under its UID, as (sequence,
     fingerprint, modified): 0 when new, one more when the fingerprint changed, else the same.

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
-from schedule.calendars.publisher import Publisher
+from schedule.calendars.publisher import Publisher, site_digest
 from schedule.domain.errors import PrrtError
-from schedule.store import published
-from schedule.tracking.tracker import Tracker
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import Settings
+from schedule.store.database import Store
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -31,8 +32,18 @@ COMMON = [
 class FeedApp:
     """`clock()` gives the current time (aware); today is its date in the server's zone."""
 
-    def __init__(self, tracker: Tracker, clock: Callable[[], datetime], cache: int = 256) -> None:
-        self.tracker = tracker
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        cache: int = 256,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
+        self.site_digest = site_digest(settings, catalog)
         self.clock = clock
         self.cache_size = cache
         self._bodies: OrderedDict[str, bytes] = OrderedDict()
@@ -56,12 +67,19 @@ class FeedApp:
         self, token: str, environ: dict[str, Any], start_response: StartResponse, head: bool
     ) -> Iterable[bytes]:
         now = self.clock()
-        publisher = Publisher(self.tracker, now.astimezone().date(), now)
-        with self.tracker.store.read() as conn:
-            owner = published.token_owner(conn, token_hash(token))
+        publisher = Publisher(
+            self.store,
+            self.catalog,
+            self.settings,
+            now.astimezone().date(),
+            now,
+            known_site_digest=self.site_digest,
+        )
+        with self.store.read() as tx:
+            owner = tx.tokens.token_owner(token_hash(token))
             if owner is None:
                 return _plain(start_response, "404 Not Found")
-            snapshot = publisher.snapshot(conn, owner.patient_id)
+            snapshot = publisher.snapshot(tx, owner.patient_id)
         key = publisher.key(snapshot, snapshot.patients[0], owner.with_name)
         etag = f'"{key}"'
         if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):

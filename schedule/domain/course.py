@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from schedule.domain.dates import utc_iso
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.options import PlanOptions
 from schedule.domain.units import Quantity
@@ -62,7 +63,7 @@ class Actor:
 
     @property
     def stamp(self) -> str:
-        return self.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_iso(self.at)
 
 
 def effective(records: Iterable[Record]) -> list[Record]:

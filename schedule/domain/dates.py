@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from schedule.domain.errors import DateError
 
@@ -59,3 +59,12 @@ def on_or_before_weekday(day: date, weekday: str) -> date:
     """
     target = WEEKDAYS.index(weekday)
     return day - timedelta(days=(day.weekday() - target) % 7)
+
+
+def utc_iso(moment: datetime) -> str:
+    """An aware moment as a UTC ISO stamp to the second, the form every stored stamp takes.
+
+    >>> utc_iso(datetime(2027, 3, 1, 9, 30, tzinfo=UTC))
+    '2027-03-01T09:30:00Z'
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

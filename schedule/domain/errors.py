@@ -1,6 +1,31 @@
-"""One error hierarchy for the library; the CLI maps each class to an exit code in one place."""
+"""One error hierarchy for the library; the CLI maps each class to an exit code in one place.
+
+Messages say what is wrong in the library's own words and never name a command or an option:
+an error that has a way out carries a `Hint` and the values the hint needs (`data`), and the
+interface in front (the command line) words the way out. `field` names the input the error is
+about (a CSV column, a record's field), so an import can place it on its line.
+"""
 
 from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class Hint(enum.Enum):
+    """A way out of an error, worded by the interface (see `cli.HINTS`)."""
+
+    LIST_PATIENTS = "list-patients"  # an unknown patient
+    ADD_COURSE = "add-course"  # the patient has no course yet
+    NEW_COURSE_EXISTS = "new-course-exists"  # data: patient (adding a patient already stored)
+    NEW_COURSE_OTHER = "new-course-other"  # data: patient (a roster row with another course)
+    NEW_COURSE_ENDED = "new-course-ended"  # data: patient (the course was discontinued)
+    SHOW_EVENTS = "show-events"  # data: patient
+    CORRECT_RECORD = "correct-record"  # data: patient, record
+    RESUME = "resume"  # data: patient
+    HISTORY = "history"  # data: patient
+    REISSUE_FEED = "reissue-feed"  # data: patient
+    GIVE_REASON = "give-reason"
 
 
 class PrrtError(Exception):
@@ -8,9 +33,19 @@ class PrrtError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        hint: Hint | None = None,
+        **data: Any,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
+        self.hint = hint
+        self.data = data
 
     def __str__(self) -> str:
         return self.message
@@ -34,9 +69,8 @@ class RegimenFileError(PrrtError):
     """A regimen file that cannot be read or does not validate; names file, field and problem."""
 
     def __init__(self, path: str, field: str, problem: str) -> None:
-        super().__init__(f"{path}: {field}: {problem}")
+        super().__init__(f"{path}: {field}: {problem}", field=field)
         self.path = path
-        self.field = field
         self.problem = problem
 
 
@@ -54,3 +88,9 @@ class StoreError(PrrtError):
     """The database cannot be opened, migrated or written."""
 
     exit_code = 5
+
+
+class OutputError(PrrtError):
+    """A file or folder the output was meant for cannot be written."""
+
+    exit_code = 6

@@ -1,6 +1,6 @@
 """The store's memory of patients' calendars: what was last published for each event, each
-course's publication revision, and the subscription tokens (hashed). Functions over an open
-connection, inside the caller's transaction.
+course's publication revision, and the subscription tokens (hashed). Reached through an open
+transaction (`tx.published`, `tx.tokens`), inside it.
 """
 
 from __future__ import annotations
@@ -8,114 +8,131 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 
 from schedule.domain.course import Actor
+from schedule.domain.dates import utc_iso
 from schedule.domain.model import RecordType
 from schedule.store import tables
-from schedule.store.database import Store
 
-Last = tuple[int, str, datetime]  # sequence, fingerprint, modified
+if TYPE_CHECKING:
+    from schedule.store.transaction import Tx
+
+
+class PublishedEvent(NamedTuple):
+    """What was last published under one UID."""
+
+    sequence: int
+    fingerprint: str
+    modified: datetime
+
+
+class Change(NamedTuple):
+    """An event whose publication changed: its course and what is published now."""
+
+    course_id: int
+    published: PublishedEvent
 
 
 def _in(column: ColumnElement[int], ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
     return [] if ids is None else [column.in_(list(ids))]
 
 
-def namespace(conn: Connection) -> str:
-    query = select(tables.calendar_meta.c.value).where(
-        tables.calendar_meta.c.name == "uid_namespace"
-    )
-    return str(conn.execute(query).scalar_one())
+class PublishedMemory:
+    """What was last published for each event, each course's publication revision, and the
+    UID namespace; reached as `tx.published`."""
 
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
 
-def last_published(conn: Connection, course_ids: Sequence[int] | None) -> dict[str, Last]:
-    t = tables.published
-    query = select(t.c.uid, t.c.sequence, t.c.fingerprint, t.c.modified_at).where(
-        *_in(t.c.course_id, course_ids)
-    )
-    return {
-        uid: (sequence, fingerprint, datetime.fromisoformat(modified))
-        for uid, sequence, fingerprint, modified in conn.execute(query).fetchall()
-    }
-
-
-def save_published(
-    conn: Connection, changes: dict[str, tuple[int, Last]], before: Iterable[str]
-) -> dict[int, int]:
-    """Store changed events ({uid: (course_id, (sequence, fingerprint, modified))}); `before`
-    holds the UIDs already stored. Raises the revision of every course touched and returns the
-    new revisions."""
-    if not changes:
-        return {}
-    t = tables.published
-    known = set(before)
-    rows = [
-        {"uid": uid, "course_id": course_id, "sequence": seq, "fingerprint": fp,
-         "modified_at": _stamp(mod)}
-        for uid, (course_id, (seq, fp, mod)) in changes.items()
-    ]  # fmt: skip
-    new = [r for r in rows if r["uid"] not in known]
-    if new:
-        conn.execute(t.insert(), new)
-    old = [{**r, "u": r["uid"]} for r in rows if r["uid"] in known]  # "uid" is a SET column
-    if old:
-        conn.execute(
-            t.update()
-            .where(t.c.uid == bindparam("u"))
-            .values(
-                sequence=bindparam("sequence"),
-                fingerprint=bindparam("fingerprint"),
-                modified_at=bindparam("modified_at"),
-            ),
-            old,
+    def namespace(self) -> str:
+        query = select(tables.calendar_meta.c.value).where(
+            tables.calendar_meta.c.name == "uid_namespace"
         )
-    courses = sorted({course_id for course_id, _ in changes.values()})
-    current = revisions(conn, courses)
-    p = tables.publications
-    fresh = [{"course_id": c, "revision": 1} for c in courses if c not in current]
-    if fresh:
-        conn.execute(p.insert(), fresh)
-    bumped = [{"c": c, "revision": current[c] + 1} for c in courses if c in current]
-    if bumped:
-        conn.execute(
-            p.update()
-            .where(p.c.course_id == bindparam("c"))
-            .values(revision=bindparam("revision")),
-            bumped,
+        return str(self.tx.conn.execute(query).scalar_one())
+
+    def last_published(self, course_ids: Sequence[int] | None) -> dict[str, PublishedEvent]:
+        t = tables.published
+        query = select(t.c.uid, t.c.sequence, t.c.fingerprint, t.c.modified_at).where(
+            *_in(t.c.course_id, course_ids)
         )
-    return {c: current.get(c, 0) + 1 for c in courses}
+        return {
+            uid: PublishedEvent(sequence, fingerprint, datetime.fromisoformat(modified))
+            for uid, sequence, fingerprint, modified in self.tx.conn.execute(query).fetchall()
+        }
 
+    def save_published(self, changes: dict[str, Change], before: Iterable[str]) -> dict[int, int]:
+        """Store changed events ({uid: (course_id, (sequence, fingerprint, modified))}); `before`
+        holds the UIDs already stored. Raises the revision of every course touched and returns the
+        new revisions."""
+        if not changes:
+            return {}
+        t = tables.published
+        known = set(before)
+        rows = [
+            {"uid": uid, "course_id": course_id, "sequence": seq, "fingerprint": fp,
+             "modified_at": utc_iso(mod)}
+            for uid, (course_id, (seq, fp, mod)) in changes.items()
+        ]  # fmt: skip
+        new = [r for r in rows if r["uid"] not in known]
+        if new:
+            self.tx.writing().execute(t.insert(), new)
+        old = [{**r, "u": r["uid"]} for r in rows if r["uid"] in known]  # "uid" is a SET column
+        if old:
+            self.tx.writing().execute(
+                t.update()
+                .where(t.c.uid == bindparam("u"))
+                .values(
+                    sequence=bindparam("sequence"),
+                    fingerprint=bindparam("fingerprint"),
+                    modified_at=bindparam("modified_at"),
+                ),
+                old,
+            )
+        courses = sorted({course_id for course_id, _ in changes.values()})
+        current = self.revisions(courses)
+        p = tables.publications
+        fresh = [{"course_id": c, "revision": 1} for c in courses if c not in current]
+        if fresh:
+            self.tx.writing().execute(p.insert(), fresh)
+        bumped = [{"c": c, "revision": current[c] + 1} for c in courses if c in current]
+        if bumped:
+            self.tx.writing().execute(
+                p.update()
+                .where(p.c.course_id == bindparam("c"))
+                .values(revision=bindparam("revision")),
+                bumped,
+            )
+        return {c: current.get(c, 0) + 1 for c in courses}
 
-def revisions(conn: Connection, course_ids: Sequence[int] | None) -> dict[int, int]:
-    p = tables.publications
-    query = select(p.c.course_id, p.c.revision).where(*_in(p.c.course_id, course_ids))
-    return dict(conn.execute(query).all())
+    def revisions(self, course_ids: Sequence[int] | None) -> dict[int, int]:
+        p = tables.publications
+        query = select(p.c.course_id, p.c.revision).where(*_in(p.c.course_id, course_ids))
+        return dict(self.tx.conn.execute(query).all())
 
+    def record_marks(self, course_ids: Sequence[int] | None) -> dict[int, tuple[int, int]]:
+        """(count, highest id) of each course's records: records are only ever added, so these
+        change whenever anything was recorded or corrected."""
+        r = tables.records
+        query = (
+            select(r.c.course_id, func.count(), func.max(r.c.id))
+            .where(*_in(r.c.course_id, course_ids))
+            .group_by(r.c.course_id)
+        )
+        return {c: (n, top) for c, n, top in self.tx.conn.execute(query).all()}
 
-def record_marks(conn: Connection, course_ids: Sequence[int] | None) -> dict[int, tuple[int, int]]:
-    """(count, highest id) of each course's records: records are only ever added, so these
-    change whenever anything was recorded or corrected."""
-    r = tables.records
-    query = (
-        select(r.c.course_id, func.count(), func.max(r.c.id))
-        .where(*_in(r.c.course_id, course_ids))
-        .group_by(r.c.course_id)
-    )
-    return {c: (n, top) for c, n, top in conn.execute(query).all()}
-
-
-def discontinued_courses(conn: Connection) -> set[int]:
-    """Courses a standing `discontinued` record ends (one not marked entered-in-error)."""
-    r = tables.records
-    wrong = select(r.c.corrects).where(
-        and_(r.c.type == RecordType.ENTERED_IN_ERROR.value, r.c.corrects.is_not(None))
-    )
-    query = select(r.c.course_id).where(
-        r.c.type == RecordType.DISCONTINUED.value, r.c.id.not_in(wrong)
-    )
-    return set(conn.execute(query).scalars().all())
+    def discontinued_courses(self) -> set[int]:
+        """Courses a standing `discontinued` record ends (one not marked entered-in-error)."""
+        r = tables.records
+        wrong = select(r.c.corrects).where(
+            and_(r.c.type == RecordType.ENTERED_IN_ERROR.value, r.c.corrects.is_not(None))
+        )
+        query = select(r.c.course_id).where(
+            r.c.type == RecordType.DISCONTINUED.value, r.c.id.not_in(wrong)
+        )
+        return set(self.tx.conn.execute(query).scalars().all())
 
 
 # -- feed tokens ------------------------------------------------------------------------------
@@ -130,60 +147,59 @@ class FeedToken:
     created_by: str
 
 
-def active_token(conn: Connection, patient_id: str) -> FeedToken | None:
-    t = tables.feed_tokens
-    query = (
-        select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by)
-        .where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
-        .order_by(t.c.id.desc())
-    )
-    row = conn.execute(query).first()
-    return FeedToken(*row) if row else None
+class FeedTokens:
+    """Subscription tokens, kept only as hashes; reached as `tx.tokens`."""
 
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
 
-def token_owner(conn: Connection, token_hash: str) -> FeedToken | None:
-    t = tables.feed_tokens
-    query = select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by).where(
-        t.c.token_hash == token_hash, t.c.revoked_at.is_(None)
-    )
-    row = conn.execute(query).first()
-    return FeedToken(*row) if row else None
-
-
-def add_token(
-    conn: Connection, patient_id: str, token_hash: str, with_name: bool, actor: Actor
-) -> int:
-    result = conn.execute(
-        tables.feed_tokens.insert().values(
-            patient_id=patient_id,
-            token_hash=token_hash,
-            with_name=with_name,
-            created_at=actor.stamp,
-            created_by=actor.who,
+    def active_token(self, patient_id: str) -> FeedToken | None:
+        t = tables.feed_tokens
+        query = (
+            select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by)
+            .where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
+            .order_by(t.c.id.desc())
         )
-    )
-    key = result.inserted_primary_key
-    assert key is not None
-    token_id = int(key[0])
-    detail = {"feed": token_id, "with_name": with_name}
-    Store.add_audit(conn, actor, "feed-issue", patient_id, detail=detail)
-    return token_id
+        row = self.tx.conn.execute(query).first()
+        return FeedToken(*row) if row else None
 
-
-def revoke_tokens(conn: Connection, patient_id: str, actor: Actor) -> list[int]:
-    t = tables.feed_tokens
-    ids = list(
-        conn.execute(
-            select(t.c.id).where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
-        ).scalars()
-    )
-    if ids:
-        conn.execute(
-            t.update().where(t.c.id.in_(ids)).values(revoked_at=actor.stamp, revoked_by=actor.who)
+    def token_owner(self, token_hash: str) -> FeedToken | None:
+        t = tables.feed_tokens
+        query = select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by).where(
+            t.c.token_hash == token_hash, t.c.revoked_at.is_(None)
         )
-        Store.add_audit(conn, actor, "feed-revoke", patient_id, detail={"feeds": ids})
-    return ids
+        row = self.tx.conn.execute(query).first()
+        return FeedToken(*row) if row else None
 
+    def add_token(self, patient_id: str, token_hash: str, with_name: bool, actor: Actor) -> int:
+        result = self.tx.writing().execute(
+            tables.feed_tokens.insert().values(
+                patient_id=patient_id,
+                token_hash=token_hash,
+                with_name=with_name,
+                created_at=actor.stamp,
+                created_by=actor.who,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        token_id = int(key[0])
+        detail = {"feed": token_id, "with_name": with_name}
+        self.tx.add_audit(actor, "feed-issue", patient_id, detail=detail)
+        return token_id
 
-def _stamp(moment: datetime) -> str:
-    return Actor("", moment).stamp
+    def revoke_tokens(self, patient_id: str, actor: Actor) -> list[int]:
+        t = tables.feed_tokens
+        ids = list(
+            self.tx.conn.execute(
+                select(t.c.id).where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
+            ).scalars()
+        )
+        if ids:
+            self.tx.conn.execute(
+                t.update()
+                .where(t.c.id.in_(ids))
+                .values(revoked_at=actor.stamp, revoked_by=actor.who)
+            )
+            self.tx.add_audit(actor, "feed-revoke", patient_id, detail={"feeds": ids})
+        return ids

@@ -12,11 +12,15 @@ from typing import Any
 
 from schedule.domain.course import Actor, Course, Patient, Record, effective
 from schedule.domain.dates import parse_iso_date
-from schedule.domain.errors import InputError, PrrtError
+from schedule.domain.errors import Hint, InputError, PrrtError
 from schedule.domain.model import RecordType
 from schedule.domain.options import PlanOptions
+from schedule.domain.patients import check_patient_id, check_time, check_tz
 from schedule.domain.units import Quantity
-from schedule.tracking.tracker import CourseView, Tracker, check_patient_id, check_time, check_tz
+from schedule.engine.views import course_views
+from schedule.store.database import Store
+from schedule.tracking.rules import Proposal, check_record
+from schedule.tracking.tracker import Tracker
 
 ROSTER_COLUMNS = ("patient_id", "regimen", "start", "name", "tz", "time")
 DOSES_COLUMNS = ("patient_id", "event", "date", "dose", "note", "course", "type")
@@ -25,9 +29,25 @@ DOSES_COLUMNS = ("patient_id", "event", "date", "dose", "note", "course", "type"
 class CsvError(InputError):
     """A bad CSV file or row; names the file, the line and the field."""
 
-    def __init__(self, path: str, line: int | None, field: str | None, problem: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        line: int | None,
+        field: str | None,
+        problem: str,
+        cause: PrrtError | None = None,
+    ) -> None:
         where = path + (f": line {line}" if line else "") + (f": {field}" if field else "")
-        super().__init__(f"{where}: {problem}")
+        # A way out about the world (the patient's course ended) holds for a file as well;
+        # one about an option of a command does not.
+        hint = cause.hint if cause is not None and cause.hint is not Hint.GIVE_REASON else None
+        data = cause.data if cause is not None else {}
+        super().__init__(f"{where}: {problem}", field=field, hint=hint, **data)
+
+
+def _placed(path: str, line: int, field: str, exc: PrrtError) -> CsvError:
+    """A library error placed on the line, under the field it names (else `field`)."""
+    return CsvError(path, line, exc.field or field, exc.message, exc)
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,7 @@ def _field(path: str, line: int, field: str, func: Any, *args: Any) -> Any:
     try:
         return func(*args)
     except PrrtError as exc:
-        raise CsvError(path, line, field, exc.message) from None
+        raise CsvError(path, line, field, exc.message, exc) from None
 
 
 def import_roster(tracker: Tracker, path: Path, actor: Actor, dry_run: bool) -> ImportResult:
@@ -100,9 +120,9 @@ def import_roster(tracker: Tracker, path: Path, actor: Actor, dry_run: bool) -> 
         parsed.append((line, patient, course))
     added: list[tuple[Patient, Course]] = []
     unchanged = 0
-    with tracker.store.write() as conn:
+    with tracker.store.write() as tx:
         courses: dict[str, list[Course]] = {}
-        for course in tracker.store.courses(conn):
+        for course in tx.courses():
             courses.setdefault(course.patient_id, []).append(course)
         for line, patient, course in parsed:
             existing = courses.get(patient.id)
@@ -116,16 +136,15 @@ def import_roster(tracker: Tracker, path: Path, actor: Actor, dry_run: bool) -> 
                     line,
                     "patient_id",
                     f"{patient.id} already exists with another course "
-                    f"({existing[-1].regimen} from {existing[-1].start}); "
-                    f"add a new course with 'prrt course add {patient.id}'",
+                    f"({existing[-1].regimen} from {existing[-1].start})",
+                    PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=patient.id),
                 )
         if not dry_run and added:
-            tracker.store.add_roster(conn, added, actor)
+            tx.add_roster(added, actor)
     return ImportResult(len(added), unchanged, dry_run)
 
 
 _IMPORTABLE = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
-_COURSE_LEVEL = (RecordType.HOLD, RecordType.RESUME, RecordType.DISCONTINUED)
 
 
 def import_doses(
@@ -161,12 +180,12 @@ def import_doses(
             )
         )
     added, unchanged = 0, 0
-    with tracker.store.write() as conn:
-        patients = {p.id: p for p in tracker.store.patients(conn)}
+    with tracker.store.write() as tx:
+        patients = {p.id: p for p in tx.patients()}
         all_courses: dict[str, list[Course]] = {}
-        for course in tracker.store.courses(conn):
+        for course in tx.courses():
             all_courses.setdefault(course.patient_id, []).append(course)
-        records = tracker.store.records(conn)
+        records = tx.records()
         pending: list[tuple[str, Record]] = []
         next_id = -1  # rows of this file get provisional ids until they are written
         for line, pid, kind, key, day, dose, note, number in parsed:
@@ -175,7 +194,9 @@ def import_doses(
                 raise CsvError(
                     name, line, "patient_id", f"unknown patient {pid!r}; import the roster first"
                 )
-            views = tracker.views(patient, all_courses.get(pid, []), records, today)
+            views = course_views(
+                tracker.catalog, tracker.settings, patient, all_courses.get(pid, []), records, today
+            )
             chosen = (
                 views[-1]
                 if views and number is None
@@ -187,71 +208,32 @@ def import_doses(
             if same and (same[-1].dose or None) == _canonical_dose(dose):
                 unchanged += 1
                 continue
-            record = _checked_row(tracker, name, line, chosen, kind, key, day, dose, note, today)
+            try:
+                record = check_record(chosen, Proposal(kind, key, day, dose, note), today)
+            except PrrtError as exc:
+                raise _placed(name, line, "type", exc) from None
             record = replace(record, id=next_id)
             next_id -= 1
             records.setdefault(chosen.course.id, []).append(record)
             pending.append((pid, record))
             added += 1
         if not dry_run and pending:
-            tracker.store.add_records_bulk(
-                conn, [(pid, replace(r, id=0)) for pid, r in pending], actor, "import-doses"
+            tx.add_records_bulk(
+                [(pid, replace(r, id=0)) for pid, r in pending], actor, "import-doses"
             )
     return ImportResult(added, unchanged, dry_run)
-
-
-def _checked_row(
-    tracker: Tracker,
-    name: str,
-    line: int,
-    view: CourseView,
-    kind: RecordType,
-    key: str | None,
-    day: date,
-    dose: str | None,
-    note: str,
-    today: date,
-) -> Record:
-    """The checks of the matching command (record, skip, reschedule, hold, resume,
-    discontinue), with the error placed on the line and field."""
-    pid = view.patient.id
-    if view.discontinued is not None:
-        raise CsvError(
-            name, line, "patient_id", f"{pid}'s course was discontinued on {view.discontinued}"
-        )
-    if day > today and kind is not RecordType.RESCHEDULED:
-        raise CsvError(name, line, "date", f"date {day} is in the future (today is {today})")
-    if kind in _COURSE_LEVEL:
-        if key:
-            raise CsvError(name, line, "event", f"a {kind.value} row names no event")
-        if kind is RecordType.HOLD and view.on_hold:
-            raise CsvError(name, line, "type", f"{pid}'s course is already on hold")
-        if kind is RecordType.RESUME and not view.on_hold:
-            raise CsvError(name, line, "type", f"{pid}'s course is not on hold")
-        return Record(0, view.course.id, kind, day, None, None, note)
-    if not key:
-        raise CsvError(name, line, "event", "is empty; name an event such as prrt-2")
-    verb = {RecordType.GIVEN: "record", RecordType.SKIPPED: "skip"}.get(kind, "reschedule")
-    event = _field(name, line, "event", tracker.pending_event, view, key, verb)
-    quantity = None
-    if kind is RecordType.GIVEN:
-        _field(name, line, "date", tracker.check_day, view, event, day, today)
-        quantity = _field(name, line, "dose", tracker.check_dose, event, dose)
-    elif dose:
-        raise CsvError(name, line, "dose", f"a {kind.value} row takes no dose")
-    return Record(0, view.course.id, kind, day, key, str(quantity) if quantity else None, note)
 
 
 def _canonical_dose(dose: str | None) -> str | None:
     return str(Quantity.parse(dose)) if dose else None
 
 
-def export_doses(tracker: Tracker) -> list[dict[str, Any]]:
+def export_doses(store: Store) -> list[dict[str, Any]]:
     """Every record that stands (doses, labs and scans given; skips, reschedules, holds,
     resumptions, discontinuations), in the columns `import doses` reads back."""
-    with tracker.store.read() as conn:
-        courses = {c.id: c for c in tracker.store.courses(conn)}
-        records = tracker.store.records(conn)
+    with store.read() as tx:
+        courses = {c.id: c for c in tx.courses()}
+        records = tx.records()
     rows = []
     order = sorted(records, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
     for course_id in order:

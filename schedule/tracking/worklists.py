@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from schedule.domain.course import Course, Patient, Record
+from schedule.domain.course import Course, Patient
 from schedule.domain.model import Kind, RecordType, Status
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import Settings
+from schedule.engine.views import CourseView, course_views
 from schedule.output.columns import EVENT_COLUMNS, event_row
 from schedule.output.render import EVENT_TABLE, Column
+from schedule.store.database import Store
 from schedule.store.parallel import map_slices
-from schedule.tracking.tracker import CourseView, Tracker
 
 SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS)
 WORKLIST_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "days_late")
@@ -70,9 +73,14 @@ def _late(days: int) -> str:
     return f"in {-days} d"
 
 
-def show_rows(tracker: Tracker, patient_id: str, as_of: date) -> list[dict[str, Any]]:
-    with tracker.store.read() as conn:
-        views = tracker.patient_views(conn, patient_id, as_of)
+def show_rows(
+    store: Store, catalog: Catalog, settings: Settings, patient_id: str, as_of: date
+) -> list[dict[str, Any]]:
+    with store.read() as tx:
+        patient = tx.require_patient(patient_id)
+        courses = tx.courses(patient_id)
+        records = tx.records([c.id for c in courses])
+    views = course_views(catalog, settings, patient, courses, records, as_of)
     return [
         event_row(e, patient_id=patient_id, course=v.course.number) for v in views for e in v.events
     ]
@@ -89,43 +97,46 @@ class _Everything:
         return [c.id for p in patients for c in self.courses[p.id]]
 
 
-def _load(tracker: Tracker) -> _Everything:
-    with tracker.store.read() as conn:
-        patients = tracker.store.patients(conn)
+def _load(store: Store) -> _Everything:
+    with store.read() as tx:
+        patients = tx.patients()
         courses: dict[str, list[Course]] = defaultdict(list)
-        for course in tracker.store.courses(conn):
+        for course in tx.courses():
             courses[course.patient_id].append(course)
     return _Everything(patients, courses)
-
-
-def _records(tracker: Tracker, course_ids: list[int], everyone: bool) -> dict[int, list[Record]]:
-    with tracker.store.read() as conn:
-        return tracker.store.records(conn, None if everyone else course_ids)
 
 
 Rows = list[dict[str, Any]]
 
 
 def worklist_rows(
-    tracker: Tracker, as_of: date, missed: bool, within: int = 7, workers: int = 1
+    store: Store,
+    catalog: Catalog,
+    settings: Settings,
+    as_of: date,
+    missed: bool,
+    within: int = 7,
+    workers: int = 1,
 ) -> Rows:
     """`missed`: events past their window with nothing recorded. Otherwise what is due: late
     within the window, or coming within `within` days (deadlines included). Most urgent first.
     `workers` > 1 spreads large sets over that many processes."""
     horizon = as_of + timedelta(days=within)
-    data = _load(tracker)
+    data = _load(store)
     until = as_of if missed else horizon
     count = len(data.patients)
 
     def task(low: int, high: int) -> Rows:
         patients = data.patients[low:high]
         everyone = (low, high) == (0, count)
-        with tracker.store.read() as conn:
-            facts = tracker.store.facts(conn, None if everyone else data.course_ids(patients))
+        with store.read() as tx:
+            facts = tx.facts(None if everyone else data.course_ids(patients))
         rows = []
         for patient in patients:
             courses = data.courses[patient.id]
-            views = tracker.views(patient, courses, {}, as_of, not missed, until, facts)
+            views = course_views(
+                catalog, settings, patient, courses, {}, as_of, not missed, until, facts
+            )
             for view in views:
                 # A course a clinician ended waits for nothing.
                 if not any(
@@ -134,7 +145,7 @@ def worklist_rows(
                     rows += _wanted(view, as_of, horizon, missed)
         return rows
 
-    rows = map_slices(task, tracker.store, count, workers)
+    rows = map_slices(task, store, count, workers)
     rows.sort(key=lambda r: (-r["days_late"], r["patient_id"], r["course"], r["event"]))
     return rows
 
@@ -160,15 +171,20 @@ def _wanted(view: CourseView, as_of: date, horizon: date, missed: bool) -> Rows:
     return rows
 
 
-def patient_rows(tracker: Tracker, as_of: date) -> list[dict[str, Any]]:
+def patient_rows(
+    store: Store, catalog: Catalog, settings: Settings, as_of: date
+) -> list[dict[str, Any]]:
     """One row per course: its state and the next thing to do."""
     rows = []
-    data = _load(tracker)
-    records = _records(tracker, [], everyone=True)
+    data = _load(store)
+    with store.read() as tx:
+        records = tx.records()
     views = [
         view
         for patient in data.patients
-        for view in tracker.views(
+        for view in course_views(
+            catalog,
+            settings,
             patient,
             data.courses[patient.id],
             records,
@@ -206,12 +222,12 @@ def patient_rows(tracker: Tracker, as_of: date) -> list[dict[str, Any]]:
     return rows
 
 
-def history_rows(tracker: Tracker, patient_id: str) -> list[dict[str, Any]]:
+def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
     """The audit trail of one patient, oldest first."""
-    with tracker.store.read() as conn:
-        tracker.require_patient(conn, patient_id)
-        numbers = {c.id: c.number for c in tracker.store.courses(conn, patient_id)}
-        entries = tracker.store.audit(conn, patient_id)
+    with store.read() as tx:
+        tx.require_patient(patient_id)
+        numbers = {c.id: c.number for c in tx.courses(patient_id)}
+        entries = tx.audit(patient_id)
     rows = []
     for entry in entries:
         detail = json.loads(entry["detail"])

@@ -1,0 +1,96 @@
+"""Events around each dose: the related events a regimen places relative to a dose (labs,
+deadlines, reminders, precautions) and the companion long-acting SSA injection after it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from schedule.domain.dates import on_or_before_weekday
+from schedule.domain.model import Event, Kind, Status
+from schedule.domain.regimen import Related
+from schedule.engine.context import Context, event_title, make_event
+from schedule.engine.status import ParentDose, info_status
+
+
+def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) -> Event:
+    """A related event of dose k, counted from before the dose (negative start) or after it."""
+    around = parent.before if related.start < 0 else parent.after
+    day = around + timedelta(days=related.start)
+    if related.weekday:
+        day = on_or_before_weekday(day, related.weekday)
+    end = day if related.start == related.end else around + timedelta(days=related.end)
+    late = around + timedelta(days=related.late_until) if related.late_until is not None else end
+    key = f"{related.series}-{k}"
+    given_on = None
+    if related.kind.recordable:
+        status, given_on = ctx.recorded(key, end, day, late)
+        if given_on is None and status is not Status.SKIPPED:
+            status = parent.dependent_status(status, follows=related.start >= 0)
+    else:
+        status = info_status(ctx.as_of, day, end)
+        status = parent.dependent_status(status, follows=related.start >= 0)
+    return make_event(
+        key=key,
+        kind=related.kind,
+        series=related.series,
+        number=k,
+        title=event_title(related.title, k, ctx.regimen.dose.count),
+        day=day,
+        end=end,
+        window_start=day,
+        window_end=late,
+        status=status,
+        given_on=given_on,
+        description=related.description,
+    )
+
+
+def companion_ssa(ctx: Context, k: int, parent: ParentDose) -> Event:
+    """The long-acting SSA injection after dose k (key ssa-k)."""
+    ssa = ctx.regimen.ssa
+    assert ssa is not None
+    key = f"ssa-{k}"
+    moved = ctx.facts.moved.get(key)
+    target = moved.date if moved else parent.after + timedelta(days=ssa.after_from)
+    w_end = target + timedelta(days=ssa.after_to - ssa.after_from)
+    status, given_on = ctx.recorded(key, target, target, w_end)
+    if given_on is None and parent.status is not Status.SKIPPED and status is not Status.SKIPPED:
+        # The LAR after a dose waits for that dose; after a skipped dose it keeps its rhythm.
+        status = parent.dependent_status(status, follows=True, cancel=False)
+    return ssa_event(
+        ctx, key, k, event_title(ssa.title, k, None), target, target, w_end, status, given_on
+    )
+
+
+def ssa_event(
+    ctx: Context,
+    key: str,
+    number: int,
+    title: str,
+    w_start: date,
+    target: date,
+    w_end: date,
+    status: Status,
+    given_on: date | None,
+) -> Event:
+    """An SSA injection of the regimen, with the amount recorded for it if any."""
+    ssa = ctx.regimen.ssa
+    assert ssa is not None
+    fact = ctx.facts.given.get(key)
+    dose = str(fact.dose) if fact is not None and fact.dose is not None else str(ssa.amount)
+    return make_event(
+        key=key,
+        kind=Kind.DOSE,
+        series="ssa",
+        number=number,
+        title=title,
+        day=target,
+        end=target,
+        window_start=w_start,
+        window_end=w_end,
+        status=status,
+        given_on=given_on,
+        drug=ssa.drug,
+        dose=dose,
+        description=ssa.description,
+    )

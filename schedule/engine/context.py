@@ -1,0 +1,111 @@
+"""What every part of the engine shares while it builds one course: the frozen context (the
+regimen, the start, the indexed facts, the as-of date and the choices), the rules read from it,
+and the one constructor of events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from schedule.domain.model import Event, Flag, Kind, Status
+from schedule.domain.options import PlanOptions
+from schedule.domain.regimen import Regimen, Window
+from schedule.domain.settings import Settings
+from schedule.engine.facts import FactIndex
+from schedule.engine.status import ladder_status
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """One course being built. `informational=False` leaves out events that only inform."""
+
+    regimen: Regimen
+    start: date
+    facts: FactIndex
+    as_of: date | None
+    options: PlanOptions
+    settings: Settings
+    informational: bool
+
+    def window_after(self, window: Window) -> int:
+        """Days after its target that an event still counts as on time (None: site setting)."""
+        return self.settings.ssa_late_tolerance_days if window.after is None else window.after
+
+    def pending_actual(self, target: date) -> date:
+        """When a dose not yet given can happen at the earliest: its target, or today if later."""
+        return max(target, self.as_of) if self.as_of else target
+
+    def cancelled_after(self, day: date) -> bool:
+        """Whether the course was discontinued on or before this day."""
+        stop = self.facts.discontinued
+        return stop is not None and day >= stop
+
+    def precaution_variant(self) -> str | None:
+        """The precaution variant asked for: the course's choice, else the site's."""
+        return self.options.precautions or self.settings.precautions
+
+    def recorded(
+        self,
+        key: str,
+        target: date,
+        window_start: date,
+        window_end: date,
+        held: bool = False,
+    ) -> tuple[Status, date | None]:
+        """Status and given date of a recordable event from the facts, else from the ladder."""
+        given = self.facts.given.get(key)
+        if given is not None:
+            return Status.GIVEN, given.date
+        if key in self.facts.skipped:
+            return Status.SKIPPED, None
+        if self.cancelled_after(target):
+            return Status.CANCELLED, None
+        if held:
+            return Status.HELD, None
+        return ladder_status(self.as_of, window_start, target, window_end), None
+
+
+@lru_cache(maxsize=4096)
+def event_title(template: str, n: int, count: int | None) -> str:
+    """A regimen's title for event n; cached, as every course formats the same few."""
+    return template.format(n=n, count=count or "")
+
+
+def make_event(
+    key: str,
+    kind: Kind,
+    series: str,
+    number: int,
+    title: str,
+    day: date,
+    end: date,
+    window_start: date,
+    window_end: date,
+    status: Status,
+    given_on: date | None,
+    *,
+    drug: str | None = None,
+    dose: str | None = None,
+    flags: tuple[Flag, ...] = (),
+    description: str = "",
+) -> Event:
+    """An event of the calendar. Built with positional arguments, the cheaper way for a frozen
+    dataclass of fifteen fields: this runs for every event of every course."""
+    return Event(
+        key,
+        kind,
+        series,
+        number,
+        title,
+        drug,
+        dose,
+        day,
+        end,
+        window_start,
+        window_end,
+        status,
+        given_on,
+        flags,
+        description,
+    )

@@ -1,0 +1,239 @@
+"""The main dose series, each dose followed by the events around it.
+
+With no facts each dose is one interval after the last. With facts the series re-anchors: the
+next dose counts from the day the previous one was really given, a dose still pending past its
+target pushes the later ones to the as-of date, and a toxicity hold pushes the next dose past it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from schedule.domain.dates import add_months
+from schedule.domain.model import Event, Fact, Flag, Kind, Status
+from schedule.domain.regimen import Related
+from schedule.engine.companions import companion_ssa, related_event
+from schedule.engine.context import Context, event_title, make_event
+from schedule.engine.status import ParentDose
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPlan:
+    """What stays the same from dose to dose of one course, computed once: the series loop
+    runs for every dose of every course."""
+
+    calendar_month: bool
+    interval: timedelta
+    horizon: date  # open-ended series stop here
+    before: timedelta  # the dose window
+    after: timedelta
+    full_text: str
+    reduced_text: str
+    full_base: Decimal
+    full_dimension: str
+    around_dose: tuple[Related, ...]
+    needs_parent: bool  # any events hang on the doses
+    lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
+
+    @classmethod
+    def of(cls, ctx: Context) -> SeriesPlan:
+        """The plan of the context's regimen with the course's options and site settings."""
+        regimen, dose, options = ctx.regimen, ctx.regimen.dose, ctx.options
+        horizon = options.until or (
+            max(ctx.start, ctx.as_of or ctx.start) + timedelta(days=ctx.settings.horizon_days)
+        )
+        around_dose = tuple(
+            r
+            for r in (*regimen.related, *regimen.precautions_for(ctx.precaution_variant()))
+            if ctx.informational or r.kind.recordable
+        )
+        return cls(
+            calendar_month=options.calendar_month,
+            interval=timedelta(days=options.interval_days or dose.interval_days),
+            horizon=horizon,
+            before=timedelta(days=dose.window.before),
+            after=timedelta(days=ctx.window_after(dose.window)),
+            full_text=str(dose.amount),
+            reduced_text=str(dose.reduced),
+            full_base=dose.amount.base,
+            full_dimension=dose.amount.dimension,
+            around_dose=around_dose,
+            needs_parent=bool(around_dose) or regimen.ssa is not None,
+            lower={},
+        )
+
+
+@dataclass(slots=True)
+class SeriesState:
+    """What carries from one dose to the next."""
+
+    anchor: date  # the day the projection counts from
+    steps: int = 0  # intervals from the anchor to the next dose
+    last_given: date | None = None  # the latest dose given
+    pending_before: bool = False  # an earlier dose is neither given nor skipped
+    used_holds: set[date | None] = field(default_factory=set)  # starts of holds applied
+    last_ssa_anchor: date | None = None  # where maintenance SSA counts from
+
+
+def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
+    """The doses in order, each followed by its events; and the state after the last dose."""
+    dose = ctx.regimen.dose
+    plan = SeriesPlan.of(ctx)
+    state = SeriesState(anchor=ctx.start)
+    events: list[Event] = []
+    given, count, title = ctx.facts.given, dose.count, dose.title
+    k = 0
+    while count is None or k < count:
+        k += 1
+        key = f"{dose.series}-{k}"
+        projected = _projected(plan, state)
+        given_fact = given.get(key)
+        if given_fact is None and count is None and _past_the_end(ctx, plan, projected):
+            break
+        moved = ctx.facts.moved.get(key)
+        target = moved.date if moved else projected
+        target, reduced_after_hold, held = _apply_hold(ctx, state, key, target, given_fact)
+        w_start, w_end = target - plan.before, target + plan.after
+        status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
+        dose_text, flags = _amount(plan, given_fact, reduced_after_hold)
+        actual = _actual(ctx, status, given_on, target)
+        if _over_max_delay(ctx, state, status, given_on, actual):
+            flags.append(Flag.MAX_DELAY_EXCEEDED)
+        events.append(
+            make_event(
+                key=key,
+                kind=Kind.DOSE,
+                series=dose.series,
+                number=k,
+                title=event_title(title, k, count),
+                day=target,
+                end=target,
+                window_start=w_start,
+                window_end=w_end,
+                status=status,
+                given_on=given_on,
+                drug=dose.drug,
+                dose=dose_text,
+                flags=tuple(flags),
+                description=dose.description,
+            )
+        )
+        if plan.needs_parent:
+            after = given_on or (target if status is Status.SKIPPED else actual)
+            parent = ParentDose(status=status, before=given_on or target, after=after)
+            _add_around(ctx, plan, state, events, k, parent)
+        _advance(state, status, given_on, actual, projected)
+    return events, state
+
+
+def _projected(plan: SeriesPlan, state: SeriesState) -> date:
+    """The next dose's day by the rhythm alone: whole intervals (or months) from the anchor."""
+    if plan.calendar_month:
+        return add_months(state.anchor, state.steps)
+    return state.anchor + plan.interval * state.steps
+
+
+def _past_the_end(ctx: Context, plan: SeriesPlan, projected: date) -> bool:
+    """Whether an open-ended series stops before this dose: past the horizon, or discontinued."""
+    return projected > plan.horizon or ctx.cancelled_after(projected)
+
+
+def _apply_hold(
+    ctx: Context, state: SeriesState, key: str, target: date, given_fact: Fact | None
+) -> tuple[date, bool, bool]:
+    """The target after a toxicity hold, whether the dose is reduced for it, and whether the
+    dose is held still. A dose not given waits for its hold to end, then at the reduced dose."""
+    holds = ctx.facts.holds
+    if not holds:
+        return target, False, False
+    since = state.last_given or ctx.start
+    hold_start, hold_end = ctx.facts.hold_for(since, key, state.used_holds)
+    state.used_holds.add(hold_start)
+    if hold_start is None:
+        return target, False, False
+    if hold_end is None:
+        return target, False, True
+    if given_fact is None:
+        return max(target, hold_end), ctx.regimen.dose.reduced is not None, False
+    return target, False, False
+
+
+def _amount(
+    plan: SeriesPlan, given_fact: Fact | None, reduced_after_hold: bool
+) -> tuple[str, list[Flag]]:
+    """The dose as text (as recorded, else full, or reduced after a hold) and its flags:
+    reduced-dose when below the full dose."""
+    if given_fact is not None and given_fact.dose is not None:
+        amount = given_fact.dose
+        text = amount.text
+        lower = plan.lower.get(text)
+        if lower is None:
+            lower = plan.lower[text] = (
+                amount.dimension == plan.full_dimension and amount.base < plan.full_base
+            )
+        return text, [Flag.REDUCED_DOSE] if lower else []
+    if reduced_after_hold:
+        return plan.reduced_text, [Flag.REDUCED_DOSE]
+    return plan.full_text, []
+
+
+def _actual(ctx: Context, status: Status, given_on: date | None, target: date) -> date:
+    """The day the dose happened, or can still happen; a skipped dose keeps its target."""
+    if status is Status.SKIPPED:
+        return target
+    if given_on is not None:
+        return given_on
+    return ctx.pending_actual(target)
+
+
+def _over_max_delay(
+    ctx: Context, state: SeriesState, status: Status, given_on: date | None, actual: date
+) -> bool:
+    """max-delay-exceeded: the dose comes too long after the previous one given. Counted only
+    for a dose that will happen, with a known day, and no earlier dose still pending."""
+    max_gap = ctx.regimen.dose.max_gap_days
+    if not max_gap or state.pending_before:
+        return False
+    if status is Status.SKIPPED or status is Status.CANCELLED:
+        return False
+    if ctx.as_of is None and given_on is None:
+        return False
+    previous = state.last_given
+    gap = (actual - previous).days if previous is not None else 0
+    return gap >= max_gap
+
+
+def _add_around(
+    ctx: Context,
+    plan: SeriesPlan,
+    state: SeriesState,
+    events: list[Event],
+    k: int,
+    parent: ParentDose,
+) -> None:
+    """The related events and the companion SSA of dose k; maintenance counts from the SSA."""
+    for related in plan.around_dose:
+        if not related.doses or k in related.doses:
+            events.append(related_event(ctx, related, k, parent))
+    if ctx.regimen.ssa is not None:
+        ssa = companion_ssa(ctx, k, parent)
+        events.append(ssa)
+        if ssa.status is not Status.SKIPPED and ssa.status is not Status.CANCELLED:
+            state.last_ssa_anchor = ssa.given_on or ctx.pending_actual(ssa.date)
+
+
+def _advance(
+    state: SeriesState, status: Status, given_on: date | None, actual: date, projected: date
+) -> None:
+    """Carry the dose into the state: the last dose given, whether one is pending, and the
+    anchor (re-anchored on the dose's day when it moved off the rhythm)."""
+    if given_on is not None:
+        state.last_given = given_on
+    elif status is not Status.SKIPPED:
+        state.pending_before = True
+    if actual == projected:
+        state.steps += 1
+    else:
+        state.anchor, state.steps = actual, 1

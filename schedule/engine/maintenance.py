@@ -1,0 +1,96 @@
+"""After the dose series: maintenance SSA injections after the last dose, and the follow-up
+events (labs, scans, end dates) counted from the last dose of the course."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from schedule.domain.dates import add_months
+from schedule.domain.model import Event, Status
+from schedule.domain.regimen import AfterCourse
+from schedule.engine.companions import ssa_event
+from schedule.engine.context import Context, make_event
+from schedule.engine.status import info_status
+
+
+def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
+    """After the last dose: SSA every N days until M months after the start (L20)."""
+    ssa, count = ctx.regimen.ssa, ctx.regimen.dose.count
+    events: list[Event] = []
+    if ssa is None or anchor is None or count is None:
+        return events
+    until = add_months(ctx.start, ssa.maintenance_until_months)
+    window = ssa.maintenance_window
+    title = ssa.maintenance_title
+    number = count
+    while True:
+        number += 1
+        key = f"ssa-{number}"
+        moved = ctx.facts.moved.get(key)
+        target = moved.date if moved else anchor + timedelta(days=ssa.maintenance_every)
+        if key not in ctx.facts.given and (target > until or ctx.cancelled_after(target)):
+            return events
+        w_start = target - timedelta(days=window.before)
+        w_end = target + timedelta(days=ctx.window_after(window))
+        status, given_on = ctx.recorded(key, target, w_start, w_end)
+        events.append(ssa_event(ctx, key, number, title, w_start, target, w_end, status, given_on))
+        skipped = status is Status.SKIPPED
+        anchor = target if skipped else given_on or ctx.pending_actual(target)
+
+
+def after_course_events(
+    ctx: Context, events: Sequence[Event], last_given: date | None
+) -> list[Event]:
+    """Follow-up labs, scans and end dates, counted from the last dose (given or planned).
+
+    `events` are those built so far; a discontinued course counts from the last dose given.
+    """
+    if ctx.facts.discontinued is not None:
+        last = last_given
+    else:
+        series = ctx.regimen.dose.series
+        last = next(
+            (
+                e.given_on or e.date
+                for e in reversed(events)
+                if e.series == series and e.status is not Status.SKIPPED
+            ),
+            None,
+        )
+    if last is None:
+        return []
+    return [
+        _after_event(ctx, item, last)
+        for item in ctx.regimen.after_course
+        if ctx.informational or item.kind.recordable
+    ]
+
+
+def _after_event(ctx: Context, item: AfterCourse, last: date) -> Event:
+    """One follow-up event, its window (if any) around its day."""
+    day = add_months(last, item.months) + timedelta(days=item.days)
+    if item.window is not None:
+        w_start = day - timedelta(days=item.window.before)
+        w_end = day + timedelta(days=ctx.window_after(item.window))
+    else:
+        w_start = w_end = day
+    given_on = None
+    if item.kind.recordable:
+        status, given_on = ctx.recorded(item.key, day, w_start, w_end)
+    else:
+        status = info_status(ctx.as_of, day, day)
+    return make_event(
+        key=item.key,
+        kind=item.kind,
+        series=item.series,
+        number=item.number,
+        title=item.title,
+        day=day,
+        end=day,
+        window_start=w_start,
+        window_end=w_end,
+        status=status,
+        given_on=given_on,
+        description=item.description,
+    )

@@ -1,0 +1,322 @@
+"""One database transaction as an object: every read and write of the stored facts.
+
+`Store.write()` and `Store.read()` hand one out; everything done through it commits together or
+not at all. Writes through a read transaction are a bug and raise at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, String, func, select, type_coerce
+
+from schedule.domain.course import Actor, Course, Patient, Record
+from schedule.domain.errors import Hint, UnknownError
+from schedule.domain.model import Fact, RecordType
+from schedule.domain.units import Quantity
+from schedule.store import tables
+from schedule.store.published import FeedTokens, PublishedMemory
+
+
+class Tx:
+    """An open transaction on the store: reads, row locks and writes of patients, courses,
+    records and the audit trail; `published` and `tokens` hold the calendars' memory."""
+
+    def __init__(self, conn: Connection, dialect: str, writable: bool) -> None:
+        self.conn = conn
+        self.dialect = dialect
+        self.writable = writable
+        self.published = PublishedMemory(self)
+        self.tokens = FeedTokens(self)
+
+    def writing(self) -> Connection:
+        """The connection, for a write; a write inside `Store.read()` is a bug."""
+        if not self.writable:
+            raise RuntimeError("a write inside a read transaction")
+        return self.conn
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def require_patient(self, patient_id: str) -> Patient:
+        patient = self.patient(patient_id)
+        if patient is None:
+            raise UnknownError(
+                f"unknown patient {patient_id!r}", field="patient_id", hint=Hint.LIST_PATIENTS
+            )
+        return patient
+
+    def patient(self, patient_id: str) -> Patient | None:
+        row = self.conn.execute(
+            select(tables.patients).where(tables.patients.c.id == patient_id)
+        ).first()
+        return _patient(row._mapping) if row else None
+
+    def patients(self) -> list[Patient]:
+        p = tables.patients.c
+        query = select(p.id, p.name, p.tz, p.appt_time).order_by(p.id)
+        return [Patient(*row) for row in self.conn.execute(query).fetchall()]
+
+    def courses(self, patient_id: str | None = None) -> list[Course]:
+        """Courses in patient and number order. Columns are read in the dataclass's order and
+        SQLite's dates as text: the worklists read every course, so this is kept quick."""
+        c = tables.courses.c
+        query = select(
+            c.id, c.patient_id, c.number, c.regimen, type_coerce(c.start, String),
+            c.interval_days, c.calendar_month, c.precautions,
+        ).order_by(c.patient_id, c.number)  # fmt: skip
+        if patient_id is not None:
+            query = query.where(c.patient_id == patient_id)
+        iso = date.fromisoformat
+        return [
+            Course(cid, pid, number, regimen, iso(start) if isinstance(start, str) else start,
+                   interval, bool(month), precautions)
+            for cid, pid, number, regimen, start, interval, month, precautions
+            in self.conn.execute(query).fetchall()
+        ]  # fmt: skip
+
+    def records(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Record]]:
+        """Records by course, in the order recorded; all courses when `course_ids` is None."""
+        columns = [type_coerce(c, String) if c.name == "day" else c for c in tables.records.columns]
+        query = select(*columns).order_by(tables.records.c.id)
+        if course_ids is not None:
+            query = query.where(tables.records.c.course_id.in_(list(course_ids)))
+        out: dict[int, list[Record]] = defaultdict(list)
+        types = {t.value: t for t in RecordType}
+        for rid, course_id, kind, key, day, dose, note, corrects, at, by in self.conn.execute(
+            query
+        ).fetchall():  # fetchall: far quicker than row-by-row for the worklists' bulk load
+            if isinstance(day, str):  # SQLite keeps dates as ISO text
+                day = date.fromisoformat(day)
+            out[course_id].append(
+                Record(rid, course_id, types[kind], day, key, dose, note, corrects, at, by)
+            )
+        return dict(out)
+
+    def facts(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:
+        """The engine's facts by course, from the records that stand, in the order recorded;
+        what `facts_of(records(...))` gives, without building the records (for worklists)."""
+        r = tables.records.c
+        day_text = type_coerce(r.day, String)
+        query = select(r.id, r.course_id, r.type, r.event, day_text, r.dose, r.note).order_by(r.id)
+        if course_ids is not None:
+            query = query.where(r.course_id.in_(list(course_ids)))
+        rows = self.conn.execute(query).fetchall()
+        wrong = set(
+            self.conn.execute(
+                select(r.corrects).where(r.type == RecordType.ENTERED_IN_ERROR.value)
+            ).scalars()
+        )
+        types = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
+        parse, iso = Quantity.parse, date.fromisoformat
+        out: dict[int, list[Fact]] = defaultdict(list)
+        for rid, course_id, kind, key, day, dose, note in rows:
+            if kind not in types or (wrong and rid in wrong):
+                continue
+            if isinstance(day, str):
+                day = iso(day)
+            out[course_id].append(Fact(types[kind], day, key, parse(dose) if dose else None, note))
+        return dict(out)
+
+    def audit(self, patient_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(tables.audit).order_by(tables.audit.c.id)
+        if patient_id is not None:
+            query = query.where(tables.audit.c.patient_id == patient_id)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    # -- writes (inside `Store.write()`) ------------------------------------------------------
+
+    def lock_course(self, course_id: int) -> None:
+        """Serialise writers of one course (SQLite's BEGIN IMMEDIATE already serialises all)."""
+        self.lock_courses([course_id])
+
+    def lock_courses(self, course_ids: Sequence[int]) -> None:
+        """The same for several courses, locked in id order so that two writers never wait on
+        each other in a circle."""
+        if self.dialect == "postgresql" and course_ids:
+            c = tables.courses.c
+            query = select(c.id).where(c.id.in_(sorted(course_ids))).order_by(c.id)
+            self.conn.execute(query.with_for_update())
+
+    def lock_patient(self, patient_id: str) -> None:
+        if self.dialect == "postgresql":
+            query = select(tables.patients.c.id).where(tables.patients.c.id == patient_id)
+            self.conn.execute(query.with_for_update())
+
+    def add_patient(self, patient: Patient, actor: Actor) -> None:
+        self.writing().execute(
+            tables.patients.insert().values(
+                id=patient.id,
+                name=patient.name,
+                tz=patient.tz,
+                appt_time=patient.time,
+                created_at=actor.stamp,
+            )
+        )
+        self.add_audit(actor, "patient-add", patient.id, detail=_patient_detail(patient))
+
+    def add_course(self, course: Course, actor: Actor) -> Course:
+        number = (
+            self.writing()
+            .execute(
+                select(func.coalesce(func.max(tables.courses.c.number), 0)).where(
+                    tables.courses.c.patient_id == course.patient_id
+                )
+            )
+            .scalar_one()
+        )
+        result = self.writing().execute(
+            tables.courses.insert().values(
+                patient_id=course.patient_id,
+                number=number + 1,
+                regimen=course.regimen,
+                start=course.start,
+                interval_days=course.interval_days,
+                calendar_month=course.calendar_month,
+                precautions=course.precautions,
+                created_at=actor.stamp,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        stored = replace(course, id=int(key[0]), number=number + 1)
+        detail = {
+            "course": stored.number,
+            "regimen": stored.regimen,
+            "start": stored.start.isoformat(),
+            "interval_days": stored.interval_days,
+            "calendar_month": stored.calendar_month,
+            "precautions": stored.precautions,
+        }
+        self.add_audit(actor, "course-add", course.patient_id, stored.id, detail=detail)
+        return stored
+
+    def add_record(self, patient_id: str, record: Record, actor: Actor) -> int:
+        values = _record_values(record, actor)
+        result = self.writing().execute(tables.records.insert().values(**values))
+        key = result.inserted_primary_key
+        assert key is not None
+        record_id = int(key[0])
+        detail = {k: v for k, v in values.items() if k not in ("recorded_at", "recorded_by")}
+        detail["day"] = record.day.isoformat()
+        self.add_audit(actor, record.type.value, patient_id, record.course_id, record_id, detail)
+        return record_id
+
+    def add_roster(self, items: Sequence[tuple[Patient, Course]], actor: Actor) -> None:
+        """New patients, each with a first course, in a few statements (for large rosters)."""
+        if not items:
+            return
+        self.writing().execute(
+            tables.patients.insert(),
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "tz": p.tz,
+                    "appt_time": p.time,
+                    "created_at": actor.stamp,
+                }
+                for p, _ in items
+            ],
+        )
+        self.writing().execute(
+            tables.courses.insert(),
+            [
+                {
+                    "patient_id": c.patient_id,
+                    "number": 1,
+                    "regimen": c.regimen,
+                    "start": c.start,
+                    "interval_days": c.interval_days,
+                    "calendar_month": c.calendar_month,
+                    "precautions": c.precautions,
+                    "created_at": actor.stamp,
+                }
+                for _, c in items
+            ],
+        )
+        query = select(tables.courses.c.patient_id, tables.courses.c.id).where(
+            tables.courses.c.created_at == actor.stamp, tables.courses.c.number == 1
+        )
+        ids = {row.patient_id: row.id for row in self.writing().execute(query)}
+        audit_rows = []
+        for patient, course in items:
+            base = {
+                "at": actor.stamp,
+                "who": actor.who,
+                "patient_id": patient.id,
+                "record_id": None,
+            }
+            audit_rows.append(
+                {**base, "action": "patient-add", "course_id": None,
+                 "detail": json.dumps(_patient_detail(patient), sort_keys=True)}
+            )  # fmt: skip
+            course_detail = {
+                "course": 1,
+                "regimen": course.regimen,
+                "start": course.start.isoformat(),
+            }
+            audit_rows.append(
+                {**base, "action": "course-add", "course_id": ids.get(patient.id),
+                 "detail": json.dumps(course_detail, sort_keys=True)}
+            )  # fmt: skip
+        self.writing().execute(tables.audit.insert(), audit_rows)
+        self.add_audit(actor, "import-roster", None, detail={"patients": len(items)})
+
+    def add_records_bulk(
+        self, items: Iterable[tuple[str, Record]], actor: Actor, action: str
+    ) -> int:
+        """Insert many records and their audit rows in the caller's transaction."""
+        count = 0
+        for patient_id, record in items:
+            self.add_record(patient_id, record, actor)
+            count += 1
+        self.add_audit(actor, action, None, detail={"records": count})
+        return count
+
+    def add_audit(
+        self,
+        actor: Actor,
+        action: str,
+        patient_id: str | None,
+        course_id: int | None = None,
+        record_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.writing().execute(
+            tables.audit.insert().values(
+                at=actor.stamp,
+                who=actor.who,
+                action=action,
+                patient_id=patient_id,
+                course_id=course_id,
+                record_id=record_id,
+                detail=json.dumps(detail or {}, sort_keys=True, default=str),
+            )
+        )
+
+
+def _patient(row: Any) -> Patient:
+    return Patient(row["id"], row["name"], row["tz"], row["appt_time"])
+
+
+def _patient_detail(patient: Patient) -> dict[str, Any]:
+    return {"name": patient.name, "tz": patient.tz, "time": patient.time}
+
+
+def _record_values(record: Record, actor: Actor) -> dict[str, Any]:
+    return {
+        "course_id": record.course_id,
+        "type": record.type.value,
+        "event": record.event,
+        "day": record.day,
+        "dose": record.dose,
+        "note": record.note,
+        "corrects": record.corrects,
+        "recorded_at": actor.stamp,
+        "recorded_by": actor.who,
+    }
