@@ -243,7 +243,7 @@ class App:
 
     @cached_property
     def catalog(self) -> Catalog:
-        from schedule.domain.regimen import load_catalog
+        from schedule.domain.regimen_file import load_catalog
 
         return load_catalog([self.config_dir / "regimens"], self.regimen_files)
 

@@ -11,7 +11,8 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 from schedule.domain.course import Actor
-from schedule.domain.regimen import Catalog, Regimen, load_catalog
+from schedule.domain.regimen import Catalog, Regimen
+from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
 from schedule.store.database import Store
 from schedule.tracking.tracker import Tracker

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from schedule.domain.errors import RegimenFileError, UnknownError
-from schedule.domain.regimen import Catalog, load_catalog, parse_regimen
+from schedule.domain.regimen import Catalog
+from schedule.domain.regimen_file import load_catalog, parse_regimen
 from schedule.domain.units import Quantity
 
 MINIMAL = """

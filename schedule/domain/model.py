@@ -47,6 +47,15 @@ class Status(enum.Enum):
     PAST = "past"
 
 
+class CourseState(enum.Enum):
+    """Where a course stands as of a day (the `state` column of `prrt patient list`)."""
+
+    ACTIVE = "active"
+    ON_HOLD = "on-hold"
+    COMPLETED = "completed"
+    DISCONTINUED = "discontinued"
+
+
 class RecordType(enum.Enum):
     """What a stored record says. All but `entered-in-error` are facts the engine reads;
     course-level facts (hold, resume, discontinued) name no event."""

@@ -1,29 +1,37 @@
-"""Regimens are data: TOML files validated once into frozen dataclasses.
+"""Regimens are data: what a regimen gives, as frozen values, and the catalog of them.
 
 Every clinical number in a regimen file sits in a table with a `source` naming where it comes
 from (the row ids of the project's clinical reference, then the document). A number the sources
 leave open is either a site setting (`after = "site"`) or a value a site changes by shipping its
-own copy of the file, which replaces the built-in one with the same `id`.
+own copy of the file, which replaces the built-in one with the same `id`. The files are read and
+validated by `regimen_file.py`.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterable, Mapping
+import enum
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
-from typing import Any
 
-from schedule.domain.dates import WEEKDAYS
-from schedule.domain.errors import RegimenFileError, UnknownError
+from schedule.domain.errors import UnknownError
 from schedule.domain.model import Kind
 from schedule.domain.units import Quantity
 
-FORMAT_VERSION = 1
-DOSE_KINDS = ("radioligand", "long-acting-ssa")
-AUDIENCES = ("patient", "staff")
+
+class DoseKind(enum.Enum):
+    """What the main series gives."""
+
+    RADIOLIGAND = "radioligand"
+    LONG_ACTING_SSA = "long-acting-ssa"
+
+
+class Audience(enum.Enum):
+    """Who an event is for: staff-only events stay out of patients' calendars."""
+
+    PATIENT = "patient"
+    STAFF = "staff"
+
+
 SITE = "site"  # a window bound that comes from the site settings, not the regimen
 
 
@@ -41,7 +49,7 @@ class DoseSpec:
     """The regimen's main series of doses."""
 
     series: str
-    kind: str
+    kind: DoseKind
     drug: str
     title: str
     description: str
@@ -88,7 +96,7 @@ class Related:
     weekday: str | None
     doses: tuple[int, ...]
     source: str
-    audience: str = "patient"  # "staff": kept out of patients' calendars (e.g. order deadlines)
+    audience: Audience = Audience.PATIENT  # STAFF: kept out of patients' calendars (deadlines)
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ class Regimen:
     @property
     def staff_series(self) -> frozenset[str]:
         """Series meant for the care team only, left out of patients' calendars."""
-        return frozenset(r.series for r in self.related if r.audience == "staff")
+        return frozenset(r.series for r in self.related if r.audience is Audience.STAFF)
 
     def precautions_for(self, variant: str | None) -> tuple[Related, ...]:
         chosen = variant or self.default_precautions
@@ -139,340 +147,6 @@ class Regimen:
             if name == chosen:
                 return items
         return ()
-
-
-class _Table:
-    """A TOML table being validated; every complaint names the file and the dotted field."""
-
-    def __init__(self, path: str, data: Mapping[str, Any], prefix: str = "") -> None:
-        self.path = path
-        self.data = data
-        self.prefix = prefix
-
-    def fail(self, name: str, problem: str) -> RegimenFileError:
-        return RegimenFileError(self.path, self.prefix + name, problem)
-
-    def has(self, name: str) -> bool:
-        return name in self.data
-
-    def sub(self, name: str, required: bool = True) -> _Table | None:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise self.fail(name, "is missing")
-            return None
-        if not isinstance(value, dict):
-            raise self.fail(name, "must be a table")
-        return _Table(self.path, value, f"{self.prefix}{name}.")
-
-    def need(self, name: str) -> _Table:
-        table = self.sub(name)
-        assert table is not None  # sub() raises for a missing required table
-        return table
-
-    def subs(self, name: str) -> list[_Table]:
-        value = self.data.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(name, "must be an array of tables ([[...]])")
-        return [_Table(self.path, v, f"{self.prefix}{name}[{i}].") for i, v in enumerate(value)]
-
-    def text(self, name: str, default: str | None = None) -> str:
-        value = self.data.get(name, default)
-        if value is None:
-            raise self.fail(name, "is missing")
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(name, "must be a non-empty string")
-        return value.strip()
-
-    def optional_text(self, name: str) -> str:
-        return self.text(name) if name in self.data else ""
-
-    def integer(self, name: str, low: int | None = None, default: int | None = None) -> int:
-        value = self.data.get(name, default)
-        if value is None:
-            raise self.fail(name, "is missing")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(name, f"must be a whole number, not {value!r}")
-        if low is not None and value < low:
-            raise self.fail(name, f"must be at least {low}, not {value}")
-        return value
-
-    def number(self, name: str) -> Decimal:
-        value = self.data.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(name, f"must be a number, not {value!r}")
-        if value <= 0:
-            raise self.fail(name, f"must be more than zero, not {value}")
-        return Decimal(str(value))
-
-    def source(self) -> str:
-        return self.text("source")
-
-    def choice(self, name: str, choices: Iterable[str], default: str | None = None) -> str:
-        value = self.text(name, default)
-        allowed = tuple(choices)
-        if value not in allowed:
-            raise self.fail(name, f"must be one of {', '.join(allowed)}, not {value!r}")
-        return value
-
-    def unknown(self, allowed: Iterable[str]) -> None:
-        extra = sorted(set(self.data) - set(allowed))
-        if extra:
-            raise self.fail(extra[0], "is not a known field (check its spelling)")
-
-
-def _quantity(table: _Table, name: str) -> tuple[Quantity, str]:
-    sub = table.need(name)
-    sub.unknown(("value", "unit", "source"))
-    unit = sub.text("unit")
-    try:
-        quantity = Quantity.parse(f"{sub.number('value')} {unit}")
-    except Exception:
-        raise sub.fail("unit", f"must be GBq, MBq, mCi or mg, not {unit!r}") from None
-    return quantity, sub.source()
-
-
-def _window(table: _Table, name: str) -> Window:
-    sub = table.need(name)
-    sub.unknown(("before", "after", "source"))
-    after_raw = sub.data.get("after")
-    after = None if after_raw == SITE else sub.integer("after", low=0)
-    return Window(sub.integer("before", low=0), after, sub.source())
-
-
-def _dose(table: _Table) -> DoseSpec:
-    table.unknown(
-        (
-            "series", "kind", "drug", "title", "description", "amount", "reduced", "count",
-            "interval", "window", "max_gap", "visit",
-        )
-    )  # fmt: skip
-    amount, amount_source = _quantity(table, "amount")
-    reduced = _quantity(table, "reduced")[0] if table.has("reduced") else None
-    if reduced is not None and (not reduced.comparable(amount) or reduced.base >= amount.base):
-        raise table.fail("reduced.value", "must be a smaller amount of the same kind as amount")
-    count = None
-    if table.has("count"):
-        count_table = table.need("count")
-        count_table.unknown(("value", "source"))
-        count_table.source()
-        count = count_table.integer("value", low=1)
-    interval = table.need("interval")
-    interval.unknown(("days", "choices", "calendar_month", "source"))
-    interval.source()
-    days = interval.integer("days", low=1)
-    choices_raw = interval.data.get("choices", [days])
-    if not isinstance(choices_raw, list) or not all(
-        isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in choices_raw
-    ):
-        raise interval.fail("choices", "must be a list of whole numbers of days")
-    if days not in choices_raw:
-        raise interval.fail("choices", f"must include the default interval {days}")
-    calendar_month = interval.data.get("calendar_month", False)
-    if not isinstance(calendar_month, bool):
-        raise interval.fail("calendar_month", "must be true or false")
-    max_gap = None
-    if table.has("max_gap"):
-        gap = table.need("max_gap")
-        gap.unknown(("days", "source"))
-        gap.source()
-        max_gap = gap.integer("days", low=1)
-    visit = None
-    if table.has("visit"):
-        visit_table = table.need("visit")
-        visit_table.unknown(("hours", "source"))
-        visit_table.source()
-        visit = visit_table.number("hours")
-    return DoseSpec(
-        series=table.text("series"),
-        kind=table.choice("kind", DOSE_KINDS),
-        drug=table.text("drug"),
-        title=table.text("title"),
-        description=table.optional_text("description"),
-        amount=amount,
-        amount_source=amount_source,
-        reduced=reduced,
-        count=count,
-        interval_days=days,
-        interval_choices=tuple(sorted(set(choices_raw))),
-        calendar_month=calendar_month,
-        window=_window(table, "window"),
-        max_gap_days=max_gap,
-        visit_hours=visit,
-    )
-
-
-def _ssa(table: _Table) -> CompanionSSA:
-    table.unknown(
-        (
-            "drug", "title", "maintenance_title", "description", "amount", "after_dose",
-            "washout", "maintenance",
-        )
-    )  # fmt: skip
-    after = table.need("after_dose")
-    washout = table.need("washout")
-    maintenance = table.need("maintenance")
-    after.unknown(("from", "to", "source"))
-    washout.unknown(("days", "source"))
-    maintenance.unknown(("every", "until_months", "window", "source"))
-    for sub in (after, washout, maintenance):
-        sub.source()
-    after_from = after.integer("from", low=0)
-    after_to = after.integer("to", low=after_from)
-    return CompanionSSA(
-        drug=table.text("drug"),
-        title=table.text("title"),
-        maintenance_title=table.text("maintenance_title"),
-        description=table.optional_text("description"),
-        amount=_quantity(table, "amount")[0],
-        after_from=after_from,
-        after_to=after_to,
-        washout_days=washout.integer("days", low=1),
-        maintenance_every=maintenance.integer("every", low=1),
-        maintenance_until_months=maintenance.integer("until_months", low=1),
-        maintenance_window=_window(maintenance, "window"),
-    )
-
-
-def _offsets(table: _Table) -> tuple[int, int]:
-    if table.has("at"):
-        if table.has("from") or table.has("to"):
-            raise table.fail("at", "give either `at` or `from` and `to`, not both")
-        at = table.integer("at")
-        return at, at
-    start, end = table.integer("from"), table.integer("to")
-    if end < start:
-        raise table.fail("to", f"must not be before `from` ({start})")
-    return start, end
-
-
-def _related(table: _Table, default_kind: str | None = None) -> Related:
-    table.unknown(
-        (
-            "series", "kind", "title", "description", "at", "from", "to", "late_until",
-            "weekday", "doses", "source", "audience",
-        )
-    )  # fmt: skip
-    start, end = _offsets(table)
-    late_until = None
-    if table.has("late_until"):
-        late_until = table.integer("late_until")
-        if late_until < end:
-            raise table.fail("late_until", f"must not be before the window's end ({end})")
-    weekday = table.choice("weekday", WEEKDAYS) if table.has("weekday") else None
-    doses_raw = table.data.get("doses", [])
-    if not isinstance(doses_raw, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in doses_raw
-    ):
-        raise table.fail("doses", "must be a list of dose numbers, e.g. [1]")
-    return Related(
-        series=table.text("series"),
-        kind=Kind(
-            table.choice("kind", [k.value for k in Kind if k is not Kind.DOSE], default_kind)
-        ),
-        title=table.text("title"),
-        description=table.optional_text("description"),
-        start=start,
-        end=end,
-        late_until=late_until,
-        weekday=weekday,
-        doses=tuple(doses_raw),
-        source=table.source(),
-        audience=table.choice("audience", AUDIENCES, "patient"),
-    )
-
-
-def _after_course(tables: list[_Table]) -> tuple[AfterCourse, ...]:
-    series_count: dict[str, int] = {}
-    for table in tables:
-        name = table.text("series")
-        series_count[name] = series_count.get(name, 0) + 1
-    seen: dict[str, int] = {}
-    items = []
-    for table in tables:
-        table.unknown(
-            ("series", "kind", "title", "description", "months", "days", "window", "source")
-        )
-        series = table.text("series")
-        seen[series] = number = seen.get(series, 0) + 1
-        key = series if series_count[series] == 1 else f"{series}-{number}"
-        items.append(
-            AfterCourse(
-                key=key,
-                series=series,
-                number=number,
-                kind=Kind(table.choice("kind", [k.value for k in Kind if k is not Kind.DOSE])),
-                title=table.text("title"),
-                description=table.optional_text("description"),
-                months=table.integer("months", low=0, default=0),
-                days=table.integer("days", low=0, default=0),
-                window=_window(table, "window") if table.has("window") else None,
-                source=table.source(),
-            )
-        )
-    return tuple(items)
-
-
-def parse_regimen(text: str, path: str) -> Regimen:
-    """Validate one regimen file's text. Raises RegimenFileError naming path, field and problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RegimenFileError(path, "(file)", f"is not valid TOML: {exc}") from None
-    top = _Table(path, data)
-    top.unknown(
-        ("format", "id", "name", "summary", "dose", "ssa", "related", "precautions", "after_course")
-    )
-    if top.integer("format", low=1) != FORMAT_VERSION:
-        raise top.fail("format", f"must be {FORMAT_VERSION}")
-    dose_table = top.need("dose")
-    dose = _dose(dose_table)
-    ssa_table = top.sub("ssa", required=False)
-    ssa = _ssa(ssa_table) if ssa_table else None
-    if ssa is not None and dose.kind != "radioligand":
-        raise top.fail("ssa", "is only for radioligand regimens (dose.kind = 'radioligand')")
-    precautions: list[tuple[str, tuple[Related, ...]]] = []
-    default_precautions = None
-    prec_table = top.sub("precautions", required=False)
-    if prec_table is not None:
-        variants = [name for name in prec_table.data if name != "default"]
-        if not variants:
-            raise prec_table.fail("default", "names no variant; add [[precautions.NAME]] tables")
-        for name in variants:
-            items = tuple(_related(t, "precaution") for t in prec_table.subs(name))
-            precautions.append((name, items))
-        default_precautions = prec_table.choice("default", variants)
-    regimen = Regimen(
-        id=top.text("id"),
-        name=top.text("name"),
-        summary=top.optional_text("summary"),
-        path=path,
-        dose=dose,
-        ssa=ssa,
-        related=tuple(_related(t) for t in top.subs("related")),
-        precautions=tuple(precautions),
-        default_precautions=default_precautions,
-        after_course=_after_course(top.subs("after_course")),
-    )
-    _check_keys_unique(regimen, top)
-    return regimen
-
-
-def _check_keys_unique(regimen: Regimen, top: _Table) -> None:
-    """Series names make event keys, so two parts of a regimen may not share one."""
-    owners: dict[str, str] = {regimen.dose.series: "dose.series"}
-    if regimen.ssa is not None:
-        owners.setdefault("ssa", "ssa")
-        if regimen.dose.series == "ssa":
-            raise top.fail("dose.series", "'ssa' is taken by the [ssa] table")
-    named = [(r.series, "related") for r in regimen.related]
-    named += [(r.series, "precautions") for _, items in regimen.precautions for r in items]
-    named += [(a.series, "after_course") for a in regimen.after_course]
-    for series, where in named:
-        owner = owners.get(series)
-        if owner is not None and owner != where and not (owner == where == "precautions"):
-            raise top.fail(where, f"series {series!r} is already used by {owner}")
-        owners.setdefault(series, where)
 
 
 @dataclass(frozen=True)
@@ -490,31 +164,3 @@ class Catalog:
 
     def ids(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.regimens)
-
-
-def builtin_texts() -> list[tuple[str, str]]:
-    folder = resources.files("schedule.domain") / "regimens"
-    return sorted(
-        (f"<built-in>/{item.name}", item.read_text(encoding="utf-8"))
-        for item in folder.iterdir()
-        if item.name.endswith(".toml")
-    )
-
-
-def load_catalog(dirs: Iterable[Path] = (), files: Iterable[Path] = ()) -> Catalog:
-    """Built-in regimens, then every `*.toml` in `dirs`, then `files`; later ids replace earlier."""
-    sources = builtin_texts()
-    paths = [p for d in dirs if d.is_dir() for p in sorted(d.glob("*.toml"))]
-    paths += list(files)
-    for path in paths:
-        try:
-            sources.append((str(path), path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            problem = getattr(exc, "strerror", None) or str(exc)
-            raise RegimenFileError(str(path), "(file)", f"cannot be read: {problem}") from None
-    by_id: dict[str, Regimen] = {}
-    for path_name, text in sources:
-        regimen = parse_regimen(text, path_name)
-        by_id.pop(regimen.id, None)
-        by_id[regimen.id] = regimen
-    return Catalog(tuple(sorted(by_id.values(), key=lambda r: r.id)))

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from schedule.domain.course import Course, Patient
-from schedule.domain.model import Kind, RecordType, Status
+from schedule.domain.model import CourseState, Kind, RecordType, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView, course_views
@@ -196,14 +196,14 @@ def patient_rows(
     for view in views:
         waiting = [e for e in view.events if e.status in (*_WAITING, Status.MISSED, Status.HELD)]
         if view.discontinued is not None:
-            state = "discontinued"
+            state = CourseState.DISCONTINUED
         elif view.on_hold:
-            state = "on-hold"
+            state = CourseState.ON_HOLD
         elif not waiting:
-            state = "completed"
+            state = CourseState.COMPLETED
         else:
-            state = "active"
-        upcoming = waiting[0] if waiting and state != "discontinued" else None
+            state = CourseState.ACTIVE
+        upcoming = waiting[0] if waiting and state is not CourseState.DISCONTINUED else None
         flags = sorted({f.value for e in waiting for f in e.flags})
         rows.append(
             {
@@ -212,7 +212,7 @@ def patient_rows(
                 "course": view.course.number,
                 "regimen": view.course.regimen,
                 "start": view.course.start.isoformat(),
-                "state": state,
+                "state": state.value,
                 "next_event": upcoming.key if upcoming else None,
                 "next_date": upcoming.date.isoformat() if upcoming else None,
                 "next_title": upcoming.title if upcoming else None,
