@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schedule.store import tables  # noqa: E402
 from schedule.domain.course import Actor  # noqa: E402
+from schedule.store import tables  # noqa: E402
 from schedule.store.database import Store  # noqa: E402
 
 AS_OF = date(2026, 11, 21)
