@@ -11,6 +11,13 @@ from freezegun import freeze_time
 pytestmark = pytest.mark.usefixtures("config_dir")
 
 
+def test_every_hint_of_the_library_has_words_on_the_command_line() -> None:
+    from cli import HINTS
+    from schedule.domain.errors import Hint
+
+    assert set(HINTS) == {hint.value for hint in Hint}
+
+
 @freeze_time("2026-11-21 10:00:00")
 def test_an_output_file_that_cannot_be_written_is_one_line_exit_6(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-07")

@@ -83,7 +83,7 @@ def test_directory_instead_of_a_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_fast_facts_equal_the_facts_of_the_records(tracker) -> None:  # type: ignore[no-untyped-def]
-    """`Store.facts` (the worklists' quick read) says what `facts_of(records)` says, corrections
+    """`Tx.facts` (the worklists' quick read) says what `facts_of(records)` says, corrections
     included, for every course and for a subset of courses."""
     from datetime import date
 

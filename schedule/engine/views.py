@@ -65,7 +65,7 @@ def course_views(
     facts: Mapping[int, Sequence[Fact]] | None = None,
 ) -> list[CourseView]:
     """Calendars of one patient's courses; SSA from each course counts in the others'.
-    `facts`, when given, are the courses' facts already read (`Store.facts`), and `records`
+    `facts`, when given, are the courses' facts already read (`Tx.facts`), and `records`
     may then be empty."""
 
     def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:

@@ -96,7 +96,7 @@ def _field(path: str, line: int, field: str, func: Any, *args: Any) -> Any:
     try:
         return func(*args)
     except PrrtError as exc:
-        raise CsvError(path, line, field, exc.message, exc) from None
+        raise _placed(path, line, field, exc) from None
 
 
 def import_roster(tracker: Tracker, path: Path, actor: Actor, dry_run: bool) -> ImportResult:
