@@ -1,0 +1,165 @@
+"""Patients' calendars: `ics`, `feed url|revoke` and `serve`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from commands.app import (
+    App,
+    now,
+    write_text,
+)
+
+
+@click.command()
+@click.argument("patient_id", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="File [default: standard output].",
+)
+@click.option("--all", "everyone", is_flag=True, help="Every active patient, one file each.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --all: the folder for the PATIENT_ID.ics files.",
+)
+@click.option("--with-name", is_flag=True, help="Put the patient's name in the calendar's name.")
+@click.pass_obj
+def ics(
+    app: App,
+    patient_id: str | None,
+    output: Path | None,
+    everyone: bool,
+    folder: Path | None,
+    with_name: bool,
+) -> None:
+    """Write a patient's calendar as an .ics file for a phone (or --all into --dir).
+
+    SEQUENCE is remembered per event, so an event that changed carries a higher one. An
+    imported file does not update itself: give patients a feed ('prrt feed url') for that.
+    """
+    if everyone:
+        if patient_id or output:
+            raise click.UsageError("--all writes every patient into --dir; drop PATIENT_ID / -o")
+        if folder is None:
+            raise click.UsageError("--all needs --dir FOLDER")
+        from schedule.calendars.folder import write_folder
+
+        result = write_folder(app.publisher(with_name), folder, workers=os.cpu_count() or 1)
+        click.echo(
+            f"wrote {result.total} calendars to {folder}: {result.new} new, "
+            f"{result.changed} changed, {result.unchanged} unchanged"
+        )
+        return
+    if folder is not None:
+        raise click.UsageError("--dir goes with --all; for one patient use -o FILE")
+    if not patient_id:
+        raise click.UsageError("give a PATIENT_ID, or --all --dir FOLDER")
+    calendar = app.publisher(with_name).patient(patient_id)
+    write_text(
+        output,
+        calendar.text,
+        f"wrote the calendar of {patient_id} ({calendar.events} events) to {output}",
+    )
+
+
+@click.group()
+def feed() -> None:
+    """Subscription links that keep a patient's phone calendar up to date."""
+
+
+@feed.command("url")
+@click.argument("patient_id")
+@click.option(
+    "--base",
+    help="The server's address as phones reach it, e.g. https://calendar.example.org "
+    "[default: site.feed_base_url].",
+)
+@click.option("--with-name", is_flag=True, help="Put the patient's name in the calendar's name.")
+@click.option(
+    "--qr",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="Also write the link as a QR code: FILE.png, FILE.svg, or '-' for the terminal.",
+)
+@click.pass_obj
+def feed_url(app: App, patient_id: str, base: str | None, with_name: bool, qr: Path | None) -> None:
+    """Issue PATIENT_ID's webcal:// link (shown once: only a hash of it is stored)."""
+    from schedule.calendars.feeds import feed_url as make_url
+    from schedule.calendars.feeds import issue
+
+    base = base or app.settings.feed_base_url
+    if not base:
+        raise click.UsageError(
+            "give --base URL (where phones reach 'prrt serve') or set site.feed_base_url"
+        )
+    make_url(base, "x" * 32)  # a bad base fails here, before any token exists
+    if qr is not None and str(qr) != "-" and qr.suffix.lower() not in (".png", ".svg"):
+        raise click.UsageError("--qr takes a .png or .svg file, or '-' for the terminal")
+
+    def deliver(token: str) -> None:
+        url = make_url(base, token)
+        if qr is not None:
+            write_qr(url, qr)
+        click.echo(url)
+
+    issue(app.store, patient_id, with_name, app.actor(), deliver)
+
+
+def write_qr(url: str, target: Path) -> None:
+    import segno
+
+    code = segno.make(url, error="m")
+    if str(target) == "-":
+        code.terminal(out=sys.stdout, compact=True)
+        return
+    import io
+
+    from schedule.output.files import write_atomic_bytes
+
+    buffer = io.BytesIO()
+    code.save(buffer, kind=target.suffix.lower()[1:], scale=8, border=4)
+    write_atomic_bytes(target, buffer.getvalue())
+
+
+@feed.command("revoke")
+@click.argument("patient_id")
+@click.pass_obj
+def feed_revoke(app: App, patient_id: str) -> None:
+    """Make PATIENT_ID's link dead at once; 'prrt feed url' issues a new one."""
+    from schedule.calendars.feeds import revoke
+
+    revoked = revoke(app.store, patient_id, app.actor())
+    click.echo(f"revoked the feed link of {patient_id} ({len(revoked)} link)")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.pass_obj
+def serve(app: App, host: str, port: int, threads: int) -> None:
+    """Serve patients' calendar feeds (GET /feeds/TOKEN.ics) until stopped.
+
+    Put it behind a TLS reverse proxy for phones outside the clinic's network.
+    """
+    from waitress.server import create_server
+
+    from schedule.calendars.server import FeedApp
+
+    application = FeedApp(app.store, app.catalog, app.settings, now)
+    server = create_server(application, host=host, port=port, threads=threads)
+    address = f"http://{host}:{getattr(server, 'effective_port', port)}"
+    click.echo(f"prrt: serving feeds on {address}/feeds/TOKEN.ics; Ctrl-C stops", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

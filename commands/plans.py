@@ -1,0 +1,88 @@
+"""Commands that read the regimens alone: `regimens` and `plan` (no database)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from commands.app import (
+    ISO_DATE,
+    App,
+    Interval,
+    emit,
+    format_option,
+    now,
+    plan_options,
+    write_text,
+)
+
+
+@click.command()
+@format_option
+@click.pass_obj
+def regimens(app: App, fmt: str) -> None:
+    """List the regimens available (built-in and the site's)."""
+    from schedule.output.regimens import REGIMEN_COLUMNS, REGIMEN_TABLE, regimen_rows
+
+    emit(regimen_rows(app.catalog), REGIMEN_COLUMNS, fmt, REGIMEN_TABLE)
+
+
+@click.command()
+@click.argument("regimen")
+@click.option("--start", required=True, type=ISO_DATE, help="Day of the first dose.")
+@click.option(
+    "--interval",
+    type=Interval(),
+    help="Days between doses, if the regimen offers a choice; or 'month'.",
+)
+@click.option(
+    "--precautions", help="Radiation-precaution variant, e.g. eu or us [default: site setting]."
+)
+@click.option("--until", type=ISO_DATE, help="End of the projection for open-ended (SSA) regimens.")
+@click.option(
+    "--ics",
+    "ics_file",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="Write the patient's calendar (.ics) to this file ('-': standard output) instead.",
+)
+@click.option("--time", "appt_time", help="With --ics: dose appointments at HH:MM.")
+@click.option("--tz", help="With --ics and --time: the IANA time zone, e.g. America/New_York.")
+@format_option
+@click.pass_obj
+def plan(
+    app: App,
+    regimen: str,
+    start: date,
+    interval: int | str | None,
+    precautions: str | None,
+    until: date | None,
+    ics_file: Path | None,
+    appt_time: str | None,
+    tz: str | None,
+    fmt: str,
+) -> None:
+    """Print the treatment calendar of REGIMEN from a start date."""
+    from schedule.engine.calendar import build_calendar
+
+    if ics_file is None and (appt_time or tz):
+        raise click.UsageError("--time and --tz apply to --ics only")
+    options = plan_options(interval, precautions, until)
+    chosen = app.catalog.get(regimen)
+    events = build_calendar(chosen, start, options=options, settings=app.settings)
+    if ics_file is not None:
+        from schedule.calendars.entries import appointment_for
+        from schedule.calendars.publisher import plan_calendar
+        from schedule.domain.errors import InputError
+
+        if bool(appt_time) != bool(tz):
+            raise InputError("give --time and --tz together (a time needs its time zone)")
+        slot = appointment_for(appt_time, tz)
+        text = plan_calendar(chosen, start, events, app.settings, now(), slot)
+        write_text(ics_file, text, f"wrote the calendar of {regimen} from {start} to {ics_file}")
+        return
+    from schedule.output.columns import EVENT_COLUMNS, event_row
+    from schedule.output.render import EVENT_TABLE
+
+    emit([event_row(e) for e in events], EVENT_COLUMNS, fmt, EVENT_TABLE)
