@@ -29,7 +29,7 @@ def _report_import(what: str, result: Any) -> None:
 @click.pass_obj
 def import_roster(app: App, file: Path, dry_run: bool) -> None:
     """Patients from CSV: patient_id,regimen,start[,name,tz,time]."""
-    from schedule.tracking.transfer import import_roster as run
+    from schedule.tracking.roster import import_roster as run
 
     _report_import("patients", run(app.tracker, file, app.actor(), dry_run))
 
