@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from schedule.domain.errors import StoreError
 from schedule.store import tables
@@ -25,6 +25,7 @@ def test_migrations_are_recorded_once(db_url: str) -> None:
     assert [(r.version, r.applied_at) for r in rows] == [
         (1, "2026-11-01T00:00:00Z"),
         (2, "2026-11-01T00:00:00Z"),
+        (3, "2026-11-01T00:00:00Z"),
     ]
 
 
@@ -48,9 +49,59 @@ def test_migration_2_upgrades_a_version_1_database_keeping_its_data(
         assert tx.patients() == [Patient("P1", "Ada")]
         assert len(tx.audit()) == 1
         namespace = tx.conn.execute(select(tables.calendar_meta.c.value)).scalar_one()
-    assert new.schema_version() == 2
+    assert new.schema_version() == latest()
     new.close()
     assert len(namespace) == 32
+
+
+def test_migration_3_adds_columns_and_claims_the_standing_records(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version-2 database (as migration 2 left it: no new columns, no standing table) gains
+    the columns with NULL in every old row, and one claim per event whose record stands."""
+    from schedule.domain.course import Course, Patient, Record
+    from schedule.domain.model import RecordType
+    from schedule.store import migrations
+    from tests.conftest import D, actor
+
+    full = migrations.MIGRATIONS
+    monkeypatch.setattr(migrations, "MIGRATIONS", full[:2])
+    old = Store.open(db_url, "2026-10-01T00:00:00Z")
+    with old.write() as tx:
+        for column in ("override", "review", "end_care"):
+            tx.conn.execute(text(f"ALTER TABLE records DROP COLUMN {column}"))
+        tx.conn.execute(text("ALTER TABLE patients DROP COLUMN lang"))
+    with old.write() as tx:
+        tx.conn.execute(tables.patients.insert().values(id="P1", name="Ada", created_at="x"))
+        course = tx.add_course(Course(0, "P1", 0, "lutathera", D("2026-09-01")), actor())
+        values = {"course_id": course.id, "recorded_at": "x", "recorded_by": "t", "note": ""}
+        for event, kind, corrects in (
+            ("prrt-1", "given", None),
+            ("ssa-1", "given", None),
+            ("ssa-1", "entered-in-error", 2),
+            ("labs-2", "skipped", None),
+        ):
+            tx.conn.execute(
+                tables.records.insert().values(
+                    event=event, type=kind, corrects=corrects, day=D("2026-09-01"), **values
+                )
+            )
+    old.close()
+    monkeypatch.setattr(migrations, "MIGRATIONS", full)
+    new = Store.open(db_url, "2026-11-01T00:00:00Z")
+    with new.read() as tx:
+        assert tx.patients() == [Patient("P1", "Ada")]
+        claims = tx.conn.execute(
+            select(tables.standing.c.event, tables.standing.c.record_id).order_by(
+                tables.standing.c.event
+            )
+        ).all()
+        records = tx.records()[course.id]
+    new.close()
+    assert [tuple(c) for c in claims] == [("labs-2", 4), ("prrt-1", 1)]
+    assert records[0] == Record(
+        1, course.id, RecordType.GIVEN, D("2026-09-01"), "prrt-1", None, "", None, "x", "t"
+    )
 
 
 def test_new_sqlite_file_is_private(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ class Patient:
     name: str | None = None
     tz: str | None = None
     time: str | None = None  # HH:MM, local appointment time for calendars
+    lang: str | None = None  # language of what the patient sees; None: the site's
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class Record:
     corrects: int | None = None
     recorded_at: str = ""
     recorded_by: str = ""
+    override: str | None = None  # the reason a clinician gave for recording past a guard
+    review: dt.date | None = None  # a hold's review day
+    end_care: bool = False  # a discontinuation that also ends the after-course care
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,9 @@ def facts_of(records: Iterable[Record]) -> list[Fact]:
             r.event,
             Quantity.parse(r.dose) if r.dose else None,
             r.note,
+            r.override,
+            r.review,
+            r.end_care,
         )
         for r in effective(records)
     ]

@@ -78,6 +78,9 @@ class Fact:
     event: str | None = None
     dose: Quantity | None = None
     note: str = ""
+    override: str | None = None  # recorded past a guard, for this reason
+    review: dt.date | None = None  # a hold's review day
+    end_care: bool = False  # a discontinuation that ends the after-course care too
 
 
 class Flag(enum.Enum):

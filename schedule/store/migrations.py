@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from secrets import token_hex
 
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, inspect, select, text
 
 from schedule.store import tables
 
@@ -30,9 +30,45 @@ def _calendars(conn: Connection) -> None:
     conn.execute(tables.calendar_meta.insert().values(name="uid_namespace", value=token_hex(16)))
 
 
+def _guards(conn: Connection) -> None:
+    """New nullable columns (existing rows keep NULL: no override, no review day, care goes
+    on) and the standing-record table, filled from the records that stand today."""
+    added = {
+        tables.patients: ("lang",),
+        tables.records: ("override", "review", "end_care"),
+    }
+    for table, names in added.items():
+        # A new database's first migration creates the tables as they are now, columns included.
+        present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        for name in names:
+            if name in present:
+                continue
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+    tables.standing.create(conn)
+    r = tables.records.c
+    rows = conn.execute(select(r.id, r.course_id, r.type, r.event, r.corrects).order_by(r.id))
+    claims: dict[tuple[int, str], int] = {}
+    wrong = set()
+    listed = rows.fetchall()
+    for _rid, _course, kind, _event, corrects in listed:
+        if kind == "entered-in-error":
+            wrong.add(corrects)
+    for rid, course_id, kind, event, _corrects in listed:
+        if kind in ("given", "skipped") and event and rid not in wrong:
+            claims[(course_id, event)] = rid  # of two, the later stands (as the engine reads)
+    if claims:
+        conn.execute(
+            tables.standing.insert(),
+            [{"course_id": c, "event": e, "record_id": rid} for (c, e), rid in claims.items()],
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, courses, records and the audit trail", _initial),
     Migration(2, "published calendar events, feed tokens", _calendars),
+    Migration(3, "overrides, hold reviews, end of care, languages; one standing record", _guards),
 )
 
 

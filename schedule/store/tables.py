@@ -33,6 +33,7 @@ patients = Table(
     Column("tz", String(64)),
     Column("appt_time", String(5)),
     Column("created_at", String(32), nullable=False),
+    Column("lang", String(16)),  # migration 3: the language of what the patient sees
 )
 
 courses = Table(
@@ -65,7 +66,23 @@ records = Table(
     Column("corrects", Integer, ForeignKey("records.id")),
     Column("recorded_at", String(32), nullable=False),
     Column("recorded_by", String(64), nullable=False),
+    # migration 3: a guard a clinician overrode, with the reason; a hold's review day; a
+    # discontinuation that also ends the after-course care.
+    Column("override", Text),
+    Column("review", Date),
+    Column("end_care", Boolean),
     Index("ix_records_course", "course_id"),
+)
+
+# migration 3: the one standing record of each event of a course (given or skipped), enforced by
+# the database: a second writer's insert of the same (course, event) fails whatever the timing.
+# A correction removes the claim; the records themselves are never changed.
+standing = Table(
+    "standing",
+    metadata,
+    Column("course_id", Integer, ForeignKey("courses.id"), primary_key=True),
+    Column("event", String(64), primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
 )
 
 # Append-only: who changed what, and when.

@@ -14,13 +14,16 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, String, func, select, type_coerce
+from sqlalchemy.exc import IntegrityError
 
 from schedule.domain.course import Actor, Course, Patient, Record
-from schedule.domain.errors import Hint, UnknownError
+from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.units import Quantity
 from schedule.store import tables
 from schedule.store.published import FeedTokens, PublishedMemory
+
+_CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
 
 
 class Tx:
@@ -58,7 +61,7 @@ class Tx:
 
     def patients(self) -> list[Patient]:
         p = tables.patients.c
-        query = select(p.id, p.name, p.tz, p.appt_time).order_by(p.id)
+        query = select(p.id, p.name, p.tz, p.appt_time, p.lang).order_by(p.id)
         return [Patient(*row) for row in self.conn.execute(query).fetchall()]
 
     def courses(self, patient_id: str | None = None) -> list[Course]:
@@ -81,20 +84,40 @@ class Tx:
 
     def records(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Record]]:
         """Records by course, in the order recorded; all courses when `course_ids` is None."""
-        columns = [type_coerce(c, String) if c.name == "day" else c for c in tables.records.columns]
+        columns = [
+            type_coerce(c, String) if c.name in ("day", "review") else c
+            for c in tables.records.columns
+        ]
         query = select(*columns).order_by(tables.records.c.id)
         if course_ids is not None:
             query = query.where(tables.records.c.course_id.in_(list(course_ids)))
         out: dict[int, list[Record]] = defaultdict(list)
         types = {t.value: t for t in RecordType}
-        for rid, course_id, kind, key, day, dose, note, corrects, at, by in self.conn.execute(
-            query
-        ).fetchall():  # fetchall: far quicker than row-by-row for the worklists' bulk load
+        for (
+            rid,
+            course_id,
+            kind,
+            key,
+            day,
+            dose,
+            note,
+            corrects,
+            at,
+            by,
+            override,
+            review,
+            end,
+        ) in self.conn.execute(query).fetchall():  # fetchall: quicker than row by row
             if isinstance(day, str):  # SQLite keeps dates as ISO text
                 day = date.fromisoformat(day)
+            if isinstance(review, str):
+                review = date.fromisoformat(review)
             out[course_id].append(
-                Record(rid, course_id, types[kind], day, key, dose, note, corrects, at, by)
-            )
+                Record(
+                    rid, course_id, types[kind], day, key, dose, note, corrects, at, by,
+                    override, review, bool(end),
+                )
+            )  # fmt: skip
         return dict(out)
 
     def facts(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:
@@ -102,7 +125,10 @@ class Tx:
         what `facts_of(records(...))` gives, without building the records (for worklists)."""
         r = tables.records.c
         day_text = type_coerce(r.day, String)
-        query = select(r.id, r.course_id, r.type, r.event, day_text, r.dose, r.note).order_by(r.id)
+        query = select(
+            r.id, r.course_id, r.type, r.event, day_text, r.dose, r.note, r.override,
+            type_coerce(r.review, String), r.end_care,
+        ).order_by(r.id)  # fmt: skip
         if course_ids is not None:
             query = query.where(r.course_id.in_(list(course_ids)))
         rows = self.conn.execute(query).fetchall()
@@ -114,12 +140,17 @@ class Tx:
         types = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
         parse, iso = Quantity.parse, date.fromisoformat
         out: dict[int, list[Fact]] = defaultdict(list)
-        for rid, course_id, kind, key, day, dose, note in rows:
+        for rid, course_id, kind, key, day, dose, note, override, review, end in rows:
             if kind not in types or (wrong and rid in wrong):
                 continue
             if isinstance(day, str):
                 day = iso(day)
-            out[course_id].append(Fact(types[kind], day, key, parse(dose) if dose else None, note))
+            out[course_id].append(
+                Fact(
+                    types[kind], day, key, parse(dose) if dose else None, note, override,
+                    iso(review) if isinstance(review, str) else review, bool(end),
+                )
+            )  # fmt: skip
         return dict(out)
 
     def audit(self, patient_id: str | None = None) -> list[dict[str, Any]]:
@@ -154,6 +185,7 @@ class Tx:
                 name=patient.name,
                 tz=patient.tz,
                 appt_time=patient.time,
+                lang=patient.lang,
                 created_at=actor.stamp,
             )
         )
@@ -201,10 +233,33 @@ class Tx:
         key = result.inserted_primary_key
         assert key is not None
         record_id = int(key[0])
+        self._claim(patient_id, record, record_id)
         detail = {k: v for k, v in values.items() if k not in ("recorded_at", "recorded_by")}
         detail["day"] = record.day.isoformat()
         self.add_audit(actor, record.type.value, patient_id, record.course_id, record_id, detail)
         return record_id
+
+    def _claim(self, patient_id: str, record: Record, record_id: int) -> None:
+        """Keep `standing` in step: a given or skipped event is claimed once per course (the
+        database refuses a second claim, whatever the timing of two writers); a correction
+        frees the claim of the record it names."""
+        s = tables.standing
+        if record.type in _CLAIMS and record.event:
+            insert = s.insert().values(
+                course_id=record.course_id, event=record.event, record_id=record_id
+            )
+            try:
+                with self.writing().begin_nested():
+                    self.writing().execute(insert)
+            except IntegrityError:
+                raise ConflictError(
+                    f"{record.event} of {patient_id} was recorded meanwhile by another writer",
+                    field="event",
+                    hint=Hint.SHOW_EVENTS,
+                    patient=patient_id,
+                ) from None
+        elif record.type is RecordType.ENTERED_IN_ERROR and record.corrects is not None:
+            self.writing().execute(s.delete().where(s.c.record_id == record.corrects))
 
     def add_roster(self, items: Sequence[tuple[Patient, Course]], actor: Actor) -> None:
         """New patients, each with a first course, in a few statements (for large rosters)."""
@@ -218,6 +273,7 @@ class Tx:
                     "name": p.name,
                     "tz": p.tz,
                     "appt_time": p.time,
+                    "lang": p.lang,
                     "created_at": actor.stamp,
                 }
                 for p, _ in items
@@ -301,7 +357,7 @@ class Tx:
 
 
 def _patient(row: Any) -> Patient:
-    return Patient(row["id"], row["name"], row["tz"], row["appt_time"])
+    return Patient(row["id"], row["name"], row["tz"], row["appt_time"], row["lang"])
 
 
 def _patient_detail(patient: Patient) -> dict[str, Any]:
@@ -319,4 +375,7 @@ def _record_values(record: Record, actor: Actor) -> dict[str, Any]:
         "corrects": record.corrects,
         "recorded_at": actor.stamp,
         "recorded_by": actor.who,
+        "override": record.override,
+        "review": record.review,
+        "end_care": record.end_care or None,
     }
