@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any, TypeVar
 
 import click
 
@@ -16,6 +18,17 @@ from commands.app import (
     today,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def override_option(func: F) -> F:
+    return click.option(
+        "--override",
+        metavar="REASON",
+        help="A clinician's reason to record past a guard that refused (kept in the audit "
+        "trail; the event is flagged 'override').",
+    )(func)
+
 
 @click.command()
 @click.argument("patient_id")
@@ -24,6 +37,7 @@ from commands.app import (
 @click.option("--dose", help="Amount given: GBq, MBq or mCi for radioligands, mg for injections.")
 @click.option("--note", default="", help="A free-text note.")
 @course_option
+@override_option
 @click.pass_obj
 def record(
     app: App,
@@ -33,10 +47,11 @@ def record(
     dose: str | None,
     note: str,
     course_number: int | None,
+    override: str | None,
 ) -> None:
-    """Record EVENT (e.g. prrt-2, ssa-5, labs-3) as given."""
+    """Record EVENT (e.g. prrt-2, ssa-5, labs-3) as given, or an order (order-2) as placed."""
     number = app.tracker.record(
-        patient_id, event, day, dose, note, app.actor(), today(), course_number
+        patient_id, event, day, dose, note, app.actor(), today(), course_number, override
     )
     click.echo(f"recorded {event} for {patient_id} on {day} (record {number})")
 
@@ -63,51 +78,103 @@ def skip(app: App, patient_id: str, event: str, reason: str, course_number: int 
 def reschedule(
     app: App, patient_id: str, event: str, day: date, reason: str, course_number: int | None
 ) -> None:
-    """Move EVENT's target day; the later doses follow."""
+    """Move EVENT's target day (today or later); the later doses follow."""
     number = app.tracker.reschedule(
         patient_id, event, day, reason, app.actor(), today(), course_number
     )
     click.echo(f"rescheduled {event} for {patient_id} to {day} (record {number})")
 
 
+def since_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--date", "day", type=ISO_DATE, help=f"The day {what} (not in the future) [default: today]."
+    )
+
+
 @click.command()
 @click.argument("patient_id")
 @click.option("--reason", required=True, help="The toxicity or other cause.")
+@since_option("the hold began")
+@click.option(
+    "--review",
+    type=ISO_DATE,
+    help="When the hold comes up on the worklists for review [default: the site's "
+    "hold_review_days after it began].",
+)
+@course_option
 @click.pass_obj
-def hold(app: App, patient_id: str, reason: str) -> None:
+def hold(
+    app: App,
+    patient_id: str,
+    reason: str,
+    day: date | None,
+    review: date | None,
+    course_number: int | None,
+) -> None:
     """Put the patient's course on hold (toxicity): the next dose waits."""
-    number = app.tracker.hold(patient_id, reason, app.actor(), today())
-    click.echo(f"{patient_id} is on hold from {today()} (record {number})")
+    number, review_on = app.tracker.hold(
+        patient_id, reason, app.actor(), today(), day, review, course_number
+    )
+    click.echo(
+        f"{patient_id} is on hold from {day or today()}, for review on {review_on} "
+        f"(record {number})"
+    )
 
 
 @click.command()
 @click.argument("patient_id")
 @click.option("--reason", default="", help="An optional note.")
+@since_option("the hold ended")
+@course_option
 @click.pass_obj
-def resume(app: App, patient_id: str, reason: str) -> None:
-    """End a hold; the next dose is flagged for the reduced activity."""
-    number = app.tracker.resume(patient_id, reason, app.actor(), today())
-    click.echo(f"{patient_id} resumed on {today()} (record {number})")
+def resume(
+    app: App, patient_id: str, reason: str, day: date | None, course_number: int | None
+) -> None:
+    """End a hold; the next dose waits until it can be ordered, at the reduced activity."""
+    number = app.tracker.resume(patient_id, reason, app.actor(), today(), day, course_number)
+    click.echo(f"{patient_id} resumed on {day or today()} (record {number})")
 
 
 @click.command()
 @click.argument("patient_id")
 @click.option("--reason", required=True, help="Why the course stops.")
+@since_option("the course stopped")
+@click.option(
+    "--end-care",
+    is_flag=True,
+    help="The patient also leaves the clinic's after-course care (maintenance injections, "
+    "follow-up labs and scans end too).",
+)
+@course_option
 @click.pass_obj
-def discontinue(app: App, patient_id: str, reason: str) -> None:
-    """Stop the patient's current course; what is left of it is cancelled."""
-    number = app.tracker.discontinue(patient_id, reason, app.actor(), today())
-    click.echo(f"discontinued {patient_id}'s course on {today()} (record {number})")
+def discontinue(
+    app: App,
+    patient_id: str,
+    reason: str,
+    day: date | None,
+    end_care: bool,
+    course_number: int | None,
+) -> None:
+    """Stop a course: its remaining doses and what goes with them are cancelled; the care
+    after the course goes on unless --end-care."""
+    number = app.tracker.discontinue(
+        patient_id, reason, app.actor(), today(), day, end_care, course_number
+    )
+    care = "; after-course care ends too" if end_care else ""
+    click.echo(f"discontinued {patient_id}'s course on {day or today()}{care} (record {number})")
 
 
 @click.command()
 @click.argument("patient_id")
 @click.argument("record_id", type=click.IntRange(min=1))
 @click.option("--reason", required=True, help="What was wrong.")
+@course_option
 @click.pass_obj
-def correct(app: App, patient_id: str, record_id: int, reason: str) -> None:
+def correct(
+    app: App, patient_id: str, record_id: int, reason: str, course_number: int | None
+) -> None:
     """Mark record RECORD_ID entered-in-error (it stays in the history)."""
-    number = app.tracker.correct(patient_id, record_id, reason, app.actor(), today())
+    number = app.tracker.correct(patient_id, record_id, reason, app.actor(), today(), course_number)
     click.echo(f"marked record {record_id} of {patient_id} entered-in-error (record {number})")
 
 

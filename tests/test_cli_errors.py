@@ -38,6 +38,9 @@ def test_an_output_file_that_cannot_be_written_is_one_line_exit_6(prrt, tmp_path
     )
 
 
+EXPORT_HEADER = "patient_id,event,date,dose,note,course,type,override,review,end_care\n"
+
+
 @freeze_time("2026-11-21 10:00:00")
 @pytest.mark.parametrize(
     ("args", "row", "field"),
@@ -45,9 +48,12 @@ def test_an_output_file_that_cannot_be_written_is_one_line_exit_6(prrt, tmp_path
         (("record", "P1", "labs-1", "--date", "2026-11-30"), "P1,labs-1,2026-11-30,,,", "date"),
         (("record", "P1", "labs-1", "--date", "2026-11-20", "--dose", "1 mg"),
          "P1,labs-1,2026-11-20,1 mg,,", "dose"),
-        (("record", "P1", "order-1", "--date", "2026-11-20"), "P1,order-1,2026-11-20,,,", "event"),
+        (("record", "P1", "hydration-1", "--date", "2026-11-20"), "P1,hydration-1,2026-11-20,,,",
+         "event"),
         (("record", "P1", "prrt-1", "--date", "2026-11-20", "--dose", "30 mg"),
-         "P1,prrt-1,2026-11-20,30 mg,,", "date"),  # before the course start
+         "P1,prrt-1,2026-11-20,30 mg,,", "dose"),
+        (("record", "P1", "labs-1", "--date", "2026-11-20", "--override", "ok"),
+         "P1,labs-1,2026-11-20,,,,ok", "override"),  # nothing to override: wording differs
     ],
 )  # fmt: skip
 def test_the_command_line_and_csv_refuse_in_the_same_words(  # type: ignore[no-untyped-def]
@@ -56,10 +62,12 @@ def test_the_command_line_and_csv_refuse_in_the_same_words(  # type: ignore[no-u
     prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-07")
     typed = prrt(*args)
     doses = tmp_path / "doses.csv"
-    doses.write_text(f"patient_id,event,date,dose,note,type\n{row}\n")
+    doses.write_text(f"patient_id,event,date,dose,note,type,override\n{row}\n")
     imported = prrt("import", "doses", str(doses))
     assert typed.exit_code != 0
     assert imported.exit_code == 2
-    problem = typed.stderr.removeprefix("prrt: ")
+    problem = typed.stderr.removeprefix("prrt: ").replace(
+        "; drop --override", "; empty the override column"
+    )
     assert imported.stderr == f"prrt: {doses}: line 2: {field}: {problem}"
-    assert prrt("export", "doses").stdout == "patient_id,event,date,dose,note,course,type\n"
+    assert prrt("export", "doses").stdout == EXPORT_HEADER

@@ -78,9 +78,9 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
             "prrt: date 2026-11-22 is in the future; record what was done, up to 2026-11-21\n",
         ),
         (
-            ("record", "P1", "prrt-1", "--date", "2026-11-01"),
-            2,
-            "prrt: date 2026-11-01 is before the course start (2026-11-02)\n",
+            ("record", "P1", "prrt-1", "--date", "2026-10-25"),
+            4,
+            "prrt: date 2026-10-25 is before prrt-1's window opens (2026-10-26; the course starts 2026-11-02); if a clinician has a reason, add --override \"REASON\"\n",
         ),
         (
             ("record", "P1", "prrt-1", "--date", "2026-11-31"),
@@ -156,12 +156,15 @@ def test_duplicate_record_and_discontinued_course(prrt, db_url: str) -> None:  #
         prrt("discontinue", "P1", "--reason", "progression").stdout
         == "discontinued P1's course on 2026-11-21 (record 2)\n"
     )
-    late = prrt("record", "P1", "ssa-2", "--date", "2026-10-29")
+    late = prrt("record", "P1", "ssa-2", "--date", "2026-11-21")
     assert late.exit_code == 4
     assert "was discontinued on 2026-11-21" in late.stderr
+    # What was given before the discontinuation can still be entered late.
+    assert prrt("record", "P1", "ssa-2", "--date", "2026-10-29").exit_code == 0
     assert stored_records(db_url) == [
         ("given", "ssa-1", "2026-10-01"),
         ("discontinued", None, "2026-11-21"),
+        ("given", "ssa-2", "2026-10-29"),
     ]
 
 
@@ -199,9 +202,14 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     states = {p["patient_id"]: p["state"] for p in patients}
     assert states["NET-005"] == "on-hold"
     assert states["NET-012"] == "discontinued"
-    assert next(p for p in patients if p["patient_id"] == "NET-005")["flags"] == [
-        "max-delay-exceeded"
-    ]
+    # L12: prrt-3 was planned for 2026-08-24 (8 weeks after prrt-2); on hold since 2026-08-10,
+    # it passes 16 weeks past that date on 2026-12-14, not 16 weeks after prrt-2.
+    flags = {
+        day: next(p for p in json.loads(out) if p["patient_id"] == "NET-005")["flags"]
+        for day in ("2026-12-13", "2026-12-14")
+        for out in [prrt("patient", "list", "--as-of", day, "-f", "json").stdout]
+    }
+    assert flags == {"2026-12-13": [], "2026-12-14": ["max-delay-exceeded"]}
 
 
 @freeze_time("2026-11-21")

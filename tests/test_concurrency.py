@@ -48,13 +48,14 @@ def test_concurrent_writers_lose_nothing(tracker: Tracker, db_url: str) -> None:
         )
         for pid in patients
     ]
-    # Two more processes race to record the same event of the same patient: one must win.
+    for proc in writers:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    # Two more processes race to record the same event of the same patient (once the earlier
+    # doses stand, so that only the race decides): one must win.
     racers = [
         prrt(db_url, "record", "C0", "ssa-6", "--date", str(START + timedelta(days=140)))
         for _ in range(2)
     ]
-    for proc in writers:
-        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
     codes = sorted(r.wait(timeout=120) for r in racers)
     assert codes == [0, 4]
     records = all_records(tracker.store)

@@ -9,6 +9,7 @@ from schedule.domain.model import Event, Fact, Flag, RecordType, Status
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.units import Quantity
 from schedule.engine.calendar import build_calendar
+from tests.conftest import D
 
 START = date(2027, 3, 1)
 D2 = START + timedelta(days=56)
@@ -94,17 +95,23 @@ def test_L7_hold_then_resume_waits_and_suggests_the_reduced_dose(lutathera: Regi
     held = keyed(build_calendar(lutathera, START, facts[:2], as_of=D2))
     assert held["prrt-2"].status is Status.HELD
     after = keyed(build_calendar(lutathera, START, facts, as_of=resume))
-    assert after["prrt-2"].date == resume
+    assert resume.isoformat() == "2027-05-17"  # a Monday
+    # L41: the order deadline is the Tuesday at least 14 days before; the first one not past
+    # is Tuesday 2027-05-18, so the dose waits until 2027-06-01, not the day of the resume.
+    assert after["prrt-2"].date == D("2027-06-01")
+    assert after["order-2"].date == D("2027-05-18")
     assert after["prrt-2"].dose == "3.7 GBq"
     assert Flag.REDUCED_DOSE in after["prrt-2"].flags
     assert after["prrt-3"].dose == "7.4 GBq"
 
 
-def test_L12_max_delay_flag_at_16_weeks(lutathera: Regimen) -> None:
+def test_L12_max_delay_counts_16_weeks_from_the_planned_date(lutathera: Regimen) -> None:
+    """8 + 16 = 24 weeks after the previous dose, not 16 weeks after it."""
     facts = [given("prrt-1", START), Fact(RecordType.HOLD, START + timedelta(days=40))]
-    before = keyed(build_calendar(lutathera, START, facts, as_of=START + timedelta(days=111)))
-    assert Flag.MAX_DELAY_EXCEEDED not in before["prrt-2"].flags
-    at = keyed(build_calendar(lutathera, START, facts, as_of=START + timedelta(days=112)))
+    for days in (112, 56 + 111):
+        before = keyed(build_calendar(lutathera, START, facts, as_of=START + timedelta(days)))
+        assert Flag.MAX_DELAY_EXCEEDED not in before["prrt-2"].flags
+    at = keyed(build_calendar(lutathera, START, facts, as_of=START + timedelta(days=56 + 112)))
     assert Flag.MAX_DELAY_EXCEEDED in at["prrt-2"].flags
     assert at["prrt-2"].status is Status.HELD  # flagged for a clinician, never cancelled
 

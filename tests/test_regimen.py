@@ -67,7 +67,7 @@ def test_lutathera_numbers_match_the_label(catalog: Catalog) -> None:
     assert dose.count == 4  # L6
     assert dose.interval_days == 56  # L4
     assert (dose.window.before, dose.window.after) == (7, 7)  # L4, 2024 PI
-    assert dose.max_gap_days == 112  # L12: 16 weeks
+    assert dose.max_delay_days == 112  # L12: 16 weeks past the planned date
     assert dose.amount_source.startswith("L3")
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from schedule.domain.course import Patient
-from schedule.domain.errors import ConflictError, Hint, InputError, UnknownError
+from schedule.domain.errors import ConflictError, GuardError, Hint, InputError, UnknownError
 from schedule.domain.model import Flag, RecordType, Status
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import Catalog
@@ -80,14 +80,22 @@ def test_record_marks_given_and_reanchors(tracker: Tracker, p1: str) -> None:
     ("event", "day", "dose", "error", "message"),
     [
         ("prrt-9", START, None, UnknownError, "P1 has no event 'prrt-9' in course 1 (lutathera)"),
-        ("order-1", START, None, InputError, "order-1 is a deadline: there is nothing to record"),
+        (
+            "hydration-1",
+            START,
+            None,
+            InputError,
+            "hydration-1 is a reminder: there is nothing to record",
+        ),
+        ("cancel-1", START, None, InputError, "cancel-1 is a deadline: there is nothing to record"),
         ("prrt-1", TODAY + timedelta(days=1), None, InputError, "is in the future"),
         (
             "prrt-1",
-            START - timedelta(days=1),
+            START - timedelta(days=8),
             None,
-            InputError,
-            "is before the course start (2026-09-07)",
+            GuardError,
+            "date 2026-08-30 is before prrt-1's window opens (2026-08-31; the course starts "
+            "2026-09-07)",
         ),
         ("prrt-1", START, "30 mg", InputError, "does not fit prrt-1; give it in GBq, MBq or mCi"),
         ("prrt-1", START, "lots", InputError, "is not understood"),
@@ -152,21 +160,24 @@ def test_reduced_dose_recorded_in_mbq_is_flagged(tracker: Tracker, p1: str) -> N
 
 def test_skip_reschedule_hold_resume_discontinue(tracker: Tracker, p1: str) -> None:
     tracker.record(p1, "prrt-1", START, None, "", actor(), TODAY)
-    new_day = START + timedelta(days=70)
+    new_day = TODAY + timedelta(days=5)
     tracker.reschedule(p1, "prrt-2", new_day, "patient away", actor(), TODAY)
     assert calendar(tracker, p1)["prrt-2"].date == new_day  # type: ignore[attr-defined]
-    tracker.hold(p1, "grade 3 thrombocytopenia", actor(), TODAY)
+    assert tracker.hold(p1, "grade 3 thrombocytopenia", actor(), TODAY)[1] == date(2026, 12, 5)
     with pytest.raises(ConflictError, match="already on hold"):
         tracker.hold(p1, "again", actor(), TODAY)
     assert calendar(tracker, p1)["prrt-2"].status is Status.HELD  # type: ignore[attr-defined]
     tracker.resume(p1, "platelets recovered", actor(), TODAY + timedelta(days=1))
     resumed = calendar(tracker, p1, TODAY + timedelta(days=1))["prrt-2"]
+    # Resumed Sunday 2026-11-22: the first order deadline not past is Tuesday 11-24 (L41).
+    assert resumed.date == date(2026, 12, 8)  # type: ignore[attr-defined]
     assert resumed.dose == "3.7 GBq"
     assert Flag.REDUCED_DOSE in resumed.flags
     tracker.skip(p1, "prrt-2", "clinician decision", actor(), TODAY + timedelta(days=1))
     tracker.discontinue(p1, "progression", actor(), TODAY + timedelta(days=2))
+    stop = TODAY + timedelta(days=2)
     with pytest.raises(ConflictError, match=r"was discontinued on 2026-11-23$") as ended:
-        tracker.record(p1, "prrt-3", TODAY, None, "", actor(), TODAY + timedelta(days=2))
+        tracker.record(p1, "prrt-3", stop, None, "", actor(), stop)
     assert (ended.value.hint, ended.value.field) == (Hint.NEW_COURSE_ENDED, "patient_id")
     with pytest.raises(InputError, match="a reason is required"):
         tracker.skip(p1, "prrt-3", " ", actor(), TODAY)
@@ -185,12 +196,26 @@ def test_retreatment_course_and_cross_course_washout(tracker: Tracker) -> None:
             TODAY,
         )
     last_ssa = date(2026, 6, 1) + timedelta(days=140)
-    course = tracker.add_course(
-        "P2", "lutathera", last_ssa + timedelta(days=20), PlanOptions(), actor()
+    added = tracker.add_course(
+        "P2", "lutathera", last_ssa + timedelta(days=20), PlanOptions(), actor(), TODAY
     )
-    assert course.number == 2
+    assert added.course.number == 2
+    assert added.ended is None
     events = calendar(tracker, "P2")
     assert Flag.SSA_WASHOUT_CONFLICT in events["prrt-1"].flags  # type: ignore[attr-defined]
+    with tracker.store.read() as tx:
+        lanreotide = {e.key: e for e in tracker.patient_views(tx, "P2", TODAY)[0].events}
+    # The lanreotide injection 20 days before PRRT dose 1 carries the conflict on its own row,
+    # and the next one, 8 days after the LAR of dose 1, is a second long-acting SSA at once.
+    assert Flag.SSA_WASHOUT_CONFLICT in lanreotide["ssa-6"].flags  # type: ignore[attr-defined]
+    assert Flag.DUPLICATE_SSA in lanreotide["ssa-7"].flags  # type: ignore[attr-defined]
+    assert Flag.DUPLICATE_SSA in events["ssa-1"].flags  # type: ignore[attr-defined]
+    with pytest.raises(
+        ConflictError,
+        match=r"P2 has 2 active courses: 1 \(lanreotide from 2026-06-01\), 2 \(lutathera from 2026-11-08\); name the one meant$",
+    ) as which:
+        tracker.record("P2", "ssa-7", TODAY, None, "", actor(), TODAY)
+    assert which.value.hint is Hint.CHOOSE_COURSE
     with pytest.raises(UnknownError, match="has no course 3; courses: 1, 2"):
         tracker.record("P2", "ssa-7", TODAY, None, "", actor(), TODAY, course_number=3)
 

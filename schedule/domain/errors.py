@@ -26,6 +26,16 @@ class Hint(enum.Enum):
     HISTORY = "history"  # data: patient
     REISSUE_FEED = "reissue-feed"  # data: patient
     GIVE_REASON = "give-reason"
+    OVERRIDE = "override"  # a guard a clinician may pass with a reason
+    DROP_OVERRIDE = "drop-override"  # an override given where no guard refused
+    RECORD_OR_SKIP = "record-or-skip"  # data: patient, event (an earlier dose still pending)
+    CHOOSE_COURSE = "choose-course"  # more than one active course
+
+
+# Ways out that name an option of a command: an import words its own (a column) instead.
+COMMAND_ONLY_HINTS = frozenset(
+    {Hint.GIVE_REASON, Hint.OVERRIDE, Hint.DROP_OVERRIDE, Hint.CHOOSE_COURSE}
+)
 
 
 class PrrtError(Exception):
@@ -82,6 +92,17 @@ class ConflictError(PrrtError):
     """The request contradicts what is stored (a duplicate record, a discontinued course)."""
 
     exit_code = 4
+
+
+class GuardError(ConflictError):
+    """A record refused because it could hurt a patient (order, spacing, amount, window).
+    `overridable`: a clinician may have a reason, and an override with it lets it through."""
+
+    def __init__(self, message: str, *, overridable: bool, **kwargs: Any) -> None:
+        if overridable:
+            kwargs.setdefault("hint", Hint.OVERRIDE)
+        super().__init__(message, **kwargs)
+        self.overridable = overridable
 
 
 class StoreError(PrrtError):

@@ -90,6 +90,9 @@ class Flag(enum.Enum):
     MAX_DELAY_EXCEEDED = "max-delay-exceeded"
     REDUCED_DOSE = "reduced-dose"
     LABS_MISSING = "labs-missing"
+    OUTSIDE_WINDOW = "outside-window"  # given before its window opened or after it closed
+    OVERRIDE = "override"  # recorded past a guard, with a clinician's reason
+    DUPLICATE_SSA = "duplicate-ssa"  # two courses plan long-acting SSA at the same time
 
 
 @dataclass(frozen=True, slots=True)

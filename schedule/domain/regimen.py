@@ -61,7 +61,9 @@ class DoseSpec:
     interval_choices: tuple[int, ...]
     calendar_month: bool
     window: Window
-    max_gap_days: int | None
+    max_delay_days: int | None  # days a dose may wait past its planned date (L12)
+    max_delay_source: str
+    interval_source: str
     visit_hours: Decimal | None
 
 
@@ -80,6 +82,7 @@ class CompanionSSA:
     maintenance_every: int
     maintenance_until_months: int
     maintenance_window: Window
+    amount_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ class Related:
     doses: tuple[int, ...]
     source: str
     audience: Audience = Audience.PATIENT  # STAFF: kept out of patients' calendars (deadlines)
+    # The product order of each dose: it can be recorded as placed, and a dose resumed after a
+    # hold waits until it can still be ordered in time.
+    order: bool = False
+    after_order: bool = False  # on the worklists only once the dose's order is placed
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,16 @@ class Regimen:
     @property
     def precaution_variants(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.precautions)
+
+    @property
+    def order_series(self) -> frozenset[str]:
+        """Deadlines that are recorded as done: the product orders."""
+        return frozenset(r.series for r in self.related if r.order)
+
+    @property
+    def after_order_series(self) -> frozenset[str]:
+        """Deadlines that matter only once the order is placed (free cancellation)."""
+        return frozenset(r.series for r in self.related if r.after_order)
 
     @property
     def staff_series(self) -> frozenset[str]:

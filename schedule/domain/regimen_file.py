@@ -5,11 +5,9 @@ complaint names the file, the dotted field and the problem.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from schedule.domain.dates import WEEKDAYS
 from schedule.domain.errors import RegimenFileError
@@ -26,92 +24,13 @@ from schedule.domain.regimen import (
     Related,
     Window,
 )
+from schedule.domain.toml_table import TomlTable
 from schedule.domain.units import Quantity
 
 FORMAT_VERSION = 1
 
 
-class _Table:
-    """A TOML table being validated; every complaint names the file and the dotted field."""
-
-    def __init__(self, path: str, data: Mapping[str, Any], prefix: str = "") -> None:
-        self.path = path
-        self.data = data
-        self.prefix = prefix
-
-    def fail(self, name: str, problem: str) -> RegimenFileError:
-        return RegimenFileError(self.path, self.prefix + name, problem)
-
-    def has(self, name: str) -> bool:
-        return name in self.data
-
-    def sub(self, name: str, required: bool = True) -> _Table | None:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise self.fail(name, "is missing")
-            return None
-        if not isinstance(value, dict):
-            raise self.fail(name, "must be a table")
-        return _Table(self.path, value, f"{self.prefix}{name}.")
-
-    def need(self, name: str) -> _Table:
-        table = self.sub(name)
-        assert table is not None  # sub() raises for a missing required table
-        return table
-
-    def subs(self, name: str) -> list[_Table]:
-        value = self.data.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(name, "must be an array of tables ([[...]])")
-        return [_Table(self.path, v, f"{self.prefix}{name}[{i}].") for i, v in enumerate(value)]
-
-    def text(self, name: str, default: str | None = None) -> str:
-        value = self.data.get(name, default)
-        if value is None:
-            raise self.fail(name, "is missing")
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(name, "must be a non-empty string")
-        return value.strip()
-
-    def optional_text(self, name: str) -> str:
-        return self.text(name) if name in self.data else ""
-
-    def integer(self, name: str, low: int | None = None, default: int | None = None) -> int:
-        value = self.data.get(name, default)
-        if value is None:
-            raise self.fail(name, "is missing")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(name, f"must be a whole number, not {value!r}")
-        if low is not None and value < low:
-            raise self.fail(name, f"must be at least {low}, not {value}")
-        return value
-
-    def number(self, name: str) -> Decimal:
-        value = self.data.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(name, f"must be a number, not {value!r}")
-        if value <= 0:
-            raise self.fail(name, f"must be more than zero, not {value}")
-        return Decimal(str(value))
-
-    def source(self) -> str:
-        return self.text("source")
-
-    def choice(self, name: str, choices: Iterable[str], default: str | None = None) -> str:
-        value = self.text(name, default)
-        allowed = tuple(choices)
-        if value not in allowed:
-            raise self.fail(name, f"must be one of {', '.join(allowed)}, not {value!r}")
-        return value
-
-    def unknown(self, allowed: Iterable[str]) -> None:
-        extra = sorted(set(self.data) - set(allowed))
-        if extra:
-            raise self.fail(extra[0], "is not a known field (check its spelling)")
-
-
-def _quantity(table: _Table, name: str) -> tuple[Quantity, str]:
+def _quantity(table: TomlTable, name: str) -> tuple[Quantity, str]:
     sub = table.need(name)
     sub.unknown(("value", "unit", "source"))
     unit = sub.text("unit")
@@ -122,7 +41,7 @@ def _quantity(table: _Table, name: str) -> tuple[Quantity, str]:
     return quantity, sub.source()
 
 
-def _window(table: _Table, name: str) -> Window:
+def _window(table: TomlTable, name: str) -> Window:
     sub = table.need(name)
     sub.unknown(("before", "after", "source"))
     after_raw = sub.data.get("after")
@@ -130,13 +49,19 @@ def _window(table: _Table, name: str) -> Window:
     return Window(sub.integer("before", low=0), after, sub.source())
 
 
-def _dose(table: _Table) -> DoseSpec:
+def _dose(table: TomlTable) -> DoseSpec:
     table.unknown(
         (
             "series", "kind", "drug", "title", "description", "amount", "reduced", "count",
-            "interval", "window", "max_gap", "visit",
+            "interval", "window", "max_gap", "max_delay", "visit",
         )
     )  # fmt: skip
+    if table.has("max_gap"):
+        raise table.fail(
+            "max_gap",
+            "is now max_delay: the days a dose may wait past its planned date (not since the "
+            "previous dose)",
+        )
     amount, amount_source = _quantity(table, "amount")
     reduced = _quantity(table, "reduced")[0] if table.has("reduced") else None
     if reduced is not None and (not reduced.comparable(amount) or reduced.base >= amount.base):
@@ -149,7 +74,7 @@ def _dose(table: _Table) -> DoseSpec:
         count = count_table.integer("value", low=1)
     interval = table.need("interval")
     interval.unknown(("days", "choices", "calendar_month", "source"))
-    interval.source()
+    interval_source = interval.source()
     days = interval.integer("days", low=1)
     choices_raw = interval.data.get("choices", [days])
     if not isinstance(choices_raw, list) or not all(
@@ -161,12 +86,12 @@ def _dose(table: _Table) -> DoseSpec:
     calendar_month = interval.data.get("calendar_month", False)
     if not isinstance(calendar_month, bool):
         raise interval.fail("calendar_month", "must be true or false")
-    max_gap = None
-    if table.has("max_gap"):
-        gap = table.need("max_gap")
-        gap.unknown(("days", "source"))
-        gap.source()
-        max_gap = gap.integer("days", low=1)
+    max_delay, max_delay_source = None, ""
+    if table.has("max_delay"):
+        delay = table.need("max_delay")
+        delay.unknown(("days", "source"))
+        max_delay_source = delay.source()
+        max_delay = delay.integer("days", low=1)
     visit = None
     if table.has("visit"):
         visit_table = table.need("visit")
@@ -187,12 +112,14 @@ def _dose(table: _Table) -> DoseSpec:
         interval_choices=tuple(sorted(set(choices_raw))),
         calendar_month=calendar_month,
         window=_window(table, "window"),
-        max_gap_days=max_gap,
+        max_delay_days=max_delay,
+        max_delay_source=max_delay_source,
+        interval_source=interval_source,
         visit_hours=visit,
     )
 
 
-def _ssa(table: _Table) -> CompanionSSA:
+def _ssa(table: TomlTable) -> CompanionSSA:
     table.unknown(
         (
             "drug", "title", "maintenance_title", "description", "amount", "after_dose",
@@ -209,12 +136,14 @@ def _ssa(table: _Table) -> CompanionSSA:
         sub.source()
     after_from = after.integer("from", low=0)
     after_to = after.integer("to", low=after_from)
+    amount, amount_source = _quantity(table, "amount")
     return CompanionSSA(
         drug=table.text("drug"),
         title=table.text("title"),
         maintenance_title=table.text("maintenance_title"),
         description=table.optional_text("description"),
-        amount=_quantity(table, "amount")[0],
+        amount=amount,
+        amount_source=amount_source,
         after_from=after_from,
         after_to=after_to,
         washout_days=washout.integer("days", low=1),
@@ -224,7 +153,7 @@ def _ssa(table: _Table) -> CompanionSSA:
     )
 
 
-def _offsets(table: _Table) -> tuple[int, int]:
+def _offsets(table: TomlTable) -> tuple[int, int]:
     if table.has("at"):
         if table.has("from") or table.has("to"):
             raise table.fail("at", "give either `at` or `from` and `to`, not both")
@@ -236,14 +165,17 @@ def _offsets(table: _Table) -> tuple[int, int]:
     return start, end
 
 
-def _related(table: _Table, default_kind: str | None = None) -> Related:
+def _related(table: TomlTable, default_kind: str | None = None) -> Related:
     table.unknown(
         (
             "series", "kind", "title", "description", "at", "from", "to", "late_until",
-            "weekday", "doses", "source", "audience",
+            "weekday", "doses", "source", "audience", "order", "after_order",
         )
     )  # fmt: skip
     start, end = _offsets(table)
+    order, after_order = (_flag(table, name) for name in ("order", "after_order"))
+    if (order or after_order) and table.data.get("kind") != Kind.DEADLINE.value:
+        raise table.fail("order" if order else "after_order", "applies to deadlines only")
     late_until = None
     if table.has("late_until"):
         late_until = table.integer("late_until")
@@ -269,10 +201,19 @@ def _related(table: _Table, default_kind: str | None = None) -> Related:
         doses=tuple(doses_raw),
         source=table.source(),
         audience=Audience(table.choice("audience", [a.value for a in Audience], "patient")),
+        order=order,
+        after_order=after_order,
     )
 
 
-def _after_course(tables: list[_Table]) -> tuple[AfterCourse, ...]:
+def _flag(table: TomlTable, name: str) -> bool:
+    value = table.data.get(name, False)
+    if not isinstance(value, bool):
+        raise table.fail(name, "must be true or false")
+    return value
+
+
+def _after_course(tables: list[TomlTable]) -> tuple[AfterCourse, ...]:
     series_count: dict[str, int] = {}
     for table in tables:
         name = table.text("series")
@@ -309,7 +250,7 @@ def parse_regimen(text: str, path: str) -> Regimen:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RegimenFileError(path, "(file)", f"is not valid TOML: {exc}") from None
-    top = _Table(path, data)
+    top = TomlTable(path, data)
     top.unknown(
         ("format", "id", "name", "summary", "dose", "ssa", "related", "precautions", "after_course")
     )
@@ -348,7 +289,7 @@ def parse_regimen(text: str, path: str) -> Regimen:
     return regimen
 
 
-def _check_keys_unique(regimen: Regimen, top: _Table) -> None:
+def _check_keys_unique(regimen: Regimen, top: TomlTable) -> None:
     """Series names make event keys, so two parts of a regimen may not share one."""
     owners: dict[str, str] = {regimen.dose.series: "dose.series"}
     if regimen.ssa is not None:

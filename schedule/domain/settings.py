@@ -16,6 +16,14 @@ class Settings:
     precautions: str | None = None
     # Days after its target that an SSA injection still counts as on time (S10: no label says).
     ssa_late_tolerance_days: int = 7
+    # The fewest days between two long-acting SSA injections of one course (no label gives a
+    # minimum; every 4 weeks is the rhythm, S1/S5): an injection sooner is refused.
+    ssa_min_interval_days: int = 21
+    # How far above the regimen's full amount a recorded dose may be, in percent (Pluvicto's
+    # label gives 7.4 GBq +/- 10%, R1; no source gives one for the others).
+    dose_tolerance_percent: int = 10
+    # Days after a toxicity hold begins that it comes up for review on the worklists.
+    hold_review_days: int = 14
     # How far open-ended regimens (SSA alone) are projected past the start or the as-of date.
     horizon_days: int = 364
     # Length of a dose appointment in patients' calendars when the regimen gives none (minutes).
@@ -31,6 +39,9 @@ class Settings:
 
 _INT_LIMITS = {
     "ssa_late_tolerance_days": (0, 90),
+    "ssa_min_interval_days": (1, 90),
+    "dose_tolerance_percent": (0, 100),
+    "hold_review_days": (1, 365),
     "horizon_days": (28, 3660),
     "appointment_minutes": (5, 720),
 }

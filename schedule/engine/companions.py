@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from schedule.domain.dates import on_or_before_weekday
-from schedule.domain.model import Event, Kind, Status
+from schedule.domain.model import Event, Flag, Kind, Status
 from schedule.domain.regimen import Related
 from schedule.engine.context import Context, event_title, make_event
 from schedule.engine.status import ParentDose, info_status
@@ -26,6 +26,8 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
         status, given_on = ctx.recorded(key, end, day, late)
         if given_on is None and status is not Status.SKIPPED:
             status = parent.dependent_status(status, follows=related.start >= 0)
+    elif related.order and key in ctx.facts.given:
+        status, given_on = Status.GIVEN, ctx.facts.given[key].date  # the order is placed
     else:
         status = info_status(ctx.as_of, day, end)
         status = parent.dependent_status(status, follows=related.start >= 0)
@@ -78,6 +80,11 @@ def ssa_event(
     assert ssa is not None
     fact = ctx.facts.given.get(key)
     dose = str(fact.dose) if fact is not None and fact.dose is not None else str(ssa.amount)
+    flags = []
+    if given_on is not None and not w_start <= given_on <= w_end:
+        flags.append(Flag.OUTSIDE_WINDOW)
+    if ctx.facts.overridden(key):
+        flags.append(Flag.OVERRIDE)
     return make_event(
         key=key,
         kind=Kind.DOSE,
@@ -92,5 +99,6 @@ def ssa_event(
         given_on=given_on,
         drug=ssa.drug,
         dose=dose,
+        flags=tuple(flags),
         description=ssa.description,
     )

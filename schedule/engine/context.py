@@ -41,6 +41,20 @@ class Context:
         stop = self.facts.discontinued
         return stop is not None and day >= stop
 
+    def ended(self, target: date) -> bool:
+        """Whether an event of the course's treatment will not happen because the course was
+        discontinued: it was due on or after the stop, or the stop has come (whatever was
+        still pending then, held or late, ends with the course)."""
+        stop = self.facts.discontinued
+        if stop is None:
+            return False
+        return target >= stop or (self.as_of is not None and self.as_of >= stop)
+
+    def care_goes_on(self) -> bool:
+        """After-course care (maintenance, follow-up labs, scans) survives a discontinuation
+        unless it ended the care too."""
+        return not self.facts.end_care
+
     def precaution_variant(self) -> str | None:
         """The precaution variant asked for: the course's choice, else the site's."""
         return self.options.precautions or self.settings.precautions
@@ -52,14 +66,19 @@ class Context:
         window_start: date,
         window_end: date,
         held: bool = False,
+        after_course: bool = False,
     ) -> tuple[Status, date | None]:
-        """Status and given date of a recordable event from the facts, else from the ladder."""
+        """Status and given date of a recordable event from the facts, else from the ladder.
+        `after_course`: care after the treatment, which a discontinuation leaves in place."""
         given = self.facts.given.get(key)
         if given is not None:
             return Status.GIVEN, given.date
         if key in self.facts.skipped:
             return Status.SKIPPED, None
-        if self.cancelled_after(target):
+        if after_course:
+            if not self.care_goes_on() and self.ended(target):
+                return Status.CANCELLED, None
+        elif self.ended(target):
             return Status.CANCELLED, None
         if held:
             return Status.HELD, None

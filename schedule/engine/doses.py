@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from schedule.domain.dates import add_months
+from schedule.domain.dates import add_months, on_or_before_weekday
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
 from schedule.domain.regimen import Related
 from schedule.engine.companions import companion_ssa, related_event
@@ -94,13 +94,14 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
             break
         moved = ctx.facts.moved.get(key)
         target = moved.date if moved else projected
-        target, reduced_after_hold, held = _apply_hold(ctx, state, key, target, given_fact)
+        target, reduced_after_hold, held = _apply_hold(ctx, state, k, target, given_fact)
         w_start, w_end = target - plan.before, target + plan.after
         status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
         dose_text, flags = _amount(plan, given_fact, reduced_after_hold)
         actual = _actual(ctx, status, given_on, target)
-        if _over_max_delay(ctx, state, status, given_on, actual):
+        if _over_max_delay(ctx, state, status, given_on, actual, projected):
             flags.append(Flag.MAX_DELAY_EXCEEDED)
+        flags += record_flags(ctx, key, given_on, w_start, w_end)
         events.append(
             make_event(
                 key=key,
@@ -141,14 +142,16 @@ def _past_the_end(ctx: Context, plan: SeriesPlan, projected: date) -> bool:
 
 
 def _apply_hold(
-    ctx: Context, state: SeriesState, key: str, target: date, given_fact: Fact | None
+    ctx: Context, state: SeriesState, k: int, target: date, given_fact: Fact | None
 ) -> tuple[date, bool, bool]:
     """The target after a toxicity hold, whether the dose is reduced for it, and whether the
-    dose is held still. A dose not given waits for its hold to end, then at the reduced dose."""
+    dose is held still. A dose not given waits for its hold to end, then for the first day it
+    can still be ordered for (L41), at the reduced dose (L7)."""
     holds = ctx.facts.holds
     if not holds:
         return target, False, False
     since = state.last_given or ctx.start
+    key = f"{ctx.regimen.dose.series}-{k}"
     hold_start, hold_end = ctx.facts.hold_for(since, key, state.used_holds)
     state.used_holds.add(hold_start)
     if hold_start is None:
@@ -156,8 +159,37 @@ def _apply_hold(
     if hold_end is None:
         return target, False, True
     if given_fact is None:
-        return max(target, hold_end), ctx.regimen.dose.reduced is not None, False
+        resumed = orderable_from(ctx, k, max(target, hold_end), hold_end)
+        return resumed, ctx.regimen.dose.reduced is not None, False
     return target, False, False
+
+
+def orderable_from(ctx: Context, k: int, day: date, since: date) -> date:
+    """The first day from `day` on whose dose k can still be ordered on or after `since`:
+    every order deadline of the dose falls on or after `since`."""
+    orders = [r for r in ctx.regimen.related if r.order and (not r.doses or k in r.doses)]
+    while any(order_deadline(r, day) < since for r in orders):
+        day += timedelta(days=1)
+    return day
+
+
+def order_deadline(related: Related, dose_day: date) -> date:
+    """When the order of a dose on `dose_day` must be placed."""
+    day = dose_day + timedelta(days=related.start)
+    return on_or_before_weekday(day, related.weekday) if related.weekday else day
+
+
+def record_flags(
+    ctx: Context, key: str, given_on: date | None, w_start: date, w_end: date
+) -> list[Flag]:
+    """Flags a dose carries from its own record: given outside its window, or recorded past
+    a guard by a clinician's override."""
+    flags = []
+    if given_on is not None and not w_start <= given_on <= w_end:
+        flags.append(Flag.OUTSIDE_WINDOW)
+    if ctx.facts.overridden(key):
+        flags.append(Flag.OVERRIDE)
+    return flags
 
 
 def _amount(
@@ -189,20 +221,25 @@ def _actual(ctx: Context, status: Status, given_on: date | None, target: date) -
 
 
 def _over_max_delay(
-    ctx: Context, state: SeriesState, status: Status, given_on: date | None, actual: date
+    ctx: Context,
+    state: SeriesState,
+    status: Status,
+    given_on: date | None,
+    actual: date,
+    planned: date,
 ) -> bool:
-    """max-delay-exceeded: the dose comes too long after the previous one given. Counted only
-    for a dose that will happen, with a known day, and no earlier dose still pending."""
-    max_gap = ctx.regimen.dose.max_gap_days
-    if not max_gap or state.pending_before:
+    """max-delay-exceeded: the dose is given, or still not given, the regimen's maximum delay
+    or more past its planned date (one interval after the previous dose given; L12: for
+    Lutathera 8 + 16 weeks after it). Counted for a dose after one given, that will happen,
+    with a known day, and no earlier dose still pending; a skipped dose is no delay."""
+    limit = ctx.regimen.dose.max_delay_days
+    if not limit or state.pending_before or state.last_given is None:
         return False
     if status is Status.SKIPPED or status is Status.CANCELLED:
         return False
     if ctx.as_of is None and given_on is None:
         return False
-    previous = state.last_given
-    gap = (actual - previous).days if previous is not None else 0
-    return gap >= max_gap
+    return (actual - planned).days >= limit
 
 
 def _add_around(

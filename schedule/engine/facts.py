@@ -23,6 +23,7 @@ class FactIndex:
     moved: dict[str, Fact]
     holds: tuple[tuple[date, date | None], ...]
     discontinued: date | None
+    end_care: bool = False  # the discontinuation ends the after-course care too
 
     @classmethod
     def from_facts(cls, facts: Iterable[Fact]) -> FactIndex:
@@ -42,6 +43,7 @@ class FactIndex:
                 course_level.append(fact)
         holds: list[tuple[date, date | None]] = []
         discontinued: date | None = None
+        end_care = False
         open_hold: date | None = None
         for fact in sorted(course_level, key=lambda f: f.date):
             if fact.type is RecordType.HOLD and open_hold is None:
@@ -50,10 +52,15 @@ class FactIndex:
                 holds.append((open_hold, fact.date))
                 open_hold = None
             elif fact.type is RecordType.DISCONTINUED and discontinued is None:
-                discontinued = fact.date
+                discontinued, end_care = fact.date, fact.end_care
         if open_hold is not None:
             holds.append((open_hold, None))
-        return cls(given, skipped, moved, tuple(holds), discontinued)
+        return cls(given, skipped, moved, tuple(holds), discontinued, end_care)
+
+    def overridden(self, key: str) -> bool:
+        """Whether the record that gives or moves `key` went past a guard."""
+        fact = self.given.get(key) or self.moved.get(key)
+        return fact is not None and fact.override is not None
 
     def hold_for(
         self, since: date, key: str, used: set[date | None]

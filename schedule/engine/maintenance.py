@@ -23,17 +23,21 @@ def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
     until = add_months(ctx.start, ssa.maintenance_until_months)
     window = ssa.maintenance_window
     title = ssa.maintenance_title
+    stop = ctx.facts.discontinued
     number = count
     while True:
         number += 1
         key = f"ssa-{number}"
         moved = ctx.facts.moved.get(key)
         target = moved.date if moved else anchor + timedelta(days=ssa.maintenance_every)
-        if key not in ctx.facts.given and (target > until or ctx.cancelled_after(target)):
+        if stop is not None and moved is None and ctx.care_goes_on():
+            target = max(target, stop)  # after a discontinuation: from its day on
+        ended = not ctx.care_goes_on() and ctx.cancelled_after(target)
+        if key not in ctx.facts.given and (target > until or ended):
             return events
         w_start = target - timedelta(days=window.before)
         w_end = target + timedelta(days=ctx.window_after(window))
-        status, given_on = ctx.recorded(key, target, w_start, w_end)
+        status, given_on = ctx.recorded(key, target, w_start, w_end, after_course=True)
         events.append(ssa_event(ctx, key, number, title, w_start, target, w_end, status, given_on))
         skipped = status is Status.SKIPPED
         anchor = target if skipped else given_on or ctx.pending_actual(target)
@@ -44,10 +48,18 @@ def after_course_events(
 ) -> list[Event]:
     """Follow-up labs, scans and end dates, counted from the last dose (given or planned).
 
-    `events` are those built so far; a discontinued course counts from the last dose given.
+    `events` are those built so far. A course discontinued before its last dose counts from
+    the discontinuation (after at least one dose given); one discontinued with the care
+    ended has none.
     """
-    if ctx.facts.discontinued is not None:
-        last = last_given
+    stop = ctx.facts.discontinued
+    last: date | None
+    if stop is not None:
+        if last_given is None or not ctx.care_goes_on():
+            return []
+        series = ctx.regimen.dose.series
+        cut_short = any(e.series == series and e.status is Status.CANCELLED for e in events)
+        last = stop if cut_short else last_given
     else:
         series = ctx.regimen.dose.series
         last = next(
@@ -77,7 +89,7 @@ def _after_event(ctx: Context, item: AfterCourse, last: date) -> Event:
         w_start = w_end = day
     given_on = None
     if item.kind.recordable:
-        status, given_on = ctx.recorded(item.key, day, w_start, w_end)
+        status, given_on = ctx.recorded(item.key, day, w_start, w_end, after_course=True)
     else:
         status = info_status(ctx.as_of, day, day)
     return make_event(

@@ -9,10 +9,12 @@ from datetime import date
 from functools import cached_property
 
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
-from schedule.domain.model import Event, Fact, RecordType, Status
-from schedule.domain.regimen import Catalog
+from schedule.domain.model import Event, Fact, Flag, RecordType, Status
+from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
+
+_WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class CourseView:
     course: Course
     records: tuple[Record, ...]
     events: tuple[Event, ...]
+    regimen: Regimen
 
     @cached_property
     def standing(self) -> list[Record]:
@@ -38,13 +41,23 @@ class CourseView:
 
     @property
     def on_hold(self) -> bool:
-        state = False
+        return self.hold_began is not None
+
+    @property
+    def hold_began(self) -> date | None:
+        """The day the open hold began; None when the course is not on hold."""
+        began = None
         for record in self.standing:
             if record.type is RecordType.HOLD:
-                state = True
+                began = record.day
             elif record.type is RecordType.RESUME:
-                state = False
-        return state
+                began = None
+        return began
+
+    @property
+    def active(self) -> bool:
+        """Something of the course is still to be done: a dose, lab or scan waiting."""
+        return any(e.kind.recordable and e.status in _WAITING for e in self.events)
 
     def event(self, key: str) -> Event | None:
         for event in self.events:
@@ -89,8 +102,64 @@ def course_views(
                 for c in courses
                 if c.id != course.id
                 for e in built[c.id]
-                if e.series == "ssa" and e.status not in (Status.SKIPPED, Status.CANCELLED)
+                if _live_ssa(e)
             ]
             if others and catalog.get(course.regimen).ssa is not None:
                 built[course.id] = calendar(course, others)
-    return [CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id]) for c in courses]
+        built = _across_courses(catalog, settings, courses, built)
+    return [
+        CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id], catalog.get(c.regimen))
+        for c in courses
+    ]
+
+
+def _live_ssa(event: Event) -> bool:
+    """A long-acting SSA injection that happened or still will."""
+    return event.series == "ssa" and event.status not in (Status.SKIPPED, Status.CANCELLED)
+
+
+def _across_courses(
+    catalog: Catalog,
+    settings: Settings,
+    courses: Sequence[Course],
+    built: dict[int, tuple[Event, ...]],
+) -> dict[int, tuple[Event, ...]]:
+    """Flags on a course's own SSA injections that only the patient's other courses explain:
+    `ssa-washout-conflict` inside the washout before another course's PRRT dose (L15, L19),
+    and `duplicate-ssa` when two courses plan long-acting SSA closer together than the site's
+    minimum interval between injections."""
+    ssa = {c.id: [(e.key, e.effective_date) for e in built[c.id] if _live_ssa(e)] for c in courses}
+    doses = {}
+    for c in courses:
+        regimen = catalog.get(c.regimen)
+        if regimen.ssa is not None:
+            days = [
+                e.effective_date
+                for e in built[c.id]
+                if e.series == regimen.dose.series
+                and e.status not in (Status.SKIPPED, Status.CANCELLED)
+            ]
+            doses[c.id] = (regimen.ssa.washout_days, days)
+    out = {}
+    for course in courses:
+        adds: dict[str, list[Flag]] = {}
+        for key, day in ssa[course.id]:
+            for other, (washout, days) in doses.items():
+                if other != course.id and any(0 < (d - day).days < washout for d in days):
+                    adds.setdefault(key, []).append(Flag.SSA_WASHOUT_CONFLICT)
+                    break
+            for twin in courses:
+                if twin.id != course.id and any(
+                    abs((d - day).days) < settings.ssa_min_interval_days for _, d in ssa[twin.id]
+                ):
+                    adds.setdefault(key, []).append(Flag.DUPLICATE_SSA)
+                    break
+        out[course.id] = tuple(
+            replace(e, flags=_merged(e.flags, adds[e.key])) if e.key in adds else e
+            for e in built[course.id]
+        )
+    return out
+
+
+def _merged(flags: tuple[Flag, ...], more: list[Flag]) -> tuple[Flag, ...]:
+    return (*flags, *(f for f in more if f not in flags))

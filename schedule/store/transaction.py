@@ -153,6 +153,12 @@ class Tx:
             )  # fmt: skip
         return dict(out)
 
+    def last_ids(self) -> tuple[int, int]:
+        """The highest record and course ids: they rise with every record or course added."""
+        record = self.conn.execute(select(func.max(tables.records.c.id))).scalar()
+        course = self.conn.execute(select(func.max(tables.courses.c.id))).scalar()
+        return int(record or 0), int(course or 0)
+
     def audit(self, patient_id: str | None = None) -> list[dict[str, Any]]:
         query = select(tables.audit).order_by(tables.audit.c.id)
         if patient_id is not None:

@@ -1,6 +1,11 @@
 """The rules of a record, in one place: what may be recorded against a course, given its
 calendar as it stands. The command line and CSV import both call `check_record`, so they refuse
 the same things in the same words; each error names the field it is about.
+
+The guards that could hurt a patient live in `guards.py`. A guard a clinician may have a reason
+to pass is overridable: with an override (the reason) the record goes through, carrying the
+reason into the audit trail and the flag `override` onto its event. An override where no guard
+refused is itself refused, so the flag always means something.
 """
 
 from __future__ import annotations
@@ -9,10 +14,18 @@ from dataclasses import dataclass
 from datetime import date
 
 from schedule.domain.course import Record
-from schedule.domain.errors import ConflictError, Hint, InputError, UnknownError
+from schedule.domain.errors import ConflictError, GuardError, Hint, InputError, UnknownError
 from schedule.domain.model import Event, Kind, RecordType, Status
+from schedule.domain.patients import check_note
+from schedule.domain.settings import Settings
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView
+from schedule.tracking.guards import (
+    amount_guard,
+    order_guard,
+    spacing_guard,
+    window_guard,
+)
 
 COURSE_LEVEL = (RecordType.HOLD, RecordType.RESUME, RecordType.DISCONTINUED)
 NEEDS_REASON = (
@@ -28,46 +41,110 @@ _DONE = (Status.GIVEN, Status.SKIPPED)
 
 @dataclass(frozen=True)
 class Proposal:
-    """A record someone wants to add: what it says, about which event, on which day."""
+    """A record someone wants to add: what it says, about which event, on which day; a
+    clinician's reason to pass a guard (`override`); a hold's review day; whether a
+    discontinuation also ends the after-course care."""
 
     type: RecordType
     event: str | None
     day: date
     dose: str | None = None
     note: str = ""
+    override: str | None = None
+    review: date | None = None
+    end_care: bool = False
 
 
-def check_record(view: CourseView, proposal: Proposal, today: date) -> Record:
+def check_record(
+    view: CourseView, proposal: Proposal, today: date, settings: Settings | None = None
+) -> Record:
     """The record to store for `proposal` on the course of `view`, or the error that refuses
     it (nothing is stored either way)."""
+    settings = settings or Settings()
     note = check_reason(proposal.type, proposal.note)
-    check_open(view)
+    override = check_override(proposal.override)
     kind, day = proposal.type, proposal.day
+    check_extras(proposal)
     if kind in COURSE_LEVEL:
+        check_open(view)
         check_not_future(day, today)
         check_course_level(view, proposal)
-        return Record(0, view.course.id, kind, day, None, None, note)
+        passed([], override)
+        return Record(
+            0,
+            view.course.id,
+            kind,
+            day,
+            None,
+            None,
+            note,
+            review=proposal.review,
+            end_care=proposal.end_care,
+        )
     if not proposal.event:
         raise InputError("no event is named; name one such as prrt-2", field="event")
     event = pending_event(view, proposal.event, _VERBS.get(kind, "reschedule"))
-    if kind is not RecordType.RESCHEDULED:
-        check_not_future(day, today)
-    quantity = None
+    check_open(view, event, proposal)
+    quantity: Quantity | None = None
+    found: list[GuardError] = []
     if kind is RecordType.GIVEN:
-        check_day(view, event, day)
+        check_not_future(day, today)
         quantity = check_dose(event, proposal.dose)
+        if event.kind is Kind.DOSE:
+            found += order_guard(view, event)
+            found += window_guard(view, event, day)
+            found += spacing_guard(view, event, day, settings)
+            if quantity is not None:
+                found += amount_guard(view, event, quantity, settings)
+        else:
+            check_day(view, event, day)
     elif proposal.dose:
         raise InputError(f"a {kind.value} record takes no dose", field="dose")
     if kind is RecordType.RESCHEDULED:
-        earliest = min(view.course.start, event.window_start)
-        if day < earliest:
-            raise InputError(
-                f"date {day} is before {event.key} can happen ({earliest}, the course start or "
-                "its window)",
-                field="date",
-            )
+        check_new_target(view, event, day, today)
+    passed(found, override)
     dose_text = str(quantity) if quantity else None
-    return Record(0, view.course.id, kind, day, event.key, dose_text, note)
+    return Record(
+        0, view.course.id, kind, day, event.key, dose_text, note, override=override or None
+    )
+
+
+def check_override(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    reason = check_note(reason.strip())
+    if not reason:
+        raise InputError("an override needs the clinician's reason", field="override")
+    return reason
+
+
+def passed(found: list[GuardError], override: str | None) -> None:
+    """Stop at a guard that cannot be passed; pass the others only with a reason."""
+    for error in found:
+        if not error.overridable:
+            raise error
+    if found and override is None:
+        raise found[0]
+    if override is not None and not found:
+        raise InputError(
+            "nothing to override: the record passes every check",
+            field="override",
+            hint=Hint.DROP_OVERRIDE,
+        )
+
+
+def check_extras(proposal: Proposal) -> None:
+    """A review day belongs to a hold, the end of care to a discontinuation."""
+    if proposal.review is not None:
+        if proposal.type is not RecordType.HOLD:
+            raise InputError("only a hold has a review day", field="review")
+        if proposal.review < proposal.day:
+            raise InputError(
+                f"review day {proposal.review} is before the hold begins ({proposal.day})",
+                field="review",
+            )
+    if proposal.end_care and proposal.type is not RecordType.DISCONTINUED:
+        raise InputError("only a discontinuation ends the care", field="end_care")
 
 
 def check_not_future(day: date, today: date) -> None:
@@ -77,38 +154,54 @@ def check_not_future(day: date, today: date) -> None:
         )
 
 
-def check_open(view: CourseView) -> None:
-    """Nothing more is recorded on a discontinued course."""
+def check_open(
+    view: CourseView, event: Event | None = None, proposal: Proposal | None = None
+) -> None:
+    """Nothing more happens on a discontinued course, but for its after-course care (events
+    the discontinuation left in place) and what was done before it (a late entry)."""
     stopped = view.discontinued
-    if stopped is not None:
-        pid = view.patient.id
-        raise ConflictError(
-            f"{pid}'s course {view.course.number} ({view.course.regimen}) was "
-            f"discontinued on {stopped}",
-            field="patient_id",
-            hint=Hint.NEW_COURSE_ENDED,
-            patient=pid,
-        )
+    if stopped is None:
+        return
+    if event is not None and proposal is not None:
+        late_entry = proposal.type is RecordType.GIVEN and proposal.day < stopped
+        if event.status is not Status.CANCELLED or late_entry:
+            return
+    pid = view.patient.id
+    raise ConflictError(
+        f"{pid}'s course {view.course.number} ({view.course.regimen}) was "
+        f"discontinued on {stopped}",
+        field="patient_id",
+        hint=Hint.NEW_COURSE_ENDED,
+        patient=pid,
+    )
 
 
 def check_reason(kind: RecordType, reason: str) -> str:
     """Skips, reschedules, holds, discontinuations and corrections say why."""
-    reason = (reason or "").strip()
+    reason = check_note((reason or "").strip())
     if kind in NEEDS_REASON and not reason:
         raise InputError("a reason is required", field="note", hint=Hint.GIVE_REASON)
     return reason
 
 
 def check_course_level(view: CourseView, proposal: Proposal) -> None:
-    pid, kind = view.patient.id, proposal.type
+    pid, kind, day = view.patient.id, proposal.type, proposal.day
     if proposal.event:
         raise InputError(f"a {kind.value} record names no event", field="event")
+    if day < view.course.start:
+        raise InputError(
+            f"date {day} is before the course start ({view.course.start})", field="date"
+        )
     if kind is RecordType.HOLD and view.on_hold:
         raise ConflictError(
             f"{pid}'s course is already on hold", field="type", hint=Hint.RESUME, patient=pid
         )
-    if kind is RecordType.RESUME and not view.on_hold:
-        raise ConflictError(f"{pid}'s course is not on hold", field="type")
+    if kind is RecordType.RESUME:
+        began = view.hold_began
+        if began is None:
+            raise ConflictError(f"{pid}'s course is not on hold", field="type")
+        if day < began:
+            raise InputError(f"date {day} is before the hold began ({began})", field="date")
 
 
 def pending_event(view: CourseView, key: str, verb: str) -> Event:
@@ -122,7 +215,8 @@ def pending_event(view: CourseView, key: str, verb: str) -> Event:
             hint=Hint.SHOW_EVENTS,
             patient=pid,
         )
-    if not event.kind.recordable:
+    order = event.series in view.regimen.order_series
+    if not event.kind.recordable and not (order and verb == "record"):
         raise InputError(
             f"{key} is a {event.kind.value}: there is nothing to {verb}", field="event"
         )
@@ -132,9 +226,9 @@ def pending_event(view: CourseView, key: str, verb: str) -> Event:
             for r in reversed(view.standing)
             if r.event == key and r.type in (RecordType.GIVEN, RecordType.SKIPPED)
         )
+        what = "placed" if order else done.type.value
         raise ConflictError(
-            f"{key} of {pid} is already recorded as {done.type.value} on {done.day} "
-            f"(record {done.id})",
+            f"{key} of {pid} is already recorded as {what} on {done.day} (record {done.id})",
             field="event",
             hint=Hint.CORRECT_RECORD,
             patient=pid,
@@ -144,10 +238,8 @@ def pending_event(view: CourseView, key: str, verb: str) -> Event:
 
 
 def check_day(view: CourseView, event: Event, day: date) -> None:
-    """Labs may come before the first dose; doses never before the course starts."""
-    earliest = view.course.start
-    if event.kind is not Kind.DOSE:
-        earliest = min(earliest, event.window_start)
+    """Labs and scans may come inside their window, even before the course starts."""
+    earliest = min(view.course.start, event.window_start)
     if day < earliest:
         raise InputError(
             f"date {day} is before the course start ({view.course.start})"
@@ -155,6 +247,39 @@ def check_day(view: CourseView, event: Event, day: date) -> None:
             else f"date {day} is before {event.key}'s window opens ({earliest})",
             field="date",
         )
+
+
+def check_new_target(view: CourseView, event: Event, day: date, today: date) -> None:
+    """A new target is today or later, where the event can happen, and after the previous
+    dose of its series."""
+    if day < today:
+        raise InputError(
+            f"date {day} is in the past; a new target is today ({today}) or later",
+            field="date",
+        )
+    earliest = min(view.course.start, event.window_start)
+    if day < earliest:
+        raise InputError(
+            f"date {day} is before {event.key} can happen ({earliest}, the course start or "
+            "its window)",
+            field="date",
+        )
+    if event.kind is not Kind.DOSE:
+        return
+    previous = [
+        e
+        for e in view.events
+        if e.series == event.series
+        and e.kind is Kind.DOSE
+        and e.number < event.number
+        and e.given_on is not None
+    ]
+    if previous:
+        last = max(previous, key=lambda e: e.number)
+        if last.given_on is not None and day <= last.given_on:
+            raise ConflictError(
+                f"date {day} is not after {last.key}, given on {last.given_on}", field="date"
+            )
 
 
 def check_dose(event: Event, dose: str | None) -> Quantity | None:

@@ -5,22 +5,90 @@ inside that transaction, under a lock on the course.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
-from schedule.domain.model import RecordType
+from schedule.domain.model import Flag, RecordType, Status
 from schedule.domain.options import PlanOptions, check_options
-from schedule.domain.patients import check_patient_id, check_time, check_tz
+from schedule.domain.patients import check_name, check_patient_id, check_time, check_tz
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
+from schedule.store.lookups import refuse_case_twin
 from schedule.store.transaction import Tx
 from schedule.tracking.rules import Proposal, check_reason, check_record
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An injection of another course inside the washout before a PRRT dose."""
+
+    course: Course
+    event: str
+    day: date
+
+
+@dataclass(frozen=True)
+class CourseAdded:
+    """A course added; the course it replaced and the day that one stops; the conflicts left."""
+
+    course: Course
+    ended: tuple[Course, date] | None
+    conflicts: tuple[Conflict, ...]
+
+
+def only_active(patient_id: str, views: list[CourseView]) -> CourseView:
+    """The course meant when none is named: the one active course, else the latest. Two or
+    more active courses are refused, never guessed."""
+    active = [v for v in views if v.active]
+    if len(active) > 1:
+        listed = ", ".join(
+            f"{v.course.number} ({v.course.regimen} from {v.course.start})" for v in active
+        )
+        raise ConflictError(
+            f"{patient_id} has {len(active)} active courses: {listed}; name the one meant",
+            field="course",
+            hint=Hint.CHOOSE_COURSE,
+        )
+    return active[0] if active else views[-1]
+
+
+def choose_course(
+    patient_id: str, views: list[CourseView], course_number: int | None
+) -> CourseView:
+    """The course named by its number, else the one active course (see `only_active`)."""
+    if not views:
+        raise UnknownError(f"patient {patient_id!r} has no course", hint=Hint.ADD_COURSE)
+    if course_number is None:
+        return only_active(patient_id, views)
+    for view in views:
+        if view.course.number == course_number:
+            return view
+    raise UnknownError(
+        f"patient {patient_id!r} has no course {course_number}; "
+        f"courses: {', '.join(str(v.course.number) for v in views)}",
+        field="course",
+    )
+
+
+def washout_conflicts(views: list[CourseView], course_id: int) -> tuple[Conflict, ...]:
+    """Injections still to come in the other courses that the washout of course `course_id`
+    flags (L15, L19)."""
+    return tuple(
+        Conflict(v.course, e.key, e.date)
+        for v in views
+        if v.course.id != course_id
+        for e in v.events
+        if Flag.SSA_WASHOUT_CONFLICT in e.flags and e.given_on is None and e.status in _TO_COME
+    )
+
+
+_TO_COME = (Status.PLANNED, Status.DUE, Status.OVERDUE)
 
 
 class Tracker:
@@ -43,18 +111,7 @@ class Tracker:
         self, tx: Tx, patient_id: str, as_of: date, course_number: int | None
     ) -> CourseView:
         views = self.patient_views(tx, patient_id, as_of)
-        if not views:
-            raise UnknownError(f"patient {patient_id!r} has no course", hint=Hint.ADD_COURSE)
-        if course_number is None:
-            return views[-1]
-        for view in views:
-            if view.course.number == course_number:
-                return view
-        raise UnknownError(
-            f"patient {patient_id!r} has no course {course_number}; "
-            f"courses: {', '.join(str(v.course.number) for v in views)}",
-            field="course",
-        )
+        return choose_course(patient_id, views, course_number)
 
     # -- patients and courses -----------------------------------------------------------------
 
@@ -77,6 +134,7 @@ class Tracker:
         self, patient: Patient, regimen: str, start: date, options: PlanOptions, actor: Actor
     ) -> Course:
         check_patient_id(patient.id)
+        check_name(patient.name)
         patient = replace(patient, tz=check_tz(patient.tz), time=check_time(patient.time))
         course = self.new_course(patient.id, regimen, start, options)
         try:
@@ -87,19 +145,61 @@ class Tracker:
                         hint=Hint.NEW_COURSE_EXISTS,
                         patient=patient.id,
                     )
+                refuse_case_twin(tx, patient.id)
                 tx.add_patient(patient, actor)
                 return tx.add_course(course, actor)
         except IntegrityError:
             raise ConflictError(f"patient {patient.id!r} already exists") from None
 
     def add_course(
-        self, patient_id: str, regimen: str, start: date, options: PlanOptions, actor: Actor
-    ) -> Course:
+        self,
+        patient_id: str,
+        regimen: str,
+        start: date,
+        options: PlanOptions,
+        actor: Actor,
+        today: date,
+        replaces: int | None = None,
+    ) -> CourseAdded:
+        """Add a course; with `replaces`, end that course where the new one needs it to end
+        (a long-acting SSA course: on the last safe day before the first PRRT dose, L15).
+        Reports the injections of the patient's other courses the new course conflicts with."""
         course = self.new_course(patient_id, regimen, start, options)
         with self.store.write() as tx:
             tx.require_patient(patient_id)
             tx.lock_patient(patient_id)
-            return tx.add_course(course, actor)
+            stored = tx.add_course(course, actor)
+            ended = None
+            if replaces is not None:
+                ended = self._replace(tx, stored, replaces, actor, today)
+            views = self.patient_views(tx, patient_id, today)
+        return CourseAdded(stored, ended, washout_conflicts(views, stored.id))
+
+    def _replace(
+        self, tx: Tx, new: Course, number: int, actor: Actor, today: date
+    ) -> tuple[Course, date]:
+        views = self.patient_views(tx, new.patient_id, today)
+        old = next((v for v in views if v.course.number == number), None)
+        if old is None or old.course.id == new.id:
+            numbers = ", ".join(str(v.course.number) for v in views if v.course.id != new.id)
+            raise UnknownError(
+                f"patient {new.patient_id!r} has no course {number} to replace; courses: {numbers}",
+                field="course",
+            )
+        regimen = self.catalog.get(new.regimen)
+        # The day the old course stops: nothing of it on or after. A PRRT course needs the
+        # washout before its first dose, so the last injection may be that many days before.
+        stop = (
+            new.start - timedelta(days=regimen.ssa.washout_days - 1) if regimen.ssa else new.start
+        )
+        stop = max(stop, old.course.start)
+        reason = f"replaced by course {new.number} ({new.regimen} from {new.start})"
+        record = check_record(
+            old, Proposal(RecordType.DISCONTINUED, None, min(stop, today), note=reason), today
+        )
+        tx.lock_course(old.course.id)
+        tx.add_record(new.patient_id, replace(record, day=stop), actor)
+        return old.course, stop
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -117,7 +217,7 @@ class Tracker:
             tx.lock_course(view.course.id)
             # Read again under the lock: what another writer committed meanwhile counts.
             view = self.course_view(tx, patient_id, today, course_number)
-            record = check_record(view, proposal, today)
+            record = check_record(view, proposal, today, self.settings)
             return tx.add_record(patient_id, record, actor)
 
     def record(
@@ -130,9 +230,10 @@ class Tracker:
         actor: Actor,
         today: date,
         course_number: int | None = None,
+        override: str | None = None,
     ) -> int:
-        """Record an event as given (a dose, labs, a scan) on `day`."""
-        proposal = Proposal(RecordType.GIVEN, event, day, dose, note)
+        """Record an event as given (a dose, labs, a scan, an order placed) on `day`."""
+        proposal = Proposal(RecordType.GIVEN, event, day, dose, note, override)
         return self.add(patient_id, proposal, actor, today, course_number)
 
     def skip(
@@ -160,21 +261,58 @@ class Tracker:
         proposal = Proposal(RecordType.RESCHEDULED, event, day, note=reason)
         return self.add(patient_id, proposal, actor, today, course_number)
 
-    def hold(self, patient_id: str, reason: str, actor: Actor, today: date) -> int:
-        return self.add(
-            patient_id, Proposal(RecordType.HOLD, None, today, note=reason), actor, today
+    def hold(
+        self,
+        patient_id: str,
+        reason: str,
+        actor: Actor,
+        today: date,
+        day: date | None = None,
+        review: date | None = None,
+        course_number: int | None = None,
+    ) -> tuple[int, date]:
+        """A toxicity hold from `day` (default today), up for review on `review` (default
+        the site's `hold_review_days` after it)."""
+        day = day or today
+        review = review or day + timedelta(days=self.settings.hold_review_days)
+        proposal = Proposal(RecordType.HOLD, None, day, note=reason, review=review)
+        return self.add(patient_id, proposal, actor, today, course_number), review
+
+    def resume(
+        self,
+        patient_id: str,
+        reason: str,
+        actor: Actor,
+        today: date,
+        day: date | None = None,
+        course_number: int | None = None,
+    ) -> int:
+        proposal = Proposal(RecordType.RESUME, None, day or today, note=reason)
+        return self.add(patient_id, proposal, actor, today, course_number)
+
+    def discontinue(
+        self,
+        patient_id: str,
+        reason: str,
+        actor: Actor,
+        today: date,
+        day: date | None = None,
+        end_care: bool = False,
+        course_number: int | None = None,
+    ) -> int:
+        proposal = Proposal(
+            RecordType.DISCONTINUED, None, day or today, note=reason, end_care=end_care
         )
-
-    def resume(self, patient_id: str, reason: str, actor: Actor, today: date) -> int:
-        proposal = Proposal(RecordType.RESUME, None, today, note=reason)
-        return self.add(patient_id, proposal, actor, today)
-
-    def discontinue(self, patient_id: str, reason: str, actor: Actor, today: date) -> int:
-        proposal = Proposal(RecordType.DISCONTINUED, None, today, note=reason)
-        return self.add(patient_id, proposal, actor, today)
+        return self.add(patient_id, proposal, actor, today, course_number)
 
     def correct(
-        self, patient_id: str, record_id: int, reason: str, actor: Actor, today: date
+        self,
+        patient_id: str,
+        record_id: int,
+        reason: str,
+        actor: Actor,
+        today: date,
+        course_number: int | None = None,
     ) -> int:
         """Mark a record entered-in-error. The record stays; a new one says it was wrong."""
         reason = check_reason(RecordType.ENTERED_IN_ERROR, reason)
@@ -189,6 +327,12 @@ class Tracker:
                     f"{patient_id} has no record {record_id}",
                     hint=Hint.HISTORY,
                     patient=patient_id,
+                )
+            number = next(c.number for c in courses if c.id == wrong.course_id)
+            if course_number is not None and course_number != number:
+                raise ConflictError(
+                    f"record {record_id} belongs to course {number}, not {course_number}",
+                    field="course",
                 )
             if wrong.type is RecordType.ENTERED_IN_ERROR:
                 raise ConflictError(f"record {record_id} is itself a correction")

@@ -5,7 +5,7 @@ an error names line and field.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,21 +18,59 @@ from schedule.domain.patients import check_patient_id
 from schedule.domain.units import Quantity
 from schedule.engine.views import course_views
 from schedule.store.database import Store
+from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.rules import Proposal, check_record
-from schedule.tracking.tracker import Tracker
+from schedule.tracking.tracker import Tracker, choose_course
 
-DOSES_COLUMNS = ("patient_id", "event", "date", "dose", "note", "course", "type")
+DOSES_COLUMNS = (
+    "patient_id", "event", "date", "dose", "note", "course", "type", "override", "review",
+    "end_care",
+)  # fmt: skip
 
 
 _IMPORTABLE = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
+_YES = {"": False, "no": False, "false": False, "0": False, "yes": True, "true": True, "1": True}
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    patient_id: str
+    number: int | None
+    proposal: Proposal
 
 
 def import_doses(
     tracker: Tracker, path: Path, actor: Actor, today: date, dry_run: bool
 ) -> ImportResult:
     """Records from CSV, checked row by row in file order against the calendar as it stands
-    with the earlier rows applied. A row identical to a stored record is left as it is."""
+    with the earlier rows applied. A row identical to a stored record is left as it is.
+
+    The checking runs in a read transaction, so readers and other writers go on meanwhile; the
+    write is one short transaction that locks the courses it writes and checks again only if
+    anything was recorded or added since (then against what is stored now)."""
+    rows = _parse(path)
+    with tracker.store.read() as tx:
+        stamp = _stamp(tx)
+        pending, unchanged = _check(tracker, tx, str(path), rows, today)
+    if dry_run or not pending:
+        return ImportResult(len(pending), unchanged, dry_run)
+    with tracker.store.write() as tx:
+        tx.lock_courses(sorted({r.course_id for _, r in pending}))
+        if _stamp(tx) != stamp:  # someone wrote meanwhile: check again against it
+            pending, unchanged = _check(tracker, tx, str(path), rows, today)
+        if pending:
+            tx.add_records_bulk(pending, actor, "import-doses")
+    return ImportResult(len(pending), unchanged, dry_run)
+
+
+def _stamp(tx: Tx) -> tuple[int, int]:
+    """What changes whenever a record or a course is added (nothing is ever deleted)."""
+    return tx.last_ids()
+
+
+def _parse(path: Path) -> list[_Row]:
     name = str(path)
     parsed = []
     for line, row in read_rows(path, DOSES_COLUMNS, 3):
@@ -47,62 +85,66 @@ def import_doses(
             if not row["course"].isdigit():
                 raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
             number = int(row["course"])
-        dose = row.get("dose") or None
-        parsed.append(
-            (
-                line,
-                pid,
-                _IMPORTABLE[type_text],
-                row["event"] or None,
-                day,
-                dose,
-                row.get("note", ""),
-                number,
-            )
+        review = None
+        if row.get("review"):
+            review = field_value(name, line, "review", parse_iso_date, row["review"])
+        end_care = row.get("end_care", "").lower()
+        if end_care not in _YES:
+            raise CsvError(name, line, "end_care", f"{end_care!r} is not yes or no")
+        proposal = Proposal(
+            _IMPORTABLE[type_text],
+            row["event"] or None,
+            day,
+            row.get("dose") or None,
+            row.get("note", ""),
+            row.get("override") or None,
+            review,
+            _YES[end_care],
         )
-    added, unchanged = 0, 0
-    with tracker.store.write() as tx:
-        patients = {p.id: p for p in tx.patients()}
-        all_courses: dict[str, list[Course]] = {}
-        for course in tx.courses():
-            all_courses.setdefault(course.patient_id, []).append(course)
-        records = tx.records()
-        pending: list[tuple[str, Record]] = []
-        next_id = -1  # rows of this file get provisional ids until they are written
-        for line, pid, kind, key, day, dose, note, number in parsed:
-            patient = patients.get(pid)
-            if patient is None:
-                raise CsvError(
-                    name, line, "patient_id", f"unknown patient {pid!r}; import the roster first"
-                )
-            views = course_views(
-                tracker.catalog, tracker.settings, patient, all_courses.get(pid, []), records, today
+        parsed.append(_Row(line, pid, number, proposal))
+    return parsed
+
+
+def _check(
+    tracker: Tracker, tx: Tx, name: str, rows: list[_Row], today: date
+) -> tuple[list[tuple[str, Record]], int]:
+    """The records to add for `rows` (with the earlier rows applied) and the count of rows
+    already stored; the first refusal stops everything, placed on its line and field."""
+    patients = {p.id: p for p in tx.patients()}
+    all_courses: dict[str, list[Course]] = {}
+    for course in tx.courses():
+        all_courses.setdefault(course.patient_id, []).append(course)
+    records = tx.records()
+    pending: list[tuple[str, Record]] = []
+    unchanged = 0
+    next_id = -1  # rows of this file get provisional ids until they are written
+    for row in rows:
+        pid, proposal = row.patient_id, row.proposal
+        patient = patients.get(pid)
+        if patient is None:
+            raise CsvError(
+                name, row.line, "patient_id", f"unknown patient {pid!r}; import the roster first"
             )
-            chosen = (
-                views[-1]
-                if views and number is None
-                else next((v for v in views if v.course.number == number), None)
-            )
-            if chosen is None:
-                raise CsvError(name, line, "course", f"{pid} has no course {number or ''}".strip())
-            same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
-            if same and (same[-1].dose or None) == _canonical_dose(dose):
-                unchanged += 1
-                continue
-            try:
-                record = check_record(chosen, Proposal(kind, key, day, dose, note), today)
-            except PrrtError as exc:
-                raise placed_error(name, line, "type", exc) from None
-            record = replace(record, id=next_id)
-            next_id -= 1
-            records.setdefault(chosen.course.id, []).append(record)
-            pending.append((pid, record))
-            added += 1
-        if not dry_run and pending:
-            tx.add_records_bulk(
-                [(pid, replace(r, id=0)) for pid, r in pending], actor, "import-doses"
-            )
-    return ImportResult(added, unchanged, dry_run)
+        views = course_views(
+            tracker.catalog, tracker.settings, patient, all_courses.get(pid, []), records, today
+        )
+        try:
+            chosen = choose_course(pid, views, row.number)
+        except PrrtError as exc:
+            raise placed_error(name, row.line, "course", exc) from None
+        kind, key, day = proposal.type, proposal.event, proposal.day
+        same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
+        if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):
+            unchanged += 1
+            continue
+        try:
+            record = check_record(chosen, proposal, today, tracker.settings)
+        except PrrtError as exc:
+            raise placed_error(name, row.line, "type", exc) from None
+        records.setdefault(chosen.course.id, []).append(replace(record, id=next_id))
+        next_id -= 1
+        pending.append((pid, record))
+    return pending, unchanged
 
 
 def _canonical_dose(dose: str | None) -> str | None:
@@ -129,6 +171,9 @@ def export_doses(store: Store) -> list[dict[str, Any]]:
                     "note": record.note,
                     "course": course.number,
                     "type": record.type.value,
+                    "override": record.override,
+                    "review": record.review.isoformat() if record.review else None,
+                    "end_care": "yes" if record.end_care else None,
                 }
             )
     return rows

@@ -1,0 +1,149 @@
+"""The guards of a dose record: what could hurt a patient if it were stored as typed. Each
+returns the refusals it finds (`GuardError`); `rules.check_record` lets the overridable ones
+through when a clinician gives a reason, and stops at the others.
+
+- order: a dose of a series while an earlier dose of the same series is still pending;
+- spacing: a dose sooner after the previous one of its series than the regimen allows (a
+  radioligand: before its window opens, the interval less the window, L4/R1; a long-acting SSA
+  injection: the site's minimum, `ssa_min_interval_days`, since no label gives one);
+- amount: more than the full amount by over the site's tolerance (`dose_tolerance_percent`);
+- window: dose 1 before its window opens (the start is the target, not a floor).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from schedule.domain.errors import GuardError, Hint
+from schedule.domain.model import Event, Kind, Status
+from schedule.domain.regimen import DoseKind, Regimen
+from schedule.domain.settings import Settings
+from schedule.domain.units import Quantity
+from schedule.engine.views import CourseView
+
+_PENDING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
+
+
+def source_id(source: str) -> str:
+    """The row ids a regimen's `source` starts with: "L4: US PI ..." -> "L4"."""
+    return source.split(":", 1)[0].strip()
+
+
+def order_guard(view: CourseView, event: Event) -> list[GuardError]:
+    """An earlier dose of the same series still pending: the patient would be called for
+    another dose while one is outstanding. Not overridable: record or skip that one first."""
+    for other in view.events:
+        if (
+            other.series == event.series
+            and other.kind is Kind.DOSE
+            and other.number < event.number
+            and other.status in _PENDING
+        ):
+            pid = view.patient.id
+            return [
+                GuardError(
+                    f"{other.key} of {pid} is still {other.status.value} (due {other.date}); "
+                    f"{event.key} cannot be recorded before it",
+                    overridable=False,
+                    field="event",
+                    hint=Hint.RECORD_OR_SKIP,
+                    patient=pid,
+                    event=other.key,
+                )
+            ]
+    return []
+
+
+def minimum_gap(
+    regimen: Regimen, view: CourseView, series: str, settings: Settings
+) -> tuple[int, str]:
+    """The fewest days between two doses of `series`, and why (the rule with its source)."""
+    dose = regimen.dose
+    if series == dose.series and dose.kind is DoseKind.RADIOLIGAND:
+        interval = view.course.interval_days or dose.interval_days
+        before = dose.window.before
+        why = (
+            f"every {interval} days less the {before}-day window: "
+            f"{source_id(dose.interval_source)}, {source_id(dose.window.source)}"
+        )
+        return interval - before, why
+    days = settings.ssa_min_interval_days
+    return days, f"at least {days} days between injections: site setting ssa_min_interval_days"
+
+
+def spacing_guard(
+    view: CourseView, event: Event, day: date, settings: Settings
+) -> list[GuardError]:
+    """Given sooner after the previous dose of its series than the regimen allows."""
+    previous = max(
+        (
+            e
+            for e in view.events
+            if e.series == event.series
+            and e.kind is Kind.DOSE
+            and e.number < event.number
+            and e.given_on is not None
+        ),
+        key=lambda e: e.number,
+        default=None,
+    )
+    if previous is None or previous.given_on is None:
+        return []
+    gap, why = minimum_gap(view.regimen, view, event.series, settings)
+    earliest = previous.given_on + timedelta(days=gap)
+    if day >= earliest:
+        return []
+    days = (day - previous.given_on).days
+    return [
+        GuardError(
+            f"{event.key} on {day} would be {days} days after {previous.key} "
+            f"({previous.given_on}); the earliest is {earliest} ({why})",
+            overridable=True,
+            field="date",
+        )
+    ]
+
+
+def window_guard(view: CourseView, event: Event, day: date) -> list[GuardError]:
+    """Dose 1 before its window opens: it may come inside the window before the target."""
+    if event.kind is not Kind.DOSE or day >= min(view.course.start, event.window_start):
+        return []
+    return [
+        GuardError(
+            f"date {day} is before {event.key}'s window opens ({event.window_start}; "
+            f"the course starts {view.course.start})",
+            overridable=True,
+            field="date",
+        )
+    ]
+
+
+def full_amount(regimen: Regimen, event: Event) -> tuple[Quantity, str] | None:
+    """The regimen's full amount for a dose event, and its source."""
+    if event.series == regimen.dose.series:
+        return regimen.dose.amount, regimen.dose.amount_source
+    if regimen.ssa is not None and event.series == "ssa":
+        return regimen.ssa.amount, regimen.ssa.amount_source
+    return None
+
+
+def amount_guard(
+    view: CourseView, event: Event, quantity: Quantity, settings: Settings
+) -> list[GuardError]:
+    """More than the full amount by over the site's tolerance: likely a typing slip."""
+    full = full_amount(view.regimen, event)
+    if full is None:
+        return []
+    amount, source = full
+    tolerance = settings.dose_tolerance_percent
+    limit = amount.base * (100 + tolerance) / 100
+    if quantity.base <= limit:
+        return []
+    return [
+        GuardError(
+            f"dose {quantity} is more than {tolerance}% above the full {amount} of "
+            f"{event.key} ({source_id(source)}; tolerance: site setting dose_tolerance_percent)",
+            overridable=True,
+            field="dose",
+        )
+    ]
