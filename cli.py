@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from commands import calendars, patients, plans, records, transfer, worklists
+from commands import calendars, data, patients, plans, records, transfer, worklists
 from commands.app import HINTS, App, PrrtGroup, now, today
 
 __all__ = ["HINTS", "cli", "main", "now", "today"]
@@ -76,6 +76,8 @@ for command in (
     calendars.serve,
     transfer.import_group,
     transfer.export_group,
+    data.backup,
+    data.restore,
 ):
     cli.add_command(command)
 

@@ -50,6 +50,13 @@ HINTS = {
         ": run 'prrt feed revoke {patient}', then 'prrt feed url {patient}' for a new one"
     ),
     "give-reason": "; give --reason TEXT",
+    "override": '; if a clinician has a reason, add --override "REASON"',
+    "drop-override": "; drop --override",
+    "record-or-skip": (
+        "; record it first ('prrt record {patient} {event} --date ...') or skip it "
+        "('prrt skip {patient} {event} --reason ...')"
+    ),
+    "choose-course": "; add --course N",
 }
 
 
@@ -82,6 +89,9 @@ class PrrtGroup(click.Group):
 
         code = 0
         try:
+            from commands.failures import refuse_undecodable
+
+            refuse_undecodable(sys.argv[1:] if args is None else args)
             result = super().main(args, prog_name or "prrt", complete_var, False, **extra)
             code = result if isinstance(result, int) else 0
         except click.UsageError as exc:
@@ -102,17 +112,20 @@ class PrrtGroup(click.Group):
             sys.stderr.close()
             code = 0
         except OSError as exc:  # standard output or a file that cannot be written
-            where = f" {exc.filename}" if exc.filename else ""
+            where = f" {exc.filename}" if exc.filename else " standard output"
             fail_line(f"cannot read or write{where}: {exc.strerror or exc}")
             code = EXIT_FILE
         except Exception as exc:  # a bug: still no traceback for the user unless asked
             if os.environ.get("PRRT_DEBUG"):
                 raise
-            fail_line(
+            from commands.failures import database_failure
+
+            message, code = database_failure(exc) or (
                 f"internal error ({type(exc).__name__}: {exc}); "
-                "run again with PRRT_DEBUG=1 to see the details, and report it"
+                "run again with PRRT_DEBUG=1 to see the details, and report it",
+                EXIT_INTERNAL,
             )
-            code = EXIT_INTERNAL
+            fail_line(message)
         sys.exit(code)
 
 
@@ -194,14 +207,23 @@ class App:
 
     @cached_property
     def user(self) -> str:
-        if self._user:
-            return self._user
-        import getpass
+        """Who makes the changes, as the audit trail keeps it; checked like every input."""
+        from schedule.domain.errors import InputError
+        from schedule.domain.text import check_user
 
+        if self._user:
+            name = self._user
+        else:
+            import getpass
+
+            try:
+                name = getpass.getuser()
+            except (KeyError, OSError):
+                name = "unknown"
         try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+            return check_user(name)
+        except InputError as exc:
+            raise click.UsageError(exc.message + "; give another with --user NAME") from None
 
     def publisher(self, with_name: bool = False) -> Publisher:
         from schedule.calendars.publisher import Publisher
@@ -251,6 +273,13 @@ class App:
 
 def format_option(func: F) -> F:
     """The one set of output options every listing shares."""
+    func = click.option(
+        "--excel",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_excel,
+        help="CSV with a UTF-8 byte-order mark, so Excel shows accents (implies --format csv).",
+    )(func)
     return click.option(
         "--format",
         "-f",
@@ -262,11 +291,25 @@ def format_option(func: F) -> F:
     )(func)
 
 
+EXCEL_BOM = "\ufeff"  # the UTF-8 byte-order mark by which Excel knows a CSV file is UTF-8
+
+
+def _remember_excel(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """`--excel` is read by `emit`, so that no command has to pass it along."""
+    ctx.meta["prrt.excel"] = value
+    return value
+
+
 def emit(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, table: Sequence[Column]
 ) -> None:
     from schedule.output.render import render
 
+    if click.get_current_context().meta.get("prrt.excel"):
+        if fmt == "json":
+            raise click.UsageError("--excel writes CSV; it cannot be combined with --format json")
+        click.echo(EXCEL_BOM + render(rows, columns, "csv", table), nl=False)
+        return
     click.echo(render(rows, columns, fmt, table), nl=False)
 
 
@@ -294,7 +337,7 @@ def course_option(func: F) -> F:
         "--course",
         "course_number",
         type=click.IntRange(min=1),
-        help="Course number [default: the latest].",
+        help="Course number [default: the patient's one active course].",
     )(func)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from commands.app import (
+    EXIT_FILE,
     App,
     now,
     write_text,
@@ -143,18 +144,46 @@ def feed_revoke(app: App, patient_id: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(1, 10_000),
+    default=500,
+    show_default=True,
+    help="Open connections at once; more wait in the system's queue.",
+)
+@click.option(
+    "--channel-timeout",
+    type=click.IntRange(1, 3600),
+    default=20,
+    show_default=True,
+    help="Seconds a connection may stay idle or half-sent before it is closed.",
+)
 @click.pass_obj
-def serve(app: App, host: str, port: int, threads: int) -> None:
+def serve(
+    app: App, host: str, port: int, threads: int, connection_limit: int, channel_timeout: int
+) -> None:
     """Serve patients' calendar feeds (GET /feeds/TOKEN.ics) until stopped.
 
-    Put it behind a TLS reverse proxy for phones outside the clinic's network.
+    Put it behind a TLS reverse proxy for phones outside the clinic's network; the proxy adds
+    TLS, rate limits and request size and time limits.
     """
-    from waitress.server import create_server
-
-    from schedule.calendars.server import FeedApp
+    from schedule.calendars.server import FeedApp, Limits, listen
 
     application = FeedApp(app.store, app.catalog, app.settings, now)
-    server = create_server(application, host=host, port=port, threads=threads)
+    limits = Limits(
+        threads=threads,
+        connection_limit=connection_limit,
+        channel_timeout=channel_timeout,
+        cleanup_interval=min(5, channel_timeout),
+    )
+    try:
+        server = listen(application, host, port, limits)
+    except OSError as exc:  # a port in use, an address not on this machine, no permission
+        failure = click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; give another --host or --port"
+        )
+        failure.exit_code = EXIT_FILE
+        raise failure from None
     address = f"http://{host}:{getattr(server, 'effective_port', port)}"
     click.echo(f"prrt: serving feeds on {address}/feeds/TOKEN.ics; Ctrl-C stops", err=True)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import click
 
@@ -73,6 +73,12 @@ def course() -> None:
 @course.command("add")
 @click.argument("patient_id")
 @course_spec_options
+@click.option(
+    "--replaces",
+    type=click.IntRange(min=1),
+    help="End this course of the patient's (recorded, with the reason) on the last safe day "
+    "before the new one: for a PRRT course, 4 weeks before its first dose.",
+)
 @click.pass_obj
 def course_add(
     app: App,
@@ -81,14 +87,38 @@ def course_add(
     start: date,
     interval: int | str | None,
     precautions: str | None,
+    replaces: int | None,
 ) -> None:
     """Start a new course for an existing patient."""
-    course = app.tracker.add_course(
-        patient_id, regimen, start, plan_options(interval, precautions), app.actor()
+    added = app.tracker.add_course(
+        patient_id,
+        regimen,
+        start,
+        plan_options(interval, precautions),
+        app.actor(),
+        today(),
+        replaces,
     )
+    course = added.course
     click.echo(
         f"added course {course.number} to {patient_id}: {course.regimen} from {course.start}"
     )
+    if added.ended is not None:
+        old, stop = added.ended
+        last = stop - timedelta(days=1)
+        click.echo(
+            f"course {old.number} ({old.regimen}) ends: nothing of it from {stop} on "
+            f"(its last day is {last})"
+        )
+    if added.conflicts:
+        numbers = sorted({c.course.number for c in added.conflicts})
+        listed = ", ".join(f"{c.event} on {c.day}" for c in added.conflicts)
+        click.echo(
+            f"prrt: warning: course {', '.join(map(str, numbers))} plans {listed}, inside the "
+            "long-acting SSA washout before a PRRT dose (L15, L19); end it with "
+            "'prrt course add ... --replaces N', or reschedule them",
+            err=True,
+        )
 
 
 @click.command()
@@ -102,3 +132,36 @@ def show(app: App, patient_id: str, as_of: date | None, fmt: str) -> None:
 
     rows = show_rows(app.store, app.catalog, app.settings, patient_id, as_of or today())
     emit(rows, SHOW_COLUMNS, fmt, SHOW_TABLE)
+
+
+@patient.command("edit")
+@click.argument("patient_id")
+@click.option("--name", help="New name; '' clears it.")
+@click.option("--tz", help="New IANA time zone, e.g. Europe/Zurich; '' clears it.")
+@click.option("--time", "appt_time", help="New usual appointment time, HH:MM; '' clears it.")
+@click.option("--lang", help="Language of the patient's calendar (en, es, fr, de, ...).")
+@click.pass_obj
+def patient_edit(
+    app: App,
+    patient_id: str,
+    name: str | None,
+    tz: str | None,
+    appt_time: str | None,
+    lang: str | None,
+) -> None:
+    """Change a patient's details (audited); a new time zone or time moves the appointments."""
+    from schedule.tracking.patients import edit_patient
+
+    given = {"name": name, "tz": tz, "time": appt_time, "lang": lang}
+    changes = {field: value for field, value in given.items() if value is not None}
+    if not changes:
+        raise click.UsageError("nothing to change; give --name, --tz, --time or --lang")
+    edit = edit_patient(app.store, patient_id, changes, app.actor())
+    if not edit.changes:
+        click.echo(f"{patient_id} unchanged")
+        return
+    shown = "; ".join(
+        f"{field} {change['old'] or '(none)'} -> {change['new'] or '(none)'}"
+        for field, change in edit.changes.items()
+    )
+    click.echo(f"edited {patient_id}: {shown}")

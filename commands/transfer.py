@@ -1,4 +1,4 @@
-"""CSV in and out: `import roster|doses` and `export doses`."""
+"""CSV in and out: `import roster|doses` and `export roster|doses`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from commands.app import (
+    EXCEL_BOM,
     App,
     today,
 )
@@ -18,20 +19,32 @@ def import_group() -> None:
     """Import a roster of patients or the doses given, from CSV (all or nothing)."""
 
 
-def _report_import(what: str, result: Any) -> None:
+def _report_import(what: str, result: Any, update: bool = False) -> None:
     verb = "would import" if result.dry_run else "imported"
-    click.echo(f"{verb} {result.added} {what}; {result.unchanged} already stored")
+    n = result.courses
+    more = f"; {n} more course{'s' if n != 1 else ''}" if n else ""
+    changed = f"; {result.updated} updated" if update else ""
+    click.echo(f"{verb} {result.added} {what}{more}{changed}; {result.unchanged} already stored")
 
 
 @import_group.command("roster")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file; store nothing.")
+@click.option(
+    "--update", is_flag=True, help="Store the file's name, tz, time and lang over the stored ones."
+)
 @click.pass_obj
-def import_roster(app: App, file: Path, dry_run: bool) -> None:
-    """Patients from CSV: patient_id,regimen,start[,name,tz,time]."""
+def import_roster(app: App, file: Path, dry_run: bool, update: bool) -> None:
+    """Patients' courses from CSV: patient_id,regimen,start[,name,tz,time,lang,course,...]."""
+    from schedule.tracking.roster import RosterChangeError
     from schedule.tracking.roster import import_roster as run
 
-    _report_import("patients", run(app.tracker, file, app.actor(), dry_run))
+    try:
+        result = run(app.tracker, file, app.actor(), dry_run, update)
+    except RosterChangeError as exc:
+        exc.message += "; import with --update to store the file's values"
+        raise
+    _report_import("patients", result, update)
 
 
 @import_group.command("doses")
@@ -50,24 +63,48 @@ def export_group() -> None:
     """Write stored data out as CSV."""
 
 
-@export_group.command("doses")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File [default: stdout].",
-)
-@click.pass_obj
-def export_doses(app: App, output: Path | None) -> None:
-    """Every recorded dose, lab and scan, as CSV that 'prrt import doses' reads back."""
-    from schedule.output.render import render
-    from schedule.tracking.transfer import DOSES_COLUMNS
-    from schedule.tracking.transfer import export_doses as rows
+def _output_options(func: Any) -> Any:
+    func = click.option(
+        "--excel", is_flag=True, help="Begin with a UTF-8 byte-order mark, so Excel shows accents."
+    )(func)
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File [default: stdout].",
+    )(func)
 
-    text = render(rows(app.store), DOSES_COLUMNS, "csv", ())
+
+def _write_csv(text: str, output: Path | None, excel: bool) -> None:
+    if excel:
+        text = EXCEL_BOM + text
     if output is None:
         click.echo(text, nl=False)
     else:
         from schedule.output.files import write_atomic
 
-        write_atomic(output, text)
+        write_atomic(output, text, mode=0o600)
+
+
+@export_group.command("doses")
+@_output_options
+@click.pass_obj
+def export_doses(app: App, output: Path | None, excel: bool) -> None:
+    """Every recorded dose, lab and scan, as CSV that 'prrt import doses' reads back."""
+    from schedule.output.render import render
+    from schedule.tracking.transfer import DOSES_COLUMNS
+    from schedule.tracking.transfer import export_doses as rows
+
+    _write_csv(render(rows(app.store), DOSES_COLUMNS, "csv", ()), output, excel)
+
+
+@export_group.command("roster")
+@_output_options
+@click.pass_obj
+def export_roster(app: App, output: Path | None, excel: bool) -> None:
+    """Every patient's courses, as CSV that 'prrt import roster' reads back."""
+    from schedule.output.render import render
+    from schedule.tracking.roster import ROSTER_COLUMNS
+    from schedule.tracking.roster import export_roster as rows
+
+    _write_csv(render(rows(app.store), ROSTER_COLUMNS, "csv", ()), output, excel)

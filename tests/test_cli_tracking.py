@@ -80,7 +80,7 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
         (
             ("record", "P1", "prrt-1", "--date", "2026-10-25"),
             4,
-            "prrt: date 2026-10-25 is before prrt-1's window opens (2026-10-26; the course starts 2026-11-02); if a clinician has a reason, add --override \"REASON\"\n",
+            'prrt: date 2026-10-25 is before prrt-1\'s window opens (2026-10-26; the course starts 2026-11-02); if a clinician has a reason, add --override "REASON"\n',
         ),
         (
             ("record", "P1", "prrt-1", "--date", "2026-11-31"),

@@ -3,13 +3,19 @@
 `DIR/.prrt-calendars.json` remembers the key each file was built from, with its size and mtime,
 so a patient whose calendar cannot have changed is not even rebuilt. Each file is written aside
 and renamed over, so a crash never leaves half a file.
+
+Files are created 0600 (a new folder 0700), and a file's name never leaves the folder whatever
+the ID stored: an ID that is not a plain one (letters, digits, '.', '_', '-', not starting with
+a dot) has every other character written as %XX, so `../x` becomes `%2E%2E%2Fx.ics`.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,8 @@ from schedule.output.files import cannot_write, write_atomic
 from schedule.store.parallel import iter_slices
 
 MANIFEST = ".prrt-calendars.json"
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 BATCH = 250  # patients built, published and written together
 
 
@@ -53,7 +61,7 @@ def write_folder(publisher: Publisher, folder: Path, workers: int = 1) -> Folder
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is not a folder; give a folder for the calendars")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise cannot_write(folder, exc) from None
     manifest = _read_manifest(folder / MANIFEST)
@@ -87,7 +95,7 @@ def write_folder(publisher: Publisher, folder: Path, workers: int = 1) -> Folder
                 snap.revisions.update(published.revisions)
                 if published.revisions:
                     keys[pid] = publisher.key(snap, by_id[pid])
-                path = folder / f"{pid}.ics"
+                path = folder / file_name(pid)
                 result.count(_write_if_changed(path, published.text))
                 stat = path.stat()
                 manifest[pid] = {"key": keys[pid], "size": stat.st_size, "mtime": stat.st_mtime_ns}
@@ -109,9 +117,25 @@ def _write_if_changed(path: Path, text: str) -> Outcome:
     return outcome
 
 
+def file_name(patient_id: str) -> str:
+    """The name of a patient's file in the folder: `ID.ics` for a plain ID, else the ID with
+    every byte but letters, digits, '_' and '-' written %XX (a long one cut, with a hash).
+
+    >>> file_name("NET-003"), file_name("../../etc/cron.d/x"), file_name("/tmp/x")
+    ('NET-003.ics', '%2E%2E%2F%2E%2E%2Fetc%2Fcron%2Ed%2Fx.ics', '%2Ftmp%2Fx.ics')
+    """
+    if _PLAIN_ID.fullmatch(patient_id):
+        return f"{patient_id}.ics"
+    raw = patient_id.encode("utf-8", "surrogatepass")
+    name = "".join(chr(b) if b in _KEPT else f"%{b:02X}" for b in raw) or "%"
+    if len(name) > 200:  # file names hold at most 255 bytes
+        name = f"{name[:150]}~{hashlib.sha256(raw).hexdigest()[:16]}"
+    return f"{name}.ics"
+
+
 def _same_file(prefix: str, patient: Patient, known: dict[str, Any]) -> bool:
     try:
-        stat = os.stat(f"{prefix}{patient.id}.ics")
+        stat = os.stat(prefix + file_name(patient.id))
     except OSError:
         return False
     return stat.st_size == known.get("size") and stat.st_mtime_ns == known.get("mtime")

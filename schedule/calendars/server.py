@@ -1,6 +1,10 @@
 """The feed server: a WSGI application that answers `GET /feeds/TOKEN.ics` with the patient's
 calendar. Unknown, malformed and revoked tokens all get the same 404. Responses carry a strong
 ETag (the calendar's key), and a matching `If-None-Match` gets 304 without building anything.
+
+`listen` runs it under waitress with limits fit for an open network (`Limits`): many idle or
+slow connections are held without a thread each and dropped after a short timeout, requests are
+small, and a 304 keeps the connection open (waitress alone closes it).
 """
 
 from __future__ import annotations
@@ -8,14 +12,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
 from schedule.calendars.publisher import Publisher, site_digest
-from schedule.domain.errors import PrrtError
+from schedule.domain.errors import InputError, PrrtError
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.store.database import Store
@@ -60,7 +65,10 @@ class FeedApp:
         try:
             return self.feed(token, environ, start_response, method == "HEAD")
         except (SQLAlchemyError, PrrtError) as exc:
-            environ["wsgi.errors"].write(f"prrt serve: {type(exc).__name__}: {exc}\n")
+            # The database's own text can hold a statement's parameters: log only its kind.
+            cause = getattr(exc, "orig", None)
+            kind = type(exc).__name__ + (f" ({type(cause).__name__})" if cause else "")
+            environ["wsgi.errors"].write(f"prrt serve: the database failed: {kind}\n")
             return _plain(start_response, "503 Service Unavailable", [("Retry-After", "60")])
 
     def feed(
@@ -127,3 +135,73 @@ def _plain(
         ],
     )
     return [body]
+
+
+# -- running it ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one server accepts. Feed requests are small GETs answered from memory or one read
+    transaction, so a thread is needed only for a whole request; connections waiting on a slow
+    or idle client cost a socket, not a thread, and are closed after `channel_timeout`."""
+
+    threads: int = 4
+    connection_limit: int = 500  # open connections at once; more wait in the listen backlog
+    channel_timeout: int = 20  # seconds a connection may stay idle or half-sent
+    cleanup_interval: int = 5  # seconds between checks for idle connections
+    backlog: int = 1024  # connections the system queues while the limit is reached
+    max_request_header_size: int = 16_384  # bytes; a phone sends well under 2 KiB
+    max_request_body_size: int = 1_024  # bytes; a feed request has no body
+
+
+class Server(Protocol):
+    effective_port: int
+
+    def run(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def listen(app: FeedApp, host: str, port: int, limits: Limits) -> Server:
+    """A waitress server for `app` on `host:port`, not yet running; `OSError` when the address
+    cannot be used (a port in use, no permission)."""
+    from waitress.channel import HTTPChannel
+    from waitress.server import BaseWSGIServer, create_server
+    from waitress.task import WSGITask
+
+    class KeepAliveTask(WSGITask):
+        """Waitress closes every response without a Content-Length, including a 304, which must
+        not carry one (RFC 9110); a 304 to an HTTP/1.1 client that did not ask to close keeps
+        the connection, so a phone's next request reuses it."""
+
+        def set_close_on_finish(self) -> None:
+            keep = (
+                self.status.startswith("304")
+                and self.version == "1.1"
+                and getattr(self.request, "headers", {}).get("CONNECTION", "").lower() != "close"
+                and not self.close_on_finish
+            )
+            if not keep:
+                super().set_close_on_finish()
+
+    class KeepAliveChannel(HTTPChannel):
+        task_class = KeepAliveTask
+
+    sockets: dict[int, Any] = {}
+    try:
+        server = create_server(
+            app,
+            map=sockets,
+            host=host,
+            port=port,
+            ident="prrt",
+            asyncore_use_poll=True,  # select() fails past 1024 open sockets
+            **vars(limits),
+        )
+    except ValueError:  # waitress's word for a host that does not resolve or parse
+        raise InputError(f"{host!r} is not a host name or address to listen on") from None
+    for dispatcher in list(sockets.values()):
+        if isinstance(dispatcher, BaseWSGIServer):
+            dispatcher.channel_class = KeepAliveChannel
+    return server  # type: ignore[return-value]  # every server type has these three

@@ -9,6 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 from schedule.domain.errors import DateError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The days a date typed or imported may fall on: wide enough for any birth, course or record,
+# narrow enough that every calendar computed from it (18 months of injections, a year's horizon)
+# stays far inside what `datetime.date` can hold.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2200, 12, 31)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -22,11 +27,23 @@ def parse_iso_date(text: str) -> date:
     if not _ISO_DATE.fullmatch(raw):
         raise DateError(f"{text!r} is not a date in the form YYYY-MM-DD (e.g. 2027-03-01)")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise DateError(
             f"{text!r} is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01)"
         ) from None
+    return check_date_range(day)
+
+
+def check_date_range(day: date) -> date:
+    """`day` if it lies between 1900-01-01 and 2200-12-31, else a `DateError`.
+
+    >>> check_date_range(date(2027, 3, 1))
+    datetime.date(2027, 3, 1)
+    """
+    if not EARLIEST <= day <= LATEST:
+        raise DateError(f"{day} is outside the accepted range ({EARLIEST} to {LATEST})")
+    return day
 
 
 def add_months(day: date, months: int) -> date:

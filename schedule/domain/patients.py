@@ -1,4 +1,5 @@
-"""What a patient's stored details may be: the ID, the time zone, the appointment time."""
+"""What a patient's stored details may be: the ID, the name, the time zone, the appointment
+time, and the notes recorded about them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from schedule.domain.errors import InputError
+from schedule.domain.text import check_text
+
+NAME_MAX = 200  # the patients table's `name` column
 
 _PATIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
@@ -18,6 +22,26 @@ def check_patient_id(value: str) -> str:
             field="patient_id",
         )
     return value
+
+
+def check_name(value: str | None) -> str | None:
+    """A patient's name: at most 200 characters, no control characters. Errors never repeat it.
+
+    >>> check_name("Ana Sousa")
+    'Ana Sousa'
+    """
+    if value is None or value == "":
+        return None
+    return check_text(value, "name", "name", NAME_MAX)
+
+
+def check_note(value: str) -> str:
+    r"""A note or a reason: any length, lines and tabs, but no other control character (no NUL).
+
+    >>> check_note("given late:\tpatient unwell")
+    'given late:\tpatient unwell'
+    """
+    return check_text(value, "note", "note", None, allowed="\t\n")
 
 
 def check_tz(value: str | None) -> str | None:

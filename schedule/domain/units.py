@@ -17,7 +17,12 @@ _UNITS: dict[str, tuple[str, Decimal]] = {
     "mg": ("mass", Decimal(1)),
 }
 _CANONICAL = {"gbq": "GBq", "mbq": "MBq", "mci": "mCi", "mg": "mg"}
-_QUANTITY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*")
+_QUANTITY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", re.ASCII)
+# Digits a dose may have, before and after the point together: far more than any activity or
+# mass is given with, and short enough that the stored text (a column of 32 characters) holds
+# every one of them, so no dose is ever rounded to fit.
+MAX_DIGITS = 12
+_MAX_TEXT = 40  # longer than any dose written with MAX_DIGITS digits and spaces
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,22 @@ class Quantity:
 @lru_cache(maxsize=1024)
 def _parse(text: str) -> Quantity:
     """Cached: stored doses repeat a handful of texts many thousands of times."""
+    if len(text) > _MAX_TEXT:
+        raise InputError(
+            f"dose is {len(text)} characters long; write a number and a unit, e.g. '7.4 GBq'"
+        )
     match = _QUANTITY.fullmatch(text)
     unit = match.group(2).lower() if match else ""
     if not match or unit not in _UNITS:
         raise InputError(
             f"dose {text!r} is not understood; write a number and a unit "
             "(GBq, MBq or mCi for radioligands, mg for injections), e.g. '7.4 GBq'"
+        )
+    digits = sum(c.isdigit() for c in match.group(1))
+    if digits > MAX_DIGITS:
+        raise InputError(
+            f"dose {text!r} has {digits} digits; at most {MAX_DIGITS} are allowed "
+            "(a dose is never rounded)"
         )
     try:
         value = Decimal(match.group(1))

@@ -23,7 +23,9 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
     key = f"{related.series}-{k}"
     given_on = None
     if related.kind.recordable:
-        status, given_on = ctx.recorded(key, end, day, late)
+        # Labs of a dose that was given stay as they were when the course is discontinued.
+        done = parent.status is Status.GIVEN
+        status, given_on = ctx.recorded(key, end, day, late, after_course=done)
         if given_on is None and status is not Status.SKIPPED:
             status = parent.dependent_status(status, follows=related.start >= 0)
     elif related.order and key in ctx.facts.given:

@@ -18,6 +18,8 @@ from schedule.engine.companions import companion_ssa, related_event
 from schedule.engine.context import Context, event_title, make_event
 from schedule.engine.status import ParentDose
 
+_WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
+
 
 @dataclass(frozen=True, slots=True)
 class SeriesPlan:
@@ -122,7 +124,7 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
             )
         )
         if plan.needs_parent:
-            after = given_on or (target if status is Status.SKIPPED else actual)
+            after = given_on or (target if status in _WONT_HAPPEN else actual)
             parent = ParentDose(status=status, before=given_on or target, after=after)
             _add_around(ctx, plan, state, events, k, parent)
         _advance(state, status, given_on, actual, projected)
@@ -212,8 +214,9 @@ def _amount(
 
 
 def _actual(ctx: Context, status: Status, given_on: date | None, target: date) -> date:
-    """The day the dose happened, or can still happen; a skipped dose keeps its target."""
-    if status is Status.SKIPPED:
+    """The day the dose happened, or can still happen; a skipped or cancelled dose keeps its
+    target."""
+    if status in _WONT_HAPPEN:
         return target
     if given_on is not None:
         return given_on

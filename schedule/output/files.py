@@ -1,23 +1,32 @@
 """Writing files so that a crash never leaves a half-written one: write aside, then replace.
-A file that cannot be written raises `OutputError` naming it."""
+A file that cannot be written raises `OutputError` naming it.
+
+Every file written holds patient data (records, calendars, feed links), so it is created
+readable and writable by its owner only (0600), whatever the umask. Only a regular file is ever
+replaced: a device, a folder or a pipe at the path is refused and left as it is.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from schedule.domain.errors import OutputError
 
+PRIVATE = 0o600
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+
+def write_atomic(path: Path, text: str, mode: int = PRIVATE) -> None:
     """Write `text` as UTF-8, byte for byte (no newline translation); see `write_atomic_bytes`."""
     write_atomic_bytes(path, text.encode("utf-8"), mode)
 
 
-def write_atomic_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+def write_atomic_bytes(path: Path, data: bytes, mode: int = PRIVATE) -> None:
     """Write `data` to a temporary file beside `path`, flush it to disk, then rename over."""
     path = Path(path)
+    check_replaceable(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
@@ -27,7 +36,7 @@ def write_atomic_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+            os.fchmod(handle.fileno(), mode)  # not subject to the umask
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -35,6 +44,26 @@ def write_atomic_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_replaceable(path: Path) -> None:
+    """Nothing, or a regular file (or a link to one), may be at `path`: never replace a device,
+    a folder, a pipe or a socket with a file."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    except ValueError:  # a NUL byte in the path
+        raise OutputError(
+            f"cannot write {path!r}: a path holds no NUL byte", path=repr(path)
+        ) from None
+    if not stat.S_ISREG(found.st_mode):
+        kind = "a folder" if stat.S_ISDIR(found.st_mode) else "not a regular file"
+        raise OutputError(
+            f"cannot write {path}: it is {kind}; give the path of a file", path=str(path)
+        )
 
 
 def cannot_write(path: Path, exc: OSError) -> OutputError:

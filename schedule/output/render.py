@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): a `'` goes in front, which
+# spreadsheets show as text and the imports take away again (`tracking.csvfiles.unquote`).
+# Plain numbers such as a `days_late` of -3 are left as they are: they are no formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell, neutralised if a spreadsheet would run it as a formula.
+
+    >>> csv_cell("=HYPERLINK(0)"), csv_cell("-3"), csv_cell("@x"), csv_cell(["a", "b"])
+    ("'=HYPERLINK(0)", '-3', "'@x", 'a;b')
+    """
+    text = _cell(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, table: Sequence[Column]) -> str:
     """Render rows with the contract `columns` (csv, json) or the `table` view."""
     if fmt == "json":
@@ -43,7 +63,7 @@ def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, table: Sequenc
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([csv_cell(row.get(c)) for c in columns])
         return buffer.getvalue()
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}")
@@ -51,15 +71,41 @@ def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, table: Sequenc
 
 
 def render_table(rows: Sequence[Row], table: Sequence[Column]) -> str:
-    """Aligned columns under upper-case headers; empty columns are kept, trailing spaces are not."""
+    """Aligned columns under upper-case headers; empty columns are kept, trailing spaces are not.
+    Cells go to a terminal, so what a terminal would obey rather than show is made visible."""
     cells = [[c.header.upper() for c in table]]
     for row in rows:
-        cells.append([c.show(row) if c.show else _cell(row.get(c.field)) for c in table])
+        cells.append([visible(c.show(row) if c.show else _cell(row.get(c.field))) for c in table])
     widths = [max(len(line[i]) for line in cells) for i in range(len(table))]
     lines = [
         "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells
     ]
     return "\n".join(lines) + "\n"
+
+
+# C0 controls and DEL as their Unicode pictures (ESC shows as U+241B, a newline as U+240A), C1
+# controls (0x9B starts an escape sequence on some terminals) as \xNN; one cell stays one line.
+_PICTURES: dict[int, str] = {
+    **{c: chr(0x2400 + c) for c in range(0x20)},
+    0x7F: "\u2421",
+    **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)},
+}
+# Marks that reorder the text around them, and lone surrogates (bytes that were not UTF-8).
+_HIDDEN = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """`text` with nothing a terminal would act on: control characters shown as symbols.
+
+    >>> visible("ok\x1b[1A\x1b[2K")
+    'ok\u241b[1A\u241b[2K'
+    >>> visible("Ana Sousa")
+    'Ana Sousa'
+    """
+    if text.isprintable():
+        return text
+    text = text.translate(_PICTURES)
+    return _HIDDEN.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def span_end(row: Row) -> str:

@@ -1,9 +1,10 @@
 """Storage behind one small interface: SQLAlchemy Core over SQLite (default) or PostgreSQL.
 
 Every write runs in one transaction. On SQLite a write transaction starts with BEGIN IMMEDIATE,
-so concurrent writers queue instead of failing half-way; on PostgreSQL the course row is locked
-(SELECT ... FOR UPDATE) before anything is checked or written. A new SQLite file is created
-readable and writable by its owner only.
+so concurrent writers queue instead of failing half-way, and reads start with BEGIN, so in WAL
+mode they never wait for a writer (opening checks the schema in a read transaction too); on
+PostgreSQL the course row is locked (SELECT ... FOR UPDATE) before anything is checked or
+written. A new SQLite file is created readable and writable by its owner only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from schedule.domain.errors import StoreError
 from schedule.store import tables
-from schedule.store.migrations import migrate
+from schedule.store.migrations import current_version, latest, migrate
 from schedule.store.transaction import Tx
 
 _PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
@@ -96,10 +97,15 @@ class Store:
             raise StoreError(f"cannot open database {target!r}: {exc}") from None
         store = cls(engine)
         try:
-            with store.write() as tx:
-                if store.dialect == "postgresql":
-                    tx.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-                migrate(tx.conn, opened_at)
+            # Most opens find the schema current: look in a read transaction, which takes no
+            # write lock, so a command that only reads never waits for a writer (an import).
+            if store._behind():
+                with store.write() as tx:
+                    if store.dialect == "postgresql":
+                        tx.conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY}
+                        )
+                    migrate(tx.conn, opened_at)  # applies only what is still missing
         except DBAPIError as exc:
             engine.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -108,6 +114,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _behind(self) -> bool:
+        """Whether a migration is missing (a new database has none applied)."""
+        with self.read() as tx:
+            return current_version(tx.conn) < latest()
 
     def after_fork(self) -> None:
         """In a forked process: leave the parent's connections alone, open new ones."""

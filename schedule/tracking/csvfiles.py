@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schedule.domain.errors import Hint, InputError, PrrtError
+from schedule.domain.errors import COMMAND_ONLY_HINTS, Hint, InputError, PrrtError
 
 
 class CsvError(InputError):
@@ -24,10 +24,21 @@ class CsvError(InputError):
     ) -> None:
         where = path + (f": line {line}" if line else "") + (f": {field}" if field else "")
         # A way out about the world (the patient's course ended) holds for a file as well;
-        # one about an option of a command does not.
-        hint = cause.hint if cause is not None and cause.hint is not Hint.GIVE_REASON else None
+        # one about an option of a command is worded for the file's columns instead.
+        hint = cause.hint if cause is not None else None
+        if hint in COMMAND_ONLY_HINTS:
+            problem += _COLUMN_WAYS.get(hint, "")
+            hint = None
         data = cause.data if cause is not None else {}
         super().__init__(f"{where}: {problem}", field=field, hint=hint, **data)
+
+
+# The ways out of `COMMAND_ONLY_HINTS`, worded for a file.
+_COLUMN_WAYS = {
+    Hint.OVERRIDE: "; if a clinician has a reason, put it in the override column",
+    Hint.DROP_OVERRIDE: "; empty the override column",
+    Hint.CHOOSE_COURSE: "; fill in the course column",
+}
 
 
 def placed_error(path: str, line: int, field: str, exc: PrrtError) -> CsvError:
@@ -40,27 +51,72 @@ class ImportResult:
     added: int
     unchanged: int
     dry_run: bool
+    updated: int = 0  # stored rows whose details the file changed
+    courses: int = 0  # further courses of stored patients
+
+
+# A cell that a spreadsheet would run as a formula is written with a `'` in front (OWASP CSV
+# injection; see `schedule.output.render`); reading it back takes that quote away.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+HOW_TO_SAVE_UTF8 = (
+    "save it as UTF-8 (in Excel: Save As, 'CSV UTF-8 (Comma delimited)'; in LibreOffice: "
+    "character set 'Unicode (UTF-8)')"
+)
+
+
+def unquote(cell: str) -> str:
+    """A cell as it was before export neutralised it.
+
+    >>> unquote("'=1+1"), unquote("'-3"), unquote("'quoted'")
+    ('=1+1', '-3', "'quoted'")
+    """
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
+
+
+def decode(name: str, data: bytes) -> str:
+    """The text of a CSV file in UTF-8, with or without a byte-order mark; any other encoding
+    is refused with the way to save the file as UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CsvError(name, None, None, f"is UTF-16 text, not UTF-8; {HOW_TO_SAVE_UTF8}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CsvError(name, line, None, f"is not UTF-8 text; {HOW_TO_SAVE_UTF8}") from None
 
 
 def read_rows(
     path: Path, columns: Sequence[str], required: int
 ) -> list[tuple[int, dict[str, str]]]:
     """Rows of a CSV file as (line number, {column: text}); the first `required` columns must be
-    present, the others may be."""
+    present, the others may be. UTF-8 with or without a byte-order mark, CRLF or LF line ends,
+    commas or semicolons (as European spreadsheets write) between the cells."""
+    import io
+
     import pandas as pd
 
     name = str(path)
     try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8"
-        )
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise CsvError(name, None, None, "no such file") from None
+    except OSError as exc:
+        raise CsvError(name, None, None, f"cannot be read: {exc.strerror or exc}") from None
+    text = decode(name, data)
+    header_line = text.split("\n", 1)[0]
+    sep = ";" if header_line.count(";") > header_line.count(",") else ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
+        )
     except pd.errors.EmptyDataError:
         raise CsvError(name, None, None, "the file is empty; it needs a header line") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+    except pd.errors.ParserError as exc:
         problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CsvError(name, None, None, f"is not a readable UTF-8 CSV file ({problem})") from None
+        raise CsvError(name, None, None, f"is not a readable CSV file ({problem})") from None
     header = [str(c).strip() for c in frame.columns]
     missing = [c for c in columns[:required] if c not in header]
     if missing:
@@ -72,7 +128,7 @@ def read_rows(
         raise CsvError(name, 1, unknown[0], f"unknown column; expected {','.join(columns)}")
     frame.columns = header
     return [
-        (index + 2, {str(c): str(v).strip() for c, v in row.items()})
+        (index + 2, {str(c): unquote(str(v)).strip() for c, v in row.items()})
         for index, row in enumerate(frame.to_dict("records"))
     ]
 

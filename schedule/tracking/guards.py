@@ -62,10 +62,8 @@ def minimum_gap(
     if series == dose.series and dose.kind is DoseKind.RADIOLIGAND:
         interval = view.course.interval_days or dose.interval_days
         before = dose.window.before
-        why = (
-            f"every {interval} days less the {before}-day window: "
-            f"{source_id(dose.interval_source)}, {source_id(dose.window.source)}"
-        )
+        sources = dict.fromkeys(source_id(s) for s in (dose.interval_source, dose.window.source))
+        why = f"every {interval} days less the {before}-day window: {', '.join(sources)}"
         return interval - before, why
     days = settings.ssa_min_interval_days
     return days, f"at least {days} days between injections: site setting ssa_min_interval_days"

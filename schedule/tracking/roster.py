@@ -1,61 +1,194 @@
-"""The roster of patients in CSV: each row a patient with a first course. All-or-nothing: every
-row is checked before anything is kept; an error names line and field."""
+"""The roster of patients in CSV, in and out: each row a patient's course (the first one when
+`course` is empty). All-or-nothing: every row is checked before anything is kept; an error
+names line and field. `export_roster` writes the rows `import_roster` reads back, one per
+course, so with the doses they rebuild a database.
+
+A row whose patient is stored with other details (name, time zone, time, language) is refused,
+naming the line and the field, unless updates are allowed: then the details are changed, each
+patient with its audit row, like an edit.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import parse_iso_date
 from schedule.domain.errors import Hint, PrrtError
 from schedule.domain.options import PlanOptions
-from schedule.domain.patients import check_patient_id, check_time, check_tz
+from schedule.domain.patients import check_patient_id
+from schedule.store.database import Store
+from schedule.store.roster import PATIENT_FIELDS, update_patient
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, read_rows
+from schedule.tracking.patients import checked
 from schedule.tracking.tracker import Tracker
 
-ROSTER_COLUMNS = ("patient_id", "regimen", "start", "name", "tz", "time")
+ROSTER_COLUMNS = (
+    "patient_id", "regimen", "start", "name", "tz", "time", "lang", "course", "interval",
+    "precautions",
+)  # fmt: skip
 
 
-def import_roster(tracker: Tracker, path: Path, actor: Actor, dry_run: bool) -> ImportResult:
+class RosterChangeError(CsvError):
+    """A roster row whose patient is stored with other details (updates not allowed)."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    patient: Patient
+    fields: tuple[str, ...]  # the detail columns the file has
+    course: Course
+    number: int | None  # the course number the row names; None: the first, or the latest
+
+
+def _parse(tracker: Tracker, path: Path) -> list[RosterRow]:
     name = str(path)
-    parsed: list[tuple[int, Patient, Course]] = []
-    seen: dict[str, int] = {}
+    parsed: list[RosterRow] = []
+    seen: dict[tuple[str, int], int] = {}
     for line, row in read_rows(path, ROSTER_COLUMNS, 3):
         pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
-        if pid in seen:
-            raise CsvError(name, line, "patient_id", f"{pid} is already on line {seen[pid]}")
-        seen[pid] = line
+        number = None
+        if row.get("course"):
+            if not row["course"].isdigit() or int(row["course"]) < 1:
+                raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
+            number = int(row["course"])
+        key = (pid, number or 1)
+        if key in seen:
+            raise CsvError(name, line, "patient_id", f"{pid} is already on line {seen[key]}")
+        seen[key] = line
         regimen = field_value(name, line, "regimen", tracker.catalog.get, row["regimen"]).id
         start = field_value(name, line, "start", parse_iso_date, row["start"])
-        patient = Patient(
-            pid,
-            row.get("name") or None,
-            field_value(name, line, "tz", check_tz, row.get("tz")),
-            field_value(name, line, "time", check_time, row.get("time")),
+        fields = tuple(f for f in PATIENT_FIELDS if f in row)
+        details = {f: row[f] for f in fields}
+        patient = field_value(name, line, "name", checked, Patient(pid), details)
+        options = _options(name, line, row.get("interval", ""), row.get("precautions", ""))
+        course = field_value(
+            name, line, "interval", tracker.new_course, pid, regimen, start, options
         )
-        course = tracker.new_course(pid, regimen, start, PlanOptions())
-        parsed.append((line, patient, course))
+        parsed.append(RosterRow(line, patient, fields, course, number))
+    return parsed
+
+
+def _options(name: str, line: int, interval: str, precautions: str) -> PlanOptions:
+    if interval and interval != "month" and not (interval.isdigit() and int(interval) > 0):
+        raise CsvError(name, line, "interval", f"{interval!r} is not a number of days or 'month'")
+    return PlanOptions(
+        interval_days=int(interval) if interval.isdigit() else None,
+        calendar_month=interval == "month",
+        precautions=precautions or None,
+    )
+
+
+def _same_course(a: Course, b: Course) -> bool:
+    keys = ("regimen", "start", "interval_days", "calendar_month", "precautions")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def import_roster(
+    tracker: Tracker, path: Path, actor: Actor, dry_run: bool, update: bool = False
+) -> ImportResult:
+    name = str(path)
+    parsed = _parse(tracker, path)
     added: list[tuple[Patient, Course]] = []
+    more: list[tuple[Patient, Course]] = []  # further courses, in file order
+    edits: list[tuple[Patient, Patient]] = []
     unchanged = 0
     with tracker.store.write() as tx:
+        stored = {p.id: p for p in tx.patients()}
         courses: dict[str, list[Course]] = {}
         for course in tx.courses():
             courses.setdefault(course.patient_id, []).append(course)
-        for line, patient, course in parsed:
-            existing = courses.get(patient.id)
+        for row in parsed:
+            pid = row.patient.id
+            existing = courses.get(pid)
             if existing is None:
-                added.append((patient, course))
-            elif (existing[-1].regimen, existing[-1].start) == (course.regimen, course.start):
-                unchanged += 1
+                first = row.number or 1
+                if first != 1:
+                    problem = f"{pid} has no course {first - 1}; courses count from 1"
+                    raise CsvError(name, row.line, "course", problem)
+                added.append((row.patient, row.course))
+                courses[pid] = [replace(row.course, number=1)]
+                continue
+            edit = _details(name, row, stored[pid], update) if pid in stored else None
+            if edit is not None:
+                edits.append((stored[pid], edit))
+                stored[pid] = edit
+            number = row.number or existing[-1].number
+            if number <= len(existing):
+                have = existing[number - 1]
+                if not _same_course(have, row.course):
+                    raise CsvError(
+                        name,
+                        row.line,
+                        "patient_id" if row.number is None else "course",
+                        f"{pid} already exists with another course "
+                        f"({have.regimen} from {have.start})",
+                        PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=pid),
+                    )
+                unchanged += edit is None
+            elif number == len(existing) + 1:
+                more.append((row.patient, row.course))
+                existing.append(replace(row.course, number=number))
             else:
-                raise CsvError(
-                    name,
-                    line,
-                    "patient_id",
-                    f"{patient.id} already exists with another course "
-                    f"({existing[-1].regimen} from {existing[-1].start})",
-                    PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=patient.id),
-                )
-        if not dry_run and added:
-            tx.add_roster(added, actor)
-    return ImportResult(len(added), unchanged, dry_run)
+                problem = f"{pid} has no course {number - 1}; courses count from 1"
+                raise CsvError(name, row.line, "course", problem)
+        if not dry_run:
+            if added:
+                tx.add_roster(added, actor)
+            for _patient, course in more:
+                tx.add_course(course, actor)
+            for before, after in edits:
+                update_patient(tx, before, after, actor)
+    edited = len({before.id for before, _ in edits})
+    return ImportResult(len(added), unchanged, dry_run, edited, len(more))
+
+
+def _details(name: str, row: RosterRow, stored: Patient, update: bool) -> Patient | None:
+    """The stored patient with the row's details, when they differ (and may be changed)."""
+    values = {f: getattr(row.patient, f) for f in row.fields}
+    wanted = replace(stored, **values)
+    if wanted == stored:
+        return None
+    if not update:
+        field = next(f for f in row.fields if getattr(stored, f) != getattr(wanted, f))
+        raise RosterChangeError(
+            name,
+            row.line,
+            field,
+            f"{stored.id} is stored with {field} {_shown(getattr(stored, field))}, "
+            f"not {_shown(getattr(wanted, field))}",
+        )
+    return wanted
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else repr(value)
+
+
+def export_roster(store: Store) -> list[dict[str, Any]]:
+    """One row per course, in patient and course order, in the columns of `ROSTER_COLUMNS`."""
+    with store.read() as tx:
+        patients = {p.id: p for p in tx.patients()}
+        courses = tx.courses()
+    rows = []
+    for course in courses:
+        patient = patients[course.patient_id]
+        interval = "month" if course.calendar_month else course.interval_days
+        rows.append(
+            {
+                "patient_id": patient.id,
+                "regimen": course.regimen,
+                "start": course.start.isoformat(),
+                "name": patient.name,
+                "tz": patient.tz,
+                "time": patient.time,
+                "lang": patient.lang,
+                "course": course.number,
+                "interval": interval,
+                "precautions": course.precautions,
+            }
+        )
+    return rows

@@ -96,7 +96,7 @@ def check_record(
             found += spacing_guard(view, event, day, settings)
             if quantity is not None:
                 found += amount_guard(view, event, quantity, settings)
-        else:
+        elif event.series not in view.regimen.order_series:  # an order is placed any day
             check_day(view, event, day)
     elif proposal.dose:
         raise InputError(f"a {kind.value} record takes no dose", field="dose")
@@ -124,7 +124,12 @@ def passed(found: list[GuardError], override: str | None) -> None:
         if not error.overridable:
             raise error
     if found and override is None:
-        raise found[0]
+        if len(found) == 1:
+            raise found[0]
+        first = found[0]
+        raise GuardError(
+            "; and ".join(e.message for e in found), overridable=True, field=first.field
+        )
     if override is not None and not found:
         raise InputError(
             "nothing to override: the record passes every check",
@@ -188,10 +193,6 @@ def check_course_level(view: CourseView, proposal: Proposal) -> None:
     pid, kind, day = view.patient.id, proposal.type, proposal.day
     if proposal.event:
         raise InputError(f"a {kind.value} record names no event", field="event")
-    if day < view.course.start:
-        raise InputError(
-            f"date {day} is before the course start ({view.course.start})", field="date"
-        )
     if kind is RecordType.HOLD and view.on_hold:
         raise ConflictError(
             f"{pid}'s course is already on hold", field="type", hint=Hint.RESUME, patient=pid

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from schedule.domain.course import Course, Patient
-from schedule.domain.model import CourseState, Kind, RecordType, Status
+from schedule.domain.model import CourseState, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView, course_views
@@ -28,6 +29,7 @@ PATIENT_COLUMNS = (
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "record", "at", "who", "action", "course", "event", "date", "dose", "note", "corrects",
+    "override", "review", "end_care",
 )  # fmt: skip
 
 SHOW_TABLE = (Column("course", "course"), *EVENT_TABLE)
@@ -50,6 +52,20 @@ PATIENT_TABLE = (
     Column("on", "next_date"),
     Column("flags", "flags"),
 )
+
+
+def _note(row: Mapping[str, Any]) -> str:
+    """The note, with what else the record says in plain words."""
+    parts = [str(row["note"])] if row["note"] else []
+    if row["override"]:
+        parts.append(f"override: {row['override']}")
+    if row["review"]:
+        parts.append(f"review {row['review']}")
+    if row["end_care"]:
+        parts.append("care ends")
+    return "; ".join(parts)
+
+
 HISTORY_TABLE = (
     Column("record", "record"),
     Column("at", "at"),
@@ -59,8 +75,9 @@ HISTORY_TABLE = (
     Column("event", "event"),
     Column("date", "date"),
     Column("dose", "dose"),
-    Column("note", "note"),
+    Column("note", "note", _note),
 )
+
 
 _WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE)
 
@@ -138,11 +155,9 @@ def worklist_rows(
                 catalog, settings, patient, courses, {}, as_of, not missed, until, facts
             )
             for view in views:
-                # A course a clinician ended waits for nothing.
-                if not any(
-                    f.type is RecordType.DISCONTINUED for f in facts.get(view.course.id, ())
-                ):
-                    rows += _wanted(view, as_of, horizon, missed)
+                # A discontinued course lists only what the discontinuation left in place
+                # (its after-course care): everything else of it is cancelled.
+                rows += _wanted(view, as_of, horizon, missed)
         return rows
 
     rows = map_slices(task, store, count, workers)
@@ -152,7 +167,15 @@ def worklist_rows(
 
 def _wanted(view: CourseView, as_of: date, horizon: date, missed: bool) -> Rows:
     rows = []
+    after_order = view.regimen.after_order_series
+    placed = (
+        {e.number for e in view.events if e.series in view.regimen.order_series and e.given_on}
+        if after_order
+        else set()
+    )
     for event in view.events:
+        if event.series in after_order and event.number not in placed:
+            continue  # a free-cancellation deadline matters once its order is placed
         if missed:
             wanted = event.status is Status.MISSED
         elif event.status is Status.PLANNED:
@@ -243,6 +266,9 @@ def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
                 "dose": detail.get("dose"),
                 "note": detail.get("note") or detail.get("regimen") or detail.get("name"),
                 "corrects": detail.get("corrects"),
+                "override": detail.get("override"),
+                "review": detail.get("review"),
+                "end_care": bool(detail.get("end_care")),
             }
         )
     return rows
