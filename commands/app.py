@@ -336,7 +336,7 @@ def course_option(func: F) -> F:
     return click.option(
         "--course",
         "course_number",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=10_000),
         help="Course number [default: the patient's one active course].",
     )(func)
 

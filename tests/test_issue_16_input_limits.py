@@ -231,6 +231,30 @@ def test_ids_differing_only_in_case_are_one_patient(prrt, db_url: str) -> None: 
     assert stored(db_url) == (["NET-003"], [])
 
 
+@freeze_time("2026-11-21 10:00:00")
+def test_roster_rows_differing_only_in_case_are_refused(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "NET-003", "--regimen", "lutathera", "--start", "2026-11-02")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "patient_id,regimen,start\nNET-004,lanreotide,2026-11-02\nnet-003,lanreotide,2026-11-02\n"
+    )
+    result = prrt("import", "roster", str(roster))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"prrt: {roster}: line 3: patient_id: patient 'net-003' differs only in case from "
+        "'NET-003', already stored; IDs are compared without case\n",
+    )
+    roster.write_text(
+        "patient_id,regimen,start\nNET-004,lanreotide,2026-11-02\nnet-004,lanreotide,2026-11-02\n"
+    )
+    result = prrt("import", "roster", str(roster))
+    assert result.stderr == (
+        f"prrt: {roster}: line 3: patient_id: patient 'net-004' differs only in case from "
+        "'NET-004', already stored; IDs are compared without case\n"
+    )
+    assert stored(db_url) == (["NET-003"], [])
+
+
 # -- shown in a terminal ---------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ class Status(enum.Enum):
     CANCELLED = "cancelled"
     ACTIVE = "active"
     PAST = "past"
+    NOT_DONE = "not-done"  # pre-dose labs never recorded, and the dose was given without them
 
 
 class CourseState(enum.Enum):
@@ -93,6 +94,7 @@ class Flag(enum.Enum):
     OUTSIDE_WINDOW = "outside-window"  # given before its window opened or after it closed
     OVERRIDE = "override"  # recorded past a guard, with a clinician's reason
     DUPLICATE_SSA = "duplicate-ssa"  # two courses plan long-acting SSA at the same time
+    LABS_STALE = "labs-stale"  # pre-dose labs recorded too long before the dose to count (L28)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,18 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
     late = around + timedelta(days=related.late_until) if related.late_until is not None else end
     key = f"{related.series}-{k}"
     given_on = None
+    flags: tuple[Flag, ...] = ()
     if related.kind.recordable:
         # Labs of a dose that was given stay as they were when the course is discontinued.
         done = parent.status is Status.GIVEN
         status, given_on = ctx.recorded(key, end, day, late, after_course=done)
         if given_on is None and status is not Status.SKIPPED:
             status = parent.dependent_status(status, follows=related.start >= 0)
+            if done and pre_dose_labs(related) and status is not Status.CANCELLED:
+                status = Status.NOT_DONE  # the dose was given without them: history now
+        elif given_on is not None and pre_dose_labs(related) and not parent.cancelled:
+            if labs_stale(related, given_on, parent.after):
+                flags = (Flag.LABS_STALE,)
     elif related.order and key in ctx.facts.given:
         status, given_on = Status.GIVEN, ctx.facts.given[key].date  # the order is placed
     else:
@@ -45,8 +51,21 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
         window_end=late,
         status=status,
         given_on=given_on,
+        flags=flags,
         description=related.description,
     )
+
+
+def pre_dose_labs(related: Related) -> bool:
+    """Labs a regimen places before each dose (L28): they serve that dose."""
+    return related.kind is Kind.LAB and related.start < 0
+
+
+def labs_stale(related: Related, taken: date, dose_day: date) -> bool:
+    """Pre-dose labs taken longer before the dose than the regimen's window opens (`from`,
+    e.g. 28 days, L28) do not count for it. `dose_day`: the day given, or the first day the
+    dose can still happen."""
+    return (dose_day - taken).days > -related.start
 
 
 def companion_ssa(ctx: Context, k: int, parent: ParentDose) -> Event:

@@ -38,19 +38,25 @@ def flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date
 
 
 def flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
-    """labs-missing: a dose that is due (or late) with no labs recorded for it."""
+    """labs-missing: a dose that is due, late or missed with no labs recorded for it, or one
+    given without them (its labs are then `not-done`). labs-stale: its labs were recorded too
+    long before it to count (L28; the lab event carries the flag, see `related_event`)."""
     labs = {e.number: e for e in events if e.series == "labs" and e.kind is Kind.LAB}
     if not labs:
         return events
     out = []
     for event in events:
         lab = labs.get(event.number)
-        if (
-            event.series == regimen.dose.series
-            and event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
-            and lab is not None
-            and lab.status is not Status.GIVEN
-        ):
-            event = replace(event, flags=(*event.flags, Flag.LABS_MISSING))
+        if event.series == regimen.dose.series and lab is not None:
+            if (
+                event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
+                and lab.status is not Status.GIVEN
+            ) or (event.status is Status.GIVEN and lab.status is Status.NOT_DONE):
+                event = replace(event, flags=(*event.flags, Flag.LABS_MISSING))
+            elif Flag.LABS_STALE in lab.flags and event.status not in _WONT_HAPPEN:
+                event = replace(event, flags=(*event.flags, Flag.LABS_STALE))
         out.append(event)
     return out
+
+
+_WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)

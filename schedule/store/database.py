@@ -32,7 +32,7 @@ from schedule.store import tables
 from schedule.store.migrations import current_version, latest, migrate
 from schedule.store.transaction import Tx
 
-_PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
+PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
 
 
 def database_url(target: str) -> str:
@@ -50,7 +50,7 @@ def _create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def _sqlite_engine(url: str) -> Engine:
+def sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         _create_private_file(Path(database))
@@ -85,7 +85,7 @@ class Store:
         url = database_url(target)
         try:
             if url.startswith("sqlite"):
-                engine = _sqlite_engine(url)
+                engine = sqlite_engine(url)
             elif url.startswith("postgresql"):
                 engine = create_engine(url, pool_pre_ping=True)
             else:
@@ -103,7 +103,7 @@ class Store:
                 with store.write() as tx:
                     if store.dialect == "postgresql":
                         tx.conn.execute(
-                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY}
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY}
                         )
                     migrate(tx.conn, opened_at)  # applies only what is still missing
         except DBAPIError as exc:

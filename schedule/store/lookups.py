@@ -27,7 +27,8 @@ def same_id_any_case(tx: Tx, patient_id: str) -> str | None:
 
 def ids_by_folded_case(tx: Tx) -> dict[str, str]:
     """Every stored patient ID, keyed by its lower-case form (for checking a whole roster)."""
-    return {str(pid).lower(): str(pid) for pid in tx.conn.execute(select(tables.patients.c.id))}
+    ids = tx.conn.execute(select(tables.patients.c.id)).scalars()
+    return {str(pid).lower(): str(pid) for pid in ids}
 
 
 def refuse_case_twin(tx: Tx, patient_id: str, known: dict[str, str] | None = None) -> None:

@@ -28,7 +28,7 @@ from schedule.store.backup import (
     read_archive,
     snapshot,
 )
-from schedule.store.database import _PG_LOCK_KEY, Store, _sqlite_engine, database_url
+from schedule.store.database import PG_LOCK_KEY, Store, database_url, sqlite_engine
 from schedule.store.migrations import MIGRATIONS, current_version, latest, migrate
 
 # Tables that a new database fills by itself: the migration level and the UID namespace.
@@ -100,7 +100,7 @@ def _open_target(target: str) -> Store:
     url = database_url(target)
     try:
         if url.startswith("sqlite"):
-            return Store(_sqlite_engine(url))
+            return Store(sqlite_engine(url))
         if url.startswith("postgresql"):
             return Store(create_engine(url, pool_pre_ping=True))
     except (ArgumentError, NoSuchModuleError, OSError) as exc:
@@ -118,7 +118,7 @@ def restore(path: Path, target: str, actor: Actor) -> RestoreResult:
         with store.write() as tx:
             conn = tx.conn
             if store.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
             _prepare(conn, level)
             counts = _load(conn, blocks)
             migrate(conn, actor.stamp)

@@ -20,8 +20,9 @@ from schedule.domain.errors import Hint, PrrtError
 from schedule.domain.options import PlanOptions
 from schedule.domain.patients import check_patient_id
 from schedule.store.database import Store
+from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
 from schedule.store.roster import PATIENT_FIELDS, update_patient
-from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, read_rows
+from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.patients import checked
 from schedule.tracking.tracker import Tracker
 
@@ -101,9 +102,15 @@ def import_roster(
         courses: dict[str, list[Course]] = {}
         for course in tx.courses():
             courses.setdefault(course.patient_id, []).append(course)
+        known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
         for row in parsed:
             pid = row.patient.id
             existing = courses.get(pid)
+            try:
+                refuse_case_twin(tx, pid, known)
+            except PrrtError as exc:
+                raise placed_error(name, row.line, "patient_id", exc) from None
+            known.setdefault(pid.lower(), pid)
             if existing is None:
                 first = row.number or 1
                 if first != 1:
