@@ -1,13 +1,18 @@
-"""The roster's writes beyond adding: a patient's stored details changed, with the audit row
-that keeps the old and the new values. Runs inside the caller's transaction (`Tx`)."""
+"""The roster's writes: many new patients at once, and a patient's stored details changed,
+with the audit row that keeps the old and the new values. Runs inside the caller's
+transaction (`Tx`)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from schedule.domain.course import Actor, Patient
+from sqlalchemy import select
+
+from schedule.domain.course import Actor, Course, Patient
 from schedule.store import tables
-from schedule.store.transaction import Tx
+from schedule.store.transaction import Tx, patient_detail
 
 # The patient's fields and the columns that hold them.
 PATIENT_FIELDS = {"name": "name", "tz": "tz", "time": "appt_time", "lang": "lang"}
@@ -38,3 +43,66 @@ def update_patient(tx: Tx, old: Patient, new: Patient, actor: Actor) -> dict[str
     }
     tx.add_audit(actor, "patient-edit", old.id, detail=detail)
     return changes
+
+
+def add_roster(tx: Tx, items: Sequence[tuple[Patient, Course]], actor: Actor) -> None:
+    """New patients, each with a first course, in a few statements (for large rosters)."""
+    if not items:
+        return
+    tx.writing().execute(
+        tables.patients.insert(),
+        [
+            {
+                "id": p.id,
+                "name": p.name,
+                "tz": p.tz,
+                "appt_time": p.time,
+                "lang": p.lang,
+                "created_at": actor.stamp,
+            }
+            for p, _ in items
+        ],
+    )
+    tx.writing().execute(
+        tables.courses.insert(),
+        [
+            {
+                "patient_id": c.patient_id,
+                "number": 1,
+                "regimen": c.regimen,
+                "start": c.start,
+                "interval_days": c.interval_days,
+                "calendar_month": c.calendar_month,
+                "precautions": c.precautions,
+                "created_at": actor.stamp,
+            }
+            for _, c in items
+        ],
+    )
+    query = select(tables.courses.c.patient_id, tables.courses.c.id).where(
+        tables.courses.c.created_at == actor.stamp, tables.courses.c.number == 1
+    )
+    ids = {row.patient_id: row.id for row in tx.writing().execute(query)}
+    audit_rows = []
+    for patient, course in items:
+        base = {
+            "at": actor.stamp,
+            "who": actor.who,
+            "patient_id": patient.id,
+            "record_id": None,
+        }
+        audit_rows.append(
+            {**base, "action": "patient-add", "course_id": None,
+             "detail": json.dumps(patient_detail(patient), sort_keys=True)}
+        )  # fmt: skip
+        course_detail = {
+            "course": 1,
+            "regimen": course.regimen,
+            "start": course.start.isoformat(),
+        }
+        audit_rows.append(
+            {**base, "action": "course-add", "course_id": ids.get(patient.id),
+             "detail": json.dumps(course_detail, sort_keys=True)}
+        )  # fmt: skip
+    tx.writing().execute(tables.audit.insert(), audit_rows)
+    tx.add_audit(actor, "import-roster", None, detail={"patients": len(items)})

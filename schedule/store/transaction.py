@@ -195,7 +195,7 @@ class Tx:
                 created_at=actor.stamp,
             )
         )
-        self.add_audit(actor, "patient-add", patient.id, detail=_patient_detail(patient))
+        self.add_audit(actor, "patient-add", patient.id, detail=patient_detail(patient))
 
     def add_course(self, course: Course, actor: Actor) -> Course:
         number = (
@@ -240,8 +240,7 @@ class Tx:
         assert key is not None
         record_id = int(key[0])
         self._claim(patient_id, record, record_id)
-        detail = {k: v for k, v in values.items() if k not in ("recorded_at", "recorded_by")}
-        detail["day"] = record.day.isoformat()
+        detail = _record_detail(values)
         self.add_audit(actor, record.type.value, patient_id, record.course_id, record_id, detail)
         return record_id
 
@@ -267,78 +266,50 @@ class Tx:
         elif record.type is RecordType.ENTERED_IN_ERROR and record.corrects is not None:
             self.writing().execute(s.delete().where(s.c.record_id == record.corrects))
 
-    def add_roster(self, items: Sequence[tuple[Patient, Course]], actor: Actor) -> None:
-        """New patients, each with a first course, in a few statements (for large rosters)."""
-        if not items:
-            return
-        self.writing().execute(
-            tables.patients.insert(),
-            [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "tz": p.tz,
-                    "appt_time": p.time,
-                    "lang": p.lang,
-                    "created_at": actor.stamp,
-                }
-                for p, _ in items
-            ],
-        )
-        self.writing().execute(
-            tables.courses.insert(),
-            [
-                {
-                    "patient_id": c.patient_id,
-                    "number": 1,
-                    "regimen": c.regimen,
-                    "start": c.start,
-                    "interval_days": c.interval_days,
-                    "calendar_month": c.calendar_month,
-                    "precautions": c.precautions,
-                    "created_at": actor.stamp,
-                }
-                for _, c in items
-            ],
-        )
-        query = select(tables.courses.c.patient_id, tables.courses.c.id).where(
-            tables.courses.c.created_at == actor.stamp, tables.courses.c.number == 1
-        )
-        ids = {row.patient_id: row.id for row in self.writing().execute(query)}
-        audit_rows = []
-        for patient, course in items:
-            base = {
-                "at": actor.stamp,
-                "who": actor.who,
-                "patient_id": patient.id,
-                "record_id": None,
-            }
-            audit_rows.append(
-                {**base, "action": "patient-add", "course_id": None,
-                 "detail": json.dumps(_patient_detail(patient), sort_keys=True)}
-            )  # fmt: skip
-            course_detail = {
-                "course": 1,
-                "regimen": course.regimen,
-                "start": course.start.isoformat(),
-            }
-            audit_rows.append(
-                {**base, "action": "course-add", "course_id": ids.get(patient.id),
-                 "detail": json.dumps(course_detail, sort_keys=True)}
-            )  # fmt: skip
-        self.writing().execute(tables.audit.insert(), audit_rows)
-        self.add_audit(actor, "import-roster", None, detail={"patients": len(items)})
-
     def add_records_bulk(
         self, items: Iterable[tuple[str, Record]], actor: Actor, action: str
     ) -> int:
-        """Insert many records and their audit rows in the caller's transaction."""
-        count = 0
-        for patient_id, record in items:
-            self.add_record(patient_id, record, actor)
-            count += 1
-        self.add_audit(actor, action, None, detail={"records": count})
-        return count
+        """Insert many records, their claims and their audit rows in a few statements, in the
+        caller's transaction (as `add_record` one by one would)."""
+        items = list(items)
+        conn = self.writing()
+        values = [_record_values(record, actor) for _, record in items]
+        ids: list[int] = []
+        if values:
+            insert = tables.records.insert().returning(
+                tables.records.c.id, sort_by_parameter_order=True
+            )
+            ids = [int(row[0]) for row in conn.execute(insert, values)]
+        claims = [
+            {"course_id": r.course_id, "event": r.event, "record_id": rid}
+            for (_, r), rid in zip(items, ids, strict=True)
+            if r.type in _CLAIMS and r.event
+        ]
+        if claims:
+            try:
+                with conn.begin_nested():
+                    conn.execute(tables.standing.insert(), claims)
+            except IntegrityError:
+                raise ConflictError(
+                    "an event of these records was recorded meanwhile by another writer"
+                ) from None
+        frees = [r.corrects for _, r in items if r.type is RecordType.ENTERED_IN_ERROR]
+        if frees:
+            conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
+        if items:
+            conn.execute(
+                tables.audit.insert(),
+                [
+                    {
+                        "at": actor.stamp, "who": actor.who, "action": r.type.value,
+                        "patient_id": pid, "course_id": r.course_id, "record_id": rid,
+                        "detail": json.dumps(_record_detail(v), sort_keys=True, default=str),
+                    }
+                    for (pid, r), rid, v in zip(items, ids, values, strict=True)
+                ],
+            )  # fmt: skip
+        self.add_audit(actor, action, None, detail={"records": len(items)})
+        return len(items)
 
     def add_audit(
         self,
@@ -366,8 +337,15 @@ def _patient(row: Any) -> Patient:
     return Patient(row["id"], row["name"], row["tz"], row["appt_time"], row["lang"])
 
 
-def _patient_detail(patient: Patient) -> dict[str, Any]:
+def patient_detail(patient: Patient) -> dict[str, Any]:
     return {"name": patient.name, "tz": patient.tz, "time": patient.time}
+
+
+def _record_detail(values: dict[str, Any]) -> dict[str, Any]:
+    """What the audit trail says of a record: its values but for the stamps."""
+    detail = {k: v for k, v in values.items() if k not in ("recorded_at", "recorded_by")}
+    detail["day"] = values["day"].isoformat()
+    return detail
 
 
 def _record_values(record: Record, actor: Actor) -> dict[str, Any]:

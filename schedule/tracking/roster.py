@@ -21,7 +21,7 @@ from schedule.domain.options import PlanOptions
 from schedule.domain.patients import check_patient_id
 from schedule.store.database import Store
 from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
-from schedule.store.roster import PATIENT_FIELDS, update_patient
+from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.patients import checked
 from schedule.tracking.tracker import Tracker
@@ -144,7 +144,7 @@ def import_roster(
                 raise CsvError(name, row.line, "course", problem)
         if not dry_run:
             if added:
-                tx.add_roster(added, actor)
+                add_roster(tx, added, actor)
             for _patient, course in more:
                 tx.add_course(course, actor)
             for before, after in edits:
