@@ -12,7 +12,18 @@ from pathlib import Path
 
 import click
 
-from commands import calendars, data, patients, plans, records, transfer, worklists
+from commands import (
+    calendars,
+    clinic,
+    data,
+    explain,
+    patients,
+    plans,
+    records,
+    setup,
+    transfer,
+    worklists,
+)
 from commands.app import HINTS, App, PrrtGroup, now, today
 
 __all__ = ["HINTS", "cli", "main", "now", "today"]
@@ -71,6 +82,10 @@ for command in (
     records.history,
     worklists.due,
     worklists.missed,
+    explain.explain,
+    setup.init,
+    clinic.move,
+    clinic.days,
     calendars.ics,
     calendars.feed,
     calendars.serve,

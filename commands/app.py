@@ -20,6 +20,7 @@ import click
 
 if TYPE_CHECKING:
     from schedule.calendars.publisher import Publisher
+    from schedule.domain.closures import Closures
     from schedule.domain.course import Actor
     from schedule.domain.options import PlanOptions
     from schedule.domain.regimen import Catalog
@@ -57,6 +58,9 @@ HINTS = {
         "('prrt skip {patient} {event} --reason ...')"
     ),
     "choose-course": "; add --course N",
+    "create-database": (
+        "; 'prrt --db {path} init' creates it, or give the database meant with --db (or $PRRT_DB)"
+    ),
 }
 
 
@@ -164,6 +168,15 @@ class Interval(click.ParamType[int | str]):
 
 ISO_DATE = IsoDate()
 
+# The commands that may create a database that does not exist yet.
+CREATING_COMMANDS = frozenset({"init", "patient add", "import roster"})
+
+
+def _command_path() -> str:
+    """The running command without the program's name: "patient add", "due"."""
+    ctx = click.get_current_context(silent=True)
+    return " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""
+
 
 class App:
     """What every command shares: settings, regimens, the store. Each is built when first used,
@@ -192,18 +205,25 @@ class App:
 
     @property
     def store(self) -> Store:
+        """The database. Only the commands that create (`CREATING_COMMANDS`) create a missing
+        SQLite file, and say so on stderr; every other command refuses it (a mistyped --db
+        would otherwise answer from an empty database: "nothing missed")."""
         if self._store is None:
             from schedule.domain.course import Actor
             from schedule.store.database import Store
 
-            self._store = Store.open(self.db_target, Actor(self.user, now()).stamp)
+            create = _command_path() in CREATING_COMMANDS
+            self._store = Store.open(self.db_target, Actor(self.user, now()).stamp, create=create)
+            if self._store.created is not None:
+                fail_line(f"created a new database at {self._store.created}")
         return self._store
 
     @cached_property
     def tracker(self) -> Tracker:
         from schedule.tracking.tracker import Tracker
 
-        return Tracker(self.store, self.catalog, self.settings)
+        closures = self.closures  # a malformed closures file is refused before the database
+        return Tracker(self.store, self.catalog, self.settings, closures)
 
     @cached_property
     def user(self) -> str:
@@ -270,6 +290,21 @@ class App:
 
         return load_catalog([self.config_dir / "regimens"], self.regimen_files)
 
+    @cached_property
+    def closures(self) -> Closures:
+        """The clinic's closed days from `site.closures` (a path relative to the configuration
+        folder unless absolute), expanded from last year to three years ahead."""
+        from schedule.domain.closures import Closures
+
+        if not self.settings.closures:
+            return Closures()
+        from schedule.calendars.closures import closure_span, read_closures
+
+        path = Path(self.settings.closures).expanduser()
+        return read_closures(
+            path if path.is_absolute() else self.config_dir / path, *closure_span(today())
+        )
+
 
 def format_option(func: F) -> F:
     """The one set of output options every listing shares."""
@@ -300,6 +335,17 @@ def _remember_excel(ctx: click.Context, _param: click.Parameter, value: bool) ->
     return value
 
 
+def terminal_width() -> int | None:
+    """The width to fit tables to: the terminal's when standard output is one (`COLUMNS`, when
+    set, wins, as `shutil.get_terminal_size` reads it), else None: a pipe or a file gets every
+    column in full, whatever `COLUMNS` says."""
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
 def emit(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, table: Sequence[Column]
 ) -> None:
@@ -310,7 +356,8 @@ def emit(
             raise click.UsageError("--excel writes CSV; it cannot be combined with --format json")
         click.echo(EXCEL_BOM + render(rows, columns, "csv", table), nl=False)
         return
-    click.echo(render(rows, columns, fmt, table), nl=False)
+    width = terminal_width() if fmt == "table" else None
+    click.echo(render(rows, columns, fmt, table, width), nl=False)
 
 
 def write_text(target: Path | None, text: str, done: str) -> None:

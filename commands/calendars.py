@@ -32,6 +32,12 @@ from commands.app import (
     help="With --all: the folder for the PATIENT_ID.ics files.",
 )
 @click.option("--with-name", is_flag=True, help="Put the patient's name in the calendar's name.")
+@click.option(
+    "--titles",
+    type=click.Choice(["discreet", "plain"]),
+    help="What a lock screen shows: discreet (a clinic visit) or plain (the drug and therapy) "
+    "[default: site.calendar_titles].",
+)
 @click.pass_obj
 def ics(
     app: App,
@@ -40,12 +46,17 @@ def ics(
     everyone: bool,
     folder: Path | None,
     with_name: bool,
+    titles: str | None,
 ) -> None:
     """Write a patient's calendar as an .ics file for a phone (or --all into --dir).
 
     SEQUENCE is remembered per event, so an event that changed carries a higher one. An
     imported file does not update itself: give patients a feed ('prrt feed url') for that.
     """
+    from schedule.calendars.titles import Titles
+
+    publisher = app.publisher(with_name)
+    publisher.titles = Titles(titles) if titles else None
     if everyone:
         if patient_id or output:
             raise click.UsageError("--all writes every patient into --dir; drop PATIENT_ID / -o")
@@ -53,7 +64,7 @@ def ics(
             raise click.UsageError("--all needs --dir FOLDER")
         from schedule.calendars.folder import write_folder
 
-        result = write_folder(app.publisher(with_name), folder, workers=os.cpu_count() or 1)
+        result = write_folder(publisher, folder, workers=os.cpu_count() or 1)
         click.echo(
             f"wrote {result.total} calendars to {folder}: {result.new} new, "
             f"{result.changed} changed, {result.unchanged} unchanged"
@@ -63,7 +74,7 @@ def ics(
         raise click.UsageError("--dir goes with --all; for one patient use -o FILE")
     if not patient_id:
         raise click.UsageError("give a PATIENT_ID, or --all --dir FOLDER")
-    calendar = app.publisher(with_name).patient(patient_id)
+    calendar = publisher.patient(patient_id)
     write_text(
         output,
         calendar.text,
@@ -89,8 +100,20 @@ def feed() -> None:
     type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
     help="Also write the link as a QR code: FILE.png, FILE.svg, or '-' for the terminal.",
 )
+@click.option(
+    "--titles",
+    type=click.Choice(["discreet", "plain"]),
+    help="What this patient's lock screen shows, kept in the link [default: site.calendar_titles].",
+)
 @click.pass_obj
-def feed_url(app: App, patient_id: str, base: str | None, with_name: bool, qr: Path | None) -> None:
+def feed_url(
+    app: App,
+    patient_id: str,
+    base: str | None,
+    with_name: bool,
+    qr: Path | None,
+    titles: str | None,
+) -> None:
     """Issue PATIENT_ID's webcal:// link (shown once: only a hash of it is stored)."""
     from schedule.calendars.feeds import feed_url as make_url
     from schedule.calendars.feeds import issue
@@ -105,7 +128,7 @@ def feed_url(app: App, patient_id: str, base: str | None, with_name: bool, qr: P
         raise click.UsageError("--qr takes a .png or .svg file, or '-' for the terminal")
 
     def deliver(token: str) -> None:
-        url = make_url(base, token)
+        url = make_url(base, token, titles)
         if qr is not None:
             write_qr(url, qr)
         click.echo(url)
@@ -115,8 +138,17 @@ def feed_url(app: App, patient_id: str, base: str | None, with_name: bool, qr: P
 
 def write_qr(url: str, target: Path) -> None:
     import segno
+    from segno import DataOverflowError
 
-    code = segno.make(url, error="m")
+    try:
+        code = segno.make(url, error="m")
+    except DataOverflowError:
+        from schedule.domain.errors import InputError
+
+        raise InputError(
+            f"the link is {len(url)} characters long, too long for a QR code; use a shorter "
+            "server address"
+        ) from None
     if str(target) == "-":
         code.terminal(out=sys.stdout, compact=True)
         return

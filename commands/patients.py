@@ -15,6 +15,7 @@ from commands.app import (
     plan_options,
     today,
 )
+from commands.worklists import STATES, filter_options, filters_of, without_names
 
 
 @click.group()
@@ -55,14 +56,32 @@ def patient_add(
 
 @patient.command("list")
 @as_of_option
+@filter_options(STATES, "Only courses in this state.")
 @format_option
 @click.pass_obj
-def patient_list(app: App, as_of: date | None, fmt: str) -> None:
-    """List patients, one row per course, with what comes next."""
-    from schedule.tracking.worklists import PATIENT_COLUMNS, PATIENT_TABLE, patient_rows
+def patient_list(
+    app: App,
+    as_of: date | None,
+    patient_id: str | None,
+    name_part: str | None,
+    regimen: str | None,
+    kind: str | None,
+    status: str | None,
+    no_names: bool,
+    fmt: str,
+) -> None:
+    """List patients, one row per course, with what comes next (--kind: the next event's)."""
+    from schedule.tracking.patient_list import PATIENT_COLUMNS, PATIENT_TABLE, patient_rows
 
-    rows = patient_rows(app.store, app.catalog, app.settings, as_of or today())
-    emit(rows, PATIENT_COLUMNS, fmt, PATIENT_TABLE)
+    rows = patient_rows(
+        app.store,
+        app.catalog,
+        app.settings,
+        as_of or today(),
+        filters_of(patient_id, name_part, regimen, kind, status),
+        names=not no_names,
+    )
+    emit(rows, PATIENT_COLUMNS, fmt, without_names(PATIENT_TABLE, no_names))
 
 
 @click.group()
@@ -124,13 +143,19 @@ def course_add(
 @click.command()
 @click.argument("patient_id")
 @as_of_option
+@click.option("--no-names", is_flag=True, help="Leave the patient's name out (a shared screen).")
 @format_option
 @click.pass_obj
-def show(app: App, patient_id: str, as_of: date | None, fmt: str) -> None:
+def show(app: App, patient_id: str, as_of: date | None, no_names: bool, fmt: str) -> None:
     """A patient's calendar, with each event's status as of a day."""
+    from schedule.output.render import visible
     from schedule.tracking.worklists import SHOW_COLUMNS, SHOW_TABLE, show_rows
 
-    rows = show_rows(app.store, app.catalog, app.settings, patient_id, as_of or today())
+    rows = show_rows(
+        app.store, app.catalog, app.settings, patient_id, as_of or today(), names=not no_names
+    )
+    if fmt == "table" and rows and rows[0]["name"]:
+        click.echo(f"{rows[0]['patient_id']}  {visible(rows[0]['name'])}")
     emit(rows, SHOW_COLUMNS, fmt, SHOW_TABLE)
 
 
@@ -156,7 +181,7 @@ def patient_edit(
     changes = {field: value for field, value in given.items() if value is not None}
     if not changes:
         raise click.UsageError("nothing to change; give --name, --tz, --time or --lang")
-    edit = edit_patient(app.store, patient_id, changes, app.actor())
+    edit = edit_patient(app.store, patient_id, changes, app.actor(), app.catalog, app.settings)
     if not edit.changes:
         click.echo(f"{patient_id} unchanged")
         return

@@ -72,13 +72,14 @@ def plan(
     chosen = app.catalog.get(regimen)
     events = build_calendar(chosen, start, options=options, settings=app.settings)
     if ics_file is not None:
-        from schedule.calendars.entries import appointment_for
+        from schedule.calendars.entries import appointment_for, check_slot
         from schedule.calendars.publisher import plan_calendar
         from schedule.domain.errors import InputError
 
         if bool(appt_time) != bool(tz):
             raise InputError("give --time and --tz together (a time needs its time zone)")
         slot = appointment_for(appt_time, tz)
+        check_slot(chosen, events, slot)
         text = plan_calendar(chosen, start, events, app.settings, now(), slot)
         write_text(ics_file, text, f"wrote the calendar of {regimen} from {start} to {ics_file}")
         return

@@ -74,13 +74,21 @@ def skip(app: App, patient_id: str, event: str, reason: str, course_number: int 
 @click.option("--date", "day", required=True, type=ISO_DATE, help="The new target day.")
 @click.option("--reason", required=True, help="Why it moves.")
 @course_option
+@override_option
 @click.pass_obj
 def reschedule(
-    app: App, patient_id: str, event: str, day: date, reason: str, course_number: int | None
+    app: App,
+    patient_id: str,
+    event: str,
+    day: date,
+    reason: str,
+    course_number: int | None,
+    override: str | None,
 ) -> None:
-    """Move EVENT's target day (today or later); the later doses follow."""
+    """Move EVENT's target day (today or later); the later doses follow. A day the clinic is
+    closed (site setting closures) needs --override."""
     number = app.tracker.reschedule(
-        patient_id, event, day, reason, app.actor(), today(), course_number
+        patient_id, event, day, reason, app.actor(), today(), course_number, override
     )
     click.echo(f"rescheduled {event} for {patient_id} to {day} (record {number})")
 

@@ -1,19 +1,74 @@
-"""The worklists across all patients: `due` and `missed`."""
+"""The worklists across all patients: `due` and `missed`; the filters and `--no-names` they
+share with `patient list`."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from commands.app import (
+    ISO_DATE,
     App,
     as_of_option,
     emit,
     format_option,
     today,
 )
+
+if TYPE_CHECKING:
+    from schedule.output.render import Column
+    from schedule.tracking.selection import Filters
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KINDS = ("dose", "lab", "deadline", "precaution", "scan", "reminder")
+EVENT_STATUSES = ("planned", "due", "overdue", "missed", "held", "active")
+STATES = ("active", "on-hold", "completed", "discontinued")
+
+
+def filter_options(statuses: tuple[str, ...], status_help: str) -> Callable[[F], F]:
+    """--patient, --name, --regimen, --kind, --status and --no-names."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--no-names", is_flag=True, help="Leave patients' names out (a shared screen)."
+        )(func)
+        func = click.option("--status", type=click.Choice(statuses), help=status_help)(func)
+        func = click.option("--kind", type=click.Choice(KINDS), help="Only events of this kind.")(
+            func
+        )
+        func = click.option("--regimen", help="Only courses of this regimen.")(func)
+        func = click.option("--name", "name_part", help="Only names containing this (any case).")(
+            func
+        )
+        return click.option("--patient", "patient_id", help="Only this patient ID.")(func)
+
+    return decorate
+
+
+def filters_of(
+    patient_id: str | None,
+    name_part: str | None,
+    regimen: str | None,
+    kind: str | None,
+    status: str | None,
+    start: date | None = None,
+    end: date | None = None,
+) -> Filters:
+    from schedule.tracking.selection import Filters
+
+    if start is not None and end is not None and end < start:
+        raise click.UsageError(f"--to {end} is before --from {start}")
+    return Filters(patient_id, name_part, regimen, kind, status, start, end)
+
+
+def without_names(table: tuple[Column, ...], no_names: bool) -> tuple[Column, ...]:
+    """The table view, without its name column for `--no-names`."""
+    return tuple(c for c in table if c.field != "name") if no_names else table
 
 
 @click.command()
@@ -22,12 +77,30 @@ from commands.app import (
     "--within", type=click.IntRange(min=0, max=366), default=7, show_default=True,
     help="Also list what falls due in this many days.",
 )  # fmt: skip
+@click.option("--from", "start", type=ISO_DATE, help="Only what is due by this day or later.")
+@click.option("--to", "end", type=ISO_DATE, help="Only what is due by this day or sooner.")
+@filter_options(EVENT_STATUSES, "Only events with this status.")
 @format_option
 @click.pass_obj
-def due(app: App, as_of: date | None, within: int, fmt: str) -> None:
-    """The worklist: what is due, late, or coming up, across all patients."""
+def due(
+    app: App,
+    as_of: date | None,
+    within: int,
+    start: date | None,
+    end: date | None,
+    patient_id: str | None,
+    name_part: str | None,
+    regimen: str | None,
+    kind: str | None,
+    status: str | None,
+    no_names: bool,
+    fmt: str,
+) -> None:
+    """The worklist: what is due, late, or coming up, held courses up for review, and doses
+    past the maximum delay, across all patients."""
     from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
+    filters = filters_of(patient_id, name_part, regimen, kind, status, start, end)
     workers = os.cpu_count() or 1
     rows = worklist_rows(
         app.store,
@@ -37,21 +110,45 @@ def due(app: App, as_of: date | None, within: int, fmt: str) -> None:
         missed=False,
         within=within,
         workers=workers,
+        filters=filters,
+        names=not no_names,
     )
-    emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
+    emit(rows, WORKLIST_COLUMNS, fmt, without_names(WORKLIST_TABLE, no_names))
 
 
 @click.command()
 @as_of_option
 @click.option("--fail-if-any", is_flag=True, help="Exit 1 when anything is listed.")
+@filter_options(("missed", "held"), "Only events with this status.")
 @format_option
 @click.pass_obj
-def missed(app: App, as_of: date | None, fail_if_any: bool, fmt: str) -> int:
-    """Every missed dose, lab or scan across all patients, most overdue first."""
+def missed(
+    app: App,
+    as_of: date | None,
+    fail_if_any: bool,
+    patient_id: str | None,
+    name_part: str | None,
+    regimen: str | None,
+    kind: str | None,
+    status: str | None,
+    no_names: bool,
+    fmt: str,
+) -> int:
+    """Every missed dose, lab or scan, and every held dose past the maximum delay, across all
+    patients, most overdue first."""
     from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
     day = as_of or today()
     workers = os.cpu_count() or 1
-    rows = worklist_rows(app.store, app.catalog, app.settings, day, missed=True, workers=workers)
-    emit(rows, WORKLIST_COLUMNS, fmt, WORKLIST_TABLE)
+    rows = worklist_rows(
+        app.store,
+        app.catalog,
+        app.settings,
+        day,
+        missed=True,
+        workers=workers,
+        filters=filters_of(patient_id, name_part, regimen, kind, status),
+        names=not no_names,
+    )
+    emit(rows, WORKLIST_COLUMNS, fmt, without_names(WORKLIST_TABLE, no_names))
     return 1 if fail_if_any and rows else 0

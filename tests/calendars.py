@@ -1,12 +1,13 @@
-"""Checks every calendar the tests write: the project's own byte-level rules, then two parsers
-that are not the one that wrote it: vobject (Radicale) with validation, and ical.js (Thunderbird)
-run with node. A missing parser is a failure, never a skip."""
+"""Checks every calendar the tests write: the project's own byte-level rules, then three parsers
+that are not the one that wrote it: vobject (Radicale) with validation, Home Assistant's `ical`,
+and ical.js (Thunderbird) run with node. A missing parser is a failure, never a skip."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,16 @@ def check_vobject(text: str) -> None:
     assert count == 1, "one VCALENDAR per file"
 
 
+def check_home_assistant(text: str) -> None:
+    """Home Assistant's parser (`ical`): strict about dates, alarms and stray characters."""
+    from ical.calendar_stream import IcsCalendarStream
+
+    calendar = IcsCalendarStream.calendar_from_ics(text)
+    for event in calendar.events:
+        assert event.uid, "every event has a UID"
+        assert event.dtstamp, "every event has a DTSTAMP"
+
+
 def node() -> str:
     found = shutil.which("node")
     assert found, "node is needed to run ical.js: install Node.js 18 or newer"
@@ -47,15 +58,20 @@ def node() -> str:
 
 
 def ical_js(*paths: Path) -> dict[str, Any]:
-    """What ical.js read from each file; fails on a parse error or a broken rule."""
-    done = subprocess.run(
-        [node(), str(JS / "check.mjs"), *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    out: dict[str, Any] = json.loads(done.stdout) if done.stdout else {}
+    """What ical.js read from each file; fails on a parse error or a broken rule. Its answer
+    goes through a file: node may exit before a pipe takes more than 64 KiB."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as answer:
+        done = subprocess.run(
+            [node(), str(JS / "check.mjs"), *map(str, paths)],
+            stdout=answer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        answer.seek(0)
+        text = answer.read()
+    out: dict[str, Any] = json.loads(text) if text else {}
     assert done.returncode == 0, f"ical.js: {done.stderr or json.dumps(out)[:2000]}"
     return out
 
@@ -65,6 +81,7 @@ def check_calendar(data: bytes, folder: Path, name: str = "check.ics") -> dict[s
     check_bytes(data)
     text = data.decode("utf-8")
     check_vobject(text)
+    check_home_assistant(text)
     path = folder / name
     if not path.exists() or path.read_bytes() != data:
         path.write_bytes(data)
@@ -77,10 +94,25 @@ def check_files(*paths: Path) -> dict[str, Any]:
         data = path.read_bytes()
         check_bytes(data)
         check_vobject(data.decode("utf-8"))
+        check_home_assistant(data.decode("utf-8"))
     return ical_js(*paths)
 
 
 def by_summary(events: list[dict[str, Any]], summary: str) -> dict[str, Any]:
     found = [e for e in events if e["summary"] == summary]
     assert len(found) == 1, f"{len(found)} events called {summary!r}"
+    return found[0]
+
+
+def by_title(events: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """The event of the regimen's title `title`, whatever the lock screen shows: the summary
+    with plain titles, the description's paragraph with discreet ones."""
+    found = [
+        e
+        for e in events
+        if e["summary"].split(": ", 1)[-1] == title
+        or e["summary"] == title
+        or f"{title}." in (e["description"] or "").split("\n\n")
+    ]
+    assert len(found) == 1, f"{len(found)} events titled {title!r}"
     return found[0]

@@ -91,7 +91,12 @@ _PG_STATE: dict[str, str | None] = {}
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: an SQLite file, or a private schema on the PostgreSQL server."""
     if request.param == "sqlite":
-        yield str(tmp_path / "prrt.db")
+        # An empty database, as 'prrt init' leaves it: the commands that only read refuse a
+        # file that does not exist, and the creating ones say when they create one (tested
+        # on their own paths in test_issue_10_worklists.py).
+        path = str(tmp_path / "prrt.db")
+        Store.open(path, "2026-11-01T00:00:00Z", create=True).close()
+        yield path
         return
     if "problem" not in _PG_STATE:
         _PG_STATE["problem"] = _pg_problem()

@@ -67,6 +67,9 @@ def build_clinic(run, db: str) -> None:  # type: ignore[no-untyped-def]
         result = run("--db", db, "--user", "coordinator", *args)
         assert (result.exit_code, result.stderr) == (0, ""), (args, result.stderr)
 
+    if "://" not in db:  # a new SQLite file: made by 'prrt init', which says so
+        made = run("--db", db, "init")
+        assert (made.exit_code, made.stderr) == (0, f"prrt: created a new database at {db}\n")
     ok("import", "roster", str(SAMPLES / "roster.csv"))
     ok("import", "doses", str(SAMPLES / "doses.csv"))
     for pid in PATIENTS:  # publish, then change: some SEQUENCEs rise
@@ -110,7 +113,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--db", source, "backup", str(first))
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        f"backed up 12 patients, 90 records, 119 audit rows (812 rows, schema level 3) "
+        f"backed up 12 patients, 90 records, 119 audit rows (820 rows, schema level 3) "
         f"to {first} (archive)\n"
     )
     assert oct(first.stat().st_mode & 0o777) == "0o600"
@@ -118,7 +121,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--user", "admin", "restore", str(first), "--db", pg_url)
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "restored 12 patients, 90 records, 119 audit rows (812 rows, schema level 3)\n",
+        "restored 12 patients, 90 records, 119 audit rows (820 rows, schema level 3)\n",
         "",
     )
     assert table_rows(pg_url) == table_rows(source)
@@ -137,7 +140,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
         trail = tx.audit()
     store.close()
     assert [(a["action"], a["who"]) for a in trail[-2:]] == [("restore", "admin")] * 2
-    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 813, "schema": 3}
+    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 821, "schema": 3}
 
     # New rows on the restored PostgreSQL database get fresh ids (its sequences moved on).
     result = run("--db", pg_url, "record", "NET-003", "prrt-2", "--date", "2026-11-21")
@@ -269,12 +272,15 @@ def test_an_archive_of_an_older_level_is_migrated_on_restore(
     old[-1] = {"end": True, "rows": sum(isinstance(i, list) for i in old)}
     level2 = tmp_path / "level2.prrt"
     level2.write_bytes(gzip.compress(b"".join(json.dumps(i).encode() + b"\n" for i in old)))
-    result = run("restore", str(level2), "--db", db_url)
+    # A database with no tables yet: an SQLite file not made, or a new PostgreSQL schema (an
+    # initialised database is at the latest level already, and a level-2 archive is older).
+    target = db_url if "://" in db_url else str(tmp_path / "target.db")
+    result = run("restore", str(level2), "--db", target)
     assert (result.exit_code, result.stderr) == (0, "")
-    restored, original = table_rows(db_url), table_rows(source)
+    restored, original = table_rows(target), table_rows(source)
     assert restored["standing"] == original["standing"]
     assert [r[:4] for r in restored["patients"]] == [r[:4] for r in original["patients"]]
-    store = Store.open(db_url, "x")
+    store = Store.open(target, "x")
     assert store.schema_version() == 3
     store.close()
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from schedule.store import tables
 from schedule.store.database import Store
-from tests.calendars import by_summary, check_calendar, check_files
+from tests.calendars import by_summary, by_title, check_calendar, check_files
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
@@ -53,7 +53,9 @@ def test_ics_is_for_the_patient_and_private(prrt, tmp_path: Path) -> None:  # ty
     for secret in ("NET-7781", "Ada", "neuroendocrine", "tumour", "tumor", "Order Lutathera"):
         assert secret not in text
     assert seen["calendar"]["name"] == seen["calendar"]["xWrCalname"] == "Treatment calendar"
-    dose = by_summary(seen["events"], DOSE_1)
+    dose = by_title(seen["events"], DOSE_1)
+    assert dose["summary"] == "Clinic visit (infusion)"  # discreet by default
+    assert dose["description"].startswith(f"{DOSE_1}.\n\nLutathera infusion at the clinic.")
     assert dose["start"] == {
         "text": "DTSTART;VALUE=DATE:20261207", "iso": "2026-12-07", "isDate": True,
         "utc": False, "tzid": None, "unix": None,
@@ -63,11 +65,16 @@ def test_ics_is_for_the_patient_and_private(prrt, tmp_path: Path) -> None:  # ty
     assert "24 hours before" in dose["description"]
     assert "Dose: 7.4 GBq." in dose["description"]
     assert dose["alarms"] == [
-        {"action": "DISPLAY", "trigger": "-PT15H", "description": f"Tomorrow: {DOSE_1}"}
+        {
+            "action": "DISPLAY",
+            "trigger": "-PT15H",
+            "description": "Tomorrow: Clinic visit (infusion)",
+        }
     ]
     assert dose["transp"] == "OPAQUE"
     assert (dose["sequence"], dose["stamp"]) == (0, "2026-11-21T10:00:00Z")
-    precautions = by_summary(seen["events"], "Radiation precautions after PRRT dose 1")
+    precautions = by_title(seen["events"], "Radiation precautions after PRRT dose 1")
+    assert precautions["summary"] == "Precautions at home"
     assert (precautions["start"]["iso"], precautions["end"]["iso"]) == ("2026-12-07", "2026-12-15")
     assert precautions["transp"] == "TRANSPARENT"
     assert "keep more than 1 metre" in precautions["description"]
@@ -84,13 +91,20 @@ def test_clinic_details_come_from_the_site_settings(prrt, config_dir: Path, tmp_
         encoding="utf-8",
     )
     prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-07")
-    seen = export(prrt, tmp_path, "P1")
+    seen = export(prrt, tmp_path, "P1", "--titles", "plain")
     assert seen["calendar"]["name"] == "Treatment calendar - Zürich NET Centre"
-    dose = by_summary(seen["events"], DOSE_1)
+    dose = by_title(seen["events"], DOSE_1)
     assert dose["location"] == "Zürich NET Centre, Rämistrasse 100, Zürich"
     assert dose["description"].endswith("Questions: Zürich NET Centre, +41 44 000 00 00")
     reminder = by_summary(seen["events"], "Drink plenty of fluids around PRRT dose 1")
     assert reminder["location"] is None
+    # Discreet (the default): the clinic's name leaves the calendar's name and the place, and
+    # stays in the description, which a lock screen does not show.
+    quiet = export(prrt, tmp_path, "P1", name="quiet.ics")
+    assert quiet["calendar"]["name"] == "Treatment calendar"
+    dose = by_title(quiet["events"], DOSE_1)
+    assert dose["location"] == "Rämistrasse 100, Zürich"
+    assert dose["description"].endswith("Questions: Zürich NET Centre, +41 44 000 00 00")
 
 
 def test_uids_stay_and_sequence_rises_after_a_reschedule(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -104,21 +118,21 @@ def test_uids_stay_and_sequence_rises_after_a_reschedule(prrt, db_url: str, tmp_
         assert moved.exit_code == 0
         second = export(prrt, tmp_path, "P1", name="3.ics")
     assert uids(second) == uids(first)
-    dose = by_summary(second["events"], DOSE_2)
+    dose = by_title(second["events"], DOSE_2)
     assert dose["start"]["iso"] == "2027-02-03"
     assert (dose["sequence"], dose["stamp"]) == (1, "2026-11-23T08:00:00Z")
     assert dose["lastModified"] == "2026-11-23T08:00:00Z"
-    labs = by_summary(second["events"], "Blood tests before PRRT dose 2")
+    labs = by_title(second["events"], "Blood tests before PRRT dose 2")
     assert (labs["start"]["iso"], labs["sequence"]) == ("2027-01-06", 1)  # follows the dose
     # What belongs to dose 1 did not change: same SEQUENCE, same stamp.
-    dose_1 = by_summary(second["events"], DOSE_1)
+    dose_1 = by_title(second["events"], DOSE_1)
     assert (dose_1["sequence"], dose_1["stamp"]) == (0, "2026-11-21T10:00:00Z")
-    assert by_summary(first["events"], DOSE_1) == dose_1
+    assert by_title(first["events"], DOSE_1) == dose_1
     with freeze_time("2026-11-24 08:00:00"):
         undone = prrt("correct", "P1", "1", "--reason", "entered for the wrong patient")
         assert undone.exit_code == 0
         third = export(prrt, tmp_path, "P1", name="4.ics")
-    back = by_summary(third["events"], DOSE_2)
+    back = by_title(third["events"], DOSE_2)
     assert back["start"]["iso"] == "2027-02-01"
     assert back["sequence"] == 2  # back to the first date, yet SEQUENCE never falls
     assert published_rows(db_url) == len(first["events"])
@@ -135,14 +149,19 @@ def test_skipped_and_discontinued_events_are_cancelled_not_dropped(prrt, tmp_pat
     # The same UIDs; maintenance injections past the end of the course leave the calendar.
     assert {e["uid"] for e in seen["events"]} < {e["uid"] for e in first["events"]}
     kept = {e["uid"] for e in seen["events"]}
-    gone = {e["summary"] for e in first["events"] if e["uid"] not in kept}
-    assert gone == {"Octreotide LAR 30 mg monthly injection"}
-    skipped = by_summary(seen["events"], "Cancelled: Octreotide LAR 30 mg after PRRT dose 1")
+    gone = [e["description"].split("\n\n") for e in first["events"] if e["uid"] not in kept]
+    assert gone
+    assert all("Octreotide LAR 30 mg monthly injection." in text for text in gone)
+    skipped = by_title(seen["events"], "Octreotide LAR 30 mg after PRRT dose 1")
+    assert skipped["summary"] == "Cancelled: Clinic visit (injection)"
     assert (skipped["status"], skipped["sequence"], skipped["alarms"]) == ("CANCELLED", 1, [])
-    dose_2 = by_summary(seen["events"], f"Cancelled: {DOSE_2}")
+    assert skipped["transp"] == "TRANSPARENT"  # a cancelled visit does not block the day
+    assert skipped["start"]["iso"] == "2026-12-07"  # and keeps its time
+    dose_2 = by_title(seen["events"], DOSE_2)
+    assert dose_2["summary"] == "Cancelled: Clinic visit (infusion)"
     assert dose_2["status"] == "CANCELLED"
     assert dose_2["description"].startswith("Cancelled: this will not take place.")
-    given = by_summary(seen["events"], DOSE_1)
+    given = by_title(seen["events"], DOSE_1)
     assert given["status"] == "CONFIRMED"
     assert "Done on 7 December 2026." in given["description"]
 
@@ -158,8 +177,8 @@ def test_timed_appointments_stay_at_9_in_new_york_across_dst(prrt, tmp_path: Pat
          "--tz", "America/New_York", "--time", "09:00")  # fmt: skip
     seen = export(prrt, tmp_path, "P1")
     assert seen["calendar"]["name"] == "Treatment calendar"
-    before = by_summary(seen["events"], DOSE_1)  # 2027-02-15, standard time (UTC-5)
-    after = by_summary(seen["events"], DOSE_2)  # 2027-04-12, daylight time (UTC-4)
+    before = by_title(seen["events"], DOSE_1)  # 2027-02-15, standard time (UTC-5)
+    after = by_title(seen["events"], DOSE_2)  # 2027-04-12, daylight time (UTC-4)
     assert before["start"]["text"] == "DTSTART:20270215T140000Z"
     assert after["start"]["text"] == "DTSTART:20270412T130000Z"
     for event in (before, after):
@@ -169,7 +188,7 @@ def test_timed_appointments_stay_at_9_in_new_york_across_dst(prrt, tmp_path: Pat
         assert _new_york(event, "end").strftime("%H:%M") == "14:00"  # about 5 h (L26)
         assert event["alarms"][0]["trigger"] == "-P1D"
         assert "Appointment at 09:00 (America/New_York)." in event["description"]
-    lar = by_summary(seen["events"], "Octreotide LAR 30 mg after PRRT dose 1")
+    lar = by_title(seen["events"], "Octreotide LAR 30 mg after PRRT dose 1")
     assert lar["start"]["isDate"]  # given after the infusion, same visit: all-day
 
 
@@ -182,13 +201,16 @@ def test_plan_ics_writes_a_file_for_a_plan_not_stored(run, tmp_path: Path) -> No
         0, f"wrote the calendar of lutathera from 2027-03-01 to {target}\n", "",
     )  # fmt: skip
     seen = check_files(target)[str(target)]
-    dose = by_summary(seen["events"], DOSE_1)
+    dose = by_title(seen["events"], DOSE_1)
     assert dose["start"]["text"] == "DTSTART:20270301T073000Z"  # 08:30 CET
     assert {e["sequence"] for e in seen["events"]} == {0}
     again = run("plan", "lutathera", "--start", "2027-03-01", "--ics", "-")
     assert again.exit_code == 0
     replay = check_calendar(again.stdout_bytes, tmp_path, "again.ics")
-    assert uids(replay) == uids(seen)  # the same plan gives the same UIDs
+    # Each export draws its own UIDs: two patients on the same plan never share one, and a UID
+    # says nothing of the regimen or the start.
+    assert len(replay["events"]) == len(seen["events"])
+    assert not {e["uid"] for e in replay["events"]} & {e["uid"] for e in seen["events"]}
 
 
 @pytest.mark.parametrize(
@@ -243,7 +265,7 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
         assert result.stdout == f"wrote 2 calendars to {folder}: 0 new, 1 changed, 1 unchanged\n"
         assert (folder / "A.ics").stat().st_mtime_ns == stamps["A.ics"]
         seen = check_files(folder / "B.ics")[str(folder / "B.ics")]
-        assert by_summary(seen["events"], "Lanreotide 120 mg injection 1")["sequence"] == 1
+        assert by_title(seen["events"], "Lanreotide 120 mg injection 1")["sequence"] == 1
         single = prrt("ics", "B")  # the same memory: the single export agrees byte for byte
         assert single.stdout_bytes == (folder / "B.ics").read_bytes()
         (folder / "A.ics").write_text("damaged", encoding="utf-8")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
+from schedule.output.columns import EVENT_COLUMNS
 from schedule.store.database import Store
 from schedule.tracking.worklists import WORKLIST_COLUMNS
 from tests.conftest import SAMPLES
@@ -52,7 +53,7 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
     )
     assert stored_records(db_url) == [("given", "prrt-1", "2026-11-03")]
     shown = json.loads(prrt("show", "P1", "-f", "json").stdout)
-    assert list(shown[0]) == ["patient_id", "course", *WORKLIST_COLUMNS[2:-1]]
+    assert list(shown[0]) == ["patient_id", "course", *EVENT_COLUMNS, "name"]
     dose = next(r for r in shown if r["event"] == "prrt-1")
     assert (dose["status"], dose["given_on"], dose["dose"]) == ("given", "2026-11-03", "200 mCi")
     assert next(r for r in shown if r["event"] == "prrt-2")["date"] == "2026-12-29"
@@ -186,17 +187,19 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     assert missed.exit_code == 0
     assert missed.stdout == (
         "PATIENT  DUE BY      LATE       EVENT            TITLE                                         STATUS  FLAGS\n"
-        "NET-011  2026-09-25  59 d late  followup-labs-1  Blood tests 1 month after the last PRRT dose  missed\n"
-        "NET-008  2026-10-13  41 d late  ssa-2            Octreotide LAR 30 mg after PRRT dose 2        missed\n"
-        "NET-004  2026-10-19  35 d late  ssa-6            Octreotide LAR 30 mg injection 6              missed\n"
+        "NET-011  2026-10-09  59 d late  followup-labs-1  Blood tests 1 month after the last PRRT dose  missed\n"
+        "NET-008  2026-10-14  41 d late  ssa-2            Octreotide LAR 30 mg after PRRT dose 2        missed\n"
+        "NET-004  2026-10-26  35 d late  ssa-6            Octreotide LAR 30 mg injection 6              missed\n"
     )
     assert prrt("missed", "--as-of", "2026-11-23", "--fail-if-any").exit_code == 1
     rows = list(
         csv.DictReader(io.StringIO(prrt("due", "--as-of", "2026-11-23", "-f", "csv").stdout))
     )
     assert list(rows[0]) == list(WORKLIST_COLUMNS)
-    assert [(r["patient_id"], r["event"], r["days_late"]) for r in rows[:4]] == [
-        ("NET-006", "ssa-12", "7"), ("NET-009", "rlt-2", "7"), ("NET-011", "ssa-7", "6"), ("NET-003", "prrt-2", "5"),
+    assert [(r["patient_id"], r["event"], r["days_late"], r["status"]) for r in rows[:5]] == [
+        ("NET-005", "prrt-3", "91", "held"), ("NET-006", "ssa-12", "7", "overdue"),
+        ("NET-009", "rlt-2", "7", "overdue"), ("NET-011", "ssa-7", "6", "overdue"),
+        ("NET-003", "prrt-2", "5", "overdue"),
     ]  # fmt: skip
     patients = json.loads(prrt("patient", "list", "--as-of", "2026-11-23", "-f", "json").stdout)
     states = {p["patient_id"]: p["state"] for p in patients}

@@ -80,21 +80,19 @@ def test_killed_import_leaves_the_database_as_it_was(
             rows.append(f"K{i},ssa-{k},{START + timedelta(days=28 * (k - 1))},120 mg")
     doses = tmp_path / "doses.csv"
     doses.write_text("\n".join(rows) + "\n")
-    # The child imports for real and kills itself (SIGKILL: no cleanup of any kind) after the
-    # tenth record is written inside the import's transaction.
+    # The child imports for real and kills itself (SIGKILL: no cleanup of any kind) once every
+    # record, claim and audit row is written inside the import's transaction, before it commits.
     child = f"""
 import os, signal, sys
 sys.path.insert(0, {str(ROOT)!r})
 from schedule.store.transaction import Tx
-original = Tx.add_record
-count = [0]
-def add_then_die(*args, **kwargs):
-    result = original(*args, **kwargs)
-    count[0] += 1
-    if count[0] == 10:
+original = Tx.add_audit
+def audit_then_die(self, actor, action, *args, **kwargs):
+    result = original(self, actor, action, *args, **kwargs)
+    if action == "import-doses":
         os.kill(os.getpid(), signal.SIGKILL)
     return result
-Tx.add_record = add_then_die
+Tx.add_audit = audit_then_die
 sys.argv = ["prrt", "--db", {db_url!r}, "import", "doses", {str(doses)!r}]
 from cli import main
 main()

@@ -117,10 +117,15 @@ def test_L12_max_delay_counts_16_weeks_from_the_planned_date(lutathera: Regimen)
 
 
 def test_reduced_dose_flag_for_a_recorded_lower_activity(lutathera: Regimen) -> None:
-    full = keyed(build_calendar(lutathera, START, [given("prrt-1", START, "200 mCi")], as_of=START))
+    labs = given("labs-1", START - timedelta(days=20))
+    full = keyed(
+        build_calendar(lutathera, START, [labs, given("prrt-1", START, "200 mCi")], as_of=START)
+    )
     assert full["prrt-1"].flags == ()
     assert full["prrt-1"].dose == "200 mCi"
-    low = keyed(build_calendar(lutathera, START, [given("prrt-1", START, "3700 MBq")], as_of=START))
+    low = keyed(
+        build_calendar(lutathera, START, [labs, given("prrt-1", START, "3700 MBq")], as_of=START)
+    )
     assert low["prrt-1"].flags == (Flag.REDUCED_DOSE,)
 
 

@@ -232,3 +232,24 @@ def test_a_broken_constraint_is_a_conflict_and_shows_no_parameters(
     )
     assert (result.exit_code, result.stdout, result.stderr) == (4, "", f"prrt: {failure[0]}\n")
     assert database_failure(ValueError("x")) is None
+
+
+@freeze_time("2026-11-21 10:00:00")
+def test_feed_links_with_a_bad_or_overlong_base_are_refused_and_issue_nothing(
+    prrt, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02")
+    for base in ("http://[::1", "http://x:99999"):
+        result = prrt("feed", "url", "P1", "--base", base)
+        assert (result.exit_code, result.stderr) == (
+            2,
+            f"prrt: feed base {base!r} is not valid; give the server's address as reached from "
+            "patients' phones, e.g. https://calendar.example.org\n",
+        )
+    long_base = "https://" + "a" * 3000 + ".org"
+    result = prrt("feed", "url", "P1", "--base", long_base, "--qr", str(tmp_path / "q.png"))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith("too long for a QR code; use a shorter server address\n")
+    assert not (tmp_path / "q.png").exists()
+    # Nothing was issued: a link can still be made.
+    assert prrt("feed", "url", "P1", "--base", "https://cal.example.org").exit_code == 0

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from schedule.store.database import _PG_LOCK_KEY
+from schedule.store.database import PG_LOCK_KEY
 from tests.conftest import ROOT
 
 BOUND = 30  # seconds; SQLite's own busy timeout is 60, so a command that waits fails here
@@ -34,7 +34,7 @@ def writer_holding_the_lock(db_url: str) -> Iterator[None]:
 
     dsn, _, options = db_url.replace("postgresql+psycopg://", "postgresql://").partition("?")
     with psycopg.connect(f"{dsn}?{options}") as pg:  # a transaction until the block ends
-        pg.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+        pg.execute("SELECT pg_advisory_xact_lock(%s)", (PG_LOCK_KEY,))
         pg.execute("INSERT INTO audit (at, who, action, detail) VALUES ('x', 'x', 'x', '{}')")
         yield
         pg.rollback()

@@ -112,3 +112,36 @@ def test_a_record_during_a_large_import_never_gives_two_standing_records(
     counts = standing_given(tracker.store)
     assert max(counts.values()) == 1
     assert sum(counts.values()) == (1 if outcome == (0, 2) else 150 * 8)
+
+
+def test_an_import_checks_without_the_write_lock(
+    tracker: Tracker, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While an import checks its rows, another process records and reads without waiting:
+    only the short write at the end takes the lock (SQLite would make a writer wait 60 s)."""
+    from schedule.tracking import transfer
+
+    start = date(2025, 1, 6)
+    for pid in ("A", "B"):
+        tracker.add_patient(Patient(pid), "lanreotide", start, PlanOptions(), actor())
+    doses = tmp_path / "doses.csv"
+    doses.write_text(f"patient_id,event,date\nA,ssa-1,{start}\n")
+    seen: list[tuple[int, int]] = []
+    check = transfer._check
+
+    def checking_while_others_work(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if seen:  # the check again, inside the write: others wait for it, as they should
+            return check(*args, **kwargs)
+        others = [
+            cli(db_url, "record", "B", "ssa-1", "--date", str(start)),
+            cli(db_url, "show", "B", "-f", "csv"),
+        ]
+        seen.extend((p.wait(timeout=30), len(p.communicate()[0])) for p in others)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(transfer, "_check", checking_while_others_work)
+    result = transfer.import_doses(tracker, doses, actor(), date(2026, 11, 21), dry_run=False)
+    assert [code for code, _ in seen] == [0, 0]
+    assert result.added == 1
+    # The record made meanwhile is seen: the import checked again before it wrote.
+    assert standing_given(tracker.store) == Counter({(1, "ssa-1"): 1, (2, "ssa-1"): 1})

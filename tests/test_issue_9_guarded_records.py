@@ -88,7 +88,7 @@ def test_too_soon_is_refused_then_let_through_with_a_reason_flagged_and_audited(
         "recorded prrt-2 for P1 on 2026-10-10 (record 5)\n",
     )
     dose = event(prrt, "P1", "prrt-2")
-    assert dose["flags"] == ["outside-window", "override"]
+    assert dose["flags"] == ["outside-window", "override", "labs-missing"]  # no labs-2 either
     history = list(csv.DictReader(io.StringIO(prrt("history", "P1", "-f", "csv").stdout)))
     assert (history[-1]["event"], history[-1]["override"]) == ("prrt-2", "early slot; Dr Lee")
     table = prrt("history", "P1").stdout.splitlines()
@@ -174,8 +174,9 @@ def test_dose_1_may_come_inside_its_window_before_the_start(prrt) -> None:  # ty
         "prrt: date 2026-11-12 is before prrt-1's window opens (2026-11-13; the course starts "
         "2026-11-20)" + OVERRIDE_HINT,
     )
+    assert prrt("record", "P1", "labs-1", "--date", "2026-10-23").exit_code == 0
     assert prrt("record", "P1", "prrt-1", "--date", "2026-11-13").exit_code == 0
-    assert event(prrt, "P1", "prrt-1")["flags"] == []
+    assert event(prrt, "P1", "prrt-1")["flags"] == []  # neither outside its window nor an override
 
 
 @freeze_time("2026-11-21")
@@ -373,4 +374,4 @@ def test_csv_import_refuses_in_the_same_words_and_takes_overrides(
         "patient_id,event,date,dose,override\nP1,prrt-2,2026-10-10,7.4 GBq,early slot\n"
     )
     assert prrt("import", "doses", str(doses)).stdout == "imported 1 records; 0 already stored\n"
-    assert event(prrt, "P1", "prrt-2")["flags"] == ["outside-window", "override"]
+    assert event(prrt, "P1", "prrt-2")["flags"] == ["outside-window", "override", "labs-missing"]

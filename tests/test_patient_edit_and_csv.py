@@ -204,9 +204,10 @@ def test_worklist_csv_neutralises_formulas_but_not_numbers(prrt) -> None:  # typ
     prrt("import", "doses", str(SAMPLES / "doses.csv"))
     prrt("patient", "edit", "NET-006", "--name", "@SUM(A1)")
     due = prrt("due", "-f", "csv").stdout.splitlines()
-    assert due[1].startswith("NET-006,")
-    assert due[1].endswith(",7")
-    assert any(line.endswith(",-1") for line in due)  # days until: a plain number stays
+    net006 = next(line for line in due if line.startswith("NET-006,"))
+    # The name (last column) is neutralised; days_late (7) and days until (-1) stay numbers.
+    assert net006.endswith(",7,2026-11-23,,,'@SUM(A1)")
+    assert any(",-1," in line for line in due)
     listed = prrt("patient", "list", "-f", "csv").stdout.splitlines()
     assert next(x for x in listed if x.startswith("NET-006,")).startswith("NET-006,'@SUM(A1),1,")
 

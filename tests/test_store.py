@@ -14,7 +14,18 @@ from schedule.store.database import Store, database_url
 from schedule.store.migrations import latest
 
 
+def unmade(db_url: str) -> str:
+    """The test's database before any migration: an SQLite file not made yet (the fixture
+    makes it, as 'prrt init' would), or the new PostgreSQL schema, which has no tables."""
+    if "://" in db_url:
+        return db_url
+    fresh = Path(db_url).with_name("unmade.db")
+    assert not fresh.exists()
+    return str(fresh)
+
+
 def test_migrations_are_recorded_once(db_url: str) -> None:
+    db_url = unmade(db_url)
     first = Store.open(db_url, "2026-11-01T00:00:00Z")
     assert first.schema_version() == latest()
     first.close()
@@ -36,6 +47,7 @@ def test_migration_2_upgrades_a_version_1_database_keeping_its_data(
     from schedule.store import migrations
     from tests.conftest import actor
 
+    db_url = unmade(db_url)
     full = migrations.MIGRATIONS
     monkeypatch.setattr(migrations, "MIGRATIONS", full[:1])
     old = Store.open(db_url, "2026-10-01T00:00:00Z")
@@ -64,6 +76,7 @@ def test_migration_3_adds_columns_and_claims_the_standing_records(
     from schedule.store import migrations
     from tests.conftest import D, actor
 
+    db_url = unmade(db_url)
     full = migrations.MIGRATIONS
     monkeypatch.setattr(migrations, "MIGRATIONS", full[:2])
     old = Store.open(db_url, "2026-10-01T00:00:00Z")

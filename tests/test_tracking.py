@@ -154,6 +154,7 @@ def test_duplicate_record_then_correct_then_record_again(tracker: Tracker, p1: s
 
 
 def test_reduced_dose_recorded_in_mbq_is_flagged(tracker: Tracker, p1: str) -> None:
+    tracker.record(p1, "labs-1", START - timedelta(days=20), None, "", actor(), TODAY)
     tracker.record(p1, "prrt-1", START, "3700 MBq", "", actor(), TODAY)
     assert calendar(tracker, p1)["prrt-1"].flags == (Flag.REDUCED_DOSE,)  # type: ignore[attr-defined]
 

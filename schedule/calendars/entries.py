@@ -2,7 +2,13 @@
 reminder rings. Turns the engine's events into iCalendar entries (see `ical.py` for the bytes).
 
 Kept out on purpose (privacy): the record number, birth date and diagnosis. The patient's name
-appears, in the calendar's name only, when asked for.
+appears, in the calendar's name only, when asked for. What a lock screen shows (the title, the
+alarm, the place, the calendar's name) is discreet unless plain titles are asked for
+(`titles.py`); the description keeps the details.
+
+What the patient must act on shows once, when it happens: a dose, blood test or scan not done by
+its day says "Not done yet: please call the clinic"; what waits behind a late dose keeps its
+date, marked tentative ("the new date will be confirmed"), until the clinic records what happened.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from schedule.calendars.ical import Alarm, Entry, Head, uid_for
+from schedule.calendars.titles import Titles, discreet_title
 from schedule.domain.course import Patient
 from schedule.domain.errors import InputError
+from schedule.domain.localtime import appointment_span, check_days
 from schedule.domain.model import Event, Kind, Status
 from schedule.domain.patients import check_time, check_tz
 from schedule.domain.regimen import Regimen
@@ -33,6 +41,9 @@ ALL_DAY_ALARMS: dict[Kind, tuple[str, str]] = {
 TIMED_ALARM = ("-P1D", "Tomorrow")  # a timed appointment: the same time the day before
 AT_CLINIC = (Kind.DOSE, Kind.LAB, Kind.SCAN)
 BUSY = (Kind.DOSE, Kind.SCAN)  # the rest does not block the day (TRANSP:TRANSPARENT)
+LATE = (Status.OVERDUE, Status.MISSED)  # both read "Not done yet": one change, not two
+NOT_DONE = "Not done yet: please call the clinic."
+WAITING = "Waiting for an earlier step: the new date will be confirmed."
 
 
 @dataclass(frozen=True)
@@ -50,12 +61,15 @@ def appointment(patient: Patient) -> Appointment | None:
     return Appointment(time(int(hours), int(minutes)), ZoneInfo(patient.tz))
 
 
-def head(settings: Settings, patient: Patient | None, with_name: bool) -> Head:
-    """The calendar's name: "Treatment calendar", for whom only when asked, and from where."""
+def head(
+    settings: Settings, patient: Patient | None, with_name: bool, titles: Titles = Titles.DISCREET
+) -> Head:
+    """The calendar's name: "Treatment calendar", for whom only when asked, and from where
+    (the clinic's name with plain titles only)."""
     name = "Treatment calendar"
     if with_name and patient is not None and patient.name:
         name += f" for {patient.name}"
-    if settings.clinic_name:
+    if settings.clinic_name and titles is Titles.PLAIN:
         name += f" - {settings.clinic_name}"
     description = (
         "Planned dates follow the course as it happens and can move: the clinic's word counts."
@@ -79,18 +93,30 @@ def entry(
     regimen: Regimen,
     settings: Settings,
     slot: Appointment | None,
+    titles: Titles = Titles.DISCREET,
+    provisional: bool = False,
 ) -> Entry:
-    """One event as the patient reads it."""
+    """One event as the patient reads it. `provisional`: it waits behind a late dose, so its
+    date will move when the clinic records what happened."""
     cancelled = event.status in (Status.SKIPPED, Status.CANCELLED)
     held = event.status is Status.HELD
-    summary = event.title
+    late = event.kind.recordable and event.status in LATE
+    shown = event.title if titles is Titles.PLAIN else discreet_title(event, regimen)
+    summary = shown
     notes: list[str] = []
     if cancelled:
-        summary = f"Cancelled: {summary}"
+        summary = f"Cancelled: {shown}"
         notes.append("Cancelled: this will not take place.")
     elif held:
-        summary = f"On hold: {summary}"
+        summary = f"On hold: {shown}"
         notes.append("On hold: the clinic will give you a new date.")
+    elif late:
+        summary = f"Not done yet: {shown}"
+        notes.append(NOT_DONE)
+    elif provisional:
+        notes.append(WAITING)
+    if titles is Titles.DISCREET:
+        notes.append(f"{event.title}.")
     if event.description:
         notes.append(event.description)
     if event.kind is Kind.DOSE and event.dose:
@@ -99,18 +125,12 @@ def entry(
         notes.append(f"Done on {_day(event.given_on)}.")
     day = event.effective_date
     last = day if event.given_on is not None else max(event.end, day)
-    timed = slot is not None and event.series == regimen.dose.series and not cancelled
+    timed = slot is not None and event.series == regimen.dose.series  # cancelled: kept as it was
     start: date | datetime
     end: date | datetime
     if timed:
         assert slot is not None
-        local = datetime.combine(day, slot.at, tzinfo=slot.zone)
-        minutes = (
-            int(regimen.dose.visit_hours * 60)
-            if regimen.dose.visit_hours is not None
-            else settings.appointment_minutes
-        )
-        start, end = local, local + timedelta(minutes=minutes)
+        start, end = appointment_span(day, slot.at, slot.zone, visit_minutes(regimen, settings))
         notes.append(f"Appointment at {slot.at:%H:%M} ({slot.zone.key}).")
         trigger, when = TIMED_ALARM
     else:
@@ -119,7 +139,8 @@ def entry(
             notes.append(f"From {_day(day)} to {_day(last)}.")
         trigger, when = ALL_DAY_ALARMS[event.kind]
     at_clinic = event.kind in AT_CLINIC
-    location = ", ".join(x for x in (settings.clinic_name, settings.clinic_address) if x)
+    place = (settings.clinic_name, settings.clinic_address)
+    location = ", ".join(x for x in (place if titles is Titles.PLAIN else place[1:]) if x)
     notes += _clinic_lines(settings)
     return Entry(
         summary=summary,
@@ -127,11 +148,18 @@ def entry(
         start=start,
         end=end,
         cancelled=cancelled,
-        tentative=held,
-        transparent=event.kind not in BUSY,
+        tentative=held or (provisional and not late),
+        transparent=cancelled or event.kind not in BUSY,
         location=location if at_clinic else "",
-        alarm=None if cancelled else Alarm(trigger, f"{when}: {event.title}"),
+        alarm=None if cancelled else Alarm(trigger, f"{when}: {shown}"),
     )
+
+
+def visit_minutes(regimen: Regimen, settings: Settings) -> int:
+    """How long a dose appointment lasts: the regimen's visit length, else the site's."""
+    if regimen.dose.visit_hours is not None:
+        return int(regimen.dose.visit_hours * 60)
+    return settings.appointment_minutes
 
 
 def course_entries(
@@ -141,12 +169,18 @@ def course_entries(
     regimen: Regimen,
     settings: Settings,
     slot: Appointment | None,
+    titles: Titles = Titles.DISCREET,
+    provisional: frozenset[str] = frozenset(),
 ) -> list[tuple[str, Entry]]:
     """The patient's entries of one course, each with its UID (a hash of the namespace, the
-    course's identity in `uid_parts` and the event key: stable across reschedules)."""
+    course's identity in `uid_parts` and the event key: stable across reschedules).
+    `provisional`: keys of the events that wait behind a late dose."""
     staff = regimen.staff_series
     return [
-        (uid_for(namespace, *uid_parts, event.key), entry(event, regimen, settings, slot))
+        (
+            uid_for(namespace, *uid_parts, event.key),
+            entry(event, regimen, settings, slot, titles, event.key in provisional),
+        )
         for event in events
         if event.series not in staff
     ]
@@ -157,3 +191,11 @@ def appointment_for(at: str | None, zone: str | None) -> Appointment | None:
     if bool(at) != bool(zone):
         raise InputError("a time needs its time zone: give both or neither")
     return appointment(Patient("plan", None, check_tz(zone), check_time(at)))
+
+
+def check_slot(regimen: Regimen, events: Iterable[Event], slot: Appointment | None) -> None:
+    """Refuse an appointment time that does not exist, in its zone, on a day of a dose visit
+    (02:30 on the night the clocks go forward)."""
+    if slot is not None:
+        days = [e.effective_date for e in events if e.series == regimen.dose.series]
+        check_days(days, slot.at, slot.zone)

@@ -25,16 +25,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def feed_url(base: str, token: str) -> str:
-    """The `webcal://` link for a token under `base` (the server's public http(s) address)."""
-    parts = urlsplit(base.strip())
+def feed_url(base: str, token: str, titles: str | None = None) -> str:
+    """The `webcal://` link for a token under `base` (the server's public http(s) address);
+    `titles` ("plain" or "discreet") overrides the site's calendar titles for this link."""
+    try:
+        parts = urlsplit(base.strip())
+        parts.port  # noqa: B018  # a malformed host or port raises here
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise InputError(
             f"feed base {base!r} is not valid; give the server's address as reached from "
             "patients' phones, e.g. https://calendar.example.org"
         )
     path = parts.path.rstrip("/")
-    return f"webcal://{parts.netloc}{path}{PATH_PREFIX}{token}.ics"
+    choice = f"?titles={titles}" if titles else ""
+    return f"webcal://{parts.netloc}{path}{PATH_PREFIX}{token}.ics{choice}"
 
 
 def issue(

@@ -10,6 +10,8 @@ ORGANIZER is needed either, and DTSTAMP is the time the event was last revised.
 True
 >>> escape_text("a;b,c\\\\d\\ne")
 'a\\\\;b\\\\,c\\\\\\\\d\\\\ne'
+>>> escape_text("bell\\x07 esc\\x1b[2K del\\x7f\\ttab")
+'bell esc[2K del\\ttab'
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ REFRESH = "PT12H"  # how often subscribers should fetch the feed again
 PRODID = "-//prrt//prrt calendar//EN"
 
 
+# Control characters RFC 5545 forbids in a value (C0 but tab and line ends, DEL), and C1:
+# dropped, never written (a parser may refuse the whole file for one BEL or ESC).
+_UNSAFE = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+
+
 def escape_text(value: str) -> str:
-    """A TEXT value (RFC 5545 section 3.3.11): backslash, semicolon, comma and newlines escaped."""
+    """A TEXT value (RFC 5545 section 3.3.11): backslash, semicolon, comma and newlines escaped,
+    control characters other than tab and line ends dropped."""
+    if not value.isprintable():
+        value = value.translate(_UNSAFE)
     if not any(c in value for c in "\\;,\n\r"):
         return value
     value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")

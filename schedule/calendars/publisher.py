@@ -3,13 +3,15 @@ whenever an event changes and never falls, whoever publishes.
 
 Every calendar also has a key: a hash of everything it is built from (the site's settings and
 regimens, the patient, the courses, how many records each course has, each course's publication
-revision, the day). Same key, same calendar: a feed answers 304 and the folder export leaves the
-file alone without building anything.
+revision, the day). Same key, same calendar: the folder export leaves the file alone without
+building anything. A calendar's ETag is a hash of its text instead, so a new day that changes
+nothing in it (most days: see `settled.py`) changes no ETag either.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,16 +22,17 @@ from typing import NamedTuple
 from schedule import __version__
 from schedule.calendars.entries import Appointment, appointment, course_entries, head
 from schedule.calendars.ical import Head, Revision, fingerprint, revise, write_calendar
+from schedule.calendars.settled import settled_courses
+from schedule.calendars.titles import Titles
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.model import Event
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
-from schedule.engine.views import course_views
 from schedule.store.database import Store
 from schedule.store.published import Change, PublishedEvent
 from schedule.store.transaction import Tx
 
-FORMAT = 1  # raise when what a calendar says changes shape: every key changes with it
+FORMAT = 2  # raise when what a calendar says changes shape: every key changes with it
 
 
 class BuiltEvent(NamedTuple):
@@ -70,7 +73,8 @@ class Calendar:
 
     @property
     def etag(self) -> str:
-        return f'"{self.key}"'
+        """A strong ETag: a hash of the text, so it changes only when the calendar does."""
+        return f'"{hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]}"'
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,23 @@ class Publisher:
     now: datetime
     with_name: bool = False
     known_site_digest: str | None = field(default=None, repr=False)
+    titles: Titles | None = None  # None: the site's choice (`calendar_titles`)
 
     @cached_property
     def site_digest(self) -> str:
         return self.known_site_digest or site_digest(self.settings, self.catalog)
 
-    def key(self, snapshot: Snapshot, patient: Patient, with_name: bool | None = None) -> str:
+    def titles_for(self, titles: Titles | None = None) -> Titles:
+        """The titles asked for this time, else the publisher's, else the site's."""
+        return titles or self.titles or Titles(self.settings.calendar_titles)
+
+    def key(
+        self,
+        snapshot: Snapshot,
+        patient: Patient,
+        with_name: bool | None = None,
+        titles: Titles | None = None,
+    ) -> str:
         marks, revisions = snapshot.marks, snapshot.revisions
         state = [
             (c.id, c.number, c.regimen, c.start.toordinal(), c.interval_days, c.calendar_month,
@@ -118,7 +133,8 @@ class Publisher:
         ]  # fmt: skip
         named = self.with_name if with_name is None else with_name
         who = (patient.id, patient.name, patient.tz, patient.time)
-        return digest(self.site_digest, snapshot.namespace, self.today, named, who, state)
+        shown = self.titles_for(titles).value
+        return digest(self.site_digest, snapshot.namespace, self.today, named, shown, who, state)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -150,19 +166,31 @@ class Publisher:
         records: dict[int, list[Record]],
         last: dict[str, PublishedEvent],
         with_name: bool | None = None,
+        titles: Titles | None = None,
     ) -> list[Built]:
         named = self.with_name if with_name is None else with_name
+        shown = self.titles_for(titles)
         out = []
         for patient in patients:
             courses = snapshot.courses.get(patient.id, [])
-            views = course_views(self.catalog, self.settings, patient, courses, records, self.today)
+            settled = settled_courses(
+                self.catalog, self.settings, patient, courses, records, self.today
+            )
             slot = appointment(patient)
             events: list[BuiltEvent] = []
             changed = False
-            for view in views:
+            for course in settled:
+                view = course.view
                 regimen = self.catalog.get(view.course.regimen)
                 entries = course_entries(
-                    snapshot.namespace, (view.course.id,), view.events, regimen, self.settings, slot
+                    snapshot.namespace,
+                    (view.course.id,),
+                    view.events,
+                    regimen,
+                    self.settings,
+                    slot,
+                    shown,
+                    course.provisional,
                 )
                 for uid, entry in entries:
                     body = entry.body()
@@ -170,19 +198,22 @@ class Publisher:
                     before = last.get(uid)
                     changed = changed or before is None or before.fingerprint != mark
                     events.append(BuiltEvent(uid, view.course.id, mark, body))
-            out.append(
-                Built(patient.id, head(self.settings, patient, named), tuple(events), changed)
-            )
+            calendar_head = head(self.settings, patient, named, shown)
+            out.append(Built(patient.id, calendar_head, tuple(events), changed))
         return out
 
     def build_slice(
-        self, snapshot: Snapshot, patients: Sequence[Patient], with_name: bool | None = None
+        self,
+        snapshot: Snapshot,
+        patients: Sequence[Patient],
+        with_name: bool | None = None,
+        titles: Titles | None = None,
     ) -> list[Built]:
         ids = [c.id for p in patients for c in snapshot.courses.get(p.id, [])]
         with self.store.read() as tx:
             records = tx.records(ids)
             last = tx.published.last_published(ids)
-        return self.build(snapshot, patients, records, last, with_name)
+        return self.build(snapshot, patients, records, last, with_name, titles)
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -225,17 +256,19 @@ class Publisher:
 
     # -- one patient --------------------------------------------------------------------------
 
-    def patient(self, patient_id: str, with_name: bool | None = None) -> Calendar:
+    def patient(
+        self, patient_id: str, with_name: bool | None = None, titles: Titles | None = None
+    ) -> Calendar:
         """Publish one patient's calendar (all courses)."""
         with self.store.read() as tx:
             snap = self.snapshot(tx, patient_id)
-        built = self.build_slice(snap, snap.patients, with_name)
+        built = self.build_slice(snap, snap.patients, with_name, titles)
         published = self.publish(built)[patient_id]
         snap.revisions.update(published.revisions)
         return Calendar(
             patient_id,
             published.text,
-            self.key(snap, snap.patients[0], with_name),
+            self.key(snap, snap.patients[0], with_name, titles),
             len(built[0].events),
         )
 
@@ -247,13 +280,22 @@ def plan_calendar(
     settings: Settings,
     now: datetime,
     slot: Appointment | None = None,
+    titles: Titles | None = None,
+    namespace: str | None = None,
 ) -> str:
     """A calendar for a plan not yet stored: nothing was published before, so every SEQUENCE
-    is 0. UIDs come from the regimen, the start and the event key."""
+    is 0. UIDs are a hash of a namespace drawn at random for each export (`namespace` pins it)
+    and the event key: two exports never share a UID, and a UID says nothing of the plan."""
+    shown = titles or Titles(settings.calendar_titles)
     entries = course_entries(
-        "plan", (regimen.id, start.isoformat()), events, regimen, settings, slot
+        namespace or plan_namespace(), (), events, regimen, settings, slot, shown
     )
     revision = Revision(0, now)
     return write_calendar(
-        head(settings, None, False), ((uid, revision, e.body()) for uid, e in entries)
+        head(settings, None, False, shown), ((uid, revision, e.body()) for uid, e in entries)
     )
+
+
+def plan_namespace() -> str:
+    """A fresh random UID namespace for one export of a plan (128 bits)."""
+    return secrets.token_hex(16)

@@ -1,6 +1,8 @@
 """The feed server: a WSGI application that answers `GET /feeds/TOKEN.ics` with the patient's
 calendar. Unknown, malformed and revoked tokens all get the same 404. Responses carry a strong
-ETag (the calendar's key), and a matching `If-None-Match` gets 304 without building anything.
+ETag (a hash of the calendar's text, never of the day), and a matching `If-None-Match` gets 304;
+a calendar is built at most once per key (the day, the facts: `Publisher.key`) while cached.
+`?titles=plain` (or `discreet`) in the link chooses the titles for that patient's feed.
 
 `listen` runs it under waitress with limits fit for an open network (`Limits`): many idle or
 slow connections are held without a thread each and dropped after a short timeout, requests are
@@ -15,11 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
 from schedule.calendars.publisher import Publisher, site_digest
+from schedule.calendars.titles import Titles
 from schedule.domain.errors import InputError, PrrtError
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
@@ -51,7 +55,7 @@ class FeedApp:
         self.site_digest = site_digest(settings, catalog)
         self.clock = clock
         self.cache_size = cache
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._bodies: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # key: (ETag, body)
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -88,21 +92,21 @@ class FeedApp:
             if owner is None:
                 return _plain(start_response, "404 Not Found")
             snapshot = publisher.snapshot(tx, owner.patient_id)
-        key = publisher.key(snapshot, snapshot.patients[0], owner.with_name)
-        etag = f'"{key}"'
+        titles = _titles(environ.get("QUERY_STRING", ""))
+        key = publisher.key(snapshot, snapshot.patients[0], owner.with_name, titles)
+        with self._lock:
+            cached = self._bodies.get(key)
+        if cached is None:
+            calendar = publisher.patient(owner.patient_id, owner.with_name, titles)
+            key, cached = calendar.key, (calendar.etag, calendar.text.encode("utf-8"))
+            with self._lock:
+                self._bodies[key] = cached
+                while len(self._bodies) > self.cache_size:
+                    self._bodies.popitem(last=False)
+        etag, body = cached
         if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):
             start_response("304 Not Modified", [("ETag", etag), *COMMON])
             return []
-        with self._lock:
-            body = self._bodies.get(key)
-        if body is None:
-            calendar = publisher.patient(owner.patient_id, owner.with_name)
-            key, body = calendar.key, calendar.text.encode("utf-8")
-            etag = calendar.etag
-            with self._lock:
-                self._bodies[key] = body
-                while len(self._bodies) > self.cache_size:
-                    self._bodies.popitem(last=False)
         start_response(
             "200 OK",
             [
@@ -114,6 +118,12 @@ class FeedApp:
             ],
         )
         return [] if head else [body]
+
+
+def _titles(query: str) -> Titles | None:
+    """The titles a link asks for (`?titles=plain`); None (the site's) for anything else."""
+    asked = parse_qs(query).get("titles", [""])[-1]
+    return Titles(asked) if asked in ("plain", "discreet") else None
 
 
 def _etags(header: str) -> set[str]:

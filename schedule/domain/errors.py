@@ -30,6 +30,7 @@ class Hint(enum.Enum):
     DROP_OVERRIDE = "drop-override"  # an override given where no guard refused
     RECORD_OR_SKIP = "record-or-skip"  # data: patient, event (an earlier dose still pending)
     CHOOSE_COURSE = "choose-course"  # more than one active course
+    CREATE_DATABASE = "create-database"  # data: path (an SQLite file that does not exist)
 
 
 # Ways out that name an option of a command: an import words its own (a column) instead.

@@ -95,6 +95,8 @@ class Flag(enum.Enum):
     OVERRIDE = "override"  # recorded past a guard, with a clinician's reason
     DUPLICATE_SSA = "duplicate-ssa"  # two courses plan long-acting SSA at the same time
     LABS_STALE = "labs-stale"  # pre-dose labs recorded too long before the dose to count (L28)
+    CLINIC_CLOSED = "clinic-closed"  # planned on a day the clinic is closed (site.closures)
+    OVER_CAPACITY = "over-capacity"  # its day needs more chair-hours than the clinic has
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, fields
+from datetime import date
 
 from schedule.domain.errors import SettingsError
 
@@ -30,11 +31,28 @@ class Settings:
     appointment_minutes: int = 30
     # Where `prrt serve` is reached from patients' phones, e.g. https://calendar.example.org.
     feed_base_url: str = ""
+    # What patients' calendars show where a phone's lock screen shows it (titles, alarms, the
+    # calendar's name, the place): "discreet" (a clinic visit, a blood test; no drug, therapy or
+    # clinic name) or "plain" (the full titles). The details stay in each event's description.
+    calendar_titles: str = "discreet"
     # Printed in patients' calendars.
     clinic_name: str = ""
     clinic_address: str = ""
     clinic_phone: str = ""
     clinic_email: str = ""
+    # Clinic days. `closures`: an iCalendar file, or a folder of them, naming the days the clinic
+    # is closed (relative to the configuration folder unless absolute; "" for none).
+    closures: str = ""
+    # Infusion capacity: chairs, hours each chair is staffed a day, and the chairs of particular
+    # weekdays (`chairs_by_weekday = { saturday = 0, sunday = 0 }`), kept as (weekday, chairs)
+    # with Monday 0.
+    chairs: int = 2
+    chair_hours: int = 10
+    chairs_by_weekday: tuple[tuple[int, int], ...] = ()
+
+    def chairs_on(self, day: date) -> int:
+        """The chairs staffed on `day`'s weekday."""
+        return dict(self.chairs_by_weekday).get(day.weekday(), self.chairs)
 
 
 _INT_LIMITS = {
@@ -44,7 +62,11 @@ _INT_LIMITS = {
     "hold_review_days": (1, 365),
     "horizon_days": (28, 3660),
     "appointment_minutes": (5, 720),
+    "chairs": (0, 500),
+    "chair_hours": (1, 24),
 }
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CHOICES = {"calendar_titles": ("discreet", "plain")}
 
 
 def parse_settings(text: str, path: str) -> Settings:
@@ -61,6 +83,9 @@ def parse_settings(text: str, path: str) -> Settings:
     for key, value in site.items():
         if key not in known:
             raise SettingsError(f"{path}: site.{key}: is not a known setting")
+        if key == "chairs_by_weekday":
+            values[key] = _weekday_chairs(value, path)
+            continue
         if key in _INT_LIMITS:
             low, high = _INT_LIMITS[key]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -69,5 +94,24 @@ def parse_settings(text: str, path: str) -> Settings:
                 )
         elif not isinstance(value, str):
             raise SettingsError(f"{path}: site.{key}: must be a string")
+        elif key in _CHOICES and value not in _CHOICES[key]:
+            choices = " or ".join(repr(c) for c in _CHOICES[key])
+            raise SettingsError(f"{path}: site.{key}: must be {choices}, not {value!r}")
         values[key] = value
     return Settings(**values)  # type: ignore[arg-type]  # keys and types checked above
+
+
+def _weekday_chairs(value: object, path: str) -> tuple[tuple[int, int], ...]:
+    """`{ saturday = 0 }` as ((5, 0),): weekday names in English, chairs as for `chairs`."""
+    where = f"{path}: site.chairs_by_weekday"
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where}: must be a table such as {{ saturday = 0 }}")
+    low, high = _INT_LIMITS["chairs"]
+    pairs = []
+    for name, chairs in value.items():
+        if name.lower() not in WEEKDAYS:
+            raise SettingsError(f"{where}: {name!r} is not a weekday (monday ... sunday)")
+        if isinstance(chairs, bool) or not isinstance(chairs, int) or not low <= chairs <= high:
+            raise SettingsError(f"{where}.{name}: must be a whole number from {low} to {high}")
+        pairs.append((WEEKDAYS.index(name.lower()), chairs))
+    return tuple(sorted(dict(pairs).items()))

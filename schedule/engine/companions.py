@@ -31,9 +31,13 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
             status = parent.dependent_status(status, follows=related.start >= 0)
             if done and pre_dose_labs(related) and status is not Status.CANCELLED:
                 status = Status.NOT_DONE  # the dose was given without them: history now
-        elif given_on is not None and pre_dose_labs(related) and not parent.cancelled:
-            if labs_stale(related, given_on, parent.after):
-                flags = (Flag.LABS_STALE,)
+        elif (
+            given_on is not None
+            and pre_dose_labs(related)
+            and not parent.cancelled
+            and labs_stale(related, given_on, parent.after)
+        ):
+            flags = (Flag.LABS_STALE,)
     elif related.order and key in ctx.facts.given:
         status, given_on = Status.GIVEN, ctx.facts.given[key].date  # the order is placed
     else:

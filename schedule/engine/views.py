@@ -8,11 +8,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 
+from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
 from schedule.domain.model import Event, Fact, Flag, RecordType, Status
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
+from schedule.engine.clinic import flag_clinic_days
 
 _WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
 
@@ -76,10 +78,14 @@ def course_views(
     informational: bool = True,
     until: date | None = None,
     facts: Mapping[int, Sequence[Fact]] | None = None,
+    *,
+    closures: Closures | None = None,
+    crowded: frozenset[date] = frozenset(),
 ) -> list[CourseView]:
     """Calendars of one patient's courses; SSA from each course counts in the others'.
     `facts`, when given, are the courses' facts already read (`Tx.facts`), and `records`
-    may then be empty."""
+    may then be empty. `closures` (the clinic's closed days) and `crowded` (days over the
+    clinic's capacity) flag what falls on them (`engine.clinic`)."""
 
     def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:
         options = course.options if until is None else replace(course.options, until=until)
@@ -107,6 +113,8 @@ def course_views(
             if others and catalog.get(course.regimen).ssa is not None:
                 built[course.id] = calendar(course, others)
         built = _across_courses(catalog, settings, courses, built)
+    if closures or crowded:
+        built = {i: flag_clinic_days(events, closures, crowded) for i, events in built.items()}
     return [
         CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id], catalog.get(c.regimen))
         for c in courses

@@ -25,6 +25,8 @@ class Column:
     header: str
     field: str
     show: Callable[[Row], str] | None = None
+    squeeze: int = 0  # 0: always shown in full; else shortened, then dropped, highest first
+    optional: bool = False  # left out when no row has anything in it (names, hold reasons)
 
 
 def _cell(value: Any) -> str:
@@ -54,8 +56,15 @@ def csv_cell(value: Any) -> str:
     return text
 
 
-def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, table: Sequence[Column]) -> str:
-    """Render rows with the contract `columns` (csv, json) or the `table` view."""
+def render(
+    rows: Sequence[Row],
+    columns: Sequence[str],
+    fmt: str,
+    table: Sequence[Column],
+    width: int | None = None,
+) -> str:
+    """Render rows with the contract `columns` (csv, json) or the `table` view (fitted to
+    `width` when given)."""
     if fmt == "json":
         return json.dumps([{c: row.get(c) for c in columns} for row in rows], indent=2) + "\n"
     if fmt == "csv":
@@ -67,20 +76,54 @@ def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, table: Sequenc
         return buffer.getvalue()
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}")
-    return render_table(rows, table)
+    return render_table(rows, table, width)
 
 
-def render_table(rows: Sequence[Row], table: Sequence[Column]) -> str:
-    """Aligned columns under upper-case headers; empty columns are kept, trailing spaces are not.
-    Cells go to a terminal, so what a terminal would obey rather than show is made visible."""
+def render_table(rows: Sequence[Row], table: Sequence[Column], width: int | None = None) -> str:
+    """Aligned columns under upper-case headers; empty columns are kept (but for optional ones),
+    trailing spaces are not. Cells go to a terminal, so what a terminal would obey rather than
+    show is made visible. `width`: the terminal's; columns that may be squeezed are shortened,
+    then dropped, until the lines fit (None: every column in full, as for a pipe or a file)."""
+    table = [c for c in table if not c.optional or any(row.get(c.field) for row in rows)]
     cells = [[c.header.upper() for c in table]]
     for row in rows:
         cells.append([visible(c.show(row) if c.show else _cell(row.get(c.field))) for c in table])
     widths = [max(len(line[i]) for line in cells) for i in range(len(table))]
+    shown = list(range(len(table)))
+    if width is not None:
+        shown, widths = _fit(table, widths, width)
     lines = [
-        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells
+        "  ".join(_clip(line[i], widths[i]).ljust(widths[i]) for i in shown).rstrip()
+        for line in cells
     ]
     return "\n".join(lines) + "\n"
+
+
+_NARROWEST = 8  # a squeezed column keeps at least this much (or its header) before it goes
+
+
+def _fit(table: Sequence[Column], full: list[int], width: int) -> tuple[list[int], list[int]]:
+    """The columns to show and their widths so that a line fits in `width` characters: the
+    squeezable ones are shortened, highest `squeeze` first; if that is not enough, they are
+    dropped in that order and the rest shortened again."""
+    order = sorted((i for i, c in enumerate(table) if c.squeeze), key=lambda i: -table[i].squeeze)
+    for dropped in range(len(order) + 1):
+        shown = [i for i in range(len(table)) if i not in order[:dropped]]
+        widths = list(full)
+        for i in order[dropped:]:
+            excess = sum(widths[j] for j in shown) + 2 * (len(shown) - 1) - width
+            if excess <= 0:
+                break
+            floor = min(widths[i], max(len(table[i].header), _NARROWEST))
+            widths[i] = max(floor, widths[i] - excess)
+        if sum(widths[j] for j in shown) + 2 * (len(shown) - 1) <= width:
+            return shown, widths
+    return shown, widths
+
+
+def _clip(text: str, width: int) -> str:
+    """`text` shortened to `width` characters, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "\u2026"
 
 
 # C0 controls and DEL as their Unicode pictures (ESC shows as U+241B, a newline as U+240A), C1
@@ -117,8 +160,8 @@ EVENT_TABLE = (
     Column("date", "date"),
     Column("until", "end", span_end),
     Column("event", "event"),
-    Column("title", "title"),
-    Column("dose", "dose"),
+    Column("title", "title", squeeze=2),
+    Column("dose", "dose", squeeze=1),
     Column("status", "status"),
     Column("flags", "flags"),
 )

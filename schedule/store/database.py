@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from schedule.domain.errors import StoreError
+from schedule.domain.errors import Hint, StoreError
 from schedule.store import tables
 from schedule.store.migrations import current_version, latest, migrate
 from schedule.store.transaction import Tx
@@ -76,13 +76,21 @@ def sqlite_engine(url: str) -> Engine:
 class Store:
     """The database. Use `write()` for a transaction that changes data, `read()` otherwise."""
 
+    created: str | None = None  # the path of the SQLite file this open created
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
 
     @classmethod
-    def open(cls, target: str, opened_at: str) -> Store:
+    def open(cls, target: str, opened_at: str, create: bool = True) -> Store:
+        """Open (and migrate) the database. `create=False` refuses an SQLite file that does
+        not exist instead of creating it."""
         url = database_url(target)
+        path = make_url(url).database if url.startswith("sqlite") else None
+        new_file = bool(path) and path != ":memory:" and not Path(str(path)).exists()
+        if new_file and not create:
+            raise StoreError(f"no database at {path}", hint=Hint.CREATE_DATABASE, path=path)
         try:
             if url.startswith("sqlite"):
                 engine = sqlite_engine(url)
@@ -96,6 +104,7 @@ class Store:
         except (ArgumentError, NoSuchModuleError, OSError) as exc:
             raise StoreError(f"cannot open database {target!r}: {exc}") from None
         store = cls(engine)
+        store.created = str(path) if new_file else None
         try:
             # Most opens find the schema current: look in a read transaction, which takes no
             # write lock, so a command that only reads never waits for a writer (an import).

@@ -7,13 +7,16 @@ through when a clinician gives a reason, and stops at the others.
   radioligand: before its window opens, the interval less the window, L4/R1; a long-acting SSA
   injection: the site's minimum, `ssa_min_interval_days`, since no label gives one);
 - amount: more than the full amount by over the site's tolerance (`dose_tolerance_percent`);
-- window: dose 1 before its window opens (the start is the target, not a floor).
+- window: dose 1 before its window opens (the start is the target, not a floor);
+- closed: a new target on a day the clinic is closed (`site.closures`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
+from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.errors import GuardError, Hint
 from schedule.domain.model import Event, Kind, Status
 from schedule.domain.regimen import DoseKind, Regimen
@@ -143,5 +146,31 @@ def amount_guard(
             f"{event.key} ({source_id(source)}; tolerance: site setting dose_tolerance_percent)",
             overridable=True,
             field="dose",
+        )
+    ]
+
+
+def closed_guard(event: Event, day: date, closures: Closures | None) -> list[GuardError]:
+    """A new target on a day the clinic is closed; the message names the closure and the
+    nearest open days inside the event's window."""
+    name = closures.name(day) if closures else None
+    if closures is None or name is None:
+        return []
+    shift = day - event.date  # the window moves with the target
+    moved = replace(
+        event,
+        date=day,
+        end=event.end + shift,
+        window_start=event.window_start + shift,
+        window_end=event.window_end + shift,
+    )
+    before, after = nearest_open_days(closures, moved)
+    near = " and ".join(str(d) for d in (before, after) if d is not None)
+    open_days = f"; the nearest open days in its window: {near}" if near else ""
+    return [
+        GuardError(
+            f"the clinic is closed on {day} ({name}){open_days}",
+            overridable=True,
+            field="date",
         )
     ]

@@ -3,13 +3,19 @@ like a new patient's and audited with the old and the new values."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from schedule.domain.course import Actor, Patient
+from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.errors import InputError
+from schedule.domain.localtime import check_days
 from schedule.domain.patients import check_name, check_time, check_tz
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import Settings
+from schedule.engine.calendar import build_calendar
 from schedule.store.database import Store
 from schedule.store.roster import PATIENT_FIELDS, update_patient
 
@@ -44,6 +50,20 @@ def checked(patient: Patient, changes: Mapping[str, str | None]) -> Patient:
     return replace(patient, **values)
 
 
+def check_appointments(
+    catalog: Catalog, settings: Settings, patient: Patient, courses: Iterable[Course]
+) -> None:
+    """A patient's appointment time must exist on every planned dose day of the courses (a
+    time the clocks skip that night is refused, naming the day; a repeated one is fine)."""
+    if not (patient.time and patient.tz):
+        return
+    at, zone = time.fromisoformat(patient.time), ZoneInfo(patient.tz)
+    for course in courses:
+        regimen = catalog.get(course.regimen)
+        plan = build_calendar(regimen, course.start, options=course.options, settings=settings)
+        check_days([e.date for e in plan if e.series == regimen.dose.series], at, zone)
+
+
 @dataclass(frozen=True)
 class PatientEdit:
     before: Patient
@@ -52,12 +72,20 @@ class PatientEdit:
 
 
 def edit_patient(
-    store: Store, patient_id: str, changes: Mapping[str, str | None], actor: Actor
+    store: Store,
+    patient_id: str,
+    changes: Mapping[str, str | None],
+    actor: Actor,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
 ) -> PatientEdit:
-    """Change a patient's details in one transaction, under a lock on the patient."""
+    """Change a patient's details in one transaction, under a lock on the patient. With the
+    catalog, a new appointment time is checked against the courses' dose days."""
     with store.write() as tx:
         tx.lock_patient(patient_id)
         before = tx.require_patient(patient_id)
         after = checked(before, changes)
+        if catalog is not None:
+            check_appointments(catalog, settings or Settings(), after, tx.courses(patient_id))
         done = update_patient(tx, before, after, actor)
     return PatientEdit(before, after, done)

@@ -23,7 +23,7 @@ from schedule.store.database import Store
 from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
-from schedule.tracking.patients import checked
+from schedule.tracking.patients import check_appointments, checked
 from schedule.tracking.tracker import Tracker
 
 ROSTER_COLUMNS = (
@@ -69,6 +69,10 @@ def _parse(tracker: Tracker, path: Path) -> list[RosterRow]:
         course = field_value(
             name, line, "interval", tracker.new_course, pid, regimen, start, options
         )
+        field_value(
+            name, line, "time", check_appointments, tracker.catalog, tracker.settings, patient,
+            [course],
+        )  # fmt: skip
         parsed.append(RosterRow(line, patient, fields, course, number))
     return parsed
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from schedule.domain.closures import Closures
 from schedule.domain.course import Record
 from schedule.domain.errors import ConflictError, GuardError, Hint, InputError, UnknownError
 from schedule.domain.model import Event, Kind, RecordType, Status
@@ -22,6 +23,7 @@ from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView
 from schedule.tracking.guards import (
     amount_guard,
+    closed_guard,
     order_guard,
     spacing_guard,
     window_guard,
@@ -56,10 +58,15 @@ class Proposal:
 
 
 def check_record(
-    view: CourseView, proposal: Proposal, today: date, settings: Settings | None = None
+    view: CourseView,
+    proposal: Proposal,
+    today: date,
+    settings: Settings | None = None,
+    closures: Closures | None = None,
 ) -> Record:
     """The record to store for `proposal` on the course of `view`, or the error that refuses
-    it (nothing is stored either way)."""
+    it (nothing is stored either way). `closures`: the clinic's closed days, on which a new
+    target is refused unless overridden."""
     settings = settings or Settings()
     note = check_reason(proposal.type, proposal.note)
     override = check_override(proposal.override)
@@ -102,6 +109,7 @@ def check_record(
         raise InputError(f"a {kind.value} record takes no dose", field="dose")
     if kind is RecordType.RESCHEDULED:
         check_new_target(view, event, day, today)
+        found += closed_guard(event, day, closures)
     passed(found, override)
     dose_text = str(quantity) if quantity else None
     return Record(

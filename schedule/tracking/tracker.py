@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from schedule.domain.closures import Closures
 from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Flag, RecordType, Status
@@ -21,6 +22,7 @@ from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.lookups import refuse_case_twin
 from schedule.store.transaction import Tx
+from schedule.tracking.patients import check_appointments
 from schedule.tracking.rules import Proposal, check_reason, check_record
 
 
@@ -94,10 +96,17 @@ _TO_COME = (Status.PLANNED, Status.DUE, Status.OVERDUE)
 class Tracker:
     """The operations of the tracker over one store, one regimen catalog and one site."""
 
-    def __init__(self, store: Store, catalog: Catalog, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+        closures: Closures | None = None,
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.settings = settings
+        self.closures = closures  # the clinic's closed days, for the reschedule guard
 
     # -- calendars ----------------------------------------------------------------------------
 
@@ -137,6 +146,7 @@ class Tracker:
         check_name(patient.name)
         patient = replace(patient, tz=check_tz(patient.tz), time=check_time(patient.time))
         course = self.new_course(patient.id, regimen, start, options)
+        check_appointments(self.catalog, self.settings, patient, [course])
         try:
             with self.store.write() as tx:
                 if tx.patient(patient.id) is not None:
@@ -166,8 +176,9 @@ class Tracker:
         Reports the injections of the patient's other courses the new course conflicts with."""
         course = self.new_course(patient_id, regimen, start, options)
         with self.store.write() as tx:
-            tx.require_patient(patient_id)
+            patient = tx.require_patient(patient_id)
             tx.lock_patient(patient_id)
+            check_appointments(self.catalog, self.settings, patient, [course])
             stored = tx.add_course(course, actor)
             ended = None
             if replaces is not None:
@@ -217,7 +228,7 @@ class Tracker:
             tx.lock_course(view.course.id)
             # Read again under the lock: what another writer committed meanwhile counts.
             view = self.course_view(tx, patient_id, today, course_number)
-            record = check_record(view, proposal, today, self.settings)
+            record = check_record(view, proposal, today, self.settings, self.closures)
             return tx.add_record(patient_id, record, actor)
 
     def record(
@@ -257,8 +268,10 @@ class Tracker:
         actor: Actor,
         today: date,
         course_number: int | None = None,
+        override: str | None = None,
     ) -> int:
-        proposal = Proposal(RecordType.RESCHEDULED, event, day, note=reason)
+        """A new target for one event; a closed day needs `override` (a reason)."""
+        proposal = Proposal(RecordType.RESCHEDULED, event, day, note=reason, override=override)
         return self.add(patient_id, proposal, actor, today, course_number)
 
     def hold(

@@ -138,7 +138,7 @@ def _check(
             unchanged += 1
             continue
         try:
-            record = check_record(chosen, proposal, today, tracker.settings)
+            record = check_record(chosen, proposal, today, tracker.settings, tracker.closures)
         except PrrtError as exc:
             raise placed_error(name, row.line, "type", exc) from None
         records.setdefault(chosen.course.id, []).append(replace(record, id=next_id))

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient
-from schedule.domain.model import CourseState, Kind, Status
+from schedule.domain.model import Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView, course_views
@@ -20,12 +21,11 @@ from schedule.output.columns import EVENT_COLUMNS, event_row
 from schedule.output.render import EVENT_TABLE, Column
 from schedule.store.database import Store
 from schedule.store.parallel import map_slices
+from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
-SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS)
-WORKLIST_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "days_late")
-PATIENT_COLUMNS = (
-    "patient_id", "name", "course", "regimen", "start", "state", "next_event", "next_date",
-    "next_title", "flags",
+SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "name")
+WORKLIST_COLUMNS = (
+    "patient_id", "course", *EVENT_COLUMNS, "days_late", "due_by", "reason", "since", "name",
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "record", "at", "who", "action", "course", "event", "date", "dose", "note", "corrects",
@@ -33,23 +33,23 @@ HISTORY_COLUMNS = (
 )  # fmt: skip
 
 SHOW_TABLE = (Column("course", "course"), *EVENT_TABLE)
+
+
+def _title(row: Mapping[str, Any]) -> str:
+    """The title, and for a held dose the hold's start and reason."""
+    if row.get("since"):
+        return f"{row['title']}; on hold since {row['since']}: {row['reason']}"
+    return str(row["title"])
+
+
 WORKLIST_TABLE = (
     Column("patient", "patient_id"),
-    Column("due by", "end"),
-    Column("late", "days_late", lambda r: _late(r["days_late"])),
+    Column("name", "name", squeeze=2, optional=True),
+    Column("due by", "due_by"),
+    Column("late", "days_late", lambda r: _late(r["days_late"]), squeeze=1),
     Column("event", "event"),
-    Column("title", "title"),
+    Column("title", "title", _title, squeeze=3),
     Column("status", "status"),
-    Column("flags", "flags"),
-)
-PATIENT_TABLE = (
-    Column("patient", "patient_id"),
-    Column("course", "course"),
-    Column("regimen", "regimen"),
-    Column("start", "start"),
-    Column("state", "state"),
-    Column("next", "next_event"),
-    Column("on", "next_date"),
     Column("flags", "flags"),
 )
 
@@ -79,9 +79,6 @@ HISTORY_TABLE = (
 )
 
 
-_WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE)
-
-
 def _late(days: int) -> str:
     if days > 0:
         return f"{days} d late"
@@ -91,15 +88,28 @@ def _late(days: int) -> str:
 
 
 def show_rows(
-    store: Store, catalog: Catalog, settings: Settings, patient_id: str, as_of: date
+    store: Store,
+    catalog: Catalog,
+    settings: Settings,
+    patient_id: str,
+    as_of: date,
+    names: bool = True,
+    closures: Closures | None = None,
+    crowded: frozenset[date] = frozenset(),
 ) -> list[dict[str, Any]]:
+    """The patient's calendar, every course; `names=False` leaves the name out."""
     with store.read() as tx:
         patient = tx.require_patient(patient_id)
         courses = tx.courses(patient_id)
         records = tx.records([c.id for c in courses])
-    views = course_views(catalog, settings, patient, courses, records, as_of)
+    views = course_views(
+        catalog, settings, patient, courses, records, as_of, closures=closures, crowded=crowded
+    )
+    name = patient.name if names else None
     return [
-        event_row(e, patient_id=patient_id, course=v.course.number) for v in views for e in v.events
+        {**event_row(e, patient_id=patient.id, course=v.course.number), "name": name}
+        for v in views
+        for e in v.events
     ]
 
 
@@ -114,12 +124,15 @@ class _Everything:
         return [c.id for p in patients for c in self.courses[p.id]]
 
 
-def _load(store: Store) -> _Everything:
+def load_everything(store: Store, filters: Filters = EVERYTHING) -> _Everything:
+    """The patients the filters let through, with all their courses."""
     with store.read() as tx:
-        patients = tx.patients()
+        patients = [p for p in tx.patients() if filters.patient_matches(p)]
+        wanted = {p.id for p in patients}
         courses: dict[str, list[Course]] = defaultdict(list)
         for course in tx.courses():
-            courses[course.patient_id].append(course)
+            if course.patient_id in wanted:
+                courses[course.patient_id].append(course)
     return _Everything(patients, courses)
 
 
@@ -134,30 +147,48 @@ def worklist_rows(
     missed: bool,
     within: int = 7,
     workers: int = 1,
+    filters: Filters = EVERYTHING,
+    names: bool = True,
+    closures: Closures | None = None,
+    crowded: frozenset[date] = frozenset(),
 ) -> Rows:
-    """`missed`: events past their window with nothing recorded. Otherwise what is due: late
-    within the window, or coming within `within` days (deadlines included). Most urgent first.
-    `workers` > 1 spreads large sets over that many processes."""
+    """`missed`: events past their window with nothing recorded, and held doses past the
+    maximum delay. Otherwise what is due: late within the window, coming within `within`
+    days (or up to `filters.end`; deadlines included), held courses whose review day has come,
+    and every dose past the maximum delay. Most urgent first. `workers` > 1 spreads large sets
+    over that many processes; `names=False` leaves the names out."""
     horizon = as_of + timedelta(days=within)
-    data = _load(store)
+    if filters.end is not None:
+        horizon = max(horizon, filters.end)
+    data = load_everything(store, filters)
     until = as_of if missed else horizon
     count = len(data.patients)
+    filtered = filters != EVERYTHING
 
     def task(low: int, high: int) -> Rows:
         patients = data.patients[low:high]
-        everyone = (low, high) == (0, count)
+        everyone = (low, high) == (0, count) and not filtered
         with store.read() as tx:
             facts = tx.facts(None if everyone else data.course_ids(patients))
         rows = []
         for patient in patients:
             courses = data.courses[patient.id]
             views = course_views(
-                catalog, settings, patient, courses, {}, as_of, not missed, until, facts
-            )
+                catalog, settings, patient, courses, {}, as_of, not missed, until, facts,
+                closures=closures, crowded=crowded,
+            )  # fmt: skip
             for view in views:
+                if not filters.course_matches(view.course):
+                    continue
                 # A discontinued course lists only what the discontinuation left in place
                 # (its after-course care): everything else of it is cancelled.
-                rows += _wanted(view, as_of, horizon, missed)
+                hold = open_hold(facts.get(view.course.id, ()), settings.hold_review_days)
+                for row in _wanted(view, as_of, horizon, missed, hold):
+                    if filters.row_matches(
+                        row["kind"], row["status"], date.fromisoformat(row["due_by"])
+                    ):
+                        row["name"] = patient.name if names else None
+                        rows.append(row)
         return rows
 
     rows = map_slices(task, store, count, workers)
@@ -165,7 +196,12 @@ def worklist_rows(
     return rows
 
 
-def _wanted(view: CourseView, as_of: date, horizon: date, missed: bool) -> Rows:
+_STILL_TO_DO = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
+
+
+def _wanted(
+    view: CourseView, as_of: date, horizon: date, missed: bool, hold: OpenHold | None
+) -> Rows:
     rows = []
     after_order = view.regimen.after_order_series
     placed = (
@@ -173,11 +209,18 @@ def _wanted(view: CourseView, as_of: date, horizon: date, missed: bool) -> Rows:
         if after_order
         else set()
     )
+    series = view.regimen.dose.series
     for event in view.events:
         if event.series in after_order and event.number not in placed:
             continue  # a free-cancellation deadline matters once its order is placed
+        too_late = Flag.MAX_DELAY_EXCEEDED in event.flags and event.status in _STILL_TO_DO
         if missed:
-            wanted = event.status is Status.MISSED
+            wanted = event.status is Status.MISSED or (event.status is Status.HELD and too_late)
+        elif too_late:
+            wanted = True  # for a clinician to confirm, whatever else it waits for
+        elif event.status is Status.HELD:
+            # A held dose comes up once its hold's review day has come.
+            wanted = event.series == series and hold is not None and hold.review <= as_of
         elif event.status is Status.PLANNED:
             # Not open yet but soon; an event waiting on a dose not given yet stays out.
             wanted = as_of < event.date <= horizon and (
@@ -189,59 +232,12 @@ def _wanted(view: CourseView, as_of: date, horizon: date, missed: bool) -> Rows:
             wanted = event.kind is Kind.DEADLINE and event.status is Status.ACTIVE
         if wanted:
             row = event_row(event, patient_id=view.patient.id, course=view.course.number)
+            held = hold if event.status is Status.HELD else None
             row["days_late"] = (as_of - event.end).days
+            row["due_by"] = due_by(event, held).isoformat()
+            row["reason"] = held.reason if held else None
+            row["since"] = held.since.isoformat() if held else None
             rows.append(row)
-    return rows
-
-
-def patient_rows(
-    store: Store, catalog: Catalog, settings: Settings, as_of: date
-) -> list[dict[str, Any]]:
-    """One row per course: its state and the next thing to do."""
-    rows = []
-    data = _load(store)
-    with store.read() as tx:
-        records = tx.records()
-    views = [
-        view
-        for patient in data.patients
-        for view in course_views(
-            catalog,
-            settings,
-            patient,
-            data.courses[patient.id],
-            records,
-            as_of,
-            informational=False,
-            until=as_of + timedelta(days=365),
-        )
-    ]
-    for view in views:
-        waiting = [e for e in view.events if e.status in (*_WAITING, Status.MISSED, Status.HELD)]
-        if view.discontinued is not None:
-            state = CourseState.DISCONTINUED
-        elif view.on_hold:
-            state = CourseState.ON_HOLD
-        elif not waiting:
-            state = CourseState.COMPLETED
-        else:
-            state = CourseState.ACTIVE
-        upcoming = waiting[0] if waiting and state is not CourseState.DISCONTINUED else None
-        flags = sorted({f.value for e in waiting for f in e.flags})
-        rows.append(
-            {
-                "patient_id": view.patient.id,
-                "name": view.patient.name,
-                "course": view.course.number,
-                "regimen": view.course.regimen,
-                "start": view.course.start.isoformat(),
-                "state": state.value,
-                "next_event": upcoming.key if upcoming else None,
-                "next_date": upcoming.date.isoformat() if upcoming else None,
-                "next_title": upcoming.title if upcoming else None,
-                "flags": flags,
-            }
-        )
     return rows
 
 

@@ -1,0 +1,76 @@
+"""The clinic's days: `move` (every event of a closed day or a range of days, in one go) and
+`days` (each day's infusions and injections against the clinic's capacity)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import click
+
+from commands.app import ISO_DATE, App, emit, format_option, today
+
+
+@click.command()
+@click.option("--from", "first", required=True, type=ISO_DATE, help="First day whose events move.")
+@click.option("--to", "last", type=ISO_DATE, help="Last day whose events move [default: --from].")
+@click.option("--onto", required=True, type=ISO_DATE, help="The new target day of every event.")
+@click.option("--reason", required=True, help="Why they move (kept with each record).")
+@click.option(
+    "--closed-only", is_flag=True, help="Only events on days the clinic is closed (site.closures)."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would move; store nothing.")
+@format_option
+@click.pass_obj
+def move(
+    app: App,
+    first: date,
+    last: date | None,
+    onto: date,
+    reason: str,
+    closed_only: bool,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    """Move every dose, lab and scan of every patient planned from --from to --to onto one new
+    day, in one transaction: each is rescheduled with the same checks as 'prrt reschedule';
+    if one is refused, nothing moves."""
+    from schedule.tracking.moves import (
+        MOVE_COLUMNS,
+        MOVE_TABLE,
+        Clinic,
+        Selection,
+        move_events,
+    )
+
+    closures = app.closures  # a malformed calendar is refused before the database is opened
+    clinic = Clinic(app.store, app.catalog, app.settings, closures)
+    selection = Selection(first, last or first, closed_only)
+    moves = move_events(clinic, selection, onto, reason, app.actor(), today(), dry_run)
+    if not moves:
+        click.echo(f"nothing to move from {selection.first} to {selection.last}", err=True)
+        return
+    emit([m.row() for m in moves], MOVE_COLUMNS, fmt, MOVE_TABLE)
+    if dry_run:
+        click.echo("dry run: nothing was stored", err=True)
+
+
+@click.command()
+@click.option("--from", "first", type=ISO_DATE, help="First day [default: today].")
+@click.option("--to", "last", type=ISO_DATE, help="Last day [default: 13 days after --from].")
+@click.option("--all", "all_days", is_flag=True, help="Also the closed days with nothing planned.")
+@format_option
+@click.pass_obj
+def days(app: App, first: date | None, last: date | None, all_days: bool, fmt: str) -> None:
+    """Each clinic day: planned infusions and injections, the chair-hours they need against
+    the clinic's capacity (site chairs x chair_hours), and the days over capacity."""
+    from schedule.tracking.days import DAY_COLUMNS, DAY_TABLE, clinic_days, day_rows
+
+    start = first or today()
+    end = last or start + timedelta(days=13)
+    if end < start:
+        raise click.BadParameter(f"{end} is before --from ({start})", param_hint="'--to'")
+    if (end - start).days > 731:
+        raise click.BadParameter("at most two years at a time", param_hint="'--to'")
+    closures = app.closures  # a malformed calendar is refused before the database is opened
+    found = clinic_days(app.store, app.catalog, app.settings, closures, start, end, today())
+    emit(day_rows(found, all_days), DAY_COLUMNS, fmt, DAY_TABLE)

@@ -1,0 +1,52 @@
+"""What a patient's phone shows of an event where others can see it: the title, the alarm text,
+the calendar's name and the place. A phone shows them on its lock screen and in notifications,
+and syncs them to a cloud account, so by default they are discreet: a clinic visit, a blood
+test, a scan, a reminder; no drug, no therapy, no clinic name (a clinic's name can say what it
+treats). The event's description, read only when the event is opened, keeps the full title
+and the details.
+
+`plain` shows the regimen's own titles: a site's choice (`calendar_titles`) or a patient's.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from schedule.domain.model import Event, Kind
+from schedule.domain.regimen import DoseKind, Regimen
+
+
+class Titles(enum.Enum):
+    DISCREET = "discreet"
+    PLAIN = "plain"
+
+
+INFUSION = "Clinic visit (infusion)"
+INJECTION = "Clinic visit (injection)"
+DISCREET = {
+    Kind.LAB: "Blood test",
+    Kind.SCAN: "Scan",
+    Kind.REMINDER: "Reminder",
+    Kind.DEADLINE: "Reminder",
+    Kind.PRECAUTION: "Precautions at home",
+}
+
+
+def discreet_title(event: Event, regimen: Regimen) -> str:
+    """The event's title with nothing that names a drug, a therapy or an illness.
+
+    >>> from schedule.domain.regimen_file import load_catalog
+    >>> from schedule.engine.calendar import build_calendar
+    >>> from datetime import date
+    >>> lutathera = load_catalog().get("lutathera")
+    >>> first = build_calendar(lutathera, date(2027, 3, 1))
+    >>> sorted({discreet_title(e, lutathera) for e in first})  # doctest: +NORMALIZE_WHITESPACE
+    ['Blood test', 'Clinic visit (infusion)', 'Clinic visit (injection)',
+     'Precautions at home', 'Reminder', 'Scan']
+    """
+    if event.kind is Kind.DOSE:
+        main = event.series == regimen.dose.series
+        if main and regimen.dose.kind is DoseKind.RADIOLIGAND:
+            return INFUSION
+        return INJECTION
+    return DISCREET[event.kind]

@@ -1,0 +1,130 @@
+"""The clinic's days: each day's planned infusions and injections, the chair-hours they need
+and the clinic's capacity that day (`site.chairs` x `site.chair_hours`, `chairs_by_weekday`;
+none on a closed day). A day needing more than its capacity is over capacity, and its doses
+carry the flag `over-capacity` in every calendar that is given the crowded days.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from schedule.domain.closures import Closures
+from schedule.domain.course import Course
+from schedule.domain.model import Flag
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import WEEKDAYS, Settings
+from schedule.engine.clinic import chair_hours, is_infusion
+from schedule.engine.views import course_views
+from schedule.output.render import Column
+from schedule.store.database import Store
+
+DAY_COLUMNS = (
+    "date", "weekday", "infusions", "injections", "chair_hours", "capacity", "flags", "closure",
+)  # fmt: skip
+DAY_TABLE = (
+    Column("date", "date"),
+    Column("day", "weekday", lambda r: str(r["weekday"])[:3]),
+    Column("infusions", "infusions"),
+    Column("injections", "injections"),
+    Column("hours", "chair_hours", lambda r: _hours(r["chair_hours"])),
+    Column("capacity", "capacity", lambda r: _hours(r["capacity"])),
+    Column("flags", "flags"),
+    Column("closed for", "closure"),
+)
+
+
+def _hours(value: Any) -> str:
+    return f"{value:g}"
+
+
+def _number(value: Decimal) -> int | float:
+    """Whole hours as an integer, else as a decimal number (JSON numbers in either case)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@dataclass
+class Day:
+    """One clinic day: what it needs and what it has."""
+
+    day: date
+    capacity: Decimal
+    closure: str | None
+    infusions: int = 0
+    injections: int = 0
+    hours: Decimal = field(default_factory=Decimal)
+
+    @property
+    def over(self) -> bool:
+        """Needs more than it has; a closed day is flagged as closed instead."""
+        return self.closure is None and self.hours > self.capacity
+
+    def row(self) -> dict[str, Any]:
+        flags = [Flag.CLINIC_CLOSED.value] if self.closure and self.hours else []
+        if self.over:
+            flags.append(Flag.OVER_CAPACITY.value)
+        return {
+            "date": self.day.isoformat(),
+            "weekday": WEEKDAYS[self.day.weekday()],
+            "infusions": self.infusions,
+            "injections": self.injections,
+            "chair_hours": _number(self.hours),
+            "capacity": _number(self.capacity),
+            "flags": flags,
+            "closure": self.closure,
+        }
+
+
+def clinic_days(
+    store: Store,
+    catalog: Catalog,
+    settings: Settings,
+    closures: Closures | None,
+    first: date,
+    last: date,
+    today: date,
+) -> list[Day]:
+    """Every day from `first` to `last` with what every patient's calendar plans on it."""
+    days = {}
+    day = first
+    while day <= last:
+        closure = closures.name(day) if closures else None
+        chairs = 0 if closure else settings.chairs_on(day)
+        days[day] = Day(day, Decimal(chairs * settings.chair_hours), closure)
+        day += timedelta(days=1)
+    with store.read() as tx:
+        patients = tx.patients()
+        courses: dict[str, list[Course]] = defaultdict(list)
+        for course in tx.courses():
+            courses[course.patient_id].append(course)
+        facts = tx.facts()
+    for patient in patients:
+        views = course_views(
+            catalog, settings, patient, courses[patient.id], {}, today, False, last, facts
+        )
+        for view in views:
+            for event in view.events:
+                hours = chair_hours(view.regimen, event, settings)
+                slot = days.get(event.effective_date)
+                if hours is None or slot is None:
+                    continue
+                slot.hours += hours
+                if is_infusion(view.regimen, event):
+                    slot.infusions += 1
+                else:
+                    slot.injections += 1
+    return list(days.values())
+
+
+def day_rows(days: list[Day], all_days: bool = False) -> list[dict[str, Any]]:
+    """The rows of `days`: open days, and closed days only when something is planned on them
+    (every day with `all_days`)."""
+    return [d.row() for d in days if all_days or d.closure is None or d.hours]
+
+
+def crowded_days(days: list[Day]) -> frozenset[date]:
+    """The days over capacity, for `course_views(crowded=...)`."""
+    return frozenset(d.day for d in days if d.over)
