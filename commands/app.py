@@ -290,6 +290,15 @@ class App:
 
         return load_catalog([self.config_dir / "regimens"], self.regimen_files)
 
+    def clinic_days(self, first: date, last: date) -> tuple[Closures, frozenset[date]]:
+        """The closures, and the days from `first` to `last` over the infusion capacity (it
+        takes every patient's calendar): for the clinic-closed and over-capacity flags."""
+        from schedule.tracking.days import clinic_days, crowded_days
+
+        closures = self.closures
+        found = clinic_days(self.store, self.catalog, self.settings, closures, first, last, today())
+        return closures, crowded_days(found)
+
     @cached_property
     def closures(self) -> Closures:
         """The clinic's closed days from `site.closures` (a path relative to the configuration

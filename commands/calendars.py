@@ -69,6 +69,12 @@ def ics(
             f"wrote {result.total} calendars to {folder}: {result.new} new, "
             f"{result.changed} changed, {result.unchanged} unchanged"
         )
+        if result.broken:
+            click.echo(
+                f"prrt: warning: the calendars of {', '.join(result.broken)} cannot be computed "
+                "from what is stored (a date out of range); their files were left as they were",
+                err=True,
+            )
         return
     if folder is not None:
         raise click.UsageError("--dir goes with --all; for one patient use -o FILE")

@@ -151,8 +151,18 @@ def show(app: App, patient_id: str, as_of: date | None, no_names: bool, fmt: str
     from schedule.output.render import visible
     from schedule.tracking.worklists import SHOW_COLUMNS, SHOW_TABLE, show_rows
 
+    day = as_of or today()
+    # Days over capacity in the next half year (it takes every patient's calendar).
+    closures, crowded = app.clinic_days(day, day + timedelta(days=183))
     rows = show_rows(
-        app.store, app.catalog, app.settings, patient_id, as_of or today(), names=not no_names
+        app.store,
+        app.catalog,
+        app.settings,
+        patient_id,
+        day,
+        names=not no_names,
+        closures=closures,
+        crowded=crowded,
     )
     if fmt == "table" and rows and rows[0]["name"]:
         click.echo(f"{rows[0]['patient_id']}  {visible(rows[0]['name'])}")

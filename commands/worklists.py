@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -102,16 +102,20 @@ def due(
 
     filters = filters_of(patient_id, name_part, regimen, kind, status, start, end)
     workers = os.cpu_count() or 1
+    day = as_of or today()
+    closures, crowded = app.clinic_days(day, max(end or day, day + timedelta(days=within)))
     rows = worklist_rows(
         app.store,
         app.catalog,
         app.settings,
-        as_of or today(),
+        day,
         missed=False,
         within=within,
         workers=workers,
         filters=filters,
         names=not no_names,
+        closures=closures,
+        crowded=crowded,
     )
     emit(rows, WORKLIST_COLUMNS, fmt, without_names(WORKLIST_TABLE, no_names))
 
@@ -149,6 +153,7 @@ def missed(
         workers=workers,
         filters=filters_of(patient_id, name_part, regimen, kind, status),
         names=not no_names,
+        closures=app.closures,
     )
     emit(rows, WORKLIST_COLUMNS, fmt, without_names(WORKLIST_TABLE, no_names))
     return 1 if fail_if_any and rows else 0

@@ -276,7 +276,8 @@ def test_reschedule_onto_a_closed_day_needs_an_override(prrt, patients: None, db
     assert stored(db_url) == [
         ("A", "prrt-1", D("2027-01-04"), "chair free", "the move team keeps one chair")
     ]
-    assert event(prrt, "A", "prrt-1")["flags"] == ["override"]
+    # `show` knows the closures: the event carries both the override and the closed day.
+    assert event(prrt, "A", "prrt-1")["flags"] == ["override", "clinic-closed"]
     # An open day needs no override, and an override there is refused as meaningless.
     result = prrt(
         "reschedule", "B", "prrt-1", "--date", "2026-12-28", "--reason", "x", "--override", "y"
@@ -513,3 +514,11 @@ def test_the_doses_of_a_crowded_day_are_flagged(
         ("B", "prrt-1"),
         ("B", "ssa-1"),
     ]
+    # The commands compute the crowded days themselves.
+    with freeze_time("2026-11-23"):
+        shown = json.loads(prrt("show", "B", "-f", "json").stdout)
+        listed = json.loads(prrt("due", "--as-of", "2026-12-27", "-f", "json").stdout)
+    assert [r["flags"] for r in shown if r["event"] == "prrt-1"] == [["over-capacity"]]
+    assert sorted(
+        (r["patient_id"], r["event"]) for r in listed if "over-capacity" in r["flags"]
+    ) == [("A", "prrt-1"), ("A", "ssa-1"), ("B", "prrt-1"), ("B", "ssa-1")]

@@ -3,7 +3,10 @@ with one line that never repeats patient data; nothing is stored when it is refu
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -280,3 +283,46 @@ def test_history_shows_control_characters_never_obeys_them(prrt, db_url: str) ->
     assert "ok\u241b[1A\u241b[2K\u240d\u240a\\x9b2J\\u202e\n" in result.stdout
     as_csv = prrt("history", "P1", "-f", "json").stdout  # programs get the text as stored
     assert "ok\\u001b[1A" in as_csv
+
+
+@freeze_time("2026-11-23 10:00:00")
+def test_a_stored_date_out_of_range_never_stops_the_other_patients(
+    prrt, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A course written by other means with a start of 9999-12-31 is listed as an error; the
+    others are listed, written and shown as before."""
+    prrt("patient", "add", "GOOD", "--regimen", "lanreotide", "--start", "2026-11-16")
+    store = Store.open(db_url, "x")
+    with store.write() as tx:
+        tx.conn.execute(tables.patients.insert().values(id="BAD", created_at="x"))
+        tx.conn.execute(
+            tables.courses.insert().values(
+                patient_id="BAD", number=1, regimen="lutathera", start=date(9999, 12, 31),
+                calendar_month=False, created_at="x",
+            )
+        )  # fmt: skip
+    store.close()
+    missed = prrt("missed", "--fail-if-any", "-f", "csv")
+    assert missed.exit_code == 1  # the daily alert fires for it
+    rows = list(csv.DictReader(io.StringIO(missed.stdout)))
+    assert [(r["patient_id"], r["status"]) for r in rows] == [("BAD", "error")]
+    due = list(csv.DictReader(io.StringIO(prrt("due", "-f", "csv").stdout)))
+    assert [(r["patient_id"], r["event"], r["status"]) for r in due] == [
+        ("BAD", "", "error"),
+        ("GOOD", "ssa-1", "overdue"),
+    ]
+    listed = json.loads(prrt("patient", "list", "-f", "json").stdout)
+    assert [(r["patient_id"], r["state"]) for r in listed] == [("BAD", "error"), ("GOOD", "active")]
+    written = prrt("ics", "--all", "--dir", str(tmp_path / "out"))
+    assert written.exit_code == 0
+    assert written.stderr == (
+        "prrt: warning: the calendars of BAD cannot be computed from what is stored (a date out "
+        "of range); their files were left as they were\n"
+    )
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.ics")) == ["GOOD.ics"]
+    shown = prrt("show", "BAD")
+    assert (shown.exit_code, shown.stderr) == (
+        5,
+        "prrt: the calendar of BAD cannot be computed from what is stored (a date out of "
+        "range); check its courses' dates\n",
+    )

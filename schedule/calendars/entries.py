@@ -9,6 +9,9 @@ alarm, the place, the calendar's name) is discreet unless plain titles are asked
 What the patient must act on shows once, when it happens: a dose, blood test or scan not done by
 its day says "Not done yet: please call the clinic"; what waits behind a late dose keeps its
 date, marked tentative ("the new date will be confirmed"), until the clinic records what happened.
+A dose on hold says so, and that the care team will call with a new date; it rings no alarm.
+
+The words are the patient's (`wording.py`): plain, any medical term explained where it appears.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from schedule.calendars.ical import Alarm, Entry, Head, uid_for
 from schedule.calendars.titles import Titles, discreet_title
+from schedule.calendars.wording import patient_words
 from schedule.domain.course import Patient
 from schedule.domain.errors import InputError
 from schedule.domain.localtime import appointment_span, check_days
@@ -43,6 +47,7 @@ AT_CLINIC = (Kind.DOSE, Kind.LAB, Kind.SCAN)
 BUSY = (Kind.DOSE, Kind.SCAN)  # the rest does not block the day (TRANSP:TRANSPARENT)
 LATE = (Status.OVERDUE, Status.MISSED)  # both read "Not done yet": one change, not two
 NOT_DONE = "Not done yet: please call the clinic."
+ON_HOLD = "On hold: this is paused for now, and the care team will call you with a new date."
 WAITING = "Waiting for an earlier step: the new date will be confirmed."
 
 
@@ -101,7 +106,8 @@ def entry(
     cancelled = event.status in (Status.SKIPPED, Status.CANCELLED)
     held = event.status is Status.HELD
     late = event.kind.recordable and event.status in LATE
-    shown = event.title if titles is Titles.PLAIN else discreet_title(event, regimen)
+    words = patient_words(event, regimen)
+    shown = words.title if titles is Titles.PLAIN else discreet_title(event, regimen)
     summary = shown
     notes: list[str] = []
     if cancelled:
@@ -109,16 +115,16 @@ def entry(
         notes.append("Cancelled: this will not take place.")
     elif held:
         summary = f"On hold: {shown}"
-        notes.append("On hold: the clinic will give you a new date.")
+        notes.append(ON_HOLD)
     elif late:
         summary = f"Not done yet: {shown}"
         notes.append(NOT_DONE)
     elif provisional:
         notes.append(WAITING)
     if titles is Titles.DISCREET:
-        notes.append(f"{event.title}.")
-    if event.description:
-        notes.append(event.description)
+        notes.append(f"{words.title}.")
+    if words.description:
+        notes.append(words.description)
     if event.kind is Kind.DOSE and event.dose:
         notes.append(f"Dose: {event.dose}.")
     if event.given_on is not None:
@@ -151,7 +157,7 @@ def entry(
         tentative=held or (provisional and not late),
         transparent=cancelled or event.kind not in BUSY,
         location=location if at_clinic else "",
-        alarm=None if cancelled else Alarm(trigger, f"{when}: {shown}"),
+        alarm=None if cancelled or held else Alarm(trigger, f"{when}: {shown}"),
     )
 
 

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class FolderResult:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    broken: list[str] = field(default_factory=list)  # patients whose calendar cannot be built
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
@@ -89,8 +90,10 @@ def write_folder(publisher: Publisher, folder: Path, workers: int = 1) -> Folder
     def task(low: int, high: int) -> list[Built]:
         return publisher.build_slice(snap, todo[low:high])
 
+    done: set[str] = set()
     try:
         for part in iter_slices(task, publisher.store, len(todo), workers, BATCH):
+            done.update(b.patient_id for b in part)
             for pid, published in publisher.publish(part).items():
                 snap.revisions.update(published.revisions)
                 if published.revisions:
@@ -102,6 +105,8 @@ def write_folder(publisher: Publisher, folder: Path, workers: int = 1) -> Folder
     finally:
         if todo:  # nothing built: the folder's record is already right
             _write_manifest(folder / MANIFEST, manifest)
+    # A patient whose calendar cannot be computed from what is stored keeps the file it had.
+    result.broken = [p.id for p in todo if p.id not in done]
     return result
 
 

@@ -25,6 +25,7 @@ from schedule.calendars.ical import Head, Revision, fingerprint, revise, write_c
 from schedule.calendars.settled import settled_courses
 from schedule.calendars.titles import Titles
 from schedule.domain.course import Course, Patient, Record
+from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
@@ -173,9 +174,17 @@ class Publisher:
         out = []
         for patient in patients:
             courses = snapshot.courses.get(patient.id, [])
-            settled = settled_courses(
-                self.catalog, self.settings, patient, courses, records, self.today
-            )
+            try:
+                settled = settled_courses(
+                    self.catalog, self.settings, patient, courses, records, self.today
+                )
+            except (OverflowError, ValueError):
+                if len(patients) == 1:
+                    raise StoreError(
+                        f"the calendar of {patient.id} cannot be computed from what is stored "
+                        "(a date out of range); check its courses' dates"
+                    ) from None
+                continue  # left out: a folder keeps the file it had, and says so
             slot = appointment(patient)
             events: list[BuiltEvent] = []
             changed = False

@@ -65,6 +65,10 @@ class DoseSpec:
     max_delay_source: str
     interval_source: str
     visit_hours: Decimal | None
+    # What a patient's calendar says instead of `title`/`description`, in plain words (both
+    # optional: the staff text is used when absent).
+    patient_title: str = ""
+    patient_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class CompanionSSA:
     maintenance_until_months: int
     maintenance_window: Window
     amount_source: str = ""
+    patient_title: str = ""  # the patient's calendar's words; the staff text when empty
+    patient_maintenance_title: str = ""
+    patient_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,8 @@ class Related:
     # hold waits until it can still be ordered in time.
     order: bool = False
     after_order: bool = False  # on the worklists only once the dose's order is placed
+    patient_title: str = ""  # the patient's calendar's words; the staff text when empty
+    patient_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,8 @@ class AfterCourse:
     days: int
     window: Window | None
     source: str
+    patient_title: str = ""  # the patient's calendar's words; the staff text when empty
+    patient_description: str = ""
 
 
 @dataclass(frozen=True)

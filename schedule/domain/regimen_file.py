@@ -53,7 +53,8 @@ def _dose(table: TomlTable) -> DoseSpec:
     table.unknown(
         (
             "series", "kind", "drug", "title", "description", "amount", "reduced", "count",
-            "interval", "window", "max_gap", "max_delay", "visit",
+            "interval", "window", "max_gap", "max_delay", "visit", "patient_title",
+            "patient_description",
         )
     )  # fmt: skip
     if table.has("max_gap"):
@@ -116,6 +117,8 @@ def _dose(table: TomlTable) -> DoseSpec:
         max_delay_source=max_delay_source,
         interval_source=interval_source,
         visit_hours=visit,
+        patient_title=table.optional_text("patient_title"),
+        patient_description=table.optional_text("patient_description"),
     )
 
 
@@ -123,7 +126,8 @@ def _ssa(table: TomlTable) -> CompanionSSA:
     table.unknown(
         (
             "drug", "title", "maintenance_title", "description", "amount", "after_dose",
-            "washout", "maintenance",
+            "washout", "maintenance", "patient_title", "patient_maintenance_title",
+            "patient_description",
         )
     )  # fmt: skip
     after = table.need("after_dose")
@@ -150,6 +154,9 @@ def _ssa(table: TomlTable) -> CompanionSSA:
         maintenance_every=maintenance.integer("every", low=1),
         maintenance_until_months=maintenance.integer("until_months", low=1),
         maintenance_window=_window(maintenance, "window"),
+        patient_maintenance_title=table.optional_text("patient_maintenance_title"),
+        patient_title=table.optional_text("patient_title"),
+        patient_description=table.optional_text("patient_description"),
     )
 
 
@@ -169,7 +176,8 @@ def _related(table: TomlTable, default_kind: str | None = None) -> Related:
     table.unknown(
         (
             "series", "kind", "title", "description", "at", "from", "to", "late_until",
-            "weekday", "doses", "source", "audience", "order", "after_order",
+            "weekday", "doses", "source", "audience", "order", "after_order", "patient_title",
+            "patient_description",
         )
     )  # fmt: skip
     start, end = _offsets(table)
@@ -203,6 +211,8 @@ def _related(table: TomlTable, default_kind: str | None = None) -> Related:
         audience=Audience(table.choice("audience", [a.value for a in Audience], "patient")),
         order=order,
         after_order=after_order,
+        patient_title=table.optional_text("patient_title"),
+        patient_description=table.optional_text("patient_description"),
     )
 
 
@@ -222,8 +232,11 @@ def _after_course(tables: list[TomlTable]) -> tuple[AfterCourse, ...]:
     items = []
     for table in tables:
         table.unknown(
-            ("series", "kind", "title", "description", "months", "days", "window", "source")
-        )
+            (
+                "series", "kind", "title", "description", "months", "days", "window", "source",
+                "patient_title", "patient_description",
+            )
+        )  # fmt: skip
         series = table.text("series")
         seen[series] = number = seen.get(series, 0) + 1
         key = series if series_count[series] == 1 else f"{series}-{number}"
@@ -239,6 +252,8 @@ def _after_course(tables: list[TomlTable]) -> tuple[AfterCourse, ...]:
                 days=table.integer("days", low=0, default=0),
                 window=_window(table, "window") if table.has("window") else None,
                 source=table.source(),
+                patient_title=table.optional_text("patient_title"),
+                patient_description=table.optional_text("patient_description"),
             )
         )
     return tuple(items)

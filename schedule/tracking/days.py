@@ -102,9 +102,12 @@ def clinic_days(
             courses[course.patient_id].append(course)
         facts = tx.facts()
     for patient in patients:
-        views = course_views(
-            catalog, settings, patient, courses[patient.id], {}, today, False, last, facts
-        )
+        try:
+            views = course_views(
+                catalog, settings, patient, courses[patient.id], {}, today, False, last, facts
+            )
+        except (OverflowError, ValueError):
+            continue  # a calendar that cannot be computed is reported by the worklists
         for view in views:
             for event in view.events:
                 hours = chair_hours(view.regimen, event, settings)

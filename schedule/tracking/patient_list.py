@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from schedule.domain.course import facts_of
+from schedule.domain.course import Course, Patient, facts_of
 from schedule.domain.model import CourseState, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
@@ -51,20 +51,23 @@ def patient_rows(
     with store.read() as tx:
         wanted = None if filters == EVERYTHING else data.course_ids(data.patients)
         records = tx.records(wanted)
-    views = [
-        view
-        for patient in data.patients
-        for view in course_views(
-            catalog,
-            settings,
-            patient,
-            data.courses[patient.id],
-            records,
-            as_of,
-            informational=False,
-            until=as_of + timedelta(days=365),
-        )
-    ]
+    views = []
+    for patient in data.patients:
+        try:
+            views += course_views(
+                catalog,
+                settings,
+                patient,
+                data.courses[patient.id],
+                records,
+                as_of,
+                informational=False,
+                until=as_of + timedelta(days=365),
+            )
+        except (OverflowError, ValueError):
+            # A course that cannot be computed from what is stored is listed as such; it
+            # never keeps the other patients off the list.
+            rows += [_broken(patient, c, names) for c in data.courses[patient.id]]
     for view in views:
         if not filters.course_matches(view.course):
             continue
@@ -99,3 +102,14 @@ def patient_rows(
             }
         )
     return rows
+
+
+def _broken(patient: Patient, course: Course, names: bool) -> dict[str, Any]:
+    """The row of a course whose calendar cannot be computed: state `error`."""
+    return {
+        "patient_id": patient.id, "name": patient.name if names else None,
+        "course": course.number, "regimen": course.regimen, "start": course.start.isoformat(),
+        "state": "error", "next_event": None, "next_date": None,
+        "next_title": "the calendar cannot be computed; check the stored dates", "flags": [],
+        "next_due_by": None,
+    }  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient
+from schedule.domain.errors import PrrtError, StoreError
 from schedule.domain.model import Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
@@ -80,6 +81,8 @@ HISTORY_TABLE = (
 
 
 def _late(days: int) -> str:
+    if days >= _BROKEN:
+        return "?"
     if days > 0:
         return f"{days} d late"
     if days == 0:
@@ -102,9 +105,15 @@ def show_rows(
         patient = tx.require_patient(patient_id)
         courses = tx.courses(patient_id)
         records = tx.records([c.id for c in courses])
-    views = course_views(
-        catalog, settings, patient, courses, records, as_of, closures=closures, crowded=crowded
-    )
+    try:
+        views = course_views(
+            catalog, settings, patient, courses, records, as_of, closures=closures, crowded=crowded
+        )
+    except (OverflowError, ValueError):
+        raise StoreError(
+            f"the calendar of {patient_id} cannot be computed from what is stored (a date out "
+            "of range); check its courses' dates"
+        ) from None
     name = patient.name if names else None
     return [
         {**event_row(e, patient_id=patient.id, course=v.course.number), "name": name}
@@ -173,10 +182,16 @@ def worklist_rows(
         rows = []
         for patient in patients:
             courses = data.courses[patient.id]
-            views = course_views(
-                catalog, settings, patient, courses, {}, as_of, not missed, until, facts,
-                closures=closures, crowded=crowded,
-            )  # fmt: skip
+            try:
+                views = course_views(
+                    catalog, settings, patient, courses, {}, as_of, not missed, until, facts,
+                    closures=closures, crowded=crowded,
+                )  # fmt: skip
+            except (OverflowError, ValueError, PrrtError) as exc:
+                # One patient whose stored facts cannot be computed is listed as such, first;
+                # it never keeps the others off the list.
+                rows += [broken_row(patient.id, c.number, as_of, exc) for c in courses]
+                continue
             for view in views:
                 if not filters.course_matches(view.course):
                     continue
@@ -192,8 +207,26 @@ def worklist_rows(
         return rows
 
     rows = map_slices(task, store, count, workers)
-    rows.sort(key=lambda r: (-r["days_late"], r["patient_id"], r["course"], r["event"]))
+    rows.sort(key=lambda r: (-r["days_late"], r["patient_id"], r["course"], r["event"] or ""))
     return rows
+
+
+def broken_row(patient_id: str, course: int, as_of: date, problem: Exception) -> dict[str, Any]:
+    """A worklist row for a course whose calendar cannot be computed from what is stored (a
+    date out of range written by other means, a regimen gone): status `error`, listed first."""
+    day = as_of.isoformat()
+    what = problem.message if isinstance(problem, PrrtError) else type(problem).__name__
+    return {
+        "patient_id": patient_id, "course": course, "event": None, "kind": None, "series": None,
+        "number": None, "title": f"the calendar cannot be computed ({what}); check the stored "
+        "dates and the regimen", "drug": None, "dose": None, "date": day, "end": day,
+        "window_start": day, "window_end": day, "status": "error", "given_on": None,
+        "flags": [], "days_late": _BROKEN, "due_by": day, "reason": None, "since": None,
+        "name": None,
+    }  # fmt: skip
+
+
+_BROKEN = 10**6  # sorts a broken course before everything late
 
 
 _STILL_TO_DO = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
