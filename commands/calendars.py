@@ -120,7 +120,8 @@ def feed_url(
     qr: Path | None,
     titles: str | None,
 ) -> None:
-    """Issue PATIENT_ID's webcal:// link (shown once: only a hash of it is stored)."""
+    """Issue PATIENT_ID's webcal:// link (shown once: only a hash of it is stored), and the
+    same link as https:// for calendars on the web."""
     from schedule.calendars.feeds import feed_url as make_url
     from schedule.calendars.feeds import issue
 
@@ -138,6 +139,10 @@ def feed_url(
         if qr is not None:
             write_qr(url, qr)
         click.echo(url)
+        web = make_url(base, token, titles, web=True)
+        click.echo(
+            f"{web} (for the web: Google Calendar's 'From URL', Outlook's 'Subscribe from web')"
+        )
 
     issue(app.store, patient_id, with_name, app.actor(), deliver)
 
@@ -163,7 +168,8 @@ def write_qr(url: str, target: Path) -> None:
     from schedule.output.files import write_atomic_bytes
 
     buffer = io.BytesIO()
-    code.save(buffer, kind=target.suffix.lower()[1:], scale=8, border=4)
+    # A white background: a transparent one vanishes on a dark page or screen.
+    code.save(buffer, kind=target.suffix.lower()[1:], scale=8, border=4, light="white")
     write_atomic_bytes(target, buffer.getvalue())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import click
 
@@ -29,8 +29,18 @@ def explain(
     from schedule.output.render import visible
     from schedule.tracking.explain import explain_event, explanation_row
 
+    day = as_of or today()
+    closures, crowded = app.clinic_days(day - timedelta(days=366), day + timedelta(days=366))
     found = explain_event(
-        app.store, app.catalog, app.settings, patient_id, event, course_number, as_of or today()
+        app.store,
+        app.catalog,
+        app.settings,
+        patient_id,
+        event,
+        course_number,
+        day,
+        closures,
+        crowded,
     )
     if fmt == "json":
         click.echo(json.dumps(explanation_row(found), indent=2))

@@ -24,7 +24,11 @@ from tests.calendars import by_title, check_calendar
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("config_dir")
-LINK = re.compile(r"webcal://calendar\.example\.org/prrt/feeds/([A-Za-z0-9_-]{32})\.ics\n")
+LINK = re.compile(
+    r"webcal://calendar\.example\.org/prrt/feeds/(?P<token>[A-Za-z0-9_-]{32})\.ics\n"
+    r"https://calendar\.example\.org/prrt/feeds/(?P=token)\.ics \(for the web: Google Calendar's "
+    r"'From URL', Outlook's 'Subscribe from web'\)\n"
+)
 BASE = "https://calendar.example.org/prrt/"
 
 
@@ -106,10 +110,13 @@ def test_qr_codes_as_png_svg_and_in_the_terminal(prrt, config_dir: Path, tmp_pat
     svg = prrt("feed", "url", "P2", "--qr", str(tmp_path / "p2.svg"))
     assert svg.exit_code == 0
     assert LINK.fullmatch(svg.stdout)
-    assert "<svg" in (tmp_path / "p2.svg").read_text()
+    drawing = (tmp_path / "p2.svg").read_text()
+    assert "<svg" in drawing
+    # A white background, so the code stays visible on a dark page (segno: light="white").
+    assert re.search(r'<path fill="#fff" d="M0 0h\d+v\d+h-\d+z"/>', drawing), drawing[:400]
     terminal = prrt("feed", "url", "P3", "--qr", "-")
-    *art, link = terminal.stdout.splitlines()
-    assert LINK.fullmatch(link + "\n")
+    *art, link, web = terminal.stdout.splitlines()
+    assert LINK.fullmatch(f"{link}\n{web}\n")
     assert len(art) > 10
     assert any("█" in line or "▀" in line for line in art)
     import segno
@@ -161,7 +168,9 @@ def test_live_feed_200_304_update_404_and_revoked(
         return run("--db", db_url, *args)
 
     prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", start.isoformat())
-    link = prrt("feed", "url", "P1", "--base", server).stdout.strip()
+    link, web = prrt("feed", "url", "P1", "--base", server).stdout.splitlines()
+    assert web.startswith(f"{server}/feeds/")  # the base's own scheme, for calendars on the web
+    assert web.split(" ")[0] == link.replace("webcal://", "http://")
     assert link.startswith(server.replace("http://", "webcal://") + "/feeds/")
     url = link.replace("webcal://", "http://")
     status, headers, body = fetch(url)

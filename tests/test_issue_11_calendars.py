@@ -125,18 +125,18 @@ def test_events_behind_a_late_dose_keep_their_dates_and_say_so(
         publisher(store, date(2027, 1, 20)).patient("NET-003").text.encode(), tmp_path, "b.ics"
     )
     assert later == early  # two months on, nothing new: the same bytes
-    dose = by_title(early["events"], "PRRT dose 2 of 4: Lutathera infusion")
+    dose = by_title(early["events"], "Lutathera treatment 2 of 4: infusion at the clinic")
     assert (dose["summary"], dose["status"], dose["start"]["iso"]) == (
         "Not done yet: Clinic visit (infusion)", "CONFIRMED", "2026-11-18",
     )  # fmt: skip
     assert dose["description"].startswith("Not done yet: please call the clinic.\n\n")
-    behind = by_title(early["events"], "PRRT dose 3 of 4: Lutathera infusion")
+    behind = by_title(early["events"], "Lutathera treatment 3 of 4: infusion at the clinic")
     assert (behind["summary"], behind["status"]) == ("Clinic visit (infusion)", "TENTATIVE")
     assert behind["start"]["iso"] == "2027-01-13"  # as published before: 8 weeks after 11-18
     assert behind["description"].startswith(
         "Waiting for an earlier step: the new date will be confirmed.\n\n"
     )
-    done = by_title(early["events"], "PRRT dose 1 of 4: Lutathera infusion")
+    done = by_title(early["events"], "Lutathera treatment 1 of 4: infusion at the clinic")
     assert done["status"] == "CONFIRMED"
     # The dose recorded: the events behind it get their dates from it, confirmed.
     with freeze_time("2027-01-20 08:00:00"):
@@ -145,7 +145,7 @@ def test_events_behind_a_late_dose_keep_their_dates_and_say_so(
     after = check_calendar(
         publisher(store, date(2027, 1, 20)).patient("NET-003").text.encode(), tmp_path, "c.ics"
     )
-    behind = by_title(after["events"], "PRRT dose 3 of 4: Lutathera infusion")
+    behind = by_title(after["events"], "Lutathera treatment 3 of 4: infusion at the clinic")
     assert (behind["status"], behind["start"]["iso"], behind["sequence"]) == (
         "CONFIRMED", "2027-03-16", 1,
     )  # fmt: skip
@@ -215,13 +215,13 @@ def test_feed_etag_holds_no_date_a_phone_gets_304_after_midnight(
     assert status == "200 OK"
     assert headers["ETag"] != headers_1["ETag"]
     seen = check_calendar(body, tmp_path)
-    dose = by_title(seen["events"], "PRRT dose 1 of 4: Lutathera infusion")
+    dose = by_title(seen["events"], "Lutathera treatment 1 of 4: infusion at the clinic")
     assert dose["summary"] == "Not done yet: Clinic visit (infusion)"
     # A link issued with plain titles keeps them.
     status, headers, body = wsgi(app, path["NET-003"], "titles=plain")
     assert status == "200 OK"
     assert headers["ETag"] != etag
-    assert b"SUMMARY:Not done yet: PRRT dose 2 of 4: Lutathera infusion\r\n" in body
+    assert b"SUMMARY:Not done yet: Lutathera treatment 2 of 4: infusion at the clinic\r\n" in body
 
 
 # -- daylight-saving changes -----------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_cancelled_events_keep_their_time_and_free_the_day(prrt, tmp_path: Path)
              "--tz", NEW_YORK, "--time", "09:00")  # fmt: skip
         prrt("skip", "P1", "prrt-2", "--reason", "travelling")
         seen = check_calendar(prrt("ics", "P1").stdout_bytes, tmp_path)
-    dose = by_title(seen["events"], "PRRT dose 2 of 4: Lutathera infusion")
+    dose = by_title(seen["events"], "Lutathera treatment 2 of 4: infusion at the clinic")
     assert (dose["summary"], dose["status"], dose["transp"]) == (
         "Cancelled: Clinic visit (infusion)", "CANCELLED", "TRANSPARENT",
     )  # fmt: skip
@@ -355,7 +355,7 @@ def test_discreet_by_default_nothing_on_a_lock_screen_names_the_treatment(
         "Reminder", "Precautions at home",
     }  # fmt: skip
     # The details are in the description, read when the event is opened.
-    assert any("PRRT dose 2 of 4: Lutathera infusion." in text for text in texts)
+    assert any("Lutathera treatment 2 of 4: infusion at the clinic." in text for text in texts)
     assert all("X-WR-CALNAME:Treatment calendar\r\n" in text for text in texts)
 
 
@@ -372,13 +372,13 @@ def test_plain_titles_by_site_setting_and_per_patient(
         link = prrt("feed", "url", "P1", "--base", "https://calendar.example.org",
                     "--titles", "discreet")  # fmt: skip
     assert plain["calendar"]["name"] == "Treatment calendar - NET Centre"
-    dose = by_title(plain["events"], "PRRT dose 1 of 4: Lutathera infusion")
-    assert dose["summary"] == "PRRT dose 1 of 4: Lutathera infusion"
-    assert dose["alarms"][0]["description"] == "Tomorrow: PRRT dose 1 of 4: Lutathera infusion"
-    assert not dose["description"].startswith("PRRT dose 1")  # said once, in the title
+    dose = by_title(plain["events"], "Lutathera treatment 1 of 4: infusion at the clinic")
+    assert dose["summary"] == "Lutathera treatment 1 of 4: infusion at the clinic"
+    assert dose["alarms"][0]["description"] == "Tomorrow: Lutathera treatment 1 of 4: infusion at the clinic"
+    assert not dose["description"].startswith("Lutathera treatment 1")  # said once, in the title
     seen = check_calendar(quiet.stdout_bytes, tmp_path, "quiet.ics")
     assert seen["calendar"]["name"] == "Treatment calendar"
-    assert by_title(seen["events"], "PRRT dose 1 of 4: Lutathera infusion")["summary"] == (
+    assert by_title(seen["events"], "Lutathera treatment 1 of 4: infusion at the clinic")["summary"] == (
         "Clinic visit (infusion)"
     )
     assert re.fullmatch(

@@ -276,8 +276,19 @@ def test_reschedule_onto_a_closed_day_needs_an_override(prrt, patients: None, db
     assert stored(db_url) == [
         ("A", "prrt-1", D("2027-01-04"), "chair free", "the move team keeps one chair")
     ]
-    # `show` knows the closures: the event carries both the override and the closed day.
+    # `show` knows the closures: the event carries both the override and the closed day,
+    # and so do the worklists; `explain` names the closure and the open days around it.
     assert event(prrt, "A", "prrt-1")["flags"] == ["override", "clinic-closed"]
+    due = json.loads(prrt("due", "--as-of", "2027-01-01", "-f", "json").stdout)
+    assert [r["flags"] for r in due if (r["patient_id"], r["event"]) == ("A", "prrt-1")] == [
+        ["override", "labs-missing", "clinic-closed"]  # and no labs recorded for it
+    ]
+    explained = prrt("explain", "A", "prrt-1", "--as-of", "2027-01-01").stdout.splitlines()
+    assert explained[-1] == (
+        "flag clinic-closed: the clinic is closed on 2027-01-04 (Clinic move); nearest open "
+        "days in its window: 2027-01-03 and 2027-01-06; the site's closures calendar, site "
+        "setting closures"
+    )
     # An open day needs no override, and an override there is refused as meaningless.
     result = prrt(
         "reschedule", "B", "prrt-1", "--date", "2026-12-28", "--reason", "x", "--override", "y"

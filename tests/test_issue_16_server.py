@@ -53,7 +53,8 @@ def serve_feed(run, db_url: str) -> Iterator[Callable[..., tuple[int, str]]]:  #
         run("--db", db_url, "feed", "revoke", "P1")
         link = run("--db", db_url, "feed", "url", "P1", "--base", f"http://127.0.0.1:{port}")
         assert link.exit_code == 0, link.stderr
-        return port, "/" + link.stdout.strip().split("/", 3)[3]
+        webcal = link.stdout.splitlines()[0]  # then the https:// form, for the web
+        return port, "/" + webcal.split("/", 3)[3]
 
     try:
         yield serve

@@ -4,6 +4,7 @@ Real parallel processes, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import sys
 from collections import Counter
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from schedule.calendars.feeds import issue
 from schedule.domain.course import Patient, Record, effective
 from schedule.domain.errors import ConflictError
 from schedule.domain.model import RecordType
@@ -19,6 +21,7 @@ from schedule.domain.options import PlanOptions
 from schedule.store.database import Store
 from schedule.tracking.tracker import Tracker
 from tests.conftest import ROOT, SAMPLES, actor
+from tests.test_issue_16_server import start_server
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
@@ -117,8 +120,9 @@ def test_a_record_during_a_large_import_never_gives_two_standing_records(
 def test_an_import_checks_without_the_write_lock(
     tracker: Tracker, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """While an import checks its rows, another process records and reads without waiting:
-    only the short write at the end takes the lock (SQLite would make a writer wait 60 s)."""
+    """While an import checks its rows, another process records and reads, and the feed server
+    answers, without waiting: only the short write at the end takes the lock (SQLite would
+    make a writer wait 60 s)."""
     from schedule.tracking import transfer
 
     start = date(2025, 1, 6)
@@ -126,6 +130,9 @@ def test_an_import_checks_without_the_write_lock(
         tracker.add_patient(Patient(pid), "lanreotide", start, PlanOptions(), actor())
     doses = tmp_path / "doses.csv"
     doses.write_text(f"patient_id,event,date\nA,ssa-1,{start}\n")
+    tokens: list[str] = []
+    issue(tracker.store, "B", False, actor(), tokens.append)
+    server, port = start_server(db_url)
     seen: list[tuple[int, int]] = []
     check = transfer._check
 
@@ -137,11 +144,21 @@ def test_an_import_checks_without_the_write_lock(
             cli(db_url, "show", "B", "-f", "csv"),
         ]
         seen.extend((p.wait(timeout=30), len(p.communicate()[0])) for p in others)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", f"/feeds/{tokens[0]}.ics")
+        answer = conn.getresponse()
+        seen.append((answer.status, len(answer.read())))
+        conn.close()
         return check(*args, **kwargs)
 
     monkeypatch.setattr(transfer, "_check", checking_while_others_work)
-    result = transfer.import_doses(tracker, doses, actor(), date(2026, 11, 21), dry_run=False)
-    assert [code for code, _ in seen] == [0, 0]
+    try:
+        result = transfer.import_doses(tracker, doses, actor(), date(2026, 11, 21), dry_run=False)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert [code for code, _ in seen] == [0, 0, 200]
+    assert all(size > 0 for _, size in seen)
     assert result.added == 1
     # The record made meanwhile is seen: the import checked again before it wrote.
     assert standing_given(tracker.store) == Counter({(1, "ssa-1"): 1, (2, "ssa-1"): 1})

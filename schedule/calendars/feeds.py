@@ -25,9 +25,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def feed_url(base: str, token: str, titles: str | None = None) -> str:
+def feed_url(base: str, token: str, titles: str | None = None, web: bool = False) -> str:
     """The `webcal://` link for a token under `base` (the server's public http(s) address);
-    `titles` ("plain" or "discreet") overrides the site's calendar titles for this link."""
+    `titles` ("plain" or "discreet") overrides the site's calendar titles for this link.
+    `web`: the same link with the base's own scheme (`https://`), which the web versions of
+    Google Calendar and Outlook take where a phone takes `webcal://`."""
     try:
         parts = urlsplit(base.strip())
         parts.port  # noqa: B018  # a malformed host or port raises here
@@ -40,7 +42,8 @@ def feed_url(base: str, token: str, titles: str | None = None) -> str:
         )
     path = parts.path.rstrip("/")
     choice = f"?titles={titles}" if titles else ""
-    return f"webcal://{parts.netloc}{path}{PATH_PREFIX}{token}.ics{choice}"
+    scheme = parts.scheme if web else "webcal"
+    return f"{scheme}://{parts.netloc}{path}{PATH_PREFIX}{token}.ics{choice}"
 
 
 def issue(

@@ -61,6 +61,7 @@ class Published:
 
     text: str
     revisions: dict[int, int]
+    modified: datetime | None = None  # the latest LAST-MODIFIED of its events
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Calendar:
     text: str
     key: str
     events: int
+    modified: datetime | None = None  # the latest LAST-MODIFIED of its events (HTTP's too)
 
     @property
     def etag(self) -> str:
@@ -139,7 +141,11 @@ class Publisher:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def snapshot(self, tx: Tx, patient_id: str | None = None) -> Snapshot:
+    def snapshot(
+        self, tx: Tx, patient_id: str | None = None, namespace: str | None = None
+    ) -> Snapshot:
+        """What the keys are computed from. `namespace`: the UID namespace when already known
+        (it never changes once a database has one), which saves a query."""
         if patient_id is None:
             patients = tx.patients()
             courses: dict[str, list[Course]] = defaultdict(list)
@@ -151,7 +157,7 @@ class Publisher:
             courses = {patient_id: tx.courses(patient_id)}
             ids = [c.id for c in courses[patient_id]]
         return Snapshot(
-            tx.published.namespace(),
+            namespace or tx.published.namespace(),
             patients,
             dict(courses),
             tx.published.record_marks(ids),
@@ -233,25 +239,28 @@ class Publisher:
         if not any(b.changed for b in built):  # as built: a read is enough, unless it raced
             with self.store.read() as tx:
                 last = tx.published.last_published(course_ids)
-            texts, changes = self._assemble(built, last)
+            texts, changes, modified = self._assemble(built, last)
             if not changes:
-                return {pid: Published(text, {}) for pid, text in texts.items()}
+                return {pid: Published(text, {}, modified[pid]) for pid, text in texts.items()}
         with self.store.write() as tx:
             tx.lock_courses(course_ids)
             last = tx.published.last_published(course_ids)
-            texts, changes = self._assemble(built, last)
+            texts, changes, modified = self._assemble(built, last)
             bumped = tx.published.save_published(changes, last.keys())
         courses_of = {b.patient_id: {e.course_id for e in b.events} for b in built}
         return {
-            pid: Published(text, {c: r for c, r in bumped.items() if c in courses_of[pid]})
+            pid: Published(
+                text, {c: r for c, r in bumped.items() if c in courses_of[pid]}, modified[pid]
+            )
             for pid, text in texts.items()
         }
 
     def _assemble(
         self, built: Sequence[Built], last: dict[str, PublishedEvent]
-    ) -> tuple[dict[str, str], dict[str, Change]]:
+    ) -> tuple[dict[str, str], dict[str, Change], dict[str, datetime | None]]:
         texts: dict[str, str] = {}
         changes: dict[str, Change] = {}
+        modified: dict[str, datetime | None] = {}
         for item in built:
             events: list[tuple[str, Revision, str]] = []
             for uid, course_id, mark, body in item.events:
@@ -261,16 +270,21 @@ class Publisher:
                     changes[uid] = Change(course_id, published)
                 events.append((uid, revision, body))
             texts[item.patient_id] = write_calendar(item.head, events)
-        return texts, changes
+            modified[item.patient_id] = max((r.modified for _, r, _ in events), default=None)
+        return texts, changes, modified
 
     # -- one patient --------------------------------------------------------------------------
 
     def patient(
-        self, patient_id: str, with_name: bool | None = None, titles: Titles | None = None
+        self,
+        patient_id: str,
+        with_name: bool | None = None,
+        titles: Titles | None = None,
+        namespace: str | None = None,
     ) -> Calendar:
         """Publish one patient's calendar (all courses)."""
         with self.store.read() as tx:
-            snap = self.snapshot(tx, patient_id)
+            snap = self.snapshot(tx, patient_id, namespace)
         built = self.build_slice(snap, snap.patients, with_name, titles)
         published = self.publish(built)[patient_id]
         snap.revisions.update(published.revisions)
@@ -279,6 +293,7 @@ class Publisher:
             published.text,
             self.key(snap, snap.patients[0], with_name, titles),
             len(built[0].events),
+            published.modified,
         )
 
 

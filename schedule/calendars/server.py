@@ -1,8 +1,17 @@
 """The feed server: a WSGI application that answers `GET /feeds/TOKEN.ics` with the patient's
 calendar. Unknown, malformed and revoked tokens all get the same 404. Responses carry a strong
-ETag (a hash of the calendar's text, never of the day), and a matching `If-None-Match` gets 304;
-a calendar is built at most once per key (the day, the facts: `Publisher.key`) while cached.
+ETag (a hash of the calendar's text, never of the day) and `Last-Modified` (the latest
+LAST-MODIFIED of its events). Conditional requests follow RFC 9110 (13.2.2): `If-None-Match`
+decides when present (a matching tag, or `*` for a feed that exists, gets 304), else
+`If-Modified-Since` does (304 when nothing changed since). A client that accepts gzip gets the
+calendar gzipped (`Vary: Accept-Encoding`; the gzipped bytes have their own ETag, the text's
+with `-gzip`, and either tag matches). A calendar is built, and gzipped, at most once per key
+(the day, the facts: `Publisher.key`) while cached; deciding on a 304 reads the token and the
+key's facts in one read transaction, and never builds anything.
 `?titles=plain` (or `discreet`) in the link chooses the titles for that patient's feed.
+
+Known limit: `Last-Modified` follows the events, so a change of the calendar's name alone (the
+patient's name in a feed issued with it) leaves it as it was; the ETag changes.
 
 `listen` runs it under waitress with limits fit for an open network (`Limits`): many idle or
 slow connections are held without a thread each and dropped after a short timeout, requests are
@@ -11,11 +20,13 @@ small, and a 304 keeps the connection open (waitress alone closes it).
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
@@ -36,6 +47,25 @@ COMMON = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
 ]
+VARY = ("Vary", "Accept-Encoding")
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A calendar as served: its ETag, its bytes, the same gzipped, and when it last changed."""
+
+    etag: str
+    body: bytes
+    gzipped: bytes
+    modified: datetime | None
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gzip"'
+
+    @property
+    def last_modified(self) -> str | None:
+        return format_datetime(self.modified, usegmt=True) if self.modified else None
 
 
 class FeedApp:
@@ -55,8 +85,9 @@ class FeedApp:
         self.site_digest = site_digest(settings, catalog)
         self.clock = clock
         self.cache_size = cache
-        self._bodies: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # key: (ETag, body)
+        self._bodies: OrderedDict[str, Cached] = OrderedDict()  # by `Publisher.key`
         self._lock = threading.Lock()
+        self._namespace: str | None = None  # the UID namespace: never changes once read
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -91,28 +122,38 @@ class FeedApp:
             owner = tx.tokens.token_owner(token_hash(token))
             if owner is None:
                 return _plain(start_response, "404 Not Found")
-            snapshot = publisher.snapshot(tx, owner.patient_id)
+            snapshot = publisher.snapshot(tx, owner.patient_id, self._namespace)
+        self._namespace = snapshot.namespace
         titles = _titles(environ.get("QUERY_STRING", ""))
         key = publisher.key(snapshot, snapshot.patients[0], owner.with_name, titles)
         with self._lock:
             cached = self._bodies.get(key)
         if cached is None:
-            calendar = publisher.patient(owner.patient_id, owner.with_name, titles)
-            key, cached = calendar.key, (calendar.etag, calendar.text.encode("utf-8"))
+            calendar = publisher.patient(
+                owner.patient_id, owner.with_name, titles, snapshot.namespace
+            )
+            body = calendar.text.encode("utf-8")
+            key = calendar.key
+            cached = Cached(calendar.etag, body, gzip.compress(body, mtime=0), calendar.modified)
             with self._lock:
                 self._bodies[key] = cached
                 while len(self._bodies) > self.cache_size:
                     self._bodies.popitem(last=False)
-        etag, body = cached
-        if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):
-            start_response("304 Not Modified", [("ETag", etag), *COMMON])
+        zipped = _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        etag, body = (cached.gzip_etag, cached.gzipped) if zipped else (cached.etag, cached.body)
+        stamp = [("Last-Modified", cached.last_modified)] if cached.last_modified else []
+        if _not_modified(environ, cached):
+            start_response("304 Not Modified", [("ETag", etag), *stamp, VARY, *COMMON])
             return []
         start_response(
             "200 OK",
             [
                 ("Content-Type", CONTENT_TYPE),
                 ("Content-Length", str(len(body))),
+                *([("Content-Encoding", "gzip")] if zipped else []),
                 ("ETag", etag),
+                *stamp,
+                VARY,
                 ("Content-Disposition", 'inline; filename="calendar.ics"'),
                 *COMMON,
             ],
@@ -129,6 +170,45 @@ def _titles(query: str) -> Titles | None:
 def _etags(header: str) -> set[str]:
     tags = {t.strip() for t in header.split(",") if t.strip()}
     return tags | {t[2:] for t in tags if t.startswith("W/")}
+
+
+def _not_modified(environ: dict[str, Any], cached: Cached) -> bool:
+    """RFC 9110, 13.2.2: `If-None-Match` when present (`*`: the feed exists, as it does
+    here; else a tag of either encoding), else `If-Modified-Since` against Last-Modified."""
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    if match is not None:
+        tags = _etags(match)
+        return "*" in tags or bool(tags & {cached.etag, cached.gzip_etag})
+    since = _http_date(environ.get("HTTP_IF_MODIFIED_SINCE", ""))
+    if since is None or cached.modified is None:
+        return False
+    return cached.modified.replace(microsecond=0) <= since
+
+
+def _http_date(text: str) -> datetime | None:
+    """An HTTP date (IMF-fixdate, or the obsolete forms), in UTC; None when it is not one."""
+    try:
+        when = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # "-0000": UTC
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether `Accept-Encoding` accepts gzip: named (or `*`) without `q=0`."""
+    weights: dict[str, float] = {}
+    for part in header.lower().split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    weight = float(param[2:])
+                except ValueError:
+                    weight = 0.0
+        if name:
+            weights[name] = weight
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
 def _plain(

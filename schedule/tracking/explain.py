@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.course import facts_of
 from schedule.domain.errors import Hint, UnknownError
-from schedule.domain.model import Event, RecordType, Status
+from schedule.domain.model import Event, Flag, RecordType, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
@@ -48,14 +49,18 @@ def explain_event(
     key: str,
     course_number: int | None,
     as_of: date,
+    closures: Closures | None = None,
+    crowded: frozenset[date] = frozenset(),
 ) -> Explanation:
     """The reasons for event `key` of the patient's course (the latest course that has it when
-    `course_number` is None)."""
+    `course_number` is None). `closures` and `crowded`: the clinic's closed and full days."""
     with store.read() as tx:
         patient = tx.require_patient(patient_id)
         courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
-    views = course_views(catalog, settings, patient, courses, records, as_of)
+    views = course_views(
+        catalog, settings, patient, courses, records, as_of, closures=closures, crowded=crowded
+    )
     chosen = [v for v in views if course_number in (None, v.course.number)]
     if course_number is not None and not chosen:
         raise UnknownError(f"{patient.id} has no course {course_number}", field="course")
@@ -70,9 +75,32 @@ def explain_event(
     view, event = found[0]
     why = _Why(view, views, event, settings, as_of)
     reasons = [why.date(), why.window(), why.status()]
-    reasons += [flag_reason(why, flag) for flag in event.flags]
+    reasons += [
+        closed_reason(closures, event)
+        if flag is Flag.CLINIC_CLOSED and closures is not None
+        else flag_reason(why, flag)
+        for flag in event.flags
+    ]
     return Explanation(
         patient.id, view.course.number, view.regimen.id, as_of, event, tuple(reasons)
+    )
+
+
+def closed_reason(closures: Closures, event: Event) -> Reason:
+    """clinic-closed: the closure's name and the nearest open days inside the window."""
+    before, after = nearest_open_days(closures, event)
+    open_days = " and ".join(str(d) for d in (before, after) if d is not None)
+    return Reason(
+        "flag",
+        Flag.CLINIC_CLOSED.value,
+        (
+            f"the clinic is closed on {event.date} ({closures.name(event.date)})",
+            f"nearest open days in its window: {open_days}"
+            if open_days
+            else "no open day in its window",
+        ),
+        "the site's closures calendar",
+        "site setting closures",
     )
 
 
