@@ -63,6 +63,10 @@ def filters_of(
 
     if start is not None and end is not None and end < start:
         raise click.UsageError(f"--to {end} is before --from {start}")
+    if regimen is not None:
+        app = click.get_current_context().find_object(App)
+        if app is not None:
+            app.catalog.get(regimen)  # an unknown regimen is refused, not an empty list
     return Filters(patient_id, name_part, regimen, kind, status, start, end)
 
 

@@ -20,8 +20,8 @@ from tests.calendars import by_summary, by_title, check_calendar, check_files
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
-DOSE_1 = "PRRT dose 1 of 4: Lutathera infusion"
-DOSE_2 = "PRRT dose 2 of 4: Lutathera infusion"
+DOSE_1 = "Lutathera treatment 1 of 4: infusion at the clinic"
+DOSE_2 = "Lutathera treatment 2 of 4: infusion at the clinic"
 
 
 def export(prrt, tmp_path: Path, *args: str, name: str = "out.ics") -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -55,7 +55,7 @@ def test_ics_is_for_the_patient_and_private(prrt, tmp_path: Path) -> None:  # ty
     assert seen["calendar"]["name"] == seen["calendar"]["xWrCalname"] == "Treatment calendar"
     dose = by_title(seen["events"], DOSE_1)
     assert dose["summary"] == "Clinic visit (infusion)"  # discreet by default
-    assert dose["description"].startswith(f"{DOSE_1}.\n\nLutathera infusion at the clinic.")
+    assert dose["description"].startswith(f"{DOSE_1}.\n\nLutathera is a radioactive medicine")
     assert dose["start"] == {
         "text": "DTSTART;VALUE=DATE:20261207", "iso": "2026-12-07", "isDate": True,
         "utc": False, "tzid": None, "unix": None,
@@ -73,7 +73,7 @@ def test_ics_is_for_the_patient_and_private(prrt, tmp_path: Path) -> None:  # ty
     ]
     assert dose["transp"] == "OPAQUE"
     assert (dose["sequence"], dose["stamp"]) == (0, "2026-11-21T10:00:00Z")
-    precautions = by_title(seen["events"], "Radiation precautions after PRRT dose 1")
+    precautions = by_title(seen["events"], "Radiation safety at home after Lutathera treatment 1")
     assert precautions["summary"] == "Precautions at home"
     assert (precautions["start"]["iso"], precautions["end"]["iso"]) == ("2026-12-07", "2026-12-15")
     assert precautions["transp"] == "TRANSPARENT"
@@ -96,7 +96,7 @@ def test_clinic_details_come_from_the_site_settings(prrt, config_dir: Path, tmp_
     dose = by_title(seen["events"], DOSE_1)
     assert dose["location"] == "Zürich NET Centre, Rämistrasse 100, Zürich"
     assert dose["description"].endswith("Questions: Zürich NET Centre, +41 44 000 00 00")
-    reminder = by_summary(seen["events"], "Drink plenty of fluids around PRRT dose 1")
+    reminder = by_summary(seen["events"], "Drink plenty of fluids around Lutathera treatment 1")
     assert reminder["location"] is None
     # Discreet (the default): the clinic's name leaves the calendar's name and the place, and
     # stays in the description, which a lock screen does not show.
@@ -122,7 +122,7 @@ def test_uids_stay_and_sequence_rises_after_a_reschedule(prrt, db_url: str, tmp_
     assert dose["start"]["iso"] == "2027-02-03"
     assert (dose["sequence"], dose["stamp"]) == (1, "2026-11-23T08:00:00Z")
     assert dose["lastModified"] == "2026-11-23T08:00:00Z"
-    labs = by_title(second["events"], "Blood tests before PRRT dose 2")
+    labs = by_title(second["events"], "Blood tests before Lutathera treatment 2")
     assert (labs["start"]["iso"], labs["sequence"]) == ("2027-01-06", 1)  # follows the dose
     # What belongs to dose 1 did not change: same SEQUENCE, same stamp.
     dose_1 = by_title(second["events"], DOSE_1)
@@ -151,8 +151,8 @@ def test_skipped_and_discontinued_events_are_cancelled_not_dropped(prrt, tmp_pat
     kept = {e["uid"] for e in seen["events"]}
     gone = [e["description"].split("\n\n") for e in first["events"] if e["uid"] not in kept]
     assert gone
-    assert all("Octreotide LAR 30 mg monthly injection." in text for text in gone)
-    skipped = by_title(seen["events"], "Octreotide LAR 30 mg after PRRT dose 1")
+    assert all("Monthly hormone injection (octreotide)." in text for text in gone)
+    skipped = by_title(seen["events"], "Hormone injection (octreotide) after Lutathera treatment 1")
     assert skipped["summary"] == "Cancelled: Clinic visit (injection)"
     assert (skipped["status"], skipped["sequence"], skipped["alarms"]) == ("CANCELLED", 1, [])
     assert skipped["transp"] == "TRANSPARENT"  # a cancelled visit does not block the day
@@ -188,7 +188,7 @@ def test_timed_appointments_stay_at_9_in_new_york_across_dst(prrt, tmp_path: Pat
         assert _new_york(event, "end").strftime("%H:%M") == "14:00"  # about 5 h (L26)
         assert event["alarms"][0]["trigger"] == "-P1D"
         assert "Appointment at 09:00 (America/New_York)." in event["description"]
-    lar = by_title(seen["events"], "Octreotide LAR 30 mg after PRRT dose 1")
+    lar = by_title(seen["events"], "Hormone injection (octreotide) after Lutathera treatment 1")
     assert lar["start"]["isDate"]  # given after the infusion, same visit: all-day
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import re
 import subprocess
@@ -179,10 +180,19 @@ def test_live_feed_200_304_update_404_and_revoked(
     etag = headers["ETag"]
     assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
     seen = check_calendar(body, tmp_path, "feed-1.ics")
-    dose = by_title(seen["events"], "PRRT dose 1 of 4: Lutathera infusion")
+    dose = by_title(seen["events"], "Lutathera treatment 1 of 4: infusion at the clinic")
     assert (dose["sequence"], dose["start"]["iso"]) == (0, start.isoformat())
     not_modified = fetch(url, **{"If-None-Match": etag})
     assert (not_modified[0], not_modified[1]["ETag"], not_modified[2]) == (304, etag, b"")
+    # Last-Modified and If-Modified-Since; If-None-Match: * for a live link; gzip when asked.
+    stamp = headers["Last-Modified"]
+    assert (headers["Vary"], stamp.endswith(" GMT")) == ("Accept-Encoding", True)
+    assert fetch(url, **{"If-Modified-Since": stamp})[::2] == (304, b"")
+    assert fetch(url, **{"If-None-Match": "*"})[::2] == (304, b"")
+    status, zipped_headers, zipped = fetch(url, **{"Accept-Encoding": "gzip"})
+    assert (status, zipped_headers["Content-Encoding"]) == (200, "gzip")
+    assert gzip.decompress(zipped) == body
+    assert zipped_headers["ETag"] == etag[:-1] + '-gzip"'
     again = fetch(url)
     assert (again[0], again[1]["ETag"], again[2]) == (200, etag, body)
     # A dose recorded shows in the next fetch, with a new ETag and a higher SEQUENCE.
@@ -192,7 +202,7 @@ def test_live_feed_200_304_update_404_and_revoked(
     assert status == 200
     assert headers["ETag"] != etag
     seen = check_calendar(changed, tmp_path, "feed-2.ics")
-    dose = by_title(seen["events"], "PRRT dose 1 of 4: Lutathera infusion")
+    dose = by_title(seen["events"], "Lutathera treatment 1 of 4: infusion at the clinic")
     assert (dose["sequence"], dose["start"]["iso"]) == (1, given.isoformat())
     # Unknown, malformed and revoked links all get the same 404, which says nothing.
     unknown = fetch(f"{server}/feeds/{'A' * 32}.ics")

@@ -381,3 +381,27 @@ def test_explain_names_unknown_things(clinic) -> None:  # type: ignore[no-untype
         "prrt: NET-003 has no event 'prrt-9'; 'prrt show NET-003' lists the events\n",
     )
     assert clinic("explain", "NET-003", "prrt-1", "--course", "2").exit_code == 3
+
+
+def test_a_filter_naming_no_stored_patient_or_regimen_is_refused(clinic) -> None:  # type: ignore[no-untyped-def]
+    """A mistyped ID must not read as "nothing missed" in the daily check."""
+    result = clinic("missed", "--fail-if-any", "--patient", "NET-0O3")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        3,
+        "",
+        "prrt: unknown patient 'NET-0O3'; 'prrt patient list' shows the patients\n",
+    )
+    result = clinic("due", "--regimen", "lutatera")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("prrt: unknown regimen 'lutatera'; known regimens: ")
+
+
+def test_history_says_what_a_patient_edit_changed(clinic) -> None:  # type: ignore[no-untyped-def]
+    clinic("patient", "edit", "NET-002", "--tz", "Europe/Paris")
+    assert (
+        clinic("history", "NET-002")
+        .stdout.splitlines()[-1]
+        .endswith(
+            "patient-edit                                       tz: Europe/Zurich -> Europe/Paris"
+        )
+    )

@@ -374,15 +374,19 @@ def test_plain_titles_by_site_setting_and_per_patient(
     assert plain["calendar"]["name"] == "Treatment calendar - NET Centre"
     dose = by_title(plain["events"], "Lutathera treatment 1 of 4: infusion at the clinic")
     assert dose["summary"] == "Lutathera treatment 1 of 4: infusion at the clinic"
-    assert dose["alarms"][0]["description"] == "Tomorrow: Lutathera treatment 1 of 4: infusion at the clinic"
+    assert (
+        dose["alarms"][0]["description"]
+        == "Tomorrow: Lutathera treatment 1 of 4: infusion at the clinic"
+    )
     assert not dose["description"].startswith("Lutathera treatment 1")  # said once, in the title
     seen = check_calendar(quiet.stdout_bytes, tmp_path, "quiet.ics")
     assert seen["calendar"]["name"] == "Treatment calendar"
-    assert by_title(seen["events"], "Lutathera treatment 1 of 4: infusion at the clinic")["summary"] == (
-        "Clinic visit (infusion)"
-    )
+    assert by_title(seen["events"], "Lutathera treatment 1 of 4: infusion at the clinic")[
+        "summary"
+    ] == ("Clinic visit (infusion)")
     assert re.fullmatch(
-        r"webcal://calendar\.example\.org/feeds/[A-Za-z0-9_-]{32}\.ics\?titles=discreet\n",
+        r"webcal://calendar\.example\.org/feeds/([A-Za-z0-9_-]{32})\.ics\?titles=discreet\n"
+        r"https://calendar\.example\.org/feeds/\1\.ics\?titles=discreet \(for the web: .*\)\n",
         link.stdout,
     )
 

@@ -253,3 +253,19 @@ def test_feed_links_with_a_bad_or_overlong_base_are_refused_and_issue_nothing(
     assert not (tmp_path / "q.png").exists()
     # Nothing was issued: a link can still be made.
     assert prrt("feed", "url", "P1", "--base", "https://cal.example.org").exit_code == 0
+
+
+@freeze_time("2026-11-21 10:00:00")
+def test_a_backup_never_replaces_a_device_a_pipe_or_a_folder(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    fifo = tmp_path / "pipe.prrt"
+    os.mkfifo(fifo)
+    result = prrt("backup", str(fifo))
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        6,
+        "",
+        f"prrt: cannot write {fifo}: it is not a regular file; give the path of a file\n",
+    )
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert prrt("backup", str(tmp_path)).exit_code == 2  # a folder: refused as an option

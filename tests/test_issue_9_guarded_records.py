@@ -375,3 +375,81 @@ def test_csv_import_refuses_in_the_same_words_and_takes_overrides(
     )
     assert prrt("import", "doses", str(doses)).stdout == "imported 1 records; 0 already stored\n"
     assert event(prrt, "P1", "prrt-2")["flags"] == ["outside-window", "override", "labs-missing"]
+
+
+@freeze_time("2026-11-21")
+def test_a_new_target_behind_a_late_dose_or_too_soon_is_refused(prrt, p1: str) -> None:  # type: ignore[no-untyped-def]
+    # prrt-2 was due 2026-10-27 and is missed: prrt-3 cannot be moved ahead of it.
+    refused(
+        prrt,
+        ("reschedule", "P1", "prrt-3", "--date", "2026-12-01", "--reason", "x"),
+        4,
+        "prrt: prrt-2 of P1 is still missed (due 2026-10-27); prrt-3 cannot be rescheduled "
+        "before it; record it first ('prrt record P1 prrt-2 --date ...') or skip it "
+        "('prrt skip P1 prrt-2 --reason ...')\n",
+    )
+    prrt("record", "P1", "prrt-2", "--date", "2026-11-20")
+    refused(
+        prrt,
+        ("reschedule", "P1", "prrt-3", "--date", "2026-11-30", "--reason", "x"),
+        4,
+        "prrt: prrt-3 on 2026-11-30 would be 10 days after prrt-2 (2026-11-20); the earliest is "
+        "2027-01-08 (every 56 days less the 7-day window: L4)" + OVERRIDE_HINT,
+    )
+    # Planning ahead around doses still to come is allowed.
+    assert (
+        prrt("reschedule", "P1", "prrt-4", "--date", "2027-03-20", "--reason", "x").exit_code == 0
+    )
+
+
+@freeze_time("2026-11-21")
+def test_a_held_dose_is_neither_given_nor_moved_until_the_hold_ends(prrt, p1: str) -> None:  # type: ignore[no-untyped-def]
+    prrt("hold", "P1", "--reason", "platelets", "--date", "2026-10-01")
+    message = "prrt: prrt-2 of P1 waits on the hold begun 2026-10-01; 'prrt resume P1' ends it\n"
+    refused(prrt, ("record", "P1", "prrt-2", "--date", "2026-11-20"), 4, message)
+    refused(
+        prrt, ("reschedule", "P1", "prrt-2", "--date", "2026-12-20", "--reason", "x"), 4, message
+    )
+    assert prrt("skip", "P1", "prrt-2", "--reason", "clinician decision").exit_code == 0
+
+
+@freeze_time("2026-11-21")
+def test_a_hold_begins_on_or_after_the_last_dose_given(prrt, p1: str) -> None:  # type: ignore[no-untyped-def]
+    refused(
+        prrt,
+        ("hold", "P1", "--reason", "x", "--date", "2026-08-31"),
+        2,
+        "prrt: date 2026-08-31 is before prrt-1 was given (2026-09-01); a hold holds the next "
+        "dose, so it begins on or after the last one given\n",
+    )
+    # Before dose 1, even before the start, a hold holds dose 1.
+    prrt("patient", "add", "P2", "--regimen", "lutathera", "--start", "2026-12-14")
+    assert prrt("hold", "P2", "--reason", "labs", "--date", "2026-11-20").exit_code == 0
+    assert event(prrt, "P2", "prrt-1")["status"] == "held"
+
+
+@freeze_time("2026-11-21")
+def test_replacing_a_course_in_maintenance_ends_its_injections(prrt) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2025-10-06")
+    for k, day in enumerate(("2025-10-06", "2025-12-01", "2026-01-26", "2026-03-23"), 1):
+        prrt("record", "P1", f"prrt-{k}", "--date", day)
+        prrt("record", "P1", f"ssa-{k}", "--date", day)
+    result = prrt(
+        "course", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-21", "--replaces", "1"
+    )
+    assert (result.exit_code, result.stderr) == (0, "")
+    first = [
+        r
+        for r in json.loads(prrt("due", "--within", "60", "-f", "json").stdout)
+        if r["course"] == 1
+    ]
+    assert first == []  # no maintenance injection of course 1 inside the washout
+
+
+@freeze_time("2026-11-21")
+def test_after_a_discontinuation_the_end_dates_count_from_the_last_dose(prrt, p1: str) -> None:  # type: ignore[no-untyped-def]
+    prrt("discontinue", "P1", "--reason", "progression", "--date", "2026-11-20")
+    rows = {r["event"]: r for r in json.loads(prrt("show", "P1", "-f", "json").stdout)}
+    # L39: 4 months after the last dose given (2026-09-01), not after the discontinuation.
+    assert rows["contraception-men"]["date"] == "2027-01-01"
+    assert rows["followup-labs-1"]["date"] == "2026-12-20"  # care: from the discontinuation

@@ -152,7 +152,7 @@ def _apply_hold(
     holds = ctx.facts.holds
     if not holds:
         return target, False, False
-    since = state.last_given or ctx.start
+    since = state.last_given or date.min  # a hold before dose 1 (even before the start) holds it
     key = f"{ctx.regimen.dose.series}-{k}"
     hold_start, hold_end = ctx.facts.hold_for(since, key, state.used_holds)
     state.used_holds.add(hold_start)

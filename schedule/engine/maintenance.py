@@ -72,8 +72,12 @@ def after_course_events(
         )
     if last is None:
         return []
+    # The end dates of the periods after the last dose (L39) count from the last dose given,
+    # even when the care after a discontinuation counts from its day.
     return [
-        _after_event(ctx, item, last)
+        _after_event(
+            ctx, item, last if item.kind.recordable or stop is None else last_given or last
+        )
         for item in ctx.regimen.after_course
         if ctx.informational or item.kind.recordable
     ]

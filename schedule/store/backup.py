@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, Date, Table, func, inspect, select
 
 from schedule.domain.errors import InputError, StoreError
-from schedule.output.files import cannot_write
+from schedule.output.files import cannot_write, check_replaceable
 from schedule.store import tables
 from schedule.store.database import Store
 from schedule.store.migrations import current_version
@@ -216,6 +216,7 @@ def _write_aside(path: Path, fill: Callable[[str], int]) -> int:
     """Run `fill` on a private temporary file beside `path` (mode 0600: it holds patients'
     data), then rename it over `path`, so a failed backup never leaves half a file."""
     path = Path(path)
+    check_replaceable(path)  # never a device, a pipe or a folder
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:

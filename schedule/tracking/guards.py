@@ -32,21 +32,27 @@ def source_id(source: str) -> str:
     return source.split(":", 1)[0].strip()
 
 
-def order_guard(view: CourseView, event: Event) -> list[GuardError]:
+_LATE = (Status.OVERDUE, Status.MISSED, Status.HELD)
+
+
+def order_guard(view: CourseView, event: Event, done: str = "recorded") -> list[GuardError]:
     """An earlier dose of the same series still pending: the patient would be called for
-    another dose while one is outstanding. Not overridable: record or skip that one first."""
+    another dose while one is outstanding. Not overridable: record or skip that one first.
+    A new target (`done="rescheduled"`) is refused only behind a dose already late or held:
+    moving a later dose ahead of time, around one still to come, is planning."""
+    pending = _PENDING if done == "recorded" else _LATE
     for other in view.events:
         if (
             other.series == event.series
             and other.kind is Kind.DOSE
             and other.number < event.number
-            and other.status in _PENDING
+            and other.status in pending
         ):
             pid = view.patient.id
             return [
                 GuardError(
                     f"{other.key} of {pid} is still {other.status.value} (due {other.date}); "
-                    f"{event.key} cannot be recorded before it",
+                    f"{event.key} cannot be {done} before it",
                     overridable=False,
                     field="event",
                     hint=Hint.RECORD_OR_SKIP,

@@ -92,6 +92,7 @@ def check_record(
         raise InputError("no event is named; name one such as prrt-2", field="event")
     event = pending_event(view, proposal.event, _VERBS.get(kind, "reschedule"))
     check_open(view, event, proposal)
+    check_not_held(view, event, kind)
     quantity: Quantity | None = None
     found: list[GuardError] = []
     if kind is RecordType.GIVEN:
@@ -109,6 +110,9 @@ def check_record(
         raise InputError(f"a {kind.value} record takes no dose", field="dose")
     if kind is RecordType.RESCHEDULED:
         check_new_target(view, event, day, today)
+        if event.kind is Kind.DOSE:  # a new target meets the guards a dose given there would
+            found += order_guard(view, event, "rescheduled")
+            found += spacing_guard(view, event, day, settings)
         found += closed_guard(event, day, closures)
     passed(found, override)
     dose_text = str(quantity) if quantity else None
@@ -189,6 +193,19 @@ def check_open(
     )
 
 
+def check_not_held(view: CourseView, event: Event, kind: RecordType) -> None:
+    """A dose waiting on a toxicity hold is neither given nor moved until the hold ends (it
+    may still be skipped: that is a decision, not a dose)."""
+    if event.status is Status.HELD and kind in (RecordType.GIVEN, RecordType.RESCHEDULED):
+        pid = view.patient.id
+        raise ConflictError(
+            f"{event.key} of {pid} waits on the hold begun {view.hold_began}",
+            field="event",
+            hint=Hint.RESUME,
+            patient=pid,
+        )
+
+
 def check_reason(kind: RecordType, reason: str) -> str:
     """Skips, reschedules, holds, discontinuations and corrections say why."""
     reason = check_note((reason or "").strip())
@@ -205,6 +222,16 @@ def check_course_level(view: CourseView, proposal: Proposal) -> None:
         raise ConflictError(
             f"{pid}'s course is already on hold", field="type", hint=Hint.RESUME, patient=pid
         )
+    if kind is RecordType.HOLD:
+        series = view.regimen.dose.series
+        given = [e for e in view.events if e.series == series and e.given_on is not None]
+        last = max(given, key=lambda e: e.number, default=None)
+        if last is not None and last.given_on is not None and day < last.given_on:
+            raise InputError(
+                f"date {day} is before {last.key} was given ({last.given_on}); a hold holds "
+                "the next dose, so it begins on or after the last one given",
+                field="date",
+            )
     if kind is RecordType.RESUME:
         began = view.hold_began
         if began is None:

@@ -205,9 +205,11 @@ class Tracker:
         )
         stop = max(stop, old.course.start)
         reason = f"replaced by course {new.number} ({new.regimen} from {new.start})"
-        record = check_record(
-            old, Proposal(RecordType.DISCONTINUED, None, min(stop, today), note=reason), today
+        # The new course takes over: the old one's maintenance injections end with it too.
+        proposal = Proposal(
+            RecordType.DISCONTINUED, None, min(stop, today), note=reason, end_care=True
         )
+        record = check_record(old, proposal, today)
         tx.lock_course(old.course.id)
         tx.add_record(new.patient_id, replace(record, day=stop), actor)
         return old.course, stop

@@ -13,7 +13,7 @@ from typing import Any
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient
-from schedule.domain.errors import PrrtError, StoreError
+from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
 from schedule.domain.model import Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
@@ -137,6 +137,13 @@ def load_everything(store: Store, filters: Filters = EVERYTHING) -> _Everything:
     """The patients the filters let through, with all their courses."""
     with store.read() as tx:
         patients = [p for p in tx.patients() if filters.patient_matches(p)]
+        if filters.patient is not None and not patients:
+            # A mistyped ID must not read as "nothing missed".
+            raise UnknownError(
+                f"unknown patient {filters.patient!r}",
+                field="patient_id",
+                hint=Hint.LIST_PATIENTS,
+            )
         wanted = {p.id for p in patients}
         courses: dict[str, list[Course]] = defaultdict(list)
         for course in tx.courses():
@@ -293,7 +300,10 @@ def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
                 "event": detail.get("event"),
                 "date": detail.get("day") or detail.get("start"),
                 "dose": detail.get("dose"),
-                "note": detail.get("note") or detail.get("regimen") or detail.get("name"),
+                "note": detail.get("note")
+                or detail.get("regimen")
+                or detail.get("name")
+                or _edited(detail),
                 "corrects": detail.get("corrects"),
                 "override": detail.get("override"),
                 "review": detail.get("review"),
@@ -301,3 +311,13 @@ def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _edited(detail: dict[str, Any]) -> str | None:
+    """What a patient-edit changed, in words: "tz: Europe/Zurich -> Europe/Paris"."""
+    old, new = detail.get("old"), detail.get("new")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+    return "; ".join(
+        f"{field}: {old.get(field) or '-'} -> {new.get(field) or '-'}" for field in new
+    )
