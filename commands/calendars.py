@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from commands.app import (
-    EXIT_FILE,
     App,
     now,
     write_text,
@@ -223,11 +222,11 @@ def serve(
     try:
         server = listen(application, host, port, limits)
     except OSError as exc:  # a port in use, an address not on this machine, no permission
-        failure = click.ClickException(
+        from schedule.domain.errors import OutputError  # exit 6, as the README says
+
+        raise OutputError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; give another --host or --port"
-        )
-        failure.exit_code = EXIT_FILE
-        raise failure from None
+        ) from None
     address = f"http://{host}:{getattr(server, 'effective_port', port)}"
     click.echo(f"prrt: serving feeds on {address}/feeds/TOKEN.ics; Ctrl-C stops", err=True)
     try:
