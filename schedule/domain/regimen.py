@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from schedule.domain.errors import UnknownError
 from schedule.domain.model import Kind
@@ -154,17 +155,17 @@ class Regimen:
     def precaution_variants(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.precautions)
 
-    @property
+    @cached_property  # read for every event of every course: computed once
     def order_series(self) -> frozenset[str]:
         """Deadlines that are recorded as done: the product orders."""
         return frozenset(r.series for r in self.related if r.order)
 
-    @property
+    @cached_property  # read for every event of every course: computed once
     def after_order_series(self) -> frozenset[str]:
         """Deadlines that matter only once the order is placed (free cancellation)."""
         return frozenset(r.series for r in self.related if r.after_order)
 
-    @property
+    @cached_property  # read for every event of every course: computed once
     def staff_series(self) -> frozenset[str]:
         """Series meant for the care team only, left out of patients' calendars."""
         return frozenset(r.series for r in self.related if r.audience is Audience.STAFF)

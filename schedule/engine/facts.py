@@ -24,6 +24,7 @@ class FactIndex:
     holds: tuple[tuple[date, date | None], ...]
     discontinued: date | None
     end_care: bool = False  # the discontinuation ends the after-course care too
+    any_override: bool = False  # some record went past a guard (most courses: none)
 
     @classmethod
     def from_facts(cls, facts: Iterable[Fact]) -> FactIndex:
@@ -55,10 +56,13 @@ class FactIndex:
                 discontinued, end_care = fact.date, fact.end_care
         if open_hold is not None:
             holds.append((open_hold, None))
-        return cls(given, skipped, moved, tuple(holds), discontinued, end_care)
+        overrides = any(f.override is not None for f in (*given.values(), *moved.values()))
+        return cls(given, skipped, moved, tuple(holds), discontinued, end_care, overrides)
 
     def overridden(self, key: str) -> bool:
         """Whether the record that gives or moves `key` went past a guard."""
+        if not self.any_override:
+            return False
         fact = self.given.get(key) or self.moved.get(key)
         return fact is not None and fact.override is not None
 
