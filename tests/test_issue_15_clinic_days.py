@@ -5,7 +5,7 @@ the bulk `move` (one transaction, on SQLite and PostgreSQL) and infusion capacit
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -533,3 +533,22 @@ def test_the_doses_of_a_crowded_day_are_flagged(
     assert sorted(
         (r["patient_id"], r["event"]) for r in listed if "over-capacity" in r["flags"]
     ) == [("A", "prrt-1"), ("A", "ssa-1"), ("B", "prrt-1"), ("B", "ssa-1")]
+
+
+def test_the_open_days_suggested_are_never_in_the_past() -> None:
+    """Closed 2026-11-29 to 2026-12-04; moving a dose there on 2026-11-29 suggests 2026-12-05
+    only, not 2026-11-28, which has gone by."""
+    from schedule.domain.model import Event, Kind, Status
+    from schedule.tracking.guards import closed_guard
+
+    closed = {D("2026-11-29") + timedelta(days=n): "Works" for n in range(6)}
+    closures = Closures.of(closed, *YEARS)
+    dose = Event(
+        "prrt-2", Kind.DOSE, "prrt", 2, "", None, None, D("2026-11-25"), D("2026-11-25"),
+        D("2026-11-18"), D("2026-12-02"), Status.PLANNED, None,
+    )  # fmt: skip
+    [refusal] = closed_guard(dose, D("2026-11-30"), closures, D("2026-11-29"))
+    assert refusal.message == (
+        "the clinic is closed on 2026-11-30 (Works); the nearest open days in its window: "
+        "2026-12-05"
+    )

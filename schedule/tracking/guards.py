@@ -156,9 +156,12 @@ def amount_guard(
     ]
 
 
-def closed_guard(event: Event, day: date, closures: Closures | None) -> list[GuardError]:
+def closed_guard(
+    event: Event, day: date, closures: Closures | None, today: date | None = None
+) -> list[GuardError]:
     """A new target on a day the clinic is closed; the message names the closure and the
-    nearest open days inside the event's window."""
+    nearest open days inside the event's window (none before `today`: a new target is never
+    in the past)."""
     name = closures.name(day) if closures else None
     if closures is None or name is None:
         return []
@@ -170,6 +173,8 @@ def closed_guard(event: Event, day: date, closures: Closures | None) -> list[Gua
         window_start=event.window_start + shift,
         window_end=event.window_end + shift,
     )
+    if today is not None and moved.window_start < today:
+        moved = replace(moved, window_start=today)
     before, after = nearest_open_days(closures, moved)
     near = " and ".join(str(d) for d in (before, after) if d is not None)
     open_days = f"; the nearest open days in its window: {near}" if near else ""

@@ -113,7 +113,7 @@ def check_record(
         if event.kind is Kind.DOSE:  # a new target meets the guards a dose given there would
             found += order_guard(view, event, "rescheduled")
             found += spacing_guard(view, event, day, settings)
-        found += closed_guard(event, day, closures)
+        found += closed_guard(event, day, closures, today)
     passed(found, override)
     dose_text = str(quantity) if quantity else None
     return Record(
