@@ -223,7 +223,8 @@ class App:
         from schedule.tracking.tracker import Tracker
 
         closures = self.closures  # a malformed closures file is refused before the database
-        return Tracker(self.store, self.catalog, self.settings, closures)
+        # The store opens when the tracker first needs it, after the input is checked.
+        return Tracker(lambda: self.store, self.catalog, self.settings, closures)
 
     @cached_property
     def user(self) -> str:

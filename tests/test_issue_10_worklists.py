@@ -405,3 +405,19 @@ def test_history_says_what_a_patient_edit_changed(clinic) -> None:  # type: igno
             "patient-edit                                       tz: Europe/Zurich -> Europe/Paris"
         )
     )
+
+
+def test_a_refused_creating_command_leaves_no_database(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "new.db"
+    result = run(
+        "--db", str(path), "patient", "add", "P1", "--regimen", "bogus", "--start", "2026-11-01"
+    )
+    assert (result.exit_code, result.stderr) == (
+        3,
+        "prrt: unknown regimen 'bogus'; known regimens: lanreotide, lutathera, octreotide-lar, "
+        "pluvicto\n",
+    )
+    roster = tmp_path / "roster.csv"
+    roster.write_text("patient_id,regimen,start\nP1,lanreotide,2026-02-30\n")
+    assert run("--db", str(path), "import", "roster", str(roster)).exit_code == 2
+    assert not path.exists()

@@ -5,6 +5,7 @@ inside that transaction, under a lock on the course.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -98,15 +99,23 @@ class Tracker:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Callable[[], Store],
         catalog: Catalog,
         settings: Settings,
         closures: Closures | None = None,
     ) -> None:
-        self.store = store
+        # A store, or what opens it when first needed: input is checked before a database is
+        # opened (or created), so a refused command leaves no new database behind.
+        self._store = store
         self.catalog = catalog
         self.settings = settings
         self.closures = closures  # the clinic's closed days, for the reschedule guard
+
+    @property
+    def store(self) -> Store:
+        if not isinstance(self._store, Store):
+            self._store = self._store()
+        return self._store
 
     # -- calendars ----------------------------------------------------------------------------
 
