@@ -453,3 +453,17 @@ def test_after_a_discontinuation_the_end_dates_count_from_the_last_dose(prrt, p1
     # L39: 4 months after the last dose given (2026-09-01), not after the discontinuation.
     assert rows["contraception-men"]["date"] == "2027-01-01"
     assert rows["followup-labs-1"]["date"] == "2026-12-20"  # care: from the discontinuation
+
+
+@freeze_time("2026-11-21")
+def test_the_lar_after_a_dose_waits_for_that_dose(prrt, p1: str) -> None:  # type: ignore[no-untyped-def]
+    refused(
+        prrt,
+        ("record", "P1", "ssa-2", "--date", "2026-11-20"),
+        4,
+        "prrt: ssa-2 follows prrt-2, which is still missed (due 2026-10-27, L18); record it "
+        "first ('prrt record P1 prrt-2 --date ...') or skip it ('prrt skip P1 prrt-2 "
+        "--reason ...')\n",
+    )
+    prrt("record", "P1", "prrt-2", "--date", "2026-11-20")
+    assert prrt("record", "P1", "ssa-2", "--date", "2026-11-20").exit_code == 0

@@ -63,6 +63,29 @@ def order_guard(view: CourseView, event: Event, done: str = "recorded") -> list[
     return []
 
 
+def companion_guard(view: CourseView, event: Event) -> list[GuardError]:
+    """The long-acting SSA given after a radioligand dose (L18) waits for that dose: while the
+    dose is still pending, record (or skip) it first. Not overridable."""
+    regimen = view.regimen
+    if regimen.ssa is None or event.series != "ssa" or event.number > (regimen.dose.count or 0):
+        return []
+    parent = view.event(f"{regimen.dose.series}-{event.number}")
+    if parent is None or parent.status not in _PENDING:
+        return []
+    pid = view.patient.id
+    return [
+        GuardError(
+            f"{event.key} follows {parent.key}, which is still {parent.status.value} (due "
+            f"{parent.date}, L18)",
+            overridable=False,
+            field="event",
+            hint=Hint.RECORD_OR_SKIP,
+            patient=pid,
+            event=parent.key,
+        )
+    ]
+
+
 def minimum_gap(
     regimen: Regimen, view: CourseView, series: str, settings: Settings
 ) -> tuple[int, str]:

@@ -24,6 +24,7 @@ from schedule.engine.views import CourseView
 from schedule.tracking.guards import (
     amount_guard,
     closed_guard,
+    companion_guard,
     order_guard,
     spacing_guard,
     window_guard,
@@ -100,6 +101,7 @@ def check_record(
         quantity = check_dose(event, proposal.dose)
         if event.kind is Kind.DOSE:
             found += order_guard(view, event)
+            found += companion_guard(view, event)
             found += window_guard(view, event, day)
             found += spacing_guard(view, event, day, settings)
             if quantity is not None:
