@@ -102,6 +102,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _PG_STATE["problem"] = _pg_problem()
     if _PG_STATE["problem"]:
         pytest.skip(f"PostgreSQL not reachable at {PG_BASE}: {_PG_STATE['problem']}")
+    yield from private_schema()
+
+
+def private_schema() -> Iterator[str]:
+    """A URL of a new, empty schema on the PostgreSQL server; dropped when resumed."""
     import uuid
 
     import psycopg

@@ -9,18 +9,16 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from freezegun import freeze_time
 
 from schedule.store import tables
 from schedule.store.backup import open_sqlite_file, snapshot
 from schedule.store.database import Store
-from tests.conftest import PG_BASE, ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, private_schema
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
@@ -31,14 +29,7 @@ AS_OF = "2026-11-23"
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """An empty private schema on the PostgreSQL server (besides the `db_url` of a test)."""
-    schema = f"prrt_test_{uuid.uuid4().hex[:12]}"
-    dsn = PG_BASE.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_BASE else "?"
-    yield f"{PG_BASE}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    yield from private_schema()
 
 
 def views(run, db: str) -> dict[str, bytes]:  # type: ignore[no-untyped-def]

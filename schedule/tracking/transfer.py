@@ -52,22 +52,17 @@ def import_doses(
     anything was recorded or added since (then against what is stored now)."""
     rows = _parse(path)
     with tracker.store.read() as tx:
-        stamp = _stamp(tx)
+        stamp = tx.last_ids()  # rises with every record or course added
         pending, unchanged = _check(tracker, tx, str(path), rows, today)
     if dry_run or not pending:
         return ImportResult(len(pending), unchanged, dry_run)
     with tracker.store.write() as tx:
         tx.lock_courses(sorted({r.course_id for _, r in pending}))
-        if _stamp(tx) != stamp:  # someone wrote meanwhile: check again against it
+        if tx.last_ids() != stamp:  # someone wrote meanwhile: check again against it
             pending, unchanged = _check(tracker, tx, str(path), rows, today)
         if pending:
             tx.add_records_bulk(pending, actor, "import-doses")
     return ImportResult(len(pending), unchanged, dry_run)
-
-
-def _stamp(tx: Tx) -> tuple[int, int]:
-    """What changes whenever a record or a course is added (nothing is ever deleted)."""
-    return tx.last_ids()
 
 
 def _parse(path: Path) -> list[_Row]:
