@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -107,7 +107,6 @@ def due(
     filters = filters_of(patient_id, name_part, regimen, kind, status, start, end)
     workers = os.cpu_count() or 1
     day = as_of or today()
-    closures, crowded = app.clinic_days(day, max(end or day, day + timedelta(days=within)))
     rows = worklist_rows(
         app.store,
         app.catalog,
@@ -118,8 +117,8 @@ def due(
         workers=workers,
         filters=filters,
         names=not no_names,
-        closures=closures,
-        crowded=crowded,
+        closures=app.closures,
+        capacity=True,
     )
     emit(rows, WORKLIST_COLUMNS, fmt, without_names(WORKLIST_TABLE, no_names))
 

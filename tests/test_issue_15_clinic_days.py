@@ -20,6 +20,7 @@ from schedule.domain.settings import Settings, parse_settings
 from schedule.engine.views import course_views
 from schedule.store.database import Store
 from schedule.tracking.days import clinic_days, crowded_days
+from schedule.tracking.selection import Filters
 from schedule.tracking.worklists import show_rows, worklist_rows
 from tests.conftest import D
 
@@ -509,7 +510,13 @@ def test_the_doses_of_a_crowded_day_are_flagged(
         )
         crowded = crowded_days(days)
         rows = show_rows(store, catalog, settings, "B", D("2026-11-23"), crowded=crowded)
-        due = worklist_rows(store, catalog, settings, D("2026-12-27"), False, 7, crowded=crowded)
+        due = worklist_rows(store, catalog, settings, D("2026-12-27"), False, 7, capacity=True)
+        # A list narrowed to one patient still counts every patient's doses.
+        only_b = worklist_rows(
+            store, catalog, settings, D("2026-12-27"), False, 7,
+            filters=Filters(patient="B"), capacity=True,
+        )  # fmt: skip
+        uncounted = worklist_rows(store, catalog, settings, D("2026-12-27"), False, 7)
     finally:
         store.close()
     assert crowded == {D("2026-12-28")}
@@ -525,6 +532,11 @@ def test_the_doses_of_a_crowded_day_are_flagged(
         ("B", "prrt-1"),
         ("B", "ssa-1"),
     ]
+    assert sorted(r["event"] for r in only_b if "over-capacity" in r["flags"]) == [
+        "prrt-1",
+        "ssa-1",
+    ]
+    assert not [r for r in uncounted if "over-capacity" in r["flags"]]
     # The commands compute the crowded days themselves.
     with freeze_time("2026-11-23"):
         shown = json.loads(prrt("show", "B", "-f", "json").stdout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from operator import attrgetter
 
 from schedule.domain.errors import InputError
 from schedule.domain.model import Event, Fact
@@ -37,12 +38,15 @@ def build_calendar(
     settings: Settings = DEFAULT_SETTINGS,
     other_ssa: Sequence[date] = (),
     informational: bool = True,
+    cutoff: date | None = None,
 ) -> tuple[Event, ...]:
     """The course's events in date order.
 
     `as_of=None` projects the plan (every event `planned`). `other_ssa` lists the days of
     long-acting SSA injections from the patient's other courses, for the washout check.
-    `informational=False` leaves out deadlines, reminders and precautions (for worklists).
+    `informational=False` leaves out deadlines, reminders and precautions (for worklists);
+    `cutoff` leaves out maintenance injections and care after the course planned past it
+    (a worklist's horizon: nothing there can be listed).
     """
     check_options(regimen, options)
     variant = options.precautions or settings.precautions
@@ -52,12 +56,15 @@ def build_calendar(
             f"choose {' or '.join(regimen.precaution_variants)}"
         )
     ctx = Context(
-        regimen, start, FactIndex.from_facts(facts), as_of, options, settings, informational
+        regimen, start, FactIndex.from_facts(facts), as_of, options, settings, informational, cutoff
     )
     events, state = dose_series(ctx)
     events += maintenance_events(ctx, state.last_ssa_anchor)
     events += after_course_events(ctx, events, state.last_given)
     events = flag_washout(regimen, events, other_ssa)
     events = flag_labs(regimen, events)
-    ordered = sorted(enumerate(events), key=lambda pair: (pair[1].date, pair[1].end, pair[0]))
-    return tuple(event for _, event in ordered)
+    events.sort(key=_BY_DAY)  # stable: events of one day keep the order they were built in
+    return tuple(events)
+
+
+_BY_DAY = attrgetter("date", "end")

@@ -27,6 +27,14 @@ class Context:
     options: PlanOptions
     settings: Settings
     informational: bool
+    # Events after this day are not wanted (a worklist's horizon): maintenance injections and
+    # care after the course past it are not built unless recorded. None: build everything.
+    cutoff: date | None = None
+
+    def beyond(self, day: date, key: str) -> bool:
+        """Whether an event opening on `day` lies past the cutoff with nothing recorded."""
+        cutoff = self.cutoff
+        return cutoff is not None and day > cutoff and key not in self.facts.given
 
     def window_after(self, window: Window) -> int:
         """Days after its target that an event still counts as on time (None: site setting)."""

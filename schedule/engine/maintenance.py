@@ -25,6 +25,7 @@ def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
     title = ssa.maintenance_title
     stop = ctx.facts.discontinued
     number = count
+    recorded_up_to = _last_recorded(ctx, "ssa") if ctx.cutoff is not None else 0
     while True:
         number += 1
         key = f"ssa-{number}"
@@ -36,11 +37,24 @@ def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
         if key not in ctx.facts.given and (target > until or ended):
             return events
         w_start = target - timedelta(days=window.before)
+        if number > recorded_up_to and ctx.beyond(w_start, key):
+            return events  # opens past the cutoff, and nothing later is recorded
         w_end = target + timedelta(days=ctx.window_after(window))
         status, given_on = ctx.recorded(key, target, w_start, w_end, after_course=True)
         events.append(ssa_event(ctx, key, number, title, w_start, target, w_end, status, given_on))
         skipped = status is Status.SKIPPED
         anchor = target if skipped else given_on or ctx.pending_actual(target)
+
+
+def _last_recorded(ctx: Context, series: str) -> int:
+    """The highest number of the series that is given or moved (0 for none)."""
+    prefix = f"{series}-"
+    numbers = [
+        int(key[len(prefix) :])
+        for key in (*ctx.facts.given, *ctx.facts.moved)
+        if key.startswith(prefix) and key[len(prefix) :].isdigit()
+    ]
+    return max(numbers, default=0)
 
 
 def after_course_events(
@@ -74,13 +88,16 @@ def after_course_events(
         return []
     # The end dates of the periods after the last dose (L39) count from the last dose given,
     # even when the care after a discontinuation counts from its day.
-    return [
+    wanted = [
         _after_event(
             ctx, item, last if item.kind.recordable or stop is None else last_given or last
         )
         for item in ctx.regimen.after_course
         if ctx.informational or item.kind.recordable
     ]
+    if ctx.cutoff is None:
+        return wanted
+    return [e for e in wanted if not ctx.beyond(e.window_start, e.key)]
 
 
 def _after_event(ctx: Context, item: AfterCourse, last: date) -> Event:

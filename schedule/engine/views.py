@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 
 from schedule.domain.closures import Closures
@@ -81,11 +81,16 @@ def course_views(
     *,
     closures: Closures | None = None,
     crowded: frozenset[date] = frozenset(),
+    cutoff: date | None = None,
 ) -> list[CourseView]:
     """Calendars of one patient's courses; SSA from each course counts in the others'.
     `facts`, when given, are the courses' facts already read (`Tx.facts`), and `records`
     may then be empty. `closures` (the clinic's closed days) and `crowded` (days over the
-    clinic's capacity) flag what falls on them (`engine.clinic`)."""
+    clinic's capacity) flag what falls on them (`engine.clinic`). `cutoff`: nothing planned
+    after it is wanted (a worklist's horizon); with several courses it moves out by the spans
+    over which one course's injections flag another's, so the flags stay as they would be."""
+    if cutoff is not None and len(courses) > 1:
+        cutoff += timedelta(days=_flag_reach(catalog, settings, courses))
 
     def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:
         options = course.options if until is None else replace(course.options, until=until)
@@ -98,6 +103,7 @@ def course_views(
             settings=settings,
             other_ssa=other_ssa,
             informational=informational,
+            cutoff=cutoff,
         )
 
     built = {c.id: calendar(c) for c in courses}
@@ -119,6 +125,13 @@ def course_views(
         CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id], catalog.get(c.regimen))
         for c in courses
     ]
+
+
+def _flag_reach(catalog: Catalog, settings: Settings, courses: Sequence[Course]) -> int:
+    """The most days apart that an event of one course can flag one of another course
+    (`_across_courses`: the washout before a dose, the minimum interval between injections)."""
+    washouts = [r.ssa.washout_days for r in map(catalog.get, {c.regimen for c in courses}) if r.ssa]
+    return max([settings.ssa_min_interval_days, *washouts])
 
 
 def _live_ssa(event: Event) -> bool:

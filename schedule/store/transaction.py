@@ -122,29 +122,39 @@ class Tx:
 
     def facts(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:
         """The engine's facts by course, from the records that stand, in the order recorded;
-        what `facts_of(records(...))` gives, without building the records (for worklists)."""
-        r = tables.records.c
-        day_text = type_coerce(r.day, String)
-        query = select(
-            r.id, r.course_id, r.type, r.event, day_text, r.dose, r.note, r.override,
-            type_coerce(r.review, String), r.end_care,
-        ).order_by(r.id)  # fmt: skip
+        what `facts_of(records(...))` gives, without building the records (for worklists).
+
+        The one read of every record a worklist makes, so it goes to the driver's own cursor:
+        plain tuples, no result objects (the course ids are integers, written into the
+        statement so that no parameter limit applies)."""
+        where = ""
         if course_ids is not None:
-            query = query.where(r.course_id.in_(list(course_ids)))
-        rows = self.conn.execute(query).fetchall()
-        wrong = set(
-            self.conn.execute(
-                select(r.corrects).where(r.type == RecordType.ENTERED_IN_ERROR.value)
-            ).scalars()
-        )
+            if not course_ids:
+                return {}
+            where = f" WHERE course_id IN ({','.join(str(int(i)) for i in course_ids)})"
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(
+                "SELECT id, course_id, type, event, day, dose, note, override, review, end_care"
+                f" FROM {tables.records.name}{where} ORDER BY id"
+            )
+            rows = cursor.fetchall()
+            cursor.execute(
+                f"SELECT corrects FROM {tables.records.name} WHERE type = "
+                f"'{RecordType.ENTERED_IN_ERROR.value}'"
+            )
+            wrong = {corrects for (corrects,) in cursor.fetchall()}
+        finally:
+            cursor.close()
         types = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
         parse, iso = Quantity.parse, date.fromisoformat
+        days: dict[Any, date] = {}  # SQLite keeps dates as ISO text: parse each text once
         out: dict[int, list[Fact]] = defaultdict(list)
         for rid, course_id, kind, key, day, dose, note, override, review, end in rows:
             if kind not in types or (wrong and rid in wrong):
                 continue
             if isinstance(day, str):
-                day = iso(day)
+                day = days.get(day) or days.setdefault(day, iso(day))
             out[course_id].append(
                 Fact(
                     types[kind], day, key, parse(dose) if dose else None, note, override,

@@ -7,6 +7,7 @@ carry the flag `over-capacity` in every calendar that is given the crowded days.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,11 +15,11 @@ from typing import Any
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course
-from schedule.domain.model import Flag
+from schedule.domain.model import Flag, Kind
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import WEEKDAYS, Settings
 from schedule.engine.clinic import chair_hours, is_infusion
-from schedule.engine.views import course_views
+from schedule.engine.views import CourseView, course_views
 from schedule.output.render import Column
 from schedule.store.database import Store
 
@@ -88,13 +89,7 @@ def clinic_days(
     today: date,
 ) -> list[Day]:
     """Every day from `first` to `last` with what every patient's calendar plans on it."""
-    days = {}
-    day = first
-    while day <= last:
-        closure = closures.name(day) if closures else None
-        chairs = 0 if closure else settings.chairs_on(day)
-        days[day] = Day(day, Decimal(chairs * settings.chair_hours), closure)
-        day += timedelta(days=1)
+    days = empty_days(settings, closures, first, last)
     with store.read() as tx:
         patients = tx.patients()
         courses: dict[str, list[Course]] = defaultdict(list)
@@ -104,22 +99,51 @@ def clinic_days(
     for patient in patients:
         try:
             views = course_views(
-                catalog, settings, patient, courses[patient.id], {}, today, False, last, facts
-            )
+                catalog, settings, patient, courses[patient.id], {}, today, False, last, facts,
+                cutoff=last,
+            )  # fmt: skip
         except (OverflowError, ValueError):
             continue  # a calendar that cannot be computed is reported by the worklists
-        for view in views:
-            for event in view.events:
-                hours = chair_hours(view.regimen, event, settings)
-                slot = days.get(event.effective_date)
-                if hours is None or slot is None:
-                    continue
-                slot.hours += hours
-                if is_infusion(view.regimen, event):
-                    slot.infusions += 1
-                else:
-                    slot.injections += 1
+        add_load(days, views, settings)
     return list(days.values())
+
+
+def empty_days(
+    settings: Settings, closures: Closures | None, first: date, last: date
+) -> dict[date, Day]:
+    """The days from `first` to `last` with their capacity and nothing planned yet."""
+    days = {}
+    day = first
+    while day <= last:
+        closure = closures.name(day) if closures else None
+        chairs = 0 if closure else settings.chairs_on(day)
+        days[day] = Day(day, Decimal(chairs * settings.chair_hours), closure)
+        day += timedelta(days=1)
+    return days
+
+
+def add_load(days: dict[date, Day], views: Iterable[CourseView], settings: Settings) -> None:
+    """Count the doses of `views` that fall on `days` into them."""
+    for view in views:
+        for event in view.events:
+            if event.kind is not Kind.DOSE:
+                continue
+            slot = days.get(event.effective_date)
+            hours = chair_hours(view.regimen, event, settings) if slot else None
+            if slot is None or hours is None:
+                continue
+            slot.hours += hours
+            if is_infusion(view.regimen, event):
+                slot.infusions += 1
+            else:
+                slot.injections += 1
+
+
+def add_hours(days: dict[date, Day], hours: Mapping[date, Decimal]) -> None:
+    """Add chair-hours counted elsewhere (by a worker process) into `days`."""
+    for day, extra in hours.items():
+        if day in days:
+            days[day].hours += extra
 
 
 def day_rows(days: list[Day], all_days: bool = False) -> list[dict[str, Any]]:

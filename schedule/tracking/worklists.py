@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from schedule.domain.closures import Closures
@@ -17,11 +18,13 @@ from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
 from schedule.domain.model import Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.engine.clinic import OCCUPYING
 from schedule.engine.views import CourseView, course_views
 from schedule.output.columns import EVENT_COLUMNS, event_row
 from schedule.output.render import EVENT_TABLE, Column
 from schedule.store.database import Store
-from schedule.store.parallel import map_slices
+from schedule.store.parallel import iter_slices
+from schedule.tracking.days import add_hours, add_load, clinic_days, crowded_days, empty_days
 from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
 SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "name")
@@ -153,6 +156,7 @@ def load_everything(store: Store, filters: Filters = EVERYTHING) -> _Everything:
 
 
 Rows = list[dict[str, Any]]
+_OCCUPYING = frozenset(s.value for s in OCCUPYING)
 
 
 def worklist_rows(
@@ -166,13 +170,18 @@ def worklist_rows(
     filters: Filters = EVERYTHING,
     names: bool = True,
     closures: Closures | None = None,
-    crowded: frozenset[date] = frozenset(),
+    capacity: bool = False,
 ) -> Rows:
     """`missed`: events past their window with nothing recorded, and held doses past the
     maximum delay. Otherwise what is due: late within the window, coming within `within`
     days (or up to `filters.end`; deadlines included), held courses whose review day has come,
     and every dose past the maximum delay. Most urgent first. `workers` > 1 spreads large sets
-    over that many processes; `names=False` leaves the names out."""
+    over that many processes; `names=False` leaves the names out. `capacity`: flag the doses
+    on days over the clinic's capacity (`over-capacity`), counted from every patient's
+    calendar in the same pass when the filters keep every patient.
+
+    Nothing past the list's horizon is built (`cutoff`), the facts are read once before the
+    work is spread (forked workers share them), and workers send back tuples of the columns."""
     horizon = as_of + timedelta(days=within)
     if filters.end is not None:
         horizon = max(horizon, filters.end)
@@ -180,25 +189,28 @@ def worklist_rows(
     until = as_of if missed else horizon
     count = len(data.patients)
     filtered = filters != EVERYTHING
+    everyone = filters.patient is None and not filters.name
+    count_load = capacity and everyone
+    with store.read() as tx:
+        facts = tx.facts(None if not filtered else data.course_ids(data.patients))
 
-    def task(low: int, high: int) -> Rows:
-        patients = data.patients[low:high]
-        everyone = (low, high) == (0, count) and not filtered
-        with store.read() as tx:
-            facts = tx.facts(None if everyone else data.course_ids(patients))
-        rows = []
-        for patient in patients:
+    def task(low: int, high: int) -> tuple[list[tuple[Any, ...]], dict[date, Decimal]]:
+        days = empty_days(settings, closures, as_of, horizon) if count_load else {}
+        rows: list[tuple[Any, ...]] = []
+        for patient in data.patients[low:high]:
             courses = data.courses[patient.id]
             try:
                 views = course_views(
                     catalog, settings, patient, courses, {}, as_of, not missed, until, facts,
-                    closures=closures, crowded=crowded,
+                    closures=closures, cutoff=until,
                 )  # fmt: skip
             except (OverflowError, ValueError, PrrtError) as exc:
                 # One patient whose stored facts cannot be computed is listed as such, first;
                 # it never keeps the others off the list.
-                rows += [broken_row(patient.id, c.number, as_of, exc) for c in courses]
+                rows += [_tuple(broken_row(patient.id, c.number, as_of, exc)) for c in courses]
                 continue
+            if days:
+                add_load(days, views, settings)
             for view in views:
                 if not filters.course_matches(view.course):
                     continue
@@ -210,12 +222,46 @@ def worklist_rows(
                         row["kind"], row["status"], date.fromisoformat(row["due_by"])
                     ):
                         row["name"] = patient.name if names else None
-                        rows.append(row)
-        return rows
+                        rows.append(_tuple(row))
+        return rows, {d.day: d.hours for d in days.values() if d.hours}
 
-    rows = map_slices(task, store, count, workers)
+    rows: Rows = []
+    hours: dict[date, Decimal] = defaultdict(Decimal)
+    step = -(-count // max(workers, 1))
+    for part, load in iter_slices(task, store, count, workers, step):
+        rows += [dict(zip(WORKLIST_COLUMNS, values, strict=True)) for values in part]
+        for day, extra in load.items():
+            hours[day] += extra
+    if capacity:
+        if count_load:
+            days = empty_days(settings, closures, as_of, horizon)
+            add_hours(days, hours)
+            full = crowded_days(list(days.values()))
+        else:  # a narrowed list: the clinic's load still counts everyone
+            found = clinic_days(store, catalog, settings, closures, as_of, horizon, as_of)
+            full = crowded_days(found)
+        _flag_crowded(rows, {d.isoformat() for d in full})
     rows.sort(key=lambda r: (-r["days_late"], r["patient_id"], r["course"], r["event"] or ""))
     return rows
+
+
+def _tuple(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c] for c in WORKLIST_COLUMNS)
+
+
+def _flag_crowded(rows: Rows, crowded: set[str]) -> None:
+    """`over-capacity` on the rows of doses that take a chair on a day over capacity."""
+    if not crowded:
+        return
+    flag = Flag.OVER_CAPACITY.value
+    for row in rows:
+        if (
+            row["kind"] == "dose"
+            and row["status"] in _OCCUPYING
+            and (row["given_on"] or row["date"]) in crowded
+            and flag not in row["flags"]
+        ):
+            row["flags"].append(flag)
 
 
 def broken_row(patient_id: str, course: int, as_of: date, problem: Exception) -> dict[str, Any]:
