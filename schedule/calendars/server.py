@@ -33,7 +33,7 @@ from urllib.parse import parse_qs
 from sqlalchemy.exc import SQLAlchemyError
 
 from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
-from schedule.calendars.publisher import Publisher, site_digest
+from schedule.calendars.publisher import Publisher, Snapshot, site_digest
 from schedule.calendars.titles import Titles
 from schedule.domain.errors import InputError, PrrtError
 from schedule.domain.regimen import Catalog
@@ -94,6 +94,10 @@ class FeedApp:
         if method not in ("GET", "HEAD"):
             return _plain(start_response, "405 Method Not Allowed", [("Allow", "GET, HEAD")])
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/p/"):  # the patient's page and handout (page.py)
+            from schedule.calendars.page import serve_page
+
+            return serve_page(self, path, environ, start_response, method == "HEAD")
         token = path[len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
         if not path.startswith(PATH_PREFIX) or not TOKEN_SHAPE.fullmatch(token):
             return _plain(start_response, "404 Not Found")
@@ -119,11 +123,19 @@ class FeedApp:
             known_site_digest=self.site_digest,
         )
         with self.store.read() as tx:
-            owner = tx.tokens.token_owner(token_hash(token))
-            if owner is None:
+            state = tx.tokens.feed_state(token_hash(token))  # one query decides a 304
+            if state is None:
                 return _plain(start_response, "404 Not Found")
-            snapshot = publisher.snapshot(tx, owner.patient_id, self._namespace)
-        self._namespace = snapshot.namespace
+            namespace = self._namespace or tx.published.namespace()
+        owner = state.owner
+        snapshot = Snapshot(
+            namespace,
+            [state.patient],
+            {state.patient.id: state.courses},
+            state.marks,
+            state.revisions,
+        )
+        self._namespace = namespace
         titles = _titles(environ.get("QUERY_STRING", ""))
         key = publisher.key(snapshot, snapshot.patients[0], owner.with_name, titles)
         with self._lock:

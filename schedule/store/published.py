@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, select
 
-from schedule.domain.course import Actor
+from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import utc_iso
 from schedule.domain.model import RecordType
 from schedule.store import tables
@@ -147,6 +147,17 @@ class FeedToken:
     created_by: str
 
 
+@dataclass(frozen=True)
+class FeedState:
+    """What `FeedTokens.feed_state` reads: the token, its patient and the courses' marks."""
+
+    owner: FeedToken
+    patient: Patient
+    courses: list[Course]
+    marks: dict[int, tuple[int, int]]
+    revisions: dict[int, int]
+
+
 class FeedTokens:
     """Subscription tokens, kept only as hashes; reached as `tx.tokens`."""
 
@@ -170,6 +181,53 @@ class FeedTokens:
         )
         row = self.tx.conn.execute(query).first()
         return FeedToken(*row) if row else None
+
+    def feed_state(self, token_hash: str) -> FeedState | None:
+        """Everything a feed's cache key is made of, in one query: the token's owner, the
+        patient, each course with its records' (count, highest id) and publication revision.
+        None for a token unknown or revoked."""
+        from schedule.store.transaction import COURSE_COLUMNS, course_of
+
+        t, p, c, r, pub = (
+            tables.feed_tokens, tables.patients, tables.courses, tables.records,
+            tables.publications,
+        )  # fmt: skip
+        count = select(func.count()).where(r.c.course_id == c.c.id).scalar_subquery()
+        top = select(func.max(r.c.id)).where(r.c.course_id == c.c.id).scalar_subquery()
+        columns = (
+            t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by,
+            p.c.name, p.c.tz, p.c.appt_time, p.c.lang,
+            *COURSE_COLUMNS, count, top, pub.c.revision,
+        )  # fmt: skip
+        query = (
+            select(*columns)
+            .select_from(
+                t.join(p, p.c.id == t.c.patient_id)
+                .outerjoin(c, c.c.patient_id == p.c.id)
+                .outerjoin(pub, pub.c.course_id == c.c.id)
+            )
+            .where(t.c.token_hash == token_hash, t.c.revoked_at.is_(None))
+            .order_by(t.c.id, c.c.number)
+        )
+        rows = self.tx.conn.execute(query).fetchall()
+        if not rows:
+            return None
+        first = rows[0]
+        owner = FeedToken(*first[:5])
+        patient = Patient(owner.patient_id, *first[5:9])
+        courses, marks, revisions = [], {}, {}
+        for row in rows:
+            if row[0] != owner.id:
+                break  # one token per hash; the first if ever more
+            if row[9] is None:
+                continue  # a patient without courses
+            course = course_of(row[9:17])
+            courses.append(course)
+            if row[17]:
+                marks[course.id] = (row[17], row[18])
+            if row[19] is not None:
+                revisions[course.id] = row[19]
+        return FeedState(owner, patient, courses, marks, revisions)
 
     def add_token(self, patient_id: str, token_hash: str, with_name: bool, actor: Actor) -> int:
         result = self.tx.writing().execute(

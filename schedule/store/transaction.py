@@ -68,19 +68,10 @@ class Tx:
         """Courses in patient and number order. Columns are read in the dataclass's order and
         SQLite's dates as text: the worklists read every course, so this is kept quick."""
         c = tables.courses.c
-        query = select(
-            c.id, c.patient_id, c.number, c.regimen, type_coerce(c.start, String),
-            c.interval_days, c.calendar_month, c.precautions,
-        ).order_by(c.patient_id, c.number)  # fmt: skip
+        query = select(*COURSE_COLUMNS).order_by(c.patient_id, c.number)
         if patient_id is not None:
             query = query.where(c.patient_id == patient_id)
-        iso = date.fromisoformat
-        return [
-            Course(cid, pid, number, regimen, iso(start) if isinstance(start, str) else start,
-                   interval, bool(month), precautions)
-            for cid, pid, number, regimen, start, interval, month, precautions
-            in self.conn.execute(query).fetchall()
-        ]  # fmt: skip
+        return [course_of(row) for row in self.conn.execute(query).fetchall()]
 
     def records(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Record]]:
         """Records by course, in the order recorded; all courses when `course_ids` is None."""
@@ -341,6 +332,21 @@ class Tx:
                 detail=json.dumps(detail or {}, sort_keys=True, default=str),
             )
         )
+
+
+COURSE_COLUMNS = (
+    tables.courses.c.id, tables.courses.c.patient_id, tables.courses.c.number,
+    tables.courses.c.regimen, type_coerce(tables.courses.c.start, String),
+    tables.courses.c.interval_days, tables.courses.c.calendar_month,
+    tables.courses.c.precautions,
+)  # fmt: skip
+
+
+def course_of(row: Sequence[Any]) -> Course:
+    """A course from the values of `COURSE_COLUMNS` (SQLite's dates come as text)."""
+    cid, pid, number, regimen, start, interval, month, precautions = row
+    start = date.fromisoformat(start) if isinstance(start, str) else start
+    return Course(cid, pid, number, regimen, start, interval, bool(month), precautions)
 
 
 def _patient(row: Any) -> Patient:
