@@ -94,9 +94,8 @@ def read_rows(
     """Rows of a CSV file as (line number, {column: text}); the first `required` columns must be
     present, the others may be. UTF-8 with or without a byte-order mark, CRLF or LF line ends,
     commas or semicolons (as European spreadsheets write) between the cells."""
+    import csv
     import io
-
-    import pandas as pd
 
     name = str(path)
     try:
@@ -108,29 +107,45 @@ def read_rows(
     text = decode(name, data)
     header_line = text.split("\n", 1)[0]
     sep = ";" if header_line.count(";") > header_line.count(",") else ","
+    # The csv module rather than pandas: an import reads tens of thousands of rows, and it
+    # knows each row's own line (a quoted cell may hold a line break).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
-        )
-    except pd.errors.EmptyDataError:
-        raise CsvError(name, None, None, "the file is empty; it needs a header line") from None
-    except pd.errors.ParserError as exc:
-        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CsvError(name, None, None, f"is not a readable CSV file ({problem})") from None
-    header = [str(c).strip() for c in frame.columns]
-    missing = [c for c in columns[:required] if c not in header]
-    if missing:
+        found = next((cells for cells in reader if any(c.strip() for c in cells)), None)
+        if found is None:
+            raise CsvError(name, None, None, "the file is empty; it needs a header line")
+        header = [c.strip() for c in found]
+        missing = [c for c in columns[:required] if c not in header]
+        if missing:
+            raise CsvError(
+                name, 1, None, f"missing column {', '.join(missing)}; expected {','.join(columns)}"
+            )
+        unknown = [c for c in header if c not in columns]
+        if unknown:
+            raise CsvError(name, 1, unknown[0], f"unknown column; expected {','.join(columns)}")
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise CsvError(name, 1, twice[0], "column given twice")
+        rows = []
+        line = reader.line_num + 1
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+                    raise CsvError(
+                        name, line, None,
+                        f"has {len(cells)} cells but the header names {len(header)} columns",
+                    )  # fmt: skip
+                values = {c: unquote(v).strip() for c, v in zip(header, cells, strict=False)}
+                for column in header[len(cells) :]:
+                    values[column] = ""
+                rows.append((line, values))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        problem = str(exc) or type(exc).__name__
         raise CsvError(
-            name, 1, None, f"missing column {', '.join(missing)}; expected {','.join(columns)}"
-        )
-    unknown = [c for c in header if c not in columns]
-    if unknown:
-        raise CsvError(name, 1, unknown[0], f"unknown column; expected {','.join(columns)}")
-    frame.columns = header
-    return [
-        (index + 2, {str(c): unquote(str(v)).strip() for c, v in row.items()})
-        for index, row in enumerate(frame.to_dict("records"))
-    ]
+            name, reader.line_num or None, None, f"is not a readable CSV file ({problem})"
+        ) from None
+    return rows
 
 
 def field_value(path: str, line: int, field: str, func: Any, *args: Any) -> Any:
