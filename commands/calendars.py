@@ -11,6 +11,7 @@ import click
 from commands.app import (
     App,
     now,
+    progress,
     write_text,
 )
 
@@ -37,6 +38,11 @@ from commands.app import (
     help="What a lock screen shows: discreet (a clinic visit) or plain (the drug and therapy) "
     "[default: site.calendar_titles].",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "es", "fr", "de"], case_sensitive=False),
+    help="The calendar's language this time [default: the patient's, else site.lang].",
+)
 @click.pass_obj
 def ics(
     app: App,
@@ -46,6 +52,7 @@ def ics(
     folder: Path | None,
     with_name: bool,
     titles: str | None,
+    lang: str | None,
 ) -> None:
     """Write a patient's calendar as an .ics file for a phone (or --all into --dir).
 
@@ -56,6 +63,7 @@ def ics(
 
     publisher = app.publisher(with_name)
     publisher.titles = Titles(titles) if titles else None
+    publisher.lang = lang.lower() if lang else None
     if everyone:
         if patient_id or output:
             raise click.UsageError("--all writes every patient into --dir; drop PATIENT_ID / -o")
@@ -63,10 +71,12 @@ def ics(
             raise click.UsageError("--all needs --dir FOLDER")
         from schedule.calendars.folder import write_folder
 
-        result = write_folder(publisher, folder, workers=os.cpu_count() or 1)
+        with progress("writing calendars") as on_progress:
+            result = write_folder(publisher, folder, os.cpu_count() or 1, on_progress)
+        failed = f"; {len(result.broken)} failed" if result.broken else ""
         click.echo(
-            f"wrote {result.total} calendars to {folder}: {result.new} new, "
-            f"{result.changed} changed, {result.unchanged} unchanged"
+            f"wrote {result.written} calendar{'' if result.written == 1 else 's'} to {folder}: "
+            f"{result.new} new, {result.changed} changed; {result.unchanged} unchanged{failed}"
         )
         if result.broken:
             click.echo(
@@ -142,6 +152,10 @@ def feed_url(
         click.echo(
             f"{web} (for the web: Google Calendar's 'From URL', Outlook's 'Subscribe from web')"
         )
+        from schedule.handout.content import links
+
+        page = links(base, token, titles).page
+        click.echo(f"{page} (the patient's page: the dates, how to add them, the handout)")
 
     issue(app.store, patient_id, with_name, app.actor(), deliver)
 

@@ -29,6 +29,7 @@ def patient() -> None:
 @click.option("--name", help="Shown to coordinators; in calendars only with --with-name.")
 @click.option("--tz", help="IANA time zone for appointment times, e.g. Europe/Zurich.")
 @click.option("--time", "appt_time", help="Usual appointment time, HH:MM.")
+@click.option("--lang", help="What the patient sees is in: en, es, fr, de [default: site.lang].")
 @click.pass_obj
 def patient_add(
     app: App,
@@ -40,12 +41,14 @@ def patient_add(
     name: str | None,
     tz: str | None,
     appt_time: str | None,
+    lang: str | None,
 ) -> None:
     """Add a patient with a first course."""
     from schedule.domain.course import Patient
+    from schedule.tracking.patients import check_lang
 
     course = app.tracker.add_patient(
-        Patient(patient_id, name, tz, appt_time),
+        Patient(patient_id, name, tz, appt_time, check_lang(lang)),
         regimen,
         start,
         plan_options(interval, precautions),
@@ -174,7 +177,7 @@ def show(app: App, patient_id: str, as_of: date | None, no_names: bool, fmt: str
 @click.option("--name", help="New name; '' clears it.")
 @click.option("--tz", help="New IANA time zone, e.g. Europe/Zurich; '' clears it.")
 @click.option("--time", "appt_time", help="New usual appointment time, HH:MM; '' clears it.")
-@click.option("--lang", help="Language of the patient's calendar (en, es, fr, de, ...).")
+@click.option("--lang", help="What the patient sees is in: en, es, fr, de ('' for site.lang).")
 @click.pass_obj
 def patient_edit(
     app: App,

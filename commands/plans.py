@@ -49,6 +49,11 @@ def regimens(app: App, fmt: str) -> None:
 )
 @click.option("--time", "appt_time", help="With --ics: dose appointments at HH:MM.")
 @click.option("--tz", help="With --ics and --time: the IANA time zone, e.g. America/New_York.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "es", "fr", "de"], case_sensitive=False),
+    help="With --ics: the calendar's language [default: site.lang].",
+)
 @format_option
 @click.pass_obj
 def plan(
@@ -61,6 +66,7 @@ def plan(
     ics_file: Path | None,
     appt_time: str | None,
     tz: str | None,
+    lang: str | None,
     fmt: str,
 ) -> None:
     """Print the treatment calendar of REGIMEN from a start date."""
@@ -68,6 +74,8 @@ def plan(
 
     if ics_file is None and (appt_time or tz):
         raise click.UsageError("--time and --tz apply to --ics only")
+    if ics_file is None and lang:
+        raise click.UsageError("--lang applies to --ics only")
     options = plan_options(interval, precautions, until)
     chosen = app.catalog.get(regimen)
     events = build_calendar(chosen, start, options=options, settings=app.settings)
@@ -80,7 +88,9 @@ def plan(
             raise InputError("give --time and --tz together (a time needs its time zone)")
         slot = appointment_for(appt_time, tz)
         check_slot(chosen, events, slot)
-        text = plan_calendar(chosen, start, events, app.settings, now(), slot)
+        text = plan_calendar(
+            chosen, start, events, app.settings, now(), slot, lang=lang.lower() if lang else None
+        )
         write_text(ics_file, text, f"wrote the calendar of {regimen} from {start} to {ics_file}")
         return
     from schedule.output.columns import EVENT_COLUMNS, event_row

@@ -29,6 +29,8 @@ LINK = re.compile(
     r"webcal://calendar\.example\.org/prrt/feeds/(?P<token>[A-Za-z0-9_-]{32})\.ics\n"
     r"https://calendar\.example\.org/prrt/feeds/(?P=token)\.ics \(for the web: Google Calendar's "
     r"'From URL', Outlook's 'Subscribe from web'\)\n"
+    r"https://calendar\.example\.org/prrt/p/(?P=token) \(the patient's page: the dates, how to "
+    r"add them, the handout\)\n"
 )
 BASE = "https://calendar.example.org/prrt/"
 
@@ -116,7 +118,7 @@ def test_qr_codes_as_png_svg_and_in_the_terminal(prrt, config_dir: Path, tmp_pat
     # A white background, so the code stays visible on a dark page (segno: light="white").
     assert re.search(r'<path fill="#fff" d="M0 0h\d+v\d+h-\d+z"/>', drawing), drawing[:400]
     terminal = prrt("feed", "url", "P3", "--qr", "-")
-    *art, link, web = terminal.stdout.splitlines()
+    *art, link, web, _page = terminal.stdout.splitlines()
     assert LINK.fullmatch(f"{link}\n{web}\n")
     assert len(art) > 10
     assert any("█" in line or "▀" in line for line in art)
@@ -169,7 +171,7 @@ def test_live_feed_200_304_update_404_and_revoked(
         return run("--db", db_url, *args)
 
     prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", start.isoformat())
-    link, web = prrt("feed", "url", "P1", "--base", server).stdout.splitlines()
+    link, web, _page = prrt("feed", "url", "P1", "--base", server).stdout.splitlines()
     assert web.startswith(f"{server}/feeds/")  # the base's own scheme, for calendars on the web
     assert web.split(" ")[0] == link.replace("webcal://", "http://")
     assert link.startswith(server.replace("http://", "webcal://") + "/feeds/")

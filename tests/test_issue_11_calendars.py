@@ -159,11 +159,11 @@ def test_ics_all_the_next_day_rewrites_only_the_calendars_that_changed(
     with freeze_time("2026-11-30 08:00:00"):
         result = run("--db", db_url, "ics", "--all", "--dir", str(folder))
         # NET-012's only course is discontinued: no file.
-        assert result.stdout == f"wrote 11 calendars to {folder}: 11 new, 0 changed, 0 unchanged\n"
+        assert result.stdout == f"wrote 11 calendars to {folder}: 11 new, 0 changed; 0 unchanged\n"
     before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.glob("*.ics")}
     with freeze_time("2026-12-01 08:00:00"):
         result = run("--db", db_url, "ics", "--all", "--dir", str(folder))
-        assert result.stdout == f"wrote 11 calendars to {folder}: 0 new, 2 changed, 9 unchanged\n"
+        assert result.stdout == f"wrote 2 calendars to {folder}: 0 new, 2 changed; 9 unchanged\n"
     after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.glob("*.ics")}
     rewritten = sorted(name for name in after if after[name] != before[name])
     assert rewritten == ["NET-001.ics", "NET-007.ics"]  # labs-1 and ssa-13 became late
@@ -386,7 +386,8 @@ def test_plain_titles_by_site_setting_and_per_patient(
     ] == ("Clinic visit (infusion)")
     assert re.fullmatch(
         r"webcal://calendar\.example\.org/feeds/([A-Za-z0-9_-]{32})\.ics\?titles=discreet\n"
-        r"https://calendar\.example\.org/feeds/\1\.ics\?titles=discreet \(for the web: .*\)\n",
+        r"https://calendar\.example\.org/feeds/\1\.ics\?titles=discreet \(for the web: .*\)\n"
+        r"https://calendar\.example\.org/p/\1\?titles=discreet \(the patient's page: .*\)\n",
         link.stdout,
     )
 

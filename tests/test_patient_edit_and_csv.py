@@ -50,14 +50,16 @@ def test_patient_edit_changes_details_audits_and_raises_sequence(prrt, db_url: s
         "old": {"name": None, "time": "09:00", "lang": None},
         "new": {"name": "Zoë", "time": "10:30", "lang": "fr"},
     }
-    # The infusions and injections moved to 10:30 local (09:30Z): their SEQUENCE rises.
+    # The infusions and injections moved to 10:30 local (09:30Z), and every event now speaks
+    # French: every SEQUENCE rises.
     with freeze_time("2026-11-22 10:00:00"):
         after = prrt("ics", "P1").stdout
         assert prrt("ics", "P1").stdout == after  # and stays the same when nothing changes
     assert "DTSTART:20261207T080000Z" in before
     assert "DTSTART:20261207T093000Z" in after
-    moved = after.count("SEQUENCE:1")
-    assert moved == after.count("\nDTSTART:") == 4  # the timed ones; all-day events stay
+    assert after.count("SEQUENCE:1") == after.count("BEGIN:VEVENT")
+    moved = after.count("\nDTSTART:")
+    assert moved == 4  # the timed ones
     # A changed time zone moves them again.
     assert prrt("patient", "edit", "P1", "--tz", "America/New_York").exit_code == 0
     with freeze_time("2026-11-23 10:00:00"):
@@ -70,7 +72,7 @@ def test_patient_edit_changes_details_audits_and_raises_sequence(prrt, db_url: s
 def test_patient_edit_refusals_change_nothing(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
     prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02")
     cases = [
-        (("P1", "--lang", "xx"), 2, "prrt: language 'xx' is not one of de, en, es, fr, it, nl, pt\n"),
+        (("P1", "--lang", "xx"), 2, "prrt: language 'xx' is not one of de, en, es, fr\n"),
         (("P1", "--tz", "Mars/Olympus"),
          2, "prrt: time zone 'Mars/Olympus' is unknown; use an IANA name such as Europe/Zurich\n"),
         (("P1", "--time", "9h"),

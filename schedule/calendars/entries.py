@@ -11,7 +11,8 @@ its day says "Not done yet: please call the clinic"; what waits behind a late do
 date, marked tentative ("the new date will be confirmed"), until the clinic records what happened.
 A dose on hold says so, and that the care team will call with a new date; it rings no alarm.
 
-The words are the patient's (`wording.py`): plain, any medical term explained where it appears.
+The words are the patient's (`wording.py`): plain, any medical term explained where it appears,
+in the patient's language (`schedule.i18n`: the fixed phrases are the `calendar.*` messages).
 """
 
 from __future__ import annotations
@@ -31,24 +32,23 @@ from schedule.domain.model import Event, Kind, Status
 from schedule.domain.patients import check_time, check_tz
 from schedule.domain.regimen import Regimen
 from schedule.domain.settings import Settings
+from schedule.i18n import Catalogue, catalogue
 
 # One DISPLAY alarm per event, relative to its start. For all-day events the start is local
 # midnight, so -PT15H rings at 09:00 the day before and PT9H at 09:00 on the day.
+# The alarm's text is a `calendar.alarm.*` message: "Tomorrow: {title}".
 ALL_DAY_ALARMS: dict[Kind, tuple[str, str]] = {
-    Kind.DOSE: ("-PT15H", "Tomorrow"),
-    Kind.SCAN: ("-PT15H", "Tomorrow"),
-    Kind.DEADLINE: ("-PT15H", "Tomorrow"),
-    Kind.LAB: ("PT9H", "From today"),
-    Kind.REMINDER: ("PT8H", "Today"),
-    Kind.PRECAUTION: ("PT18H", "From today"),  # the evening of the dose day, back home
+    Kind.DOSE: ("-PT15H", "tomorrow"),
+    Kind.SCAN: ("-PT15H", "tomorrow"),
+    Kind.DEADLINE: ("-PT15H", "tomorrow"),
+    Kind.LAB: ("PT9H", "from_today"),
+    Kind.REMINDER: ("PT8H", "today"),
+    Kind.PRECAUTION: ("PT18H", "from_today"),  # the evening of the dose day, back home
 }
-TIMED_ALARM = ("-P1D", "Tomorrow")  # a timed appointment: the same time the day before
+TIMED_ALARM = ("-P1D", "tomorrow")  # a timed appointment: the same time the day before
 AT_CLINIC = (Kind.DOSE, Kind.LAB, Kind.SCAN)
 BUSY = (Kind.DOSE, Kind.SCAN)  # the rest does not block the day (TRANSP:TRANSPARENT)
 LATE = (Status.OVERDUE, Status.MISSED)  # both read "Not done yet": one change, not two
-NOT_DONE = "Not done yet: please call the clinic."
-ON_HOLD = "On hold: this is paused for now, and the care team will call you with a new date."
-WAITING = "Waiting for an earlier step: the new date will be confirmed."
 
 
 @dataclass(frozen=True)
@@ -67,30 +67,30 @@ def appointment(patient: Patient) -> Appointment | None:
 
 
 def head(
-    settings: Settings, patient: Patient | None, with_name: bool, titles: Titles = Titles.DISCREET
+    settings: Settings,
+    patient: Patient | None,
+    with_name: bool,
+    titles: Titles = Titles.DISCREET,
+    lang: Catalogue | None = None,
 ) -> Head:
     """The calendar's name: "Treatment calendar", for whom only when asked, and from where
     (the clinic's name with plain titles only)."""
-    name = "Treatment calendar"
+    lang = lang or catalogue(None, settings)
     if with_name and patient is not None and patient.name:
-        name += f" for {patient.name}"
+        name = lang.text("calendar.name_for", patient=patient.name)
+    else:
+        name = lang.text("calendar.name")
     if settings.clinic_name and titles is Titles.PLAIN:
         name += f" - {settings.clinic_name}"
-    description = (
-        "Planned dates follow the course as it happens and can move: the clinic's word counts."
-    )
+    description = lang.text("calendar.description")
     return Head(name, description, patient.tz if patient is not None else None)
 
 
-def _clinic_lines(settings: Settings) -> list[str]:
+def _clinic_lines(settings: Settings, lang: Catalogue) -> list[str]:
     contact = ", ".join(
         x for x in (settings.clinic_name, settings.clinic_phone, settings.clinic_email) if x
     )
-    return [f"Questions: {contact}"] if contact else []
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return [lang.text("calendar.questions", contact=contact)] if contact else []
 
 
 def entry(
@@ -100,35 +100,38 @@ def entry(
     slot: Appointment | None,
     titles: Titles = Titles.DISCREET,
     provisional: bool = False,
+    lang: Catalogue | None = None,
 ) -> Entry:
-    """One event as the patient reads it. `provisional`: it waits behind a late dose, so its
-    date will move when the clinic records what happened."""
+    """One event as the patient reads it, in the language of `lang` (else the site's).
+    `provisional`: it waits behind a late dose, so its date will move when the clinic records
+    what happened."""
+    lang = lang or catalogue(None, settings)
     cancelled = event.status in (Status.SKIPPED, Status.CANCELLED)
     held = event.status is Status.HELD
     late = event.kind.recordable and event.status in LATE
-    words = patient_words(event, regimen)
-    shown = words.title if titles is Titles.PLAIN else discreet_title(event, regimen)
+    words = patient_words(event, regimen, lang)
+    shown = words.title if titles is Titles.PLAIN else discreet_title(event, regimen, lang)
     summary = shown
     notes: list[str] = []
     if cancelled:
-        summary = f"Cancelled: {shown}"
-        notes.append("Cancelled: this will not take place.")
+        summary = lang.text("calendar.cancelled_title", title=shown)
+        notes.append(lang.text("calendar.cancelled"))
     elif held:
-        summary = f"On hold: {shown}"
-        notes.append(ON_HOLD)
+        summary = lang.text("calendar.on_hold_title", title=shown)
+        notes.append(lang.text("calendar.on_hold"))
     elif late:
-        summary = f"Not done yet: {shown}"
-        notes.append(NOT_DONE)
+        summary = lang.text("calendar.not_done_title", title=shown)
+        notes.append(lang.text("calendar.not_done"))
     elif provisional:
-        notes.append(WAITING)
+        notes.append(lang.text("calendar.waiting"))
     if titles is Titles.DISCREET:
         notes.append(f"{words.title}.")
     if words.description:
         notes.append(words.description)
     if event.kind is Kind.DOSE and event.dose:
-        notes.append(f"Dose: {event.dose}.")
+        notes.append(lang.text("calendar.dose", dose=event.dose))
     if event.given_on is not None:
-        notes.append(f"Done on {_day(event.given_on)}.")
+        notes.append(lang.text("calendar.done_on", day=lang.date(event.given_on)))
     day = event.effective_date
     last = day if event.given_on is not None else max(event.end, day)
     timed = slot is not None and event.series == regimen.dose.series  # cancelled: kept as it was
@@ -137,17 +140,19 @@ def entry(
     if timed:
         assert slot is not None
         start, end = appointment_span(day, slot.at, slot.zone, visit_minutes(regimen, settings))
-        notes.append(f"Appointment at {slot.at:%H:%M} ({slot.zone.key}).")
+        at = lang.time(slot.at)
+        notes.append(lang.text("calendar.appointment", time=at, zone=slot.zone.key))
         trigger, when = TIMED_ALARM
     else:
         start, end = day, last + timedelta(days=1)
         if last > day:
-            notes.append(f"From {_day(day)} to {_day(last)}.")
+            first, final = lang.date(day), lang.date(last)
+            notes.append(lang.text("calendar.from_to", first=first, last=final))
         trigger, when = ALL_DAY_ALARMS[event.kind]
     at_clinic = event.kind in AT_CLINIC
     place = (settings.clinic_name, settings.clinic_address)
     location = ", ".join(x for x in (place if titles is Titles.PLAIN else place[1:]) if x)
-    notes += _clinic_lines(settings)
+    notes += _clinic_lines(settings, lang)
     return Entry(
         summary=summary,
         description="\n\n".join(notes),
@@ -157,7 +162,9 @@ def entry(
         tentative=held or (provisional and not late),
         transparent=cancelled or event.kind not in BUSY,
         location=location if at_clinic else "",
-        alarm=None if cancelled or held else Alarm(trigger, f"{when}: {shown}"),
+        alarm=None
+        if cancelled or held
+        else Alarm(trigger, lang.text(f"calendar.alarm.{when}", title=shown)),
     )
 
 
@@ -177,15 +184,18 @@ def course_entries(
     slot: Appointment | None,
     titles: Titles = Titles.DISCREET,
     provisional: frozenset[str] = frozenset(),
+    lang: Catalogue | None = None,
 ) -> list[tuple[str, Entry]]:
     """The patient's entries of one course, each with its UID (a hash of the namespace, the
     course's identity in `uid_parts` and the event key: stable across reschedules).
-    `provisional`: keys of the events that wait behind a late dose."""
+    `provisional`: keys of the events that wait behind a late dose. `lang`: the patient's
+    language (None: the site's)."""
     staff = regimen.staff_series
+    lang = lang or catalogue(None, settings)
     return [
         (
             uid_for(namespace, *uid_parts, event.key),
-            entry(event, regimen, settings, slot, titles, event.key in provisional),
+            entry(event, regimen, settings, slot, titles, event.key in provisional, lang),
         )
         for event in events
         if event.series not in staff

@@ -29,6 +29,7 @@ from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
+from schedule.i18n import ENGLISH, LANGUAGES, Catalogue, catalogue
 from schedule.store.database import Store
 from schedule.store.published import Change, PublishedEvent
 from schedule.store.transaction import Tx
@@ -112,6 +113,7 @@ class Publisher:
     with_name: bool = False
     known_site_digest: str | None = field(default=None, repr=False)
     titles: Titles | None = None  # None: the site's choice (`calendar_titles`)
+    lang: str | None = None  # None: each patient's language, else the site's (`site.lang`)
 
     @cached_property
     def site_digest(self) -> str:
@@ -120,6 +122,20 @@ class Publisher:
     def titles_for(self, titles: Titles | None = None) -> Titles:
         """The titles asked for this time, else the publisher's, else the site's."""
         return titles or self.titles or Titles(self.settings.calendar_titles)
+
+    def words(self, patient: Patient) -> Catalogue:
+        """The patient's catalogue: the one asked for this time, else the patient's language,
+        else the site's; read once per language and publisher. A language stored before
+        prrt offered it (`it`) is passed over."""
+        asked = (self.lang, patient.lang, self.settings.lang)
+        lang = next((x for x in asked if x in LANGUAGES), ENGLISH)
+        if lang not in self._catalogues:
+            self._catalogues[lang] = catalogue(lang, self.settings)
+        return self._catalogues[lang]
+
+    @cached_property
+    def _catalogues(self) -> dict[str, Catalogue]:
+        return {}
 
     def key(
         self,
@@ -137,7 +153,11 @@ class Publisher:
         named = self.with_name if with_name is None else with_name
         who = (patient.id, patient.name, patient.tz, patient.time)
         shown = self.titles_for(titles).value
-        return digest(self.site_digest, snapshot.namespace, self.today, named, shown, who, state)
+        words = self.words(patient)  # its files' times: a site's new wording changes the key
+        said = (words.lang, words.sources)
+        return digest(
+            self.site_digest, snapshot.namespace, self.today, named, shown, who, said, state
+        )
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -192,6 +212,7 @@ class Publisher:
                     ) from None
                 continue  # left out: a folder keeps the file it had, and says so
             slot = appointment(patient)
+            words = self.words(patient)
             events: list[BuiltEvent] = []
             changed = False
             for course in settled:
@@ -206,6 +227,7 @@ class Publisher:
                     slot,
                     shown,
                     course.provisional,
+                    words,
                 )
                 for uid, entry in entries:
                     body = entry.body()
@@ -213,7 +235,7 @@ class Publisher:
                     before = last.get(uid)
                     changed = changed or before is None or before.fingerprint != mark
                     events.append(BuiltEvent(uid, view.course.id, mark, body))
-            calendar_head = head(self.settings, patient, named, shown)
+            calendar_head = head(self.settings, patient, named, shown, words)
             out.append(Built(patient.id, calendar_head, tuple(events), changed))
         return out
 
@@ -306,17 +328,21 @@ def plan_calendar(
     slot: Appointment | None = None,
     titles: Titles | None = None,
     namespace: str | None = None,
+    lang: str | None = None,
 ) -> str:
     """A calendar for a plan not yet stored: nothing was published before, so every SEQUENCE
     is 0. UIDs are a hash of a namespace drawn at random for each export (`namespace` pins it)
-    and the event key: two exports never share a UID, and a UID says nothing of the plan."""
+    and the event key: two exports never share a UID, and a UID says nothing of the plan.
+    `lang`: the language of its words (None: the site's)."""
     shown = titles or Titles(settings.calendar_titles)
+    words = catalogue(lang, settings)
     entries = course_entries(
-        namespace or plan_namespace(), (), events, regimen, settings, slot, shown
+        namespace or plan_namespace(), (), events, regimen, settings, slot, shown, lang=words
     )
     revision = Revision(0, now)
     return write_calendar(
-        head(settings, None, False, shown), ((uid, revision, e.body()) for uid, e in entries)
+        head(settings, None, False, shown, words),
+        ((uid, revision, e.body()) for uid, e in entries),
     )
 
 

@@ -14,6 +14,7 @@ import enum
 
 from schedule.domain.model import Event, Kind
 from schedule.domain.regimen import DoseKind, Regimen
+from schedule.i18n import Catalogue, catalogue
 
 
 class Titles(enum.Enum):
@@ -21,18 +22,19 @@ class Titles(enum.Enum):
     PLAIN = "plain"
 
 
-INFUSION = "Clinic visit (infusion)"
-INJECTION = "Clinic visit (injection)"
+# The catalogue keys (`calendar.discreet.*`) of the discreet titles.
+INFUSION = "calendar.discreet.infusion"
+INJECTION = "calendar.discreet.injection"
 DISCREET = {
-    Kind.LAB: "Blood test",
-    Kind.SCAN: "Scan",
-    Kind.REMINDER: "Reminder",
-    Kind.DEADLINE: "Reminder",
-    Kind.PRECAUTION: "Precautions at home",
+    Kind.LAB: "calendar.discreet.blood_test",
+    Kind.SCAN: "calendar.discreet.scan",
+    Kind.REMINDER: "calendar.discreet.reminder",
+    Kind.DEADLINE: "calendar.discreet.reminder",
+    Kind.PRECAUTION: "calendar.discreet.precautions",
 }
 
 
-def discreet_title(event: Event, regimen: Regimen) -> str:
+def discreet_title(event: Event, regimen: Regimen, words: Catalogue | None = None) -> str:
     """The event's title with nothing that names a drug, a therapy or an illness.
 
     >>> from schedule.domain.regimen_file import load_catalog
@@ -43,10 +45,13 @@ def discreet_title(event: Event, regimen: Regimen) -> str:
     >>> sorted({discreet_title(e, lutathera) for e in first})  # doctest: +NORMALIZE_WHITESPACE
     ['Blood test', 'Clinic visit (infusion)', 'Clinic visit (injection)',
      'Precautions at home', 'Reminder', 'Scan']
+    >>> sorted({discreet_title(e, lutathera, catalogue("es")) for e in first})[:2]
+    ['Análisis de sangre', 'Cita en la clínica (infusión)']
     """
+    words = words or catalogue(None)
     if event.kind is Kind.DOSE:
         main = event.series == regimen.dose.series
         if main and regimen.dose.kind is DoseKind.RADIOLIGAND:
-            return INFUSION
-        return INJECTION
-    return DISCREET[event.kind]
+            return words.text(INFUSION)
+        return words.text(INJECTION)
+    return words.text(DISCREET[event.kind])

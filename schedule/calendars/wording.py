@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from schedule.domain.model import Event
 from schedule.domain.regimen import Regimen
+from schedule.i18n import ENGLISH, Catalogue
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,25 @@ class Words:
     description: str
 
 
-def patient_words(event: Event, regimen: Regimen) -> Words:
-    """The event's title and description as the patient reads them.
+@dataclass(frozen=True)
+class Part:
+    """The part of a regimen an event comes from: its catalogue key ("lutathera.dose") and
+    the patient's English words (the staff's where the regimen gives none for the patient).
+    `patient`: the regimen's own patient texts (title, description), "" where it has none."""
+
+    key: str
+    title: str
+    description: str
+    patient: tuple[str, str]
+
+
+def patient_words(event: Event, regimen: Regimen, lang: Catalogue | None = None) -> Words:
+    """The event's title and description as the patient reads them, in the language of `lang`
+    (English when None).
 
     >>> from schedule.domain.regimen_file import load_catalog
     >>> from schedule.engine.calendar import build_calendar
+    >>> from schedule.i18n import catalogue
     >>> from datetime import date
     >>> lutathera = load_catalog().get("lutathera")
     >>> first = {e.key: e for e in build_calendar(lutathera, date(2027, 3, 1))}
@@ -39,28 +54,70 @@ def patient_words(event: Event, regimen: Regimen) -> Words:
     'Lutathera treatment 2 of 4: infusion at the clinic'
     >>> patient_words(first["ssa-5"], lutathera).title
     'Monthly hormone injection (octreotide)'
+    >>> patient_words(first["prrt-2"], lutathera, catalogue("de")).title
+    'Lutathera-Behandlung 2 von 4: Infusion in der Klinik'
     """
-    title, description = _texts(event, regimen)
+    part = regimen_part(event, regimen)
+    title, description = part.patient if part is not None else ("", "")
+    if lang is not None and lang.lang != ENGLISH and part is not None:
+        title = _translated(lang, f"{part.key}.title", part.title) or title
+        description = _translated(lang, f"{part.key}.description", part.description) or description
     shown = title.format(n=event.number, count=regimen.dose.count or "") if title else ""
     return Words(shown or event.title, description or event.description)
 
 
-def _texts(event: Event, regimen: Regimen) -> tuple[str, str]:
-    dose, ssa = regimen.dose, regimen.ssa
+def _translated(lang: Catalogue, key: str, english: str) -> str:
+    """The translation of `english` under `key`, only if the catalogue translated this very
+    text: a site's regimen that words a part otherwise keeps its own English words."""
+    full = f"regimens.{key}"
+    if not english or lang.english.get(full) != english:
+        return ""
+    return lang.translated(full) or ""
+
+
+def regimen_part(event: Event, regimen: Regimen) -> Part | None:
+    """Where the event's patient words come from in its regimen (None: nowhere)."""
+    dose, ssa, base = regimen.dose, regimen.ssa, regimen.id
     if event.series == dose.series:
-        return dose.patient_title, dose.patient_description
+        texts = (dose.patient_title, dose.patient_description)
+        return Part(f"{base}.dose", *_or(texts, dose.title, dose.description), texts)
     if event.series == "ssa" and ssa is not None:
         monthly = dose.count is not None and event.number > dose.count
-        title = ssa.patient_maintenance_title if monthly else ssa.patient_title
-        return title, ssa.patient_description
+        if monthly:
+            texts = (ssa.patient_maintenance_title, ssa.patient_description)
+            title = ssa.maintenance_title
+            key = f"{base}.ssa_monthly"
+        else:
+            texts, title, key = (
+                (ssa.patient_title, ssa.patient_description),
+                ssa.title,
+                f"{base}.ssa",
+            )
+        return Part(key, *_or(texts, title, ssa.description), texts)
     for related in regimen.related:
         if related.series == event.series:
-            return related.patient_title, related.patient_description
+            texts = (related.patient_title, related.patient_description)
+            staff = (related.title, related.description)
+            return Part(f"{base}.{related.series}", *_or(texts, *staff), texts)
+    for variant, items in regimen.precautions:
+        for item in items:
+            if item.series == event.series and item.description == event.description:
+                texts = (item.patient_title, item.patient_description)
+                key = f"{base}.precautions_{variant}.{item.series}"
+                return Part(key, *_or(texts, item.title, item.description), texts)
     variants = [r for _, items in regimen.precautions for r in items if r.series == event.series]
     if variants:
-        chosen = next((r for r in variants if r.description == event.description), variants[0])
-        return chosen.patient_title, chosen.patient_description
-    for item in regimen.after_course:
-        if item.key == event.key:
-            return item.patient_title, item.patient_description
-    return "", ""
+        first = variants[0]
+        texts = (first.patient_title, first.patient_description)
+        variant = next(name for name, items in regimen.precautions if first in items)
+        key = f"{base}.precautions_{variant}.{first.series}"
+        return Part(key, *_or(texts, first.title, first.description), texts)
+    for after in regimen.after_course:
+        if after.key == event.key:
+            texts = (after.patient_title, after.patient_description)
+            return Part(f"{base}.{after.key}", *_or(texts, after.title, after.description), texts)
+    return None
+
+
+def _or(texts: tuple[str, str], title: str, description: str) -> tuple[str, str]:
+    return texts[0] or title, texts[1] or description

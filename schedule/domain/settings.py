@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, fields
 from datetime import date
+from pathlib import Path
 
 from schedule.domain.errors import SettingsError
 
@@ -49,6 +50,22 @@ class Settings:
     chairs: int = 2
     chair_hours: int = 10
     chairs_by_weekday: tuple[tuple[int, int], ...] = ()
+    # The language of what patients see when a patient has none stored (en, es, fr, de).
+    lang: str = "en"
+    # A folder of the site's reviewed message catalogues (`{area}.{lang}.toml`) that replace
+    # the shipped ones key by key (relative to the configuration folder unless absolute; ""
+    # for none). Kept as read; `catalogue_folder` resolves it.
+    catalogues: str = ""
+    # The configuration folder the relative paths above are read from (set on reading).
+    config_dir: str = ""
+
+    @property
+    def catalogue_folder(self) -> str:
+        """`catalogues` as a path: relative to the configuration folder unless absolute."""
+        if not self.catalogues:
+            return ""
+        path = Path(self.catalogues).expanduser()
+        return str(path if path.is_absolute() else Path(self.config_dir) / path)
 
     def chairs_on(self, day: date) -> int:
         """The chairs staffed on `day`'s weekday."""
@@ -66,7 +83,8 @@ _INT_LIMITS = {
     "chair_hours": (1, 24),
 }
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_CHOICES = {"calendar_titles": ("discreet", "plain")}
+_CHOICES = {"calendar_titles": ("discreet", "plain"), "lang": ("de", "en", "es", "fr")}
+_INTERNAL = {"config_dir"}  # set on reading, never written in the file
 
 
 def parse_settings(text: str, path: str) -> Settings:
@@ -78,8 +96,8 @@ def parse_settings(text: str, path: str) -> Settings:
     site = data.get("site", {})
     if not isinstance(site, dict) or set(data) - {"site"}:
         raise SettingsError(f"{path}: put the settings in a [site] table")
-    known = {f.name for f in fields(Settings)}
-    values: dict[str, object] = {}
+    known = {f.name for f in fields(Settings)} - _INTERNAL
+    values: dict[str, object] = {"config_dir": str(Path(path).parent)}
     for key, value in site.items():
         if key not in known:
             raise SettingsError(f"{path}: site.{key}: is not a known setting")

@@ -16,25 +16,19 @@ from schedule.domain.patients import check_name, check_time, check_tz
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
+from schedule.i18n import check_language
 from schedule.store.database import Store
 from schedule.store.roster import PATIENT_FIELDS, update_patient
 
-# The languages a patient's calendar may be written in (ISO 639-1 codes).
-LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt")
-
 
 def check_lang(value: str | None) -> str | None:
-    """A language code from `LANGUAGES`, or None for the site's language.
+    """A language code from `schedule.i18n.LANGUAGES` (those with catalogues), or None for the
+    site's language.
 
     >>> check_lang("FR")
     'fr'
     """
-    if value is None or value.strip() == "":
-        return None
-    code = value.strip().lower()
-    if code not in LANGUAGES:
-        raise InputError(f"language {value!r} is not one of {', '.join(LANGUAGES)}", field="lang")
-    return code
+    return check_language(value)
 
 
 _CHECKS = {"name": check_name, "tz": check_tz, "time": check_time, "lang": check_lang}

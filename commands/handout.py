@@ -1,0 +1,104 @@
+"""The patient's printed schedule: `handout`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from commands.app import ISO_DATE, App, fail_line, today
+
+FORMATS = (".pdf", ".html")
+
+
+@click.command()
+@click.argument("patient_id")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="FILE.pdf or FILE.html: the format follows the extension.",
+)
+@click.option("--lang", help="en, es, fr or de [default: the patient's, else site.lang].")
+@click.option("--as-of", type=ISO_DATE, help="Dates as planned on this day [default: today].")
+@click.option(
+    "--titles",
+    type=click.Choice(["discreet", "plain"]),
+    help="Discreet (a clinic visit) or plain (the drug and therapy) titles [default: the feed "
+    "link's, else site.calendar_titles].",
+)
+@click.option("--with-name", is_flag=True, help="Put the patient's name in the title.")
+@click.option(
+    "--feed-url",
+    help="The patient's live feed link (as 'prrt feed url' showed it), for the code to scan.",
+)
+@click.pass_obj
+def handout(
+    app: App,
+    patient_id: str,
+    output: Path,
+    lang: str | None,
+    as_of: date | None,
+    titles: str | None,
+    with_name: bool,
+    feed_url: str | None,
+) -> None:
+    """Write PATIENT_ID's printable schedule: a timeline, the dates with what to do before
+    each, the clinic's contacts and, with --feed-url, the code to scan to get the dates on a
+    phone. Only what the patient's calendar shows: no staff deadline, no patient ID.
+
+    A feed link is stored hashed, so prrt cannot print it again: give it with --feed-url, or
+    revoke it and issue a new one ('prrt feed revoke', 'prrt feed url').
+    """
+    from schedule.calendars.titles import Titles
+    from schedule.domain.errors import InputError
+    from schedule.handout import content, source
+    from schedule.i18n import catalogue, check_language
+    from schedule.output.files import check_replaceable, write_atomic_bytes
+
+    kind = output.suffix.lower()
+    if kind not in FORMATS:
+        raise click.UsageError(
+            f"-o takes a .pdf or .html file (the format follows the extension), not {output}"
+        )
+    check_replaceable(output)  # a folder or a device is refused before any work
+    try:
+        chosen = check_language(lang)
+    except InputError as exc:
+        raise click.BadParameter(exc.message, param_hint="'--lang'") from None
+    base = token = link_titles = None
+    if feed_url is not None:
+        base, token, link_titles = content.parse_feed_link(feed_url)
+    facts = source.read(app.store, patient_id, token)
+    words = catalogue(chosen or facts.patient.lang, app.settings)
+    shown = Titles(titles or link_titles or app.settings.calendar_titles)
+    links = content.links(base, token, link_titles) if base and token else None
+    built = content.build(
+        app.catalog,
+        app.settings,
+        facts.patient,
+        facts.courses,
+        facts.records,
+        as_of or today(),
+        words,
+        shown,
+        with_name,
+        links,
+    )
+    if kind == ".pdf":
+        from schedule.handout.pdf import render
+
+        data = render(built, words)
+    else:
+        from schedule.handout.html import render as render_html
+
+        data = render_html(built, words).encode("utf-8")
+    write_atomic_bytes(output, data)
+    click.echo(f"wrote the handout of {patient_id} ({words.lang}) to {output}")
+    if facts.has_feed and links is None:
+        fail_line(
+            f"note: {patient_id} has a feed link, stored hashed, so the handout has no code to "
+            "scan; give it with --feed-url, or revoke it and issue a new one"
+        )

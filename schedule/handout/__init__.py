@@ -1,0 +1,7 @@
+"""The patient's handout: a printable schedule (PDF or HTML) of what the patient sees in their
+calendar, with a timeline picture, a table of dates with what to do, the clinic's contacts and,
+when the patient has a feed, the code to scan to get the dates on a phone.
+
+`content.py` gathers what it says (pure: `today` is passed in); `timeline.py` draws the picture
+(matplotlib); `pdf.py` (ReportLab) and `html.py` lay it out; `qr.py` draws the code.
+"""

@@ -1,0 +1,268 @@
+"""What a handout (and the patient's page) says: the patient's events, in their words and
+language, grouped by day, with what to do before each treatment visit.
+
+The events are those of the patient's calendar (`calendars/settled.py`, `calendars/entries.py`):
+staff-only events (orders, cancellation deadlines) never appear, nor do cancelled or skipped
+ones. A dose, blood test or scan not done by its day reads "Not done yet"; what waits behind a
+late dose keeps its date, marked "to be confirmed", as in the calendar.
+
+Discreet or plain (`Titles`), as the calendar: what shows at a glance (the title of each row,
+the timeline, the clinic's name) names no drug, therapy or clinic when discreet; the
+instructions under each title, like an event's description in a calendar, keep the details the
+patient needs to act on them.
+
+Privacy: no patient ID (it can be a record number), no birth date, no diagnosis; the name only
+when asked for (`with_name`), as in the calendar.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from schedule.calendars.entries import appointment
+from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, feed_url
+from schedule.calendars.settled import settled_courses
+from schedule.calendars.titles import Titles, discreet_title
+from schedule.calendars.wording import patient_words
+from schedule.domain.course import Course, Patient, Record
+from schedule.domain.errors import InputError
+from schedule.domain.model import Event, Kind, Status
+from schedule.domain.regimen import Catalog, DoseKind, Regimen
+from schedule.domain.settings import Settings
+
+if TYPE_CHECKING:
+    from schedule.i18n import Catalogue
+
+PAGE_PREFIX = "/p/"
+_GONE = (Status.SKIPPED, Status.CANCELLED)
+_LATE = (Status.OVERDUE, Status.MISSED)
+# A discreet title says only "Reminder": its instructions are printed every time.
+_SAY_AGAIN = (Kind.REMINDER, Kind.DEADLINE)
+
+
+class Lane(enum.Enum):
+    """A row of the timeline picture."""
+
+    DOSES = "doses"
+    INJECTIONS = "injections"
+    LABS = "labs"
+    SCANS = "scans"
+    PRECAUTIONS = "precautions"
+
+
+@dataclass(frozen=True)
+class Links:
+    """A patient's links: the page (what the code opens), the `webcal://` subscription for
+    phones and the same feed as https:// for calendars on the web."""
+
+    page: str
+    webcal: str
+    web: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One event as the patient reads it."""
+
+    key: str
+    kind: Kind
+    lane: Lane | None
+    first: date
+    last: date
+    title: str
+    details: str
+    notes: tuple[str, ...] = ()  # the appointment time, "not done yet", "done on ..."
+    before: tuple[str, ...] = ()  # what to do before a treatment visit, with dates
+    late: bool = False  # not done by its day: listed until the clinic records it
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    label: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Handout:
+    lang: str
+    heading: str
+    name: str | None  # the patient's name, when asked for
+    today: date
+    items: tuple[Item, ...]  # every event, for the timeline
+    days: tuple[Day, ...]  # from today on (and what is late), for the table
+    contacts: tuple[str, ...]
+    links: Links | None
+
+
+def links(base: str, token: str, titles: str | None = None) -> Links:
+    """The links of a token under the server's public address `base`."""
+    web = feed_url(base, token, titles, web=True)
+    head, _, tail = web.partition(f"{PATH_PREFIX}{token}.ics")
+    return Links(f"{head}{PAGE_PREFIX}{token}{tail}", feed_url(base, token, titles), web)
+
+
+def parse_feed_link(url: str) -> tuple[str, str, str | None]:
+    """(base, token, titles) of a feed link as `feed url` shows it (webcal:// or https://)."""
+    parts = urlsplit(url.strip())
+    path = parts.path
+    at = path.rfind(PATH_PREFIX)
+    token = path[at + len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
+    titles = parts.query.removeprefix("titles=") if parts.query else None
+    if (
+        parts.scheme not in ("webcal", "https", "http")
+        or at < 0
+        or not TOKEN_SHAPE.fullmatch(token)
+        or titles not in (None, "plain", "discreet")
+    ):
+        raise InputError(
+            f"{url!r} is not a feed link; give the webcal:// or https:// link shown "
+            "when it was issued"
+        )
+    scheme = "https" if parts.scheme == "webcal" else parts.scheme
+    return f"{scheme}://{parts.netloc}{path[:at]}", token, titles
+
+
+def build(
+    catalog: Catalog,
+    settings: Settings,
+    patient: Patient,
+    courses: Sequence[Course],
+    records: Mapping[int, Sequence[Record]],
+    today: date,
+    cat: Catalogue,
+    titles: Titles,
+    with_name: bool = False,
+    feed: Links | None = None,
+) -> Handout:
+    """The handout of `patient` as of `today`, in the language of `cat`."""
+    items: list[Item] = []
+    slot = appointment(patient)
+    for settled in settled_courses(catalog, settings, patient, courses, records, today):
+        regimen = catalog.get(settled.view.course.regimen)
+        visible = [
+            e
+            for e in settled.view.events
+            if e.series not in regimen.staff_series and e.status not in _GONE
+        ]
+        prep = {r.series for r in regimen.related if r.series not in regimen.staff_series}
+        for event in visible:
+            words = patient_words(event, regimen, cat)
+            title = words.title if titles is Titles.PLAIN else discreet_title(event, regimen, cat)
+            notes: list[str] = []
+            late = event.kind.recordable and event.status in _LATE
+            if late:
+                notes.append(cat.text("calendar.not_done"))
+            elif event.status is Status.HELD:
+                notes.append(cat.text("calendar.on_hold"))
+            elif event.key in settled.provisional:
+                notes.append(cat.text("calendar.waiting"))
+            if event.given_on is not None:
+                notes.append(cat.text("calendar.done_on", day=cat.date(event.given_on, "long")))
+            main = event.series == regimen.dose.series
+            if main and slot is not None and event.given_on is None:
+                notes.append(cat.text("handout.at_time", time=cat.time(slot.at)))
+            before: list[str] = []
+            if main and event.given_on is None:
+                for other in visible:
+                    if (
+                        other.series in prep
+                        and other.number == event.number
+                        and other.kind is not Kind.DOSE
+                        and other.date <= event.date
+                        and other.given_on is None
+                    ):
+                        shown = _prep(other, regimen, titles, cat)
+                        before.append(f"{span(cat, other.date, other.end)}: {shown}")
+            first, last = _days(event)
+            items.append(
+                Item(
+                    event.key,
+                    event.kind,
+                    lane(event, regimen),
+                    first,
+                    last,
+                    title,
+                    words.description,
+                    tuple(notes),
+                    tuple(before),
+                    late,
+                )
+            )
+    items.sort(key=lambda i: (i.first, i.lane is None, i.last, i.key))
+    ahead = [i for i in items if i.last >= today or i.late]
+    seen: set[str] = set()
+    for index, item in enumerate(ahead):  # the same instructions once: the first time
+        if item.details in seen and item.kind not in _SAY_AGAIN:
+            ahead[index] = replace(item, details="")
+        seen.add(item.details)
+    days: dict[date, list[Item]] = {}
+    for item in ahead:
+        days.setdefault(item.first, []).append(item)
+    name = patient.name if with_name and patient.name else None
+    heading = cat.text("handout.title_for", name=name) if name else cat.text("handout.title")
+    return Handout(
+        lang=cat.lang,
+        heading=heading,
+        name=name,
+        today=today,
+        items=tuple(items),
+        days=tuple(Day(d, cat.date(d, "long"), tuple(i)) for d, i in days.items()),
+        contacts=contacts(settings, cat, titles),
+        links=feed,
+    )
+
+
+def _prep(event: Event, regimen: Regimen, titles: Titles, cat: Catalogue) -> str:
+    """A step before a treatment visit: its plain title, or when discreet, what to do for a
+    reminder (a discreet "Reminder" alone says nothing) and the discreet title otherwise."""
+    words = patient_words(event, regimen, cat)
+    if titles is Titles.PLAIN:
+        return words.title
+    if event.kind in _SAY_AGAIN and words.description:
+        return words.description
+    return discreet_title(event, regimen, cat)
+
+
+def _days(event: Event) -> tuple[date, date]:
+    first = event.effective_date
+    return first, (first if event.given_on is not None else max(event.end, first))
+
+
+def span(cat: Catalogue, first: date, last: date) -> str:
+    """A day, or "from ... to ..." for several."""
+    if last <= first:
+        return cat.date(first, "long")
+    return cat.text("handout.span", first=cat.date(first, "long"), last=cat.date(last, "long"))
+
+
+def lane(event: Event, regimen: Regimen) -> Lane | None:
+    if event.kind is Kind.DOSE:
+        main = event.series == regimen.dose.series
+        radioligand = regimen.dose.kind is DoseKind.RADIOLIGAND
+        return Lane.DOSES if main and radioligand else Lane.INJECTIONS
+    return {
+        Kind.LAB: Lane.LABS,
+        Kind.SCAN: Lane.SCANS,
+        Kind.PRECAUTION: Lane.PRECAUTIONS,
+    }.get(event.kind)
+
+
+def contacts(settings: Settings, cat: Catalogue, titles: Titles) -> tuple[str, ...]:
+    """The clinic's contacts; its name only with plain titles (a clinic's name can say what it
+    treats), as in the calendar."""
+    lines = []
+    if settings.clinic_name and titles is Titles.PLAIN:
+        lines.append(settings.clinic_name)
+    if settings.clinic_phone:
+        lines.append(cat.text("handout.phone", phone=settings.clinic_phone))
+    if settings.clinic_email:
+        lines.append(cat.text("handout.email", email=settings.clinic_email))
+    if settings.clinic_address:
+        lines.append(cat.text("handout.address", address=settings.clinic_address))
+    return tuple(lines)
