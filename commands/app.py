@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -381,6 +382,32 @@ def write_text(target: Path | None, text: str, done: str) -> None:
 
     write_atomic(target, text)
     click.echo(done)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr while long work runs, when stderr is a terminal; nothing at all
+    when it is a pipe or a file. The library calls what this yields with (done, to do); the bar
+    appears at the first call, so work that turns out to be empty shows none."""
+    if not sys.stderr.isatty():
+        yield _no_progress
+        return
+    with ExitStack() as stack:
+        bars: list[Any] = []
+
+        def update(done: int, total: int) -> None:
+            if not bars:
+                bar = click.progressbar(length=total, label=label, file=sys.stderr)
+                bars.append(stack.enter_context(bar))
+            bar = bars[0]
+            if done >= total or done - bar.pos >= max(1, total // 100):  # at most 100 redraws
+                bar.update(done - bar.pos)
+
+        yield update
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
 
 
 def as_of_option(func: F) -> F:

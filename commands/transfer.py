@@ -10,6 +10,7 @@ import click
 from commands.app import (
     EXCEL_BOM,
     App,
+    progress,
     today,
 )
 
@@ -40,7 +41,8 @@ def import_roster(app: App, file: Path, dry_run: bool, update: bool) -> None:
     from schedule.tracking.roster import import_roster as run
 
     try:
-        result = run(app.tracker, file, app.actor(), dry_run, update)
+        with progress("checking rows") as on_progress:
+            result = run(app.tracker, file, app.actor(), dry_run, update, on_progress)
     except RosterChangeError as exc:
         exc.message += "; import with --update to store the file's values"
         raise
@@ -55,7 +57,9 @@ def import_doses(app: App, file: Path, dry_run: bool) -> None:
     """Doses given from CSV: patient_id,event,date[,dose,note,course]."""
     from schedule.tracking.transfer import import_doses as run
 
-    _report_import("records", run(app.tracker, file, app.actor(), today(), dry_run))
+    with progress("checking rows") as on_progress:
+        result = run(app.tracker, file, app.actor(), today(), dry_run, on_progress)
+    _report_import("records", result)
 
 
 @click.group("export")

@@ -248,7 +248,7 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
         prrt("discontinue", "C", "--reason", "moved away")
         result = prrt("ics", "--all", "--dir", str(folder))
         assert (result.exit_code, result.stdout) == (
-            0, f"wrote 2 calendars to {folder}: 2 new, 0 changed, 0 unchanged\n",
+            0, f"wrote 2 calendars to {folder}: 2 new, 0 changed; 0 unchanged\n",
         )  # fmt: skip
         assert sorted(p.name for p in folder.iterdir()) == [
             ".prrt-calendars.json",
@@ -258,11 +258,11 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
         check_files(folder / "A.ics", folder / "B.ics")
         stamps = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.ics")}
         result = prrt("ics", "--all", "--dir", str(folder))
-        assert result.stdout == f"wrote 2 calendars to {folder}: 0 new, 0 changed, 2 unchanged\n"
+        assert result.stdout == f"wrote 0 calendars to {folder}: 0 new, 0 changed; 2 unchanged\n"
         assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.ics")} == stamps
         prrt("record", "B", "ssa-1", "--date", "2026-11-03")
         result = prrt("ics", "--all", "--dir", str(folder))
-        assert result.stdout == f"wrote 2 calendars to {folder}: 0 new, 1 changed, 1 unchanged\n"
+        assert result.stdout == f"wrote 1 calendar to {folder}: 0 new, 1 changed; 1 unchanged\n"
         assert (folder / "A.ics").stat().st_mtime_ns == stamps["A.ics"]
         seen = check_files(folder / "B.ics")[str(folder / "B.ics")]
         assert by_title(seen["events"], "Lanreotide 120 mg injection 1")["sequence"] == 1
@@ -271,7 +271,7 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
         (folder / "A.ics").write_text("damaged", encoding="utf-8")
         (folder / ".prrt-calendars.json").write_text("{not json", encoding="utf-8")
         result = prrt("ics", "--all", "--dir", str(folder))
-        assert result.stdout == f"wrote 2 calendars to {folder}: 0 new, 1 changed, 1 unchanged\n"
+        assert result.stdout == f"wrote 1 calendar to {folder}: 0 new, 1 changed; 1 unchanged\n"
         check_files(folder / "A.ics")
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
 

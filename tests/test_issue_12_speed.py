@@ -90,7 +90,7 @@ def _history(start: date, gaps: list[int], given: list[bool]) -> list[Fact]:
     return facts
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     offset=st.integers(min_value=-60, max_value=700),
     gaps=st.lists(st.integers(min_value=26, max_value=70), min_size=1, max_size=14),
@@ -119,6 +119,64 @@ def test_a_cutoff_at_the_horizon_changes_nothing_up_to_it(
     args = (catalog, Settings(), Patient("P"), courses, {}, as_of, True, horizon, facts)
     full = course_views(*args)
     cut = course_views(*args, cutoff=horizon)
+    # What a list can show (anything open by the horizon) is the same, flags included.
     for whole, part in zip(full, cut, strict=True):
-        wanted = [e for e in whole.events if e.window_start <= horizon or e.given_on]
-        assert [e for e in part.events if e.window_start <= horizon or e.given_on] == wanted
+        wanted = [e for e in whole.events if e.window_start <= horizon]
+        assert [e for e in part.events if e.window_start <= horizon] == wanted
+
+
+ACCEPTED = {
+    "NET-003,order-2,2026-11-01,,,",
+    "NET-006,ssa-12,2026-11-20,120 mg,,",
+    "NET-006,,2026-11-20,,grade 3 diarrhoea,hold",
+    "NET-007,ssa-14,2027-02-20,,chair free,rescheduled",
+}
+BAD_ROWS = [
+    "NET-003,prrt-3,2026-11-20,7.4 GBq,,",  # before prrt-2: the order guard
+    "NET-003,precautions-2,2026-11-20,,,",  # informs only: nothing to record
+    "NET-003,cancel-2,2026-11-20,,,",  # a deadline
+    "NET-003,prrt-9,2026-11-20,7.4 GBq,,",  # no such event
+    "NET-003,prrt-2,2026-09-01,7.4 GBq,,",  # too soon after prrt-1 (spacing)
+    "NET-003,order-2,2026-11-01,,,",  # an order, placed
+    "NET-006,ssa-12,2026-11-20,120 mg,,",
+    "NET-006,ssa-20,2026-11-20,120 mg,,",  # far past a lean calendar's end
+    "NET-006,,2026-11-20,,grade 3 diarrhoea,hold",  # of the course
+    "NET-007,ssa-14,2027-02-20,,chair free,rescheduled",  # a new target, weeks ahead
+    "NET-007,ssa-25,2027-12-20,,chair free,rescheduled",  # one far ahead
+]
+
+
+@pytest.mark.parametrize("extra", BAD_ROWS)
+def test_imports_check_against_lean_calendars_as_against_whole_ones(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The import checks rows against calendars without the events that only inform; every
+    answer (what is stored, or the refusal's words) is the one the whole calendars give."""
+    from freezegun import freeze_time
+
+    import schedule.tracking.transfer as transfer
+    from tests.conftest import SAMPLES
+
+    doses = tmp_path / "doses.csv"
+    doses.write_text((SAMPLES / "doses.csv").read_text() + extra + "\n")
+    answers = []
+    lean_views = transfer.course_views
+
+    def whole_views(*args: object, **kwargs: object) -> object:
+        """The whole calendars: every event, as far as they go."""
+        kwargs.pop("lean", None)
+        kwargs.pop("cutoff", None)
+        return lean_views(*args[:6], True, None, *args[8:], **kwargs)  # type: ignore[arg-type]
+
+    for whole in (False, True):
+        if whole:
+            monkeypatch.setattr(transfer, "course_views", whole_views)
+        db = str(tmp_path / f"{whole}.db")
+        with freeze_time("2026-11-21"):
+            assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+            result = run("--db", db, "import", "doses", str(doses))
+            exported = run("--db", db, "export", "doses").stdout
+        answers.append((result.exit_code, result.stdout, result.stderr, exported))
+    assert answers[0] == answers[1]
+    assert answers[0][0] in (0, 2, 3, 4)  # stored, or refused in one line
+    assert (answers[0][0] == 0) == (extra in ACCEPTED)

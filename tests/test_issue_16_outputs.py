@@ -199,7 +199,7 @@ def test_ics_all_never_writes_outside_its_folder(
     assert names == sorted([".prrt-calendars.json", *(expected[pid] for pid in ids)])
     assert (
         result.stdout
-        == f"wrote {len(ids)} calendars to {tmp_path / 'cal'}: 0 new, 0 changed, {len(ids)} unchanged\n"
+        == f"wrote 0 calendars to {tmp_path / 'cal'}: 0 new, 0 changed; {len(ids)} unchanged\n"
     )
 
 

@@ -39,6 +39,7 @@ def build_calendar(
     other_ssa: Sequence[date] = (),
     informational: bool = True,
     cutoff: date | None = None,
+    lean: bool = False,
 ) -> tuple[Event, ...]:
     """The course's events in date order.
 
@@ -46,7 +47,8 @@ def build_calendar(
     long-acting SSA injections from the patient's other courses, for the washout check.
     `informational=False` leaves out deadlines, reminders and precautions (for worklists);
     `cutoff` leaves out maintenance injections and care after the course planned past it
-    (a worklist's horizon: nothing there can be listed).
+    (a worklist's horizon: nothing there can be listed); `lean` is the calendar a record is
+    checked against (see `Context.lean`).
     """
     check_options(regimen, options)
     variant = options.precautions or settings.precautions
@@ -56,11 +58,20 @@ def build_calendar(
             f"choose {' or '.join(regimen.precaution_variants)}"
         )
     ctx = Context(
-        regimen, start, FactIndex.from_facts(facts), as_of, options, settings, informational, cutoff
+        regimen,
+        start,
+        FactIndex.from_facts(facts),
+        as_of,
+        options,
+        settings,
+        informational,
+        cutoff,
+        lean,
     )
     events, state = dose_series(ctx)
-    events += maintenance_events(ctx, state.last_ssa_anchor)
-    events += after_course_events(ctx, events, state.last_given)
+    if not state.cut_short:  # a lean calendar that stopped early has nothing after the doses
+        events += maintenance_events(ctx, state.last_ssa_anchor)
+        events += after_course_events(ctx, events, state.last_given)
     events = flag_washout(regimen, events, other_ssa)
     events = flag_labs(regimen, events)
     events.sort(key=_BY_DAY)  # stable: events of one day keep the order they were built in

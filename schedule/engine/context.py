@@ -30,6 +30,11 @@ class Context:
     # Events after this day are not wanted (a worklist's horizon): maintenance injections and
     # care after the course past it are not built unless recorded. None: build everything.
     cutoff: date | None = None
+    # A calendar for checking a record (with `informational=False`): the order deadlines are
+    # kept (an order can be recorded as placed), and with a cutoff the doses planned past it
+    # and everything after them are left out (a record is checked against the doses before
+    # its own and its own event only; a lean calendar lacking that event is not used).
+    lean: bool = False
 
     def beyond(self, day: date, key: str) -> bool:
         """Whether an event opening on `day` lies past the cutoff with nothing recorded."""

@@ -49,7 +49,7 @@ class SeriesPlan:
         around_dose = tuple(
             r
             for r in (*regimen.related, *regimen.precautions_for(ctx.precaution_variant()))
-            if ctx.informational or r.kind.recordable
+            if ctx.informational or r.kind.recordable or (ctx.lean and r.order)
         )
         return cls(
             calendar_month=options.calendar_month,
@@ -77,6 +77,7 @@ class SeriesState:
     pending_before: bool = False  # an earlier dose is neither given nor skipped
     used_holds: set[date | None] = field(default_factory=set)  # starts of holds applied
     last_ssa_anchor: date | None = None  # where maintenance SSA counts from
+    cut_short: bool = False  # a lean calendar stopped before this dose (`_lean_stop`)
 
 
 def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
@@ -96,6 +97,9 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
             break
         moved = ctx.facts.moved.get(key)
         target = moved.date if moved else projected
+        if _lean_stop(ctx, plan, k, key, target):
+            state.cut_short = True
+            break
         target, reduced_after_hold, held = _apply_hold(ctx, state, k, target, given_fact)
         w_start, w_end = target - plan.before, target + plan.after
         status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
@@ -136,6 +140,20 @@ def _projected(plan: SeriesPlan, state: SeriesState) -> date:
     if plan.calendar_month:
         return add_months(state.anchor, state.steps)
     return state.anchor + plan.interval * state.steps
+
+
+def _lean_stop(ctx: Context, plan: SeriesPlan, k: int, key: str, target: date) -> bool:
+    """Whether a lean calendar stops before dose k: a later dose than the first, its window
+    opening past the cutoff, with nothing recorded for it."""
+    cutoff = ctx.cutoff
+    return (
+        ctx.lean
+        and cutoff is not None
+        and k > 1
+        and target - plan.before > cutoff
+        and key not in ctx.facts.given
+        and key not in ctx.facts.skipped
+    )
 
 
 def _past_the_end(ctx: Context, plan: SeriesPlan, projected: date) -> bool:

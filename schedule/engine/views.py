@@ -82,13 +82,15 @@ def course_views(
     closures: Closures | None = None,
     crowded: frozenset[date] = frozenset(),
     cutoff: date | None = None,
+    lean: bool = False,
 ) -> list[CourseView]:
     """Calendars of one patient's courses; SSA from each course counts in the others'.
     `facts`, when given, are the courses' facts already read (`Tx.facts`), and `records`
     may then be empty. `closures` (the clinic's closed days) and `crowded` (days over the
     clinic's capacity) flag what falls on them (`engine.clinic`). `cutoff`: nothing planned
     after it is wanted (a worklist's horizon); with several courses it moves out by the spans
-    over which one course's injections flag another's, so the flags stay as they would be."""
+    over which one course's injections flag another's, so the flags stay as they would be.
+    `lean`: a calendar to check a record against (see `Context.lean`)."""
     if cutoff is not None and len(courses) > 1:
         cutoff += timedelta(days=_flag_reach(catalog, settings, courses))
 
@@ -104,6 +106,7 @@ def course_views(
             other_ssa=other_ssa,
             informational=informational,
             cutoff=cutoff,
+            lean=lean,
         )
 
     built = {c.id: calendar(c) for c in courses}

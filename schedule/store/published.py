@@ -71,9 +71,10 @@ class PublishedMemory:
             return {}
         t = tables.published
         known = set(before)
+        stamps: dict[datetime, str] = {}  # a run stamps thousands of events with a few moments
         rows = [
             {"uid": uid, "course_id": course_id, "sequence": seq, "fingerprint": fp,
-             "modified_at": utc_iso(mod)}
+             "modified_at": stamps.get(mod) or stamps.setdefault(mod, utc_iso(mod))}
             for uid, (course_id, (seq, fp, mod)) in changes.items()
         ]  # fmt: skip
         new = [r for r in rows if r["uid"] not in known]

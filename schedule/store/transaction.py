@@ -276,7 +276,17 @@ class Tx:
         conn = self.writing()
         values = [_record_values(record, actor) for _, record in items]
         ids: list[int] = []
-        if values:
+        if values and self.dialect == "sqlite":
+            # SQLite runs one writer at a time (BEGIN IMMEDIATE), so the next ids are known, and
+            # the rows go in as one executemany (RETURNING in parameter order would be a
+            # statement per row there).
+            top = conn.execute(select(func.max(tables.records.c.id))).scalar()
+            ids = list(range(int(top or 0) + 1, int(top or 0) + 1 + len(values)))
+            conn.execute(
+                tables.records.insert(),
+                [{**v, "id": rid} for v, rid in zip(values, ids, strict=True)],
+            )
+        elif values:
             insert = tables.records.insert().returning(
                 tables.records.c.id, sort_by_parameter_order=True
             )

@@ -10,6 +10,7 @@ patient with its audit row, like an edit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,17 @@ class RosterRow:
     number: int | None  # the course number the row names; None: the first, or the latest
 
 
-def _parse(tracker: Tracker, path: Path) -> list[RosterRow]:
+Progress = Callable[[int, int], None]  # (rows checked, rows in the file)
+
+
+def _parse(tracker: Tracker, path: Path, on_progress: Progress | None = None) -> list[RosterRow]:
     name = str(path)
     parsed: list[RosterRow] = []
     seen: dict[tuple[str, int], int] = {}
-    for line, row in read_rows(path, ROSTER_COLUMNS, 3):
+    rows = read_rows(path, ROSTER_COLUMNS, 3)
+    for done, (line, row) in enumerate(rows, 1):
+        if on_progress is not None:
+            on_progress(done, len(rows))
         pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
         number = None
         if row.get("course"):
@@ -93,10 +100,16 @@ def _same_course(a: Course, b: Course) -> bool:
 
 
 def import_roster(
-    tracker: Tracker, path: Path, actor: Actor, dry_run: bool, update: bool = False
+    tracker: Tracker,
+    path: Path,
+    actor: Actor,
+    dry_run: bool,
+    update: bool = False,
+    on_progress: Progress | None = None,
 ) -> ImportResult:
+    """`on_progress` hears (rows checked, rows in the file) as each row is checked."""
     name = str(path)
-    parsed = _parse(tracker, path)
+    parsed = _parse(tracker, path, on_progress)
     added: list[tuple[Patient, Course]] = []
     more: list[tuple[Patient, Course]] = []  # further courses, in file order
     edits: list[tuple[Patient, Patient]] = []

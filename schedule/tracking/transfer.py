@@ -5,18 +5,19 @@ an error names line and field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from schedule.domain.course import Actor, Course, Record, effective
+from schedule.domain.course import Actor, Course, Patient, Record, effective, facts_of
 from schedule.domain.dates import parse_iso_date
 from schedule.domain.errors import PrrtError
 from schedule.domain.model import RecordType
 from schedule.domain.patients import check_patient_id
 from schedule.domain.units import Quantity
-from schedule.engine.views import course_views
+from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
@@ -42,7 +43,12 @@ class _Row:
 
 
 def import_doses(
-    tracker: Tracker, path: Path, actor: Actor, today: date, dry_run: bool
+    tracker: Tracker,
+    path: Path,
+    actor: Actor,
+    today: date,
+    dry_run: bool,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Records from CSV, checked row by row in file order against the calendar as it stands
     with the earlier rows applied. A row identical to a stored record is left as it is.
@@ -53,7 +59,7 @@ def import_doses(
     rows = _parse(path)
     with tracker.store.read() as tx:
         stamp = tx.last_ids()  # rises with every record or course added
-        pending, unchanged = _check(tracker, tx, str(path), rows, today)
+        pending, unchanged = _check(tracker, tx, str(path), rows, today, on_progress)
     if dry_run or not pending:
         return ImportResult(len(pending), unchanged, dry_run)
     with tracker.store.write() as tx:
@@ -101,7 +107,12 @@ def _parse(path: Path) -> list[_Row]:
 
 
 def _check(
-    tracker: Tracker, tx: Tx, name: str, rows: list[_Row], today: date
+    tracker: Tracker,
+    tx: Tx,
+    name: str,
+    rows: list[_Row],
+    today: date,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[tuple[str, Record]], int]:
     """The records to add for `rows` (with the earlier rows applied) and the count of rows
     already stored; the first refusal stops everything, placed on its line and field."""
@@ -110,21 +121,48 @@ def _check(
     for course in tx.courses():
         all_courses.setdefault(course.patient_id, []).append(course)
     records = tx.records()
+    # The engine's facts, kept beside the records as rows are added (rather than derived from
+    # the records again for every row), and each patient's calendars, built again only once a
+    # row of this file has changed that patient's facts: a row that is already stored, or one
+    # of another patient, reuses them. The calendars are lean: what can be recorded and the
+    # orders, without the events that only inform (every guard looks at doses, labs, scans and
+    # orders only); a row naming an event they lack is checked against the whole calendar, so
+    # its refusal reads as it always did.
+    # A patient with one course needs no calendar past the row's day either (and a little
+    # more): a record is checked against the doses before its own event and that event, and
+    # with one course the course meant does not depend on what comes later.
+    facts = {c: facts_of(rs) for c, rs in records.items()}
+
+    def calendars(patient: Patient, lean: bool, end: date | None = None) -> list[CourseView]:
+        return course_views(
+            tracker.catalog, tracker.settings, patient, all_courses.get(patient.id, []),
+            records, today, not lean, end, facts, cutoff=end, lean=lean,
+        )  # fmt: skip
+
+    views_of: dict[str, tuple[date | None, list[CourseView]]] = {}
     pending: list[tuple[str, Record]] = []
     unchanged = 0
     next_id = -1  # rows of this file get provisional ids until they are written
     for row in rows:
+        if on_progress is not None:  # rows reached, of all
+            on_progress(len(pending) + unchanged + 1, len(rows))
         pid, proposal = row.patient_id, row.proposal
         patient = patients.get(pid)
         if patient is None:
             raise CsvError(
                 name, row.line, "patient_id", f"unknown patient {pid!r}; import the roster first"
             )
-        views = course_views(
-            tracker.catalog, tracker.settings, patient, all_courses.get(pid, []), records, today
-        )
+        end = None
+        if len(all_courses.get(pid, ())) == 1:
+            end = proposal.day + timedelta(days=_LOOK_AHEAD)
+        known = views_of.get(pid)
+        if known is None or known[0] != end:
+            known = views_of[pid] = (end, calendars(patient, lean=True, end=end))
+        views = known[1]
         try:
             chosen = choose_course(pid, views, row.number)
+            if proposal.event and chosen.event(proposal.event) is None:
+                chosen = choose_course(pid, calendars(patient, lean=False), row.number)
         except PrrtError as exc:
             raise placed_error(name, row.line, "course", exc) from None
         kind, key, day = proposal.type, proposal.event, proposal.day
@@ -136,10 +174,18 @@ def _check(
             record = check_record(chosen, proposal, today, tracker.settings, tracker.closures)
         except PrrtError as exc:
             raise placed_error(name, row.line, "type", exc) from None
-        records.setdefault(chosen.course.id, []).append(replace(record, id=next_id))
+        stored = replace(record, id=next_id)
+        records.setdefault(chosen.course.id, []).append(stored)
+        facts.setdefault(chosen.course.id, []).extend(facts_of([stored]))
+        views_of.pop(pid, None)
         next_id -= 1
         pending.append((pid, record))
     return pending, unchanged
+
+
+# Past the row's day, how far a lean calendar goes: past the window of a dose given early
+# on that day (a record far ahead of its window meets the whole calendar instead).
+_LOOK_AHEAD = 63
 
 
 def _canonical_dose(dose: str | None) -> str | None:
