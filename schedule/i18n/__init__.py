@@ -89,15 +89,27 @@ class Catalogue:
 
     def date(self, day: datetime.date, form: str = "long") -> str:
         """`day` as the language writes it: "full", "long", "medium" or "short"."""
-        from babel.dates import format_date
-
-        return str(format_date(day, format=form, locale=LOCALES[self.lang]))
+        return _format_date(day, form, LOCALES[self.lang])
 
     def time(self, at: datetime.time) -> str:
         """A time of day as the language writes it, short: "09:00", "9:00"."""
-        from babel.dates import format_time
+        return _format_time(at, LOCALES[self.lang])
 
-        return str(format_time(at, format="short", locale=LOCALES[self.lang]))
+
+# Cached: a folder of calendars writes the same few hundred days tens of thousands of times,
+# and Babel formats each anew.
+@lru_cache(maxsize=16384)
+def _format_date(day: datetime.date, form: str, locale: str) -> str:
+    from babel.dates import format_date
+
+    return str(format_date(day, format=form, locale=locale))
+
+
+@lru_cache(maxsize=1024)
+def _format_time(at: datetime.time, locale: str) -> str:
+    from babel.dates import format_time
+
+    return str(format_time(at, format="short", locale=locale))
 
 
 def check_language(value: str | None) -> str | None:
