@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,9 @@ def import_doses(app: App, file: Path, dry_run: bool) -> None:
     from schedule.tracking.transfer import import_doses as run
 
     with progress("checking rows") as on_progress:
-        result = run(app.tracker, file, app.actor(), today(), dry_run, on_progress)
+        result = run(
+            app.tracker, file, app.actor(), today(), dry_run, on_progress, os.cpu_count() or 1
+        )
     _report_import("records", result)
 
 

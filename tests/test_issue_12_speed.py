@@ -180,3 +180,36 @@ def test_imports_check_against_lean_calendars_as_against_whole_ones(
     assert answers[0] == answers[1]
     assert answers[0][0] in (0, 2, 3, 4)  # stored, or refused in one line
     assert (answers[0][0] == 0) == (extra in ACCEPTED)
+
+
+@pytest.mark.parametrize("extra", ["", BAD_ROWS[0], "NET-001,prrt-1,2026-11-20,7.4 GBq,,"])
+def test_imports_checked_in_worker_processes_answer_as_in_one(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Each patient's rows checked on their own, in two processes: what is stored, or the
+    refusal of the first line refused, is what one process checking the file in order gives."""
+    from freezegun import freeze_time
+
+    import schedule.store.parallel as parallel
+    import schedule.tracking.transfer as transfer
+    from tests.conftest import SAMPLES
+
+    doses = tmp_path / "doses.csv"
+    doses.write_text((SAMPLES / "doses.csv").read_text() + extra + ("\n" if extra else ""))
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)  # fork even for twelve patients
+    real = transfer.import_doses
+    answers = []
+    for workers in (1, 2):
+        monkeypatch.setattr(
+            transfer,
+            "import_doses",
+            lambda *args, workers=workers, **kwargs: real(*args[:6], workers=workers),
+        )
+        db = str(tmp_path / f"{workers}.db")
+        with freeze_time("2026-11-21"):
+            assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+            result = run("--db", db, "import", "doses", str(doses))
+            exported = run("--db", db, "export", "doses").stdout
+        answers.append((result.exit_code, result.stdout, result.stderr, exported))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == (0 if not extra else 2)

@@ -72,8 +72,9 @@ def build_calendar(
     if not state.cut_short:  # a lean calendar that stopped early has nothing after the doses
         events += maintenance_events(ctx, state.last_ssa_anchor)
         events += after_course_events(ctx, events, state.last_given)
-    events = flag_washout(regimen, events, other_ssa)
-    events = flag_labs(regimen, events)
+    if not lean:  # a record's guards look at no flag
+        events = flag_washout(regimen, events, other_ssa)
+        events = flag_labs(regimen, events)
     events.sort(key=_BY_DAY)  # stable: events of one day keep the order they were built in
     return tuple(events)
 

@@ -31,9 +31,10 @@ class Context:
     # care after the course past it are not built unless recorded. None: build everything.
     cutoff: date | None = None
     # A calendar for checking a record (with `informational=False`): the order deadlines are
-    # kept (an order can be recorded as placed), and with a cutoff the doses planned past it
-    # and everything after them are left out (a record is checked against the doses before
-    # its own and its own event only; a lean calendar lacking that event is not used).
+    # kept (an order can be recorded as placed), the course-wide flags are not set (no guard
+    # looks at one), and with a cutoff the doses planned past it and everything after them are
+    # left out (a record is checked against the doses before its own and its own event only;
+    # a lean calendar lacking that event is not used).
     lean: bool = False
 
     def beyond(self, day: date, key: str) -> bool:

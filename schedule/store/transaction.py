@@ -280,27 +280,27 @@ class Tx:
             # SQLite runs one writer at a time (BEGIN IMMEDIATE), so the next ids are known, and
             # the rows go in as one executemany (RETURNING in parameter order would be a
             # statement per row there).
-            top = conn.execute(select(func.max(tables.records.c.id))).scalar()
-            ids = list(range(int(top or 0) + 1, int(top or 0) + 1 + len(values)))
-            conn.execute(
-                tables.records.insert(),
-                [{**v, "id": rid} for v, rid in zip(values, ids, strict=True)],
-            )
+            top = int(conn.execute(select(func.max(tables.records.c.id))).scalar() or 0)
+            ids = list(range(top + 1, top + 1 + len(values)))
+            rows = [
+                (rid, *(v[c] for c in _RECORD_COLUMNS)) for rid, v in zip(ids, values, strict=True)
+            ]
+            self._insert_many(tables.records, ("id", *_RECORD_COLUMNS), rows)
         elif values:
             insert = tables.records.insert().returning(
                 tables.records.c.id, sort_by_parameter_order=True
             )
             ids = [int(row[0]) for row in conn.execute(insert, values)]
         claims = [
-            {"course_id": r.course_id, "event": r.event, "record_id": rid}
+            (r.course_id, r.event, rid)
             for (_, r), rid in zip(items, ids, strict=True)
             if r.type in _CLAIMS and r.event
         ]
         if claims:
             try:
                 with conn.begin_nested():
-                    conn.execute(tables.standing.insert(), claims)
-            except IntegrityError:
+                    self._insert_many(tables.standing, ("course_id", "event", "record_id"), claims)
+            except (IntegrityError, conn.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
                 raise ConflictError(
                     "an event of these records was recorded meanwhile by another writer"
                 ) from None
@@ -308,19 +308,37 @@ class Tx:
         if frees:
             conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
         if items:
-            conn.execute(
-                tables.audit.insert(),
+            self._insert_many(
+                tables.audit,
+                ("at", "who", "action", "patient_id", "course_id", "record_id", "detail"),
                 [
-                    {
-                        "at": actor.stamp, "who": actor.who, "action": r.type.value,
-                        "patient_id": pid, "course_id": r.course_id, "record_id": rid,
-                        "detail": json.dumps(_record_detail(v), sort_keys=True, default=str),
-                    }
+                    (actor.stamp, actor.who, r.type.value, pid, r.course_id, rid,
+                     json.dumps(_record_detail(v), sort_keys=True, default=str))
                     for (pid, r), rid, v in zip(items, ids, values, strict=True)
                 ],
             )  # fmt: skip
         self.add_audit(actor, action, None, detail={"records": len(items)})
         return len(items)
+
+    def _insert_many(self, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Rows into `table` through the driver's own executemany, in this transaction: the
+        one write of an import's tens of thousands of rows, without building a statement's
+        parameters row by row. SQLite keeps dates as ISO text and booleans as 0 or 1, as the
+        rest of the store writes them."""
+        self.writing()
+        sqlite = self.dialect == "sqlite"
+        marker = "?" if sqlite else "%s"
+        if sqlite:
+            rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([marker] * len(columns))})"
+        )
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(statement, rows)
+        finally:
+            cursor.close()
 
     def add_audit(
         self,
@@ -372,6 +390,20 @@ def _record_detail(values: dict[str, Any]) -> dict[str, Any]:
     detail = {k: v for k, v in values.items() if k not in ("recorded_at", "recorded_by")}
     detail["day"] = values["day"].isoformat()
     return detail
+
+
+_RECORD_COLUMNS = (
+    "course_id", "type", "event", "day", "dose", "note", "corrects", "recorded_at",
+    "recorded_by", "override", "review", "end_care",
+)  # fmt: skip
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def _record_values(record: Record, actor: Actor) -> dict[str, Any]:

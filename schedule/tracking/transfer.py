@@ -14,11 +14,12 @@ from typing import Any
 from schedule.domain.course import Actor, Course, Patient, Record, effective, facts_of
 from schedule.domain.dates import parse_iso_date
 from schedule.domain.errors import PrrtError
-from schedule.domain.model import RecordType
+from schedule.domain.model import Fact, RecordType
 from schedule.domain.patients import check_patient_id
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
+from schedule.store.parallel import iter_slices
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.rules import Proposal, check_record
@@ -49,23 +50,25 @@ def import_doses(
     today: date,
     dry_run: bool,
     on_progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> ImportResult:
     """Records from CSV, checked row by row in file order against the calendar as it stands
     with the earlier rows applied. A row identical to a stored record is left as it is.
 
     The checking runs in a read transaction, so readers and other writers go on meanwhile; the
     write is one short transaction that locks the courses it writes and checks again only if
-    anything was recorded or added since (then against what is stored now)."""
+    anything was recorded or added since (then against what is stored now). `workers` > 1
+    spreads the checking of large files over that many processes."""
     rows = _parse(path)
     with tracker.store.read() as tx:
         stamp = tx.last_ids()  # rises with every record or course added
-        pending, unchanged = _check(tracker, tx, str(path), rows, today, on_progress)
+        pending, unchanged = _check(tracker, tx, str(path), rows, today, on_progress, workers)
     if dry_run or not pending:
         return ImportResult(len(pending), unchanged, dry_run)
     with tracker.store.write() as tx:
         tx.lock_courses(sorted({r.course_id for _, r in pending}))
         if tx.last_ids() != stamp:  # someone wrote meanwhile: check again against it
-            pending, unchanged = _check(tracker, tx, str(path), rows, today)
+            pending, unchanged = _check(tracker, tx, str(path), rows, today, workers=workers)
         if pending:
             tx.add_records_bulk(pending, actor, "import-doses")
     return ImportResult(len(pending), unchanged, dry_run)
@@ -113,74 +116,156 @@ def _check(
     rows: list[_Row],
     today: date,
     on_progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> tuple[list[tuple[str, Record]], int]:
     """The records to add for `rows` (with the earlier rows applied) and the count of rows
-    already stored; the first refusal stops everything, placed on its line and field."""
+    already stored; the first refusal stops everything, placed on its line and field.
+
+    A row depends only on the earlier rows of its own patient, so each patient's rows are
+    checked on their own, in file order, spread over `workers` processes; the refusal reported
+    is the one on the first line refused (the one a check of the whole file in order meets
+    first), checked again in this process so that it reads exactly as it would."""
     patients = {p.id: p for p in tx.patients()}
     all_courses: dict[str, list[Course]] = {}
     for course in tx.courses():
         all_courses.setdefault(course.patient_id, []).append(course)
     records = tx.records()
-    # The engine's facts, kept beside the records as rows are added (rather than derived from
-    # the records again for every row), and each patient's calendars, built again only once a
-    # row of this file has changed that patient's facts: a row that is already stored, or one
-    # of another patient, reuses them. The calendars are lean: what can be recorded and the
-    # orders, without the events that only inform (every guard looks at doses, labs, scans and
-    # orders only); a row naming an event they lack is checked against the whole calendar, so
-    # its refusal reads as it always did.
-    # A patient with one course needs no calendar past the row's day either (and a little
-    # more): a record is checked against the doses before its own event and that event, and
-    # with one course the course meant does not depend on what comes later.
     facts = {c: facts_of(rs) for c, rs in records.items()}
-
-    def calendars(patient: Patient, lean: bool, end: date | None = None) -> list[CourseView]:
-        return course_views(
-            tracker.catalog, tracker.settings, patient, all_courses.get(patient.id, []),
-            records, today, not lean, end, facts, cutoff=end, lean=lean,
-        )  # fmt: skip
-
-    views_of: dict[str, tuple[date | None, list[CourseView]]] = {}
-    pending: list[tuple[str, Record]] = []
-    unchanged = 0
-    next_id = -1  # rows of this file get provisional ids until they are written
+    check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts)
+    groups: dict[str, list[_Row]] = {}
     for row in rows:
-        if on_progress is not None:  # rows reached, of all
-            on_progress(len(pending) + unchanged + 1, len(rows))
-        pid, proposal = row.patient_id, row.proposal
-        patient = patients.get(pid)
+        groups.setdefault(row.patient_id, []).append(row)
+    order = list(groups.items())
+
+    def task(low: int, high: int) -> list[_Outcome]:
+        return [check.outcome(pid, its_rows) for pid, its_rows in order[low:high]]
+
+    outcomes: list[_Outcome] = []
+    done = 0
+    step = max(1, min(_SLICE, -(-len(order) // max(workers, 1))))
+    for part in iter_slices(task, tracker.store, len(order), workers, step):
+        outcomes += part
+        done += sum(len(groups[o.patient_id]) for o in part)
+        if on_progress is not None:  # rows checked, of all
+            on_progress(done, len(rows))
+    refused = [o for o in outcomes if o.refused is not None]
+    if refused:
+        first = min(refused, key=lambda o: o.refused or 0)
+        try:  # checked again here, so that the error is this process's own
+            check.rows(first.patient_id, groups[first.patient_id])
+        except _Refused as again:
+            raise again.error from None
+        raise AssertionError("a refused row passed when checked again")  # pragma: no cover
+    accepted = sorted((line, pid, record) for o in outcomes for line, pid, record in o.accepted)
+    unchanged = sum(o.unchanged for o in outcomes)
+    return [(pid, record) for _, pid, record in accepted], unchanged
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One patient's rows checked: the records to add (with their lines), how many rows were
+    already stored, or the first line refused."""
+
+    patient_id: str
+    accepted: tuple[tuple[int, str, Record], ...] = ()
+    unchanged: int = 0
+    refused: int | None = None
+
+
+@dataclass(frozen=True)
+class _PatientCheck:
+    """What checking one patient's rows needs: the stored patients, courses, records and the
+    engine's facts (never changed here: each check works on its own copies)."""
+
+    tracker: Tracker
+    name: str
+    today: date
+    patients: dict[str, Patient]
+    courses: dict[str, list[Course]]
+    records: dict[int, list[Record]]
+    facts: dict[int, list[Fact]]
+
+    def outcome(self, pid: str, rows: list[_Row]) -> _Outcome:
+        try:
+            accepted, unchanged = self.rows(pid, rows)
+        except _Refused as refused:
+            return _Outcome(pid, refused=refused.line)
+        return _Outcome(pid, tuple(accepted), unchanged)
+
+    def rows(self, pid: str, rows: list[_Row]) -> tuple[list[tuple[int, str, Record]], int]:
+        """The rows of patient `pid`, in file order, with the earlier ones applied; the first
+        refused raises `_Refused`."""
+        patient = self.patients.get(pid)
         if patient is None:
-            raise CsvError(
-                name, row.line, "patient_id", f"unknown patient {pid!r}; import the roster first"
-            )
-        end = None
-        if len(all_courses.get(pid, ())) == 1:
-            end = proposal.day + timedelta(days=_LOOK_AHEAD)
-        known = views_of.get(pid)
-        if known is None or known[0] != end:
-            known = views_of[pid] = (end, calendars(patient, lean=True, end=end))
-        views = known[1]
-        try:
-            chosen = choose_course(pid, views, row.number)
-            if proposal.event and chosen.event(proposal.event) is None:
-                chosen = choose_course(pid, calendars(patient, lean=False), row.number)
-        except PrrtError as exc:
-            raise placed_error(name, row.line, "course", exc) from None
-        kind, key, day = proposal.type, proposal.event, proposal.day
-        same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
-        if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):
-            unchanged += 1
-            continue
-        try:
-            record = check_record(chosen, proposal, today, tracker.settings, tracker.closures)
-        except PrrtError as exc:
-            raise placed_error(name, row.line, "type", exc) from None
-        stored = replace(record, id=next_id)
-        records.setdefault(chosen.course.id, []).append(stored)
-        facts.setdefault(chosen.course.id, []).extend(facts_of([stored]))
-        views_of.pop(pid, None)
-        next_id -= 1
-        pending.append((pid, record))
-    return pending, unchanged
+            unknown = f"unknown patient {pid!r}; import the roster first"
+            line = rows[0].line
+            raise _Refused(line, CsvError(self.name, line, "patient_id", unknown))
+        courses = self.courses.get(pid, [])
+        # This patient's records and facts, kept as rows are added (rather than derived from
+        # the records again for every row); the calendars are built again only once a row has
+        # changed them. The calendars are lean: what can be recorded and the orders, without
+        # the events that only inform (every guard looks at doses, labs, scans and orders
+        # only), and with one course nothing past the row's day (and a little more): a record
+        # is checked against the doses before its own event and that event, and with one
+        # course the course meant does not depend on what comes later. A row naming an event
+        # a lean calendar lacks is checked against the whole calendar, so its refusal reads
+        # as it always did.
+        records = {c.id: list(self.records.get(c.id, ())) for c in courses}
+        facts = {c.id: list(self.facts.get(c.id, ())) for c in courses}
+
+        def calendars(lean: bool, end: date | None = None) -> list[CourseView]:
+            return course_views(
+                self.tracker.catalog, self.tracker.settings, patient, courses, records,
+                self.today, not lean, end, facts, cutoff=end, lean=lean,
+            )  # fmt: skip
+
+        accepted: list[tuple[int, str, Record]] = []
+        unchanged = 0
+        known: tuple[date | None, list[CourseView]] | None = None
+        for row in rows:
+            proposal = row.proposal
+            end = None
+            if len(courses) == 1:
+                end = proposal.day + timedelta(days=_LOOK_AHEAD)
+            if known is None or known[0] != end:
+                known = (end, calendars(lean=True, end=end))
+            try:
+                chosen = choose_course(pid, known[1], row.number)
+                if proposal.event and chosen.event(proposal.event) is None:
+                    chosen = choose_course(pid, calendars(lean=False), row.number)
+            except PrrtError as exc:
+                error = placed_error(self.name, row.line, "course", exc)
+                raise _Refused(row.line, error) from None
+            kind, key, day = proposal.type, proposal.event, proposal.day
+            same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
+            if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):
+                unchanged += 1
+                continue
+            try:
+                record = check_record(
+                    chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
+                )
+            except PrrtError as exc:
+                raise _Refused(row.line, placed_error(self.name, row.line, "type", exc)) from None
+            # Until written, a row's record has a provisional id: minus its line.
+            stored = replace(record, id=-row.line)
+            records.setdefault(chosen.course.id, []).append(stored)
+            facts.setdefault(chosen.course.id, []).extend(facts_of([stored]))
+            known = None
+            accepted.append((row.line, pid, record))
+        return accepted, unchanged
+
+
+class _Refused(Exception):
+    """A row refused: the line, and the error to report (raised as it is in this process)."""
+
+    def __init__(self, line: int, error: CsvError) -> None:
+        super().__init__(line)
+        self.line = line
+        self.error = error
+
+
+_SLICE = 500  # patients a worker checks before it reports (for the progress bar)
 
 
 # Past the row's day, how far a lean calendar goes: past the window of a dose given early
