@@ -118,8 +118,8 @@ def test_qr_codes_as_png_svg_and_in_the_terminal(prrt, config_dir: Path, tmp_pat
     # A white background, so the code stays visible on a dark page (segno: light="white").
     assert re.search(r'<path fill="#fff" d="M0 0h\d+v\d+h-\d+z"/>', drawing), drawing[:400]
     terminal = prrt("feed", "url", "P3", "--qr", "-")
-    *art, link, web, _page = terminal.stdout.splitlines()
-    assert LINK.fullmatch(f"{link}\n{web}\n")
+    *art, link, web, page = terminal.stdout.splitlines()
+    assert LINK.fullmatch(f"{link}\n{web}\n{page}\n")
     assert len(art) > 10
     assert any("█" in line or "▀" in line for line in art)
     import segno

@@ -21,6 +21,7 @@ small, and a 304 keeps the connection open (waitress alone closes it).
 from __future__ import annotations
 
 import gzip
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -290,6 +291,9 @@ def listen(app: FeedApp, host: str, port: int, limits: Limits) -> Server:
     class KeepAliveChannel(HTTPChannel):
         task_class = KeepAliveTask
 
+    # Waitress warns of its task queue's depth whenever every thread is busy: with many phones
+    # asking at once that is every request, and writing the warning costs more than a 304.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     sockets: dict[int, Any] = {}
     try:
         server = create_server(

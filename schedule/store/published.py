@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Dialect, and_, bindparam, func, select
 
 from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import utc_iso
@@ -187,34 +187,18 @@ class FeedTokens:
         """Everything a feed's cache key is made of, in one query: the token's owner, the
         patient, each course with its records' (count, highest id) and publication revision.
         None for a token unknown or revoked."""
-        from schedule.store.transaction import COURSE_COLUMNS, course_of
+        from schedule.store.transaction import course_of
 
-        t, p, c, r, pub = (
-            tables.feed_tokens, tables.patients, tables.courses, tables.records,
-            tables.publications,
-        )  # fmt: skip
-        count = select(func.count()).where(r.c.course_id == c.c.id).scalar_subquery()
-        top = select(func.max(r.c.id)).where(r.c.course_id == c.c.id).scalar_subquery()
-        columns = (
-            t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by,
-            p.c.name, p.c.tz, p.c.appt_time, p.c.lang,
-            *COURSE_COLUMNS, count, top, pub.c.revision,
-        )  # fmt: skip
-        query = (
-            select(*columns)
-            .select_from(
-                t.join(p, p.c.id == t.c.patient_id)
-                .outerjoin(c, c.c.patient_id == p.c.id)
-                .outerjoin(pub, pub.c.course_id == c.c.id)
-            )
-            .where(t.c.token_hash == token_hash, t.c.revoked_at.is_(None))
-            .order_by(t.c.id, c.c.number)
-        )
-        rows = self.tx.conn.execute(query).fetchall()
+        # A feed answers many requests a second, most of them 304s: the statement is compiled
+        # once per kind of database and handed to the driver as it is.
+        conn = self.tx.conn
+        sql = _feed_state_sql(conn.dialect)
+        params = {"token_hash": token_hash} if "%(" in sql else (token_hash,)
+        rows = conn.exec_driver_sql(sql, params).fetchall()
         if not rows:
             return None
         first = rows[0]
-        owner = FeedToken(*first[:5])
+        owner = FeedToken(first[0], first[1], bool(first[2]), first[3], first[4])
         patient = Patient(owner.patient_id, *first[5:9])
         courses, marks, revisions = [], {}, {}
         for row in rows:
@@ -262,3 +246,39 @@ class FeedTokens:
             )
             self.tx.add_audit(actor, "feed-revoke", patient_id, detail={"feeds": ids})
         return ids
+
+
+_FEED_SQL: dict[str, str] = {}
+
+
+def _feed_state_sql(dialect: Dialect) -> str:
+    """The one query of `FeedTokens.feed_state`, compiled for `dialect` once."""
+    found = _FEED_SQL.get(dialect.name)
+    if found is not None:
+        return found
+    from schedule.store.transaction import COURSE_COLUMNS
+
+    t, p, c, r, pub = (
+        tables.feed_tokens, tables.patients, tables.courses, tables.records,
+        tables.publications,
+    )  # fmt: skip
+    count = select(func.count()).where(r.c.course_id == c.c.id).scalar_subquery()
+    top = select(func.max(r.c.id)).where(r.c.course_id == c.c.id).scalar_subquery()
+    columns = (
+        t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by,
+        p.c.name, p.c.tz, p.c.appt_time, p.c.lang,
+        *COURSE_COLUMNS, count, top, pub.c.revision,
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .select_from(
+            t.join(p, p.c.id == t.c.patient_id)
+            .outerjoin(c, c.c.patient_id == p.c.id)
+            .outerjoin(pub, pub.c.course_id == c.c.id)
+        )
+        .where(t.c.token_hash == bindparam("token_hash"), t.c.revoked_at.is_(None))
+        .order_by(t.c.id, c.c.number)
+    )
+    sql = str(query.compile(dialect=dialect))
+    _FEED_SQL[dialect.name] = sql
+    return sql
