@@ -95,11 +95,15 @@ def feed_figures(prrt: list[str], db: str, seconds: float) -> None:
         if not found:
             raise SystemExit("prrt serve did not start")
         host, port = found.group(1), int(found.group(2))
+        # Keep reading what the server writes, so that a full pipe never stops it.
+        threading.Thread(target=server.stderr.read, daemon=True).start()
         base = f"http://{host}:{port}"
         link = subprocess.run(
             [*prrt, "--db", db, "feed", "url", "B00000", "--base", base],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()[0]  # fmt: skip: the webcal:// link
         path = link.split(f"{host}:{port}", 1)[1]
         conn = http.client.HTTPConnection(host, port, timeout=10)
         conn.request("GET", path)

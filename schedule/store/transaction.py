@@ -21,6 +21,7 @@ from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.units import Quantity
 from schedule.store import tables
+from schedule.store.bulk import insert_many
 from schedule.store.published import FeedTokens, PublishedMemory
 
 _CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
@@ -285,7 +286,7 @@ class Tx:
             rows = [
                 (rid, *(v[c] for c in _RECORD_COLUMNS)) for rid, v in zip(ids, values, strict=True)
             ]
-            self._insert_many(tables.records, ("id", *_RECORD_COLUMNS), rows)
+            insert_many(self, tables.records, ("id", *_RECORD_COLUMNS), rows)
         elif values:
             insert = tables.records.insert().returning(
                 tables.records.c.id, sort_by_parameter_order=True
@@ -299,7 +300,7 @@ class Tx:
         if claims:
             try:
                 with conn.begin_nested():
-                    self._insert_many(tables.standing, ("course_id", "event", "record_id"), claims)
+                    insert_many(self, tables.standing, ("course_id", "event", "record_id"), claims)
             except (IntegrityError, conn.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
                 raise ConflictError(
                     "an event of these records was recorded meanwhile by another writer"
@@ -308,7 +309,7 @@ class Tx:
         if frees:
             conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
         if items:
-            self._insert_many(
+            insert_many(self,
                 tables.audit,
                 ("at", "who", "action", "patient_id", "course_id", "record_id", "detail"),
                 [
@@ -319,26 +320,6 @@ class Tx:
             )  # fmt: skip
         self.add_audit(actor, action, None, detail={"records": len(items)})
         return len(items)
-
-    def _insert_many(self, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """Rows into `table` through the driver's own executemany, in this transaction: the
-        one write of an import's tens of thousands of rows, without building a statement's
-        parameters row by row. SQLite keeps dates as ISO text and booleans as 0 or 1, as the
-        rest of the store writes them."""
-        self.writing()
-        sqlite = self.dialect == "sqlite"
-        marker = "?" if sqlite else "%s"
-        if sqlite:
-            rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join([marker] * len(columns))})"
-        )
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(statement, rows)
-        finally:
-            cursor.close()
 
     def add_audit(
         self,
@@ -396,14 +377,6 @@ _RECORD_COLUMNS = (
     "course_id", "type", "event", "day", "dose", "note", "corrects", "recorded_at",
     "recorded_by", "override", "review", "end_care",
 )  # fmt: skip
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    return value
 
 
 def _record_values(record: Record, actor: Actor) -> dict[str, Any]:
