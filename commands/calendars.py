@@ -200,7 +200,7 @@ def feed_revoke(app: App, patient_id: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=16, show_default=True)
 @click.option(
     "--connection-limit",
     type=click.IntRange(1, 10_000),

@@ -249,7 +249,7 @@ class Limits:
     transaction, so a thread is needed only for a whole request; connections waiting on a slow
     or idle client cost a socket, not a thread, and are closed after `channel_timeout`."""
 
-    threads: int = 4
+    threads: int = 16  # many phones at once: more threads answer more 304s a second
     connection_limit: int = 500  # open connections at once; more wait in the listen backlog
     channel_timeout: int = 20  # seconds a connection may stay idle or half-sent
     cleanup_interval: int = 5  # seconds between checks for idle connections

@@ -277,21 +277,25 @@ class Tx:
         conn = self.writing()
         values = [_record_values(record, actor) for _, record in items]
         ids: list[int] = []
-        if values and self.dialect == "sqlite":
-            # SQLite runs one writer at a time (BEGIN IMMEDIATE), so the next ids are known, and
-            # the rows go in as one executemany (RETURNING in parameter order would be a
-            # statement per row there).
-            top = int(conn.execute(select(func.max(tables.records.c.id))).scalar() or 0)
-            ids = list(range(top + 1, top + 1 + len(values)))
+        if values:
+            # The ids first, then the rows with them in one go. SQLite runs one writer at a time
+            # (BEGIN IMMEDIATE), so the next ids are known; PostgreSQL hands them out from the
+            # column's sequence, safe beside other writers.
+            if self.dialect == "sqlite":
+                top = int(conn.execute(select(func.max(tables.records.c.id))).scalar() or 0)
+                ids = list(range(top + 1, top + 1 + len(values)))
+            else:
+                ids = sorted(
+                    conn.exec_driver_sql(
+                        "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
+                        "FROM generate_series(1, %(n)s)",
+                        {"n": len(values)},
+                    ).scalars()
+                )
             rows = [
                 (rid, *(v[c] for c in _RECORD_COLUMNS)) for rid, v in zip(ids, values, strict=True)
             ]
             insert_many(self, tables.records, ("id", *_RECORD_COLUMNS), rows)
-        elif values:
-            insert = tables.records.insert().returning(
-                tables.records.c.id, sort_by_parameter_order=True
-            )
-            ids = [int(row[0]) for row in conn.execute(insert, values)]
         claims = [
             (r.course_id, r.event, rid)
             for (_, r), rid in zip(items, ids, strict=True)
