@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,22 @@ def _output_options(func: Any) -> Any:
     )(func)
 
 
+_CHUNK = 2_000  # rows rendered between two steps of the progress bar
+
+
+def _csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    """`rows` as CSV, a chunk at a time, with a progress bar on a terminal."""
+    from schedule.output.render import render
+
+    parts = [render([], columns, "csv", ())]  # the header
+    with progress("writing rows") as on_progress:
+        for start in range(0, len(rows), _CHUNK):
+            chunk = render(rows[start : start + _CHUNK], columns, "csv", ())
+            parts.append(chunk.split("\n", 1)[1])
+            on_progress(min(start + _CHUNK, len(rows)), len(rows))
+    return "".join(parts)
+
+
 def _write_csv(text: str, output: Path | None, excel: bool) -> None:
     if excel:
         text = EXCEL_BOM + text
@@ -98,11 +115,10 @@ def _write_csv(text: str, output: Path | None, excel: bool) -> None:
 @click.pass_obj
 def export_doses(app: App, output: Path | None, excel: bool) -> None:
     """Every recorded dose, lab and scan, as CSV that 'prrt import doses' reads back."""
-    from schedule.output.render import render
     from schedule.tracking.transfer import DOSES_COLUMNS
     from schedule.tracking.transfer import export_doses as rows
 
-    _write_csv(render(rows(app.store), DOSES_COLUMNS, "csv", ()), output, excel)
+    _write_csv(_csv(rows(app.store), DOSES_COLUMNS), output, excel)
 
 
 @export_group.command("roster")
@@ -110,8 +126,7 @@ def export_doses(app: App, output: Path | None, excel: bool) -> None:
 @click.pass_obj
 def export_roster(app: App, output: Path | None, excel: bool) -> None:
     """Every patient's courses, as CSV that 'prrt import roster' reads back."""
-    from schedule.output.render import render
     from schedule.tracking.roster import ROSTER_COLUMNS
     from schedule.tracking.roster import export_roster as rows
 
-    _write_csv(render(rows(app.store), ROSTER_COLUMNS, "csv", ()), output, excel)
+    _write_csv(_csv(rows(app.store), ROSTER_COLUMNS), output, excel)

@@ -250,6 +250,31 @@ def test_on_a_terminal_a_bar_on_stderr_and_the_same_stdout(
     assert (again.exit_code, again.stderr) == (0, "")
 
 
+def test_exports_show_a_bar_on_a_terminal_and_write_the_same_csv(
+    run, db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import commands.transfer
+
+    assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+    assert run("--db", db, "import", "doses", str(SAMPLES / "doses.csv")).exit_code == 0
+    piped = {what: run("--db", db, "export", what) for what in ("doses", "roster")}
+    assert {w: (r.exit_code, r.stderr) for w, r in piped.items()} == {
+        "doses": (0, ""),
+        "roster": (0, ""),
+    }
+    monkeypatch.setattr(
+        click.testing._NamedTextIOWrapper, "isatty", lambda self: self.name == "<stderr>"
+    )
+    monkeypatch.setattr(commands.transfer, "_CHUNK", 10)  # 87 rows: nine steps
+    for what, before in piped.items():
+        shown = run("--db", db, "export", what)
+        assert shown.stdout == before.stdout  # chunk by chunk, the same CSV
+        last = shown.stderr.rstrip("\n").split("\r")[-1]
+        assert last.startswith("writing rows  ["), shown.stderr
+        assert "100%" in last
+    assert piped["doses"].stdout.count("\n") == 88  # the header and 87 records
+
+
 def test_on_a_terminal_a_refused_import_ends_the_bar_before_its_error(
     run, db: str, tmp_path: Path, terminal: None
 ) -> None:  # type: ignore[no-untyped-def]
