@@ -236,7 +236,7 @@ class Tx:
         return stored
 
     def add_record(self, patient_id: str, record: Record, actor: Actor) -> int:
-        values = _record_values(record, actor)
+        values = _record_values(record, actor.stamp, actor.who)
         result = self.writing().execute(tables.records.insert().values(**values))
         key = result.inserted_primary_key
         assert key is not None
@@ -275,7 +275,8 @@ class Tx:
         caller's transaction (as `add_record` one by one would)."""
         items = list(items)
         conn = self.writing()
-        values = [_record_values(record, actor) for _, record in items]
+        stamp = actor.stamp  # one moment for the whole import, formatted once
+        values = [_record_values(record, stamp, actor.who) for _, record in items]
         ids: list[int] = []
         if values:
             # The ids first, then the rows with them in one go. SQLite runs one writer at a time
@@ -295,7 +296,8 @@ class Tx:
             rows = [
                 (rid, *(v[c] for c in _RECORD_COLUMNS)) for rid, v in zip(ids, values, strict=True)
             ]
-            insert_many(self, tables.records, ("id", *_RECORD_COLUMNS), rows)
+            typed = ("day", "review", "end_care")
+            insert_many(self, tables.records, ("id", *_RECORD_COLUMNS), rows, typed)
         claims = [
             (r.course_id, r.event, rid)
             for (_, r), rid in zip(items, ids, strict=True)
@@ -317,7 +319,7 @@ class Tx:
                 tables.audit,
                 ("at", "who", "action", "patient_id", "course_id", "record_id", "detail"),
                 [
-                    (actor.stamp, actor.who, r.type.value, pid, r.course_id, rid,
+                    (stamp, actor.who, r.type.value, pid, r.course_id, rid,
                      json.dumps(_record_detail(v), sort_keys=True, default=str))
                     for (pid, r), rid, v in zip(items, ids, values, strict=True)
                 ],
@@ -383,7 +385,7 @@ _RECORD_COLUMNS = (
 )  # fmt: skip
 
 
-def _record_values(record: Record, actor: Actor) -> dict[str, Any]:
+def _record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
     return {
         "course_id": record.course_id,
         "type": record.type.value,
@@ -392,8 +394,8 @@ def _record_values(record: Record, actor: Actor) -> dict[str, Any]:
         "dose": record.dose,
         "note": record.note,
         "corrects": record.corrects,
-        "recorded_at": actor.stamp,
-        "recorded_by": actor.who,
+        "recorded_at": stamp,
+        "recorded_by": who,
         "override": record.override,
         "review": record.review,
         "end_care": record.end_care or None,
