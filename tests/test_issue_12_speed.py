@@ -213,3 +213,30 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
         answers.append((result.exit_code, result.stdout, result.stderr, exported))
     assert answers[0] == answers[1]
     assert answers[0][0] == (0 if not extra else 2)
+
+
+def test_an_imported_hold_and_discontinuation_keep_their_review_day_and_end_of_care(
+    prrt, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The bulk write keeps a hold's review day and a discontinuation's end of care, as a
+    record of the command line would (SQLite: ISO text and 0/1; PostgreSQL: date, boolean)."""
+    from freezegun import freeze_time
+
+    from tests.conftest import SAMPLES
+
+    doses = tmp_path / "doses.csv"
+    doses.write_text(
+        "patient_id,event,date,dose,note,course,type,override,review,end_care\n"
+        "NET-006,,2026-11-20,,grade 3 diarrhoea,,hold,,2026-12-04,\n"
+        "NET-007,,2026-11-20,,moved away,,discontinued,,,yes\n"
+    )
+    with freeze_time("2026-11-21"):
+        assert prrt("import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+        assert prrt("import", "doses", str(SAMPLES / "doses.csv")).exit_code == 0
+        assert prrt("import", "doses", str(doses)).stdout == (
+            "imported 2 records; 0 already stored\n"
+        )
+        exported = prrt("export", "doses").stdout.splitlines()
+    assert exported[0] == "patient_id,event,date,dose,note,course,type,override,review,end_care"
+    assert "NET-006,,2026-11-20,,grade 3 diarrhoea,1,hold,,2026-12-04," in exported
+    assert "NET-007,,2026-11-20,,moved away,1,discontinued,,,yes" in exported
