@@ -4,12 +4,76 @@ each row's parameters."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from schedule.domain.course import Actor, Record
+from schedule.domain.errors import ConflictError
+from schedule.domain.model import RecordType
+from schedule.store import tables
+
 if TYPE_CHECKING:
     from schedule.store.transaction import Tx
+
+_CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
+
+
+def add_records(tx: Tx, items: list[tuple[str, Record]], actor: Actor) -> int:
+    """Records (with their patients), their claims and their audit rows, in `tx`: the ids
+    first, then each table's rows in one go. SQLite runs one writer at a time (BEGIN
+    IMMEDIATE), so the next ids are known; PostgreSQL hands them out from the column's
+    sequence, safe beside other writers."""
+    from schedule.store.transaction import RECORD_COLUMNS, record_detail, record_values
+
+    conn = tx.writing()
+    stamp = actor.stamp  # one moment for the whole import, formatted once
+    values = [record_values(record, stamp, actor.who) for _, record in items]
+    ids: list[int] = []
+    if values:
+        if tx.dialect == "sqlite":
+            top = int(conn.execute(select(func.max(tables.records.c.id))).scalar() or 0)
+            ids = list(range(top + 1, top + 1 + len(values)))
+        else:
+            ids = sorted(
+                conn.exec_driver_sql(
+                    "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
+                    "FROM generate_series(1, %(n)s)",
+                    {"n": len(values)},
+                ).scalars()
+            )
+        rows = [(rid, *(v[c] for c in RECORD_COLUMNS)) for rid, v in zip(ids, values, strict=True)]
+        typed = ("day", "review", "end_care")
+        insert_many(tx, tables.records, ("id", *RECORD_COLUMNS), rows, typed)
+    claims = [
+        (r.course_id, r.event, rid)
+        for (_, r), rid in zip(items, ids, strict=True)
+        if r.type in _CLAIMS and r.event
+    ]
+    if claims:
+        try:
+            with conn.begin_nested():
+                insert_many(tx, tables.standing, ("course_id", "event", "record_id"), claims)
+        except (IntegrityError, conn.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
+            raise ConflictError(
+                "an event of these records was recorded meanwhile by another writer"
+            ) from None
+    frees = [r.corrects for _, r in items if r.type is RecordType.ENTERED_IN_ERROR]
+    if frees:
+        conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
+    if items:
+        audit = [
+            (stamp, actor.who, r.type.value, pid, r.course_id, rid,
+             json.dumps(record_detail(v), sort_keys=True, default=str))
+            for (pid, r), rid, v in zip(items, ids, values, strict=True)
+        ]  # fmt: skip
+        columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")
+        insert_many(tx, tables.audit, columns, audit)
+    return len(items)
 
 
 def insert_many(

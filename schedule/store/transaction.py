@@ -21,7 +21,6 @@ from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.units import Quantity
 from schedule.store import tables
-from schedule.store.bulk import insert_many
 from schedule.store.published import FeedTokens, PublishedMemory
 
 _CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
@@ -236,13 +235,13 @@ class Tx:
         return stored
 
     def add_record(self, patient_id: str, record: Record, actor: Actor) -> int:
-        values = _record_values(record, actor.stamp, actor.who)
+        values = record_values(record, actor.stamp, actor.who)
         result = self.writing().execute(tables.records.insert().values(**values))
         key = result.inserted_primary_key
         assert key is not None
         record_id = int(key[0])
         self._claim(patient_id, record, record_id)
-        detail = _record_detail(values)
+        detail = record_detail(values)
         self.add_audit(actor, record.type.value, patient_id, record.course_id, record_id, detail)
         return record_id
 
@@ -272,60 +271,12 @@ class Tx:
         self, items: Iterable[tuple[str, Record]], actor: Actor, action: str
     ) -> int:
         """Insert many records, their claims and their audit rows in a few statements, in the
-        caller's transaction (as `add_record` one by one would)."""
-        items = list(items)
-        conn = self.writing()
-        stamp = actor.stamp  # one moment for the whole import, formatted once
-        values = [_record_values(record, stamp, actor.who) for _, record in items]
-        ids: list[int] = []
-        if values:
-            # The ids first, then the rows with them in one go. SQLite runs one writer at a time
-            # (BEGIN IMMEDIATE), so the next ids are known; PostgreSQL hands them out from the
-            # column's sequence, safe beside other writers.
-            if self.dialect == "sqlite":
-                top = int(conn.execute(select(func.max(tables.records.c.id))).scalar() or 0)
-                ids = list(range(top + 1, top + 1 + len(values)))
-            else:
-                ids = sorted(
-                    conn.exec_driver_sql(
-                        "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
-                        "FROM generate_series(1, %(n)s)",
-                        {"n": len(values)},
-                    ).scalars()
-                )
-            rows = [
-                (rid, *(v[c] for c in _RECORD_COLUMNS)) for rid, v in zip(ids, values, strict=True)
-            ]
-            typed = ("day", "review", "end_care")
-            insert_many(self, tables.records, ("id", *_RECORD_COLUMNS), rows, typed)
-        claims = [
-            (r.course_id, r.event, rid)
-            for (_, r), rid in zip(items, ids, strict=True)
-            if r.type in _CLAIMS and r.event
-        ]
-        if claims:
-            try:
-                with conn.begin_nested():
-                    insert_many(self, tables.standing, ("course_id", "event", "record_id"), claims)
-            except (IntegrityError, conn.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
-                raise ConflictError(
-                    "an event of these records was recorded meanwhile by another writer"
-                ) from None
-        frees = [r.corrects for _, r in items if r.type is RecordType.ENTERED_IN_ERROR]
-        if frees:
-            conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
-        if items:
-            insert_many(self,
-                tables.audit,
-                ("at", "who", "action", "patient_id", "course_id", "record_id", "detail"),
-                [
-                    (stamp, actor.who, r.type.value, pid, r.course_id, rid,
-                     json.dumps(_record_detail(v), sort_keys=True, default=str))
-                    for (pid, r), rid, v in zip(items, ids, values, strict=True)
-                ],
-            )  # fmt: skip
-        self.add_audit(actor, action, None, detail={"records": len(items)})
-        return len(items)
+        caller's transaction (as `add_record` one by one would): `bulk.add_records`."""
+        from schedule.store.bulk import add_records
+
+        count = add_records(self, list(items), actor)
+        self.add_audit(actor, action, None, detail={"records": count})
+        return count
 
     def add_audit(
         self,
@@ -372,20 +323,20 @@ def patient_detail(patient: Patient) -> dict[str, Any]:
     return {"name": patient.name, "tz": patient.tz, "time": patient.time}
 
 
-def _record_detail(values: dict[str, Any]) -> dict[str, Any]:
+def record_detail(values: dict[str, Any]) -> dict[str, Any]:
     """What the audit trail says of a record: its values but for the stamps."""
     detail = {k: v for k, v in values.items() if k not in ("recorded_at", "recorded_by")}
     detail["day"] = values["day"].isoformat()
     return detail
 
 
-_RECORD_COLUMNS = (
+RECORD_COLUMNS = (
     "course_id", "type", "event", "day", "dose", "note", "corrects", "recorded_at",
     "recorded_by", "override", "review", "end_care",
 )  # fmt: skip
 
 
-def _record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
+def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
     return {
         "course_id": record.course_id,
         "type": record.type.value,
