@@ -83,7 +83,7 @@ def test_the_page_and_its_headers(served: tuple[FeedApp, str]) -> None:
     assert "<script" not in page
     assert "<h1>Vos dates de traitement</h1>" in page  # no name: the token was issued without
     assert "Ana Example" not in page
-    assert "P1" not in page
+    assert "P1" not in page.replace(token, "")  # a random token may hold the letters
     base = "calendar.example.org/prrt"
     assert f'href="webcal://{base}/feeds/{token}.ics"' in page
     assert f"<code>https://{base}/feeds/{token}.ics</code>" in page
