@@ -161,18 +161,9 @@ def feed_url(
 
 
 def write_qr(url: str, target: Path) -> None:
-    import segno
-    from segno import DataOverflowError
+    from schedule.handout.qr import make
 
-    try:
-        code = segno.make(url, error="m")
-    except DataOverflowError:
-        from schedule.domain.errors import InputError
-
-        raise InputError(
-            f"the link is {len(url)} characters long, too long for a QR code; use a shorter "
-            "server address"
-        ) from None
+    code = make(url)
     if str(target) == "-":
         code.terminal(out=sys.stdout, compact=True)
         return

@@ -12,23 +12,28 @@ from schedule.domain.errors import InputError
 if TYPE_CHECKING:
     from reportlab.graphics.shapes import Drawing, Rect
     from reportlab.lib.colors import Color
+    from segno import QRCode
 
 BORDER = 4  # modules of white around the code
 
 
-def modules(url: str) -> list[list[bool]]:
-    """The code's dark modules, row by row (error correction M, as `feed url --qr`)."""
+def make(url: str) -> QRCode:
+    """The code of `url`, error correction M (every QR code the project draws)."""
     import segno
     from segno import DataOverflowError
 
     try:
-        code = segno.make(url, error="m")
+        return segno.make(url, error="m")
     except DataOverflowError:
         raise InputError(
             f"the link is {len(url)} characters long, too long for a QR code; use a shorter "
             "server address"
         ) from None
-    return [[bool(cell) for cell in row] for row in code.matrix]
+
+
+def modules(url: str) -> list[list[bool]]:
+    """The code's dark modules, row by row."""
+    return [[bool(cell) for cell in row] for row in make(url).matrix]
 
 
 def svg(url: str, label: str, size: int = 200) -> str:
