@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -168,9 +167,7 @@ class Publisher:
         (it never changes once a database has one), which saves a query."""
         if patient_id is None:
             patients = tx.patients()
-            courses: dict[str, list[Course]] = defaultdict(list)
-            for course in tx.courses():
-                courses[course.patient_id].append(course)
+            courses = tx.courses_by_patient()
             ids: list[int] | None = None
         else:
             patients = [tx.require_patient(patient_id)]

@@ -9,7 +9,6 @@ of `prrt days` (`tracking.days.clinic_days`), so the weekly load adds up the sam
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -103,9 +102,7 @@ def collect(
     """Every patient's courses, as of `span.as_of`, reduced to what the report counts."""
     with store.read() as tx:
         patients = tx.patients()
-        courses: dict[str, list[Course]] = defaultdict(list)
-        for course in tx.courses():
-            courses[course.patient_id].append(course)
+        courses = tx.courses_by_patient()
         facts = tx.facts()
     doses: list[DoseFact] = []
     labs: list[LabFact] = []
@@ -113,7 +110,7 @@ def collect(
     unreadable = 0
     until = max(span.end, span.as_of)
     for patient in patients:
-        mine = courses[patient.id]
+        mine = courses.get(patient.id, [])
         try:
             views = course_views(
                 catalog, settings, patient, mine, {}, span.as_of, False, until, facts

@@ -64,6 +64,13 @@ class Tx:
         query = select(p.id, p.name, p.tz, p.appt_time, p.lang).order_by(p.id)
         return [Patient(*row) for row in self.conn.execute(query).fetchall()]
 
+    def courses_by_patient(self) -> dict[str, list[Course]]:
+        """Every course, by patient ID (a patient without courses is not a key)."""
+        out: dict[str, list[Course]] = {}
+        for course in self.courses():
+            out.setdefault(course.patient_id, []).append(course)
+        return out
+
     def courses(self, patient_id: str | None = None) -> list[Course]:
         """Courses in patient and number order. Columns are read in the dataclass's order and
         SQLite's dates as text: the worklists read every course, so this is kept quick."""

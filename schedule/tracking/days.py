@@ -6,7 +6,6 @@ carry the flag `over-capacity` in every calendar that is given the crowded days.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from schedule.domain.closures import Closures
-from schedule.domain.course import Course
 from schedule.domain.model import Flag, Kind
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import WEEKDAYS, Settings
@@ -92,16 +90,14 @@ def clinic_days(
     days = empty_days(settings, closures, first, last)
     with store.read() as tx:
         patients = tx.patients()
-        courses: dict[str, list[Course]] = defaultdict(list)
-        for course in tx.courses():
-            courses[course.patient_id].append(course)
+        courses = tx.courses_by_patient()
         facts = tx.facts()
     for patient in patients:
         try:
+            mine = courses.get(patient.id, [])
             views = course_views(
-                catalog, settings, patient, courses[patient.id], {}, today, False, last, facts,
-                cutoff=last,
-            )  # fmt: skip
+                catalog, settings, patient, mine, {}, today, False, last, facts, cutoff=last
+            )
         except (OverflowError, ValueError):
             continue  # a calendar that cannot be computed is reported by the worklists
         add_load(days, views, settings)

@@ -8,7 +8,6 @@ nothing is stored and the error names the patient and the event.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -122,7 +121,7 @@ def move_events(
         moves: list[Move] = []
         new: list[tuple[int, str, Record]] = []  # (index in moves, patient, record to store)
         for patient in patients:
-            planner = _Planner(clinic, patient, courses[patient.id], records, today)
+            planner = _Planner(clinic, patient, courses.get(patient.id, []), records, today)
             for move, record in planner.moves(selection, to, reason):
                 if record is not None:
                     new.append((len(moves), patient.id, record))
@@ -136,9 +135,7 @@ def move_events(
 
 def _everyone(tx: Tx, lock: bool) -> tuple[list[Patient], dict[str, list[Course]]]:
     patients = tx.patients()
-    courses: dict[str, list[Course]] = defaultdict(list)
-    for course in tx.courses():
-        courses[course.patient_id].append(course)
+    courses = tx.courses_by_patient()
     if lock:
         tx.lock_courses([c.id for cs in courses.values() for c in cs])
     return patients, courses

@@ -116,9 +116,7 @@ def import_roster(
     unchanged = 0
     with tracker.store.write() as tx:
         stored = {p.id: p for p in tx.patients()}
-        courses: dict[str, list[Course]] = {}
-        for course in tx.courses():
-            courses.setdefault(course.patient_id, []).append(course)
+        courses = tx.courses_by_patient()
         known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
         for row in parsed:
             pid = row.patient.id

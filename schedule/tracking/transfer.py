@@ -126,9 +126,7 @@ def _check(
     is the one on the first line refused (the one a check of the whole file in order meets
     first), checked again in this process so that it reads exactly as it would."""
     patients = {p.id: p for p in tx.patients()}
-    all_courses: dict[str, list[Course]] = {}
-    for course in tx.courses():
-        all_courses.setdefault(course.patient_id, []).append(course)
+    all_courses = tx.courses_by_patient()
     records = tx.records()
     facts = {c: facts_of(rs) for c, rs in records.items()}
     check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts)
