@@ -162,9 +162,11 @@ def test_imports_check_against_lean_calendars_as_against_whole_ones(
     answers = []
     lean_views = transfer.course_views
 
+    wholes = []
+
     def whole_views(*args: object, **kwargs: object) -> object:
         """The whole calendars: every event, as far as they go."""
-        kwargs.pop("lean", None)
+        wholes.append(kwargs.pop("lean", None))
         kwargs.pop("cutoff", None)
         return lean_views(*args[:6], True, None, *args[8:], **kwargs)  # type: ignore[arg-type]
 
@@ -178,11 +180,19 @@ def test_imports_check_against_lean_calendars_as_against_whole_ones(
             exported = run("--db", db, "export", "doses").stdout
         answers.append((result.exit_code, result.stdout, result.stderr, exported))
     assert answers[0] == answers[1]
+    assert True in wholes  # the second import asked for lean calendars and got whole ones
     assert answers[0][0] in (0, 2, 3, 4)  # stored, or refused in one line
     assert (answers[0][0] == 0) == (extra in ACCEPTED)
 
 
-@pytest.mark.parametrize("extra", ["", BAD_ROWS[0], "NET-001,prrt-1,2026-11-20,7.4 GBq,,"])
+TWO_REFUSED = (  # the later patient's row comes first: line 89 is the one to report
+    "NET-012,ssa-9,2026-11-20,120 mg,,\n" + BAD_ROWS[0]
+)
+
+
+@pytest.mark.parametrize(
+    "extra", ["", BAD_ROWS[0], "NET-001,prrt-1,2026-11-20,7.4 GBq,,", TWO_REFUSED]
+)
 def test_imports_checked_in_worker_processes_answer_as_in_one(
     run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -197,6 +207,11 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
     doses = tmp_path / "doses.csv"
     doses.write_text((SAMPLES / "doses.csv").read_text() + extra + ("\n" if extra else ""))
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)  # fork even for twelve patients
+    forked: list[str] = []
+    context = parallel.mp.get_context
+    monkeypatch.setattr(
+        parallel.mp, "get_context", lambda method: forked.append(method) or context(method)
+    )
     real = transfer.import_doses
     answers = []
     for workers in (1, 2):
@@ -211,8 +226,11 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
             result = run("--db", db, "import", "doses", str(doses))
             exported = run("--db", db, "export", "doses").stdout
         answers.append((result.exit_code, result.stdout, result.stderr, exported))
+        assert forked == (["fork"] if workers == 2 else [])  # two processes checked the rows
     assert answers[0] == answers[1]
     assert answers[0][0] == (0 if not extra else 2)
+    if extra == TWO_REFUSED:
+        assert answers[0][2].startswith(f"prrt: {doses}: line 89: "), answers[0][2]
 
 
 def test_an_imported_hold_and_discontinuation_keep_their_review_day_and_end_of_care(

@@ -55,9 +55,12 @@ def ink(image: object) -> float:
 def test_pdf_has_the_dates_and_words_and_nothing_for_staff_or_to_identify(
     patient, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    os.umask(0)
+    before = os.umask(0)  # the most open umask: the file must still be 0600
     target = tmp_path / "handout.pdf"
-    done = patient("handout", "NET-042", "-o", str(target))
+    try:
+        done = patient("handout", "NET-042", "-o", str(target))
+    finally:
+        os.umask(before)
     assert (done.exit_code, done.stdout, done.stderr) == (
         0, f"wrote the handout of NET-042 (en) to {target}\n", "",
     )  # fmt: skip

@@ -75,10 +75,6 @@ class Catalogue:
         template = self.messages.get(key) or self.english[key]
         return template.format(**params) if params else template
 
-    def has(self, key: str) -> bool:
-        """Whether `key` has a message in English (every key has one there)."""
-        return key in self.english
-
     def translated(self, key: str) -> str | None:
         """The message `key` in this language only (English for English), or None."""
         return self.messages.get(key) or None
