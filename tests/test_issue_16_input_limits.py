@@ -320,6 +320,22 @@ def test_a_stored_date_out_of_range_never_stops_the_other_patients(
         "of range); their files were left as they were\n"
     )
     assert sorted(p.name for p in (tmp_path / "out").glob("*.ics")) == ["GOOD.ics"]
+    # A course whose regimen is gone is one more that cannot be computed: the clinic's load
+    # (`days`, and `due` narrowed to one patient, which counts everyone's) leaves it out.
+    store = Store.open(db_url, "x")
+    with store.write() as tx:
+        tx.conn.execute(tables.patients.insert().values(id="GONE", created_at="x"))
+        tx.conn.execute(
+            tables.courses.insert().values(
+                patient_id="GONE", number=1, regimen="retired", start=date(2026, 10, 1),
+                calendar_month=False, created_at="x",
+            )
+        )  # fmt: skip
+    store.close()
+    narrowed = prrt("due", "--patient", "GOOD", "-f", "csv")
+    assert narrowed.exit_code == 0, narrowed.stderr
+    assert [r["event"] for r in csv.DictReader(io.StringIO(narrowed.stdout))] == ["ssa-1"]
+    assert prrt("days", "-f", "csv").exit_code == 0
     shown = prrt("show", "BAD")
     assert (shown.exit_code, shown.stderr) == (
         5,

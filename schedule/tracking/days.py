@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from schedule.domain.closures import Closures
+from schedule.domain.errors import PrrtError
 from schedule.domain.model import Flag, Kind
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import WEEKDAYS, Settings
@@ -98,7 +99,7 @@ def clinic_days(
             views = course_views(
                 catalog, settings, patient, mine, {}, today, False, last, facts, cutoff=last
             )
-        except (OverflowError, ValueError):
+        except (OverflowError, ValueError, PrrtError):
             continue  # a calendar that cannot be computed is reported by the worklists
         add_load(days, views, settings)
     return list(days.values())
