@@ -152,9 +152,9 @@ def feed_url(
         click.echo(
             f"{web} (for the web: Google Calendar's 'From URL', Outlook's 'Subscribe from web')"
         )
-        from schedule.handout.content import links
+        from schedule.calendars.feeds import patient_links
 
-        page = links(base, token, titles).page
+        page = patient_links(base, token, titles).page
         click.echo(f"{page} (the patient's page: the dates, how to add them, the handout)")
 
     issue(app.store, patient_id, with_name, app.actor(), deliver)

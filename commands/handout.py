@@ -52,6 +52,7 @@ def handout(
     A feed link is stored hashed, so prrt cannot print it again: give it with --feed-url, or
     revoke it and issue a new one ('prrt feed revoke', 'prrt feed url').
     """
+    from schedule.calendars.feeds import parse_feed_link, patient_links
     from schedule.calendars.titles import Titles
     from schedule.domain.errors import InputError
     from schedule.handout import content, source
@@ -70,11 +71,11 @@ def handout(
         raise click.BadParameter(exc.message, param_hint="'--lang'") from None
     base = token = link_titles = None
     if feed_url is not None:
-        base, token, link_titles = content.parse_feed_link(feed_url)
+        base, token, link_titles = parse_feed_link(feed_url)
     facts = source.read(app.store, patient_id, token)
     words = catalogue(chosen or facts.patient.lang, app.settings)
     shown = Titles(titles or link_titles or app.settings.calendar_titles)
-    links = content.links(base, token, link_titles) if base and token else None
+    links = patient_links(base, token, link_titles) if base and token else None
     built = content.build(
         app.catalog,
         app.settings,

@@ -10,6 +10,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from schedule.domain.course import Actor
@@ -19,6 +20,7 @@ from schedule.store.database import Store
 TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # what token_urlsafe(24) gives
 PATH_PREFIX = "/feeds/"
+PAGE_PREFIX = "/p/"  # the patient's page (`calendars/page.py`)
 
 
 def token_hash(token: str) -> str:
@@ -81,3 +83,41 @@ def revoke(store: Store, patient_id: str, actor: Actor) -> list[int]:
     if not revoked:
         raise ConflictError(f"{patient_id} has no live feed link to revoke")
     return revoked
+
+
+@dataclass(frozen=True)
+class Links:
+    """A patient's links: the page (what the code opens), the `webcal://` subscription for
+    phones and the same feed as https:// for calendars on the web."""
+
+    page: str
+    webcal: str
+    web: str
+
+
+def patient_links(base: str, token: str, titles: str | None = None) -> Links:
+    """The links of a token under the server's public address `base`."""
+    web = feed_url(base, token, titles, web=True)
+    head, _, tail = web.partition(f"{PATH_PREFIX}{token}.ics")
+    return Links(f"{head}{PAGE_PREFIX}{token}{tail}", feed_url(base, token, titles), web)
+
+
+def parse_feed_link(url: str) -> tuple[str, str, str | None]:
+    """(base, token, titles) of a feed link as `feed url` shows it (webcal:// or https://)."""
+    parts = urlsplit(url.strip())
+    path = parts.path
+    at = path.rfind(PATH_PREFIX)
+    token = path[at + len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
+    titles = parts.query.removeprefix("titles=") if parts.query else None
+    if (
+        parts.scheme not in ("webcal", "https", "http")
+        or at < 0
+        or not TOKEN_SHAPE.fullmatch(token)
+        or titles not in (None, "plain", "discreet")
+    ):
+        raise InputError(
+            f"{url!r} is not a feed link; give the webcal:// or https:// link shown "
+            "when it was issued"
+        )
+    scheme = "https" if parts.scheme == "webcal" else parts.scheme
+    return f"{scheme}://{parts.netloc}{path[:at]}", token, titles

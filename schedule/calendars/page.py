@@ -23,12 +23,10 @@ from datetime import timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from schedule.calendars.feeds import TOKEN_SHAPE, token_hash
-from schedule.calendars.server import COMMON, StartResponse, _plain, _titles
+from schedule.calendars.feeds import PAGE_PREFIX, TOKEN_SHAPE, patient_links, token_hash
+from schedule.calendars.server import COMMON, StartResponse, asked_titles, plain_response
 from schedule.calendars.titles import Titles
-from schedule.domain.errors import InputError, PrrtError
+from schedule.domain.errors import InputError
 from schedule.handout import content, qr
 
 if TYPE_CHECKING:
@@ -36,7 +34,7 @@ if TYPE_CHECKING:
     from schedule.handout.content import Handout
     from schedule.i18n import Catalogue
 
-PREFIX = content.PAGE_PREFIX
+PREFIX = PAGE_PREFIX
 UPCOMING_DAYS = 183  # the page lists about six months; the printable schedule has them all
 GOOGLE_FROM_URL = "https://calendar.google.com/calendar/r/settings/addbyurl"
 
@@ -72,14 +70,9 @@ def serve_page(
     """Answer a request under `/p/`: the page, the handout, or the feed's 404."""
     token, slash, rest = path[len(PREFIX) :].partition("/")
     if not TOKEN_SHAPE.fullmatch(token) or slash + rest not in ("", "/handout.pdf"):
-        return _plain(start_response, "404 Not Found")
-    try:
-        return _answer(app, token, rest == "handout.pdf", environ, start_response, head)
-    except (SQLAlchemyError, PrrtError) as exc:
-        cause = getattr(exc, "orig", None)
-        kind = type(exc).__name__ + (f" ({type(cause).__name__})" if cause else "")
-        environ["wsgi.errors"].write(f"prrt serve: the page failed: {kind}\n")
-        return _plain(start_response, "503 Service Unavailable", [("Retry-After", "60")])
+        return plain_response(start_response, "404 Not Found")
+    # A database that fails is answered 503 by `FeedApp`, as for the feed.
+    return _answer(app, token, rest == "handout.pdf", environ, start_response, head)
 
 
 def _answer(
@@ -96,15 +89,15 @@ def _answer(
     with app.store.read() as tx:
         owner = tx.tokens.token_owner(token_hash(token))
         if owner is None:
-            return _plain(start_response, "404 Not Found")
+            return plain_response(start_response, "404 Not Found")
         patient = tx.require_patient(owner.patient_id)
         courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
-    asked = _titles(environ.get("QUERY_STRING", ""))
+    asked = asked_titles(environ.get("QUERY_STRING", ""))
     try:
-        links = content.links(_base(app, environ), token, asked.value if asked else None)
+        links = patient_links(_base(app, environ), token, asked.value if asked else None)
     except InputError:  # a Host header that is no host
-        return _plain(start_response, "404 Not Found")
+        return plain_response(start_response, "404 Not Found")
     words = catalogue(patient.lang, app.settings)
     shown = asked or Titles(app.settings.calendar_titles)
     built = content.build(

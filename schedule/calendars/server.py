@@ -33,7 +33,7 @@ from urllib.parse import parse_qs
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
+from schedule.calendars.feeds import PAGE_PREFIX, PATH_PREFIX, TOKEN_SHAPE, token_hash
 from schedule.calendars.publisher import Publisher, Snapshot, site_digest
 from schedule.calendars.titles import Titles
 from schedule.domain.errors import InputError, PrrtError
@@ -93,23 +93,28 @@ class FeedApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
-            return _plain(start_response, "405 Method Not Allowed", [("Allow", "GET, HEAD")])
+            return plain_response(
+                start_response, "405 Method Not Allowed", [("Allow", "GET, HEAD")]
+            )
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/p/"):  # the patient's page and handout (page.py)
-            from schedule.calendars.page import serve_page
-
-            return serve_page(self, path, environ, start_response, method == "HEAD")
-        token = path[len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
-        if not path.startswith(PATH_PREFIX) or not TOKEN_SHAPE.fullmatch(token):
-            return _plain(start_response, "404 Not Found")
+        head = method == "HEAD"
         try:
-            return self.feed(token, environ, start_response, method == "HEAD")
+            if path.startswith(PAGE_PREFIX):  # the patient's page and handout (page.py)
+                from schedule.calendars.page import serve_page
+
+                return serve_page(self, path, environ, start_response, head)
+            token = path[len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
+            if not path.startswith(PATH_PREFIX) or not TOKEN_SHAPE.fullmatch(token):
+                return plain_response(start_response, "404 Not Found")
+            return self.feed(token, environ, start_response, head)
         except (SQLAlchemyError, PrrtError) as exc:
             # The database's own text can hold a statement's parameters: log only its kind.
             cause = getattr(exc, "orig", None)
             kind = type(exc).__name__ + (f" ({type(cause).__name__})" if cause else "")
             environ["wsgi.errors"].write(f"prrt serve: the database failed: {kind}\n")
-            return _plain(start_response, "503 Service Unavailable", [("Retry-After", "60")])
+            return plain_response(
+                start_response, "503 Service Unavailable", [("Retry-After", "60")]
+            )
 
     def feed(
         self, token: str, environ: dict[str, Any], start_response: StartResponse, head: bool
@@ -126,7 +131,7 @@ class FeedApp:
         with self.store.read() as tx:
             state = tx.tokens.feed_state(token_hash(token))  # one query decides a 304
             if state is None:
-                return _plain(start_response, "404 Not Found")
+                return plain_response(start_response, "404 Not Found")
             namespace = self._namespace or tx.published.namespace()
         owner = state.owner
         snapshot = Snapshot(
@@ -137,7 +142,7 @@ class FeedApp:
             state.revisions,
         )
         self._namespace = namespace
-        titles = _titles(environ.get("QUERY_STRING", ""))
+        titles = asked_titles(environ.get("QUERY_STRING", ""))
         key = publisher.key(snapshot, snapshot.patients[0], owner.with_name, titles)
         with self._lock:
             cached = self._bodies.get(key)
@@ -174,7 +179,7 @@ class FeedApp:
         return [] if head else [body]
 
 
-def _titles(query: str) -> Titles | None:
+def asked_titles(query: str) -> Titles | None:
     """The titles a link asks for (`?titles=plain`); None (the site's) for anything else."""
     asked = parse_qs(query).get("titles", [""])[-1]
     return Titles(asked) if asked in ("plain", "discreet") else None
@@ -224,7 +229,7 @@ def _accepts_gzip(header: str) -> bool:
     return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
-def _plain(
+def plain_response(
     start_response: StartResponse, status: str, extra: list[tuple[str, str]] | None = None
 ) -> list[bytes]:
     body = (status.split(" ", 1)[1] + "\n").encode("ascii")

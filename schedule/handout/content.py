@@ -22,15 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from schedule.calendars.entries import appointment
-from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, feed_url
+from schedule.calendars.feeds import Links
 from schedule.calendars.settled import settled_courses
 from schedule.calendars.titles import Titles, discreet_title
 from schedule.calendars.wording import patient_words
 from schedule.domain.course import Course, Patient, Record
-from schedule.domain.errors import InputError
 from schedule.domain.model import Event, Kind, Status
 from schedule.domain.regimen import Catalog, DoseKind, Regimen
 from schedule.domain.settings import Settings
@@ -38,7 +36,6 @@ from schedule.domain.settings import Settings
 if TYPE_CHECKING:
     from schedule.i18n import Catalogue
 
-PAGE_PREFIX = "/p/"
 _GONE = (Status.SKIPPED, Status.CANCELLED)
 _LATE = (Status.OVERDUE, Status.MISSED)
 # A discreet title says only "Reminder": its instructions are printed every time.
@@ -53,16 +50,6 @@ class Lane(enum.Enum):
     LABS = "labs"
     SCANS = "scans"
     PRECAUTIONS = "precautions"
-
-
-@dataclass(frozen=True)
-class Links:
-    """A patient's links: the page (what the code opens), the `webcal://` subscription for
-    phones and the same feed as https:// for calendars on the web."""
-
-    page: str
-    webcal: str
-    web: str
 
 
 @dataclass(frozen=True)
@@ -98,34 +85,6 @@ class Handout:
     days: tuple[Day, ...]  # from today on (and what is late), for the table
     contacts: tuple[str, ...]
     links: Links | None
-
-
-def links(base: str, token: str, titles: str | None = None) -> Links:
-    """The links of a token under the server's public address `base`."""
-    web = feed_url(base, token, titles, web=True)
-    head, _, tail = web.partition(f"{PATH_PREFIX}{token}.ics")
-    return Links(f"{head}{PAGE_PREFIX}{token}{tail}", feed_url(base, token, titles), web)
-
-
-def parse_feed_link(url: str) -> tuple[str, str, str | None]:
-    """(base, token, titles) of a feed link as `feed url` shows it (webcal:// or https://)."""
-    parts = urlsplit(url.strip())
-    path = parts.path
-    at = path.rfind(PATH_PREFIX)
-    token = path[at + len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
-    titles = parts.query.removeprefix("titles=") if parts.query else None
-    if (
-        parts.scheme not in ("webcal", "https", "http")
-        or at < 0
-        or not TOKEN_SHAPE.fullmatch(token)
-        or titles not in (None, "plain", "discreet")
-    ):
-        raise InputError(
-            f"{url!r} is not a feed link; give the webcal:// or https:// link shown "
-            "when it was issued"
-        )
-    scheme = "https" if parts.scheme == "webcal" else parts.scheme
-    return f"{scheme}://{parts.netloc}{path[:at]}", token, titles
 
 
 def build(
