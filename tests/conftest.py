@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -139,3 +142,20 @@ def actor(who: str = "tester", when: str = "2026-11-21T09:00:00+00:00") -> Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+
+
+def start_server(db_url: str, *options: str) -> tuple[subprocess.Popen[str], int]:
+    """`prrt serve` in its own process on a free loopback port, with `options`; its port."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "--db", db_url, "serve", "--port", "0", *options],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    found = re.search(r"serving feeds on http://127\.0\.0\.1:(\d+)/", line)
+    if not found:
+        process.kill()
+        process.wait(timeout=10)
+        pytest.fail(line)
+    return process, int(found.group(1))

@@ -6,8 +6,6 @@ import base64
 import gzip
 import hashlib
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from sqlalchemy import select
 from schedule.store import tables
 from schedule.store.database import Store
 from tests.calendars import by_title, check_calendar
-from tests.conftest import ROOT
+from tests.conftest import start_server
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 LINK = re.compile(
@@ -135,17 +133,9 @@ def test_qr_codes_as_png_svg_and_in_the_terminal(prrt, config_dir: Path, tmp_pat
 @pytest.fixture
 def server(db_url: str, config_dir: Path) -> Iterator[str]:
     """`prrt serve` in its own process on a free loopback port; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), "--db", db_url, "serve", "--port", "0"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    found = re.search(r"serving feeds on (http://127\.0\.0\.1:\d+)/", line)
+    process, port = start_server(db_url)
     try:
-        assert found, line
-        yield found.group(1)
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)

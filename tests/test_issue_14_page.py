@@ -8,7 +8,6 @@ import io
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.store.database import Store
 from tests.calendars import JS, node
-from tests.conftest import ROOT, actor
+from tests.conftest import actor, start_server
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -150,22 +149,6 @@ def test_unknown_revoked_and_malformed_tokens_get_the_feeds_own_404(
 
 
 # -- in a real browser --------------------------------------------------------------------------
-
-
-def start_server(db_url: str) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), "--db", db_url, "serve", "--port", "0"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    found = re.search(r"serving feeds on http://127\.0\.0\.1:(\d+)/", line)
-    if not found:
-        process.kill()
-        process.wait(timeout=10)
-        pytest.fail(line)
-    return process, int(found.group(1))
 
 
 def test_in_chromium_at_375_pixels_without_script(run, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -5,10 +5,7 @@ them does not stop other phones; a port in use is one line and exit 6. All on 12
 from __future__ import annotations
 
 import http.client
-import re
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -17,26 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import start_server
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 BOUND = 15.0  # seconds: a generous bound on liveness, never a timing measurement
-
-
-def start_server(db_url: str, *options: str) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), "--db", db_url, "serve", "--port", "0", *options],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    found = re.search(r"serving feeds on http://127\.0\.0\.1:(\d+)/", line)
-    if not found:
-        process.kill()
-        process.wait(timeout=10)
-        pytest.fail(line)
-    return process, int(found.group(1))
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ from schedule.domain.model import RecordType
 from schedule.domain.options import PlanOptions
 from schedule.store.database import Store
 from schedule.tracking.tracker import Tracker
-from tests.conftest import ROOT, SAMPLES, actor
-from tests.test_issue_16_server import start_server
+from tests.conftest import ROOT, SAMPLES, actor, start_server
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
