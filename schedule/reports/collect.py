@@ -4,7 +4,7 @@ before each dose given, the toxicity holds, and each clinic day of the weeks ahe
 The statuses are the engine's own, as `prrt show` and `prrt missed` give them for the as-of
 date: a dose is on time when given inside its window (no `outside-window` flag), early or late
 when given before or after it, missed when the engine says missed. The clinic days are those
-of `prrt days` (`tracking.days.clinic_days`), so the weekly load adds up the same hours.
+of `prrt days` (`tracking.days.add_load`), so the weekly load adds up the same hours.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from schedule.engine.companions import pre_dose_labs
 from schedule.engine.facts import FactIndex
 from schedule.engine.views import course_views
 from schedule.store.database import Store
-from schedule.tracking.days import Day, clinic_days
+from schedule.tracking.days import Day, add_load, empty_days
 
 # What became of a dose due in the span (the `doses` table's columns, in this order).
 OUTCOMES = ("on_time", "early", "late", "missed", "skipped", "open")
@@ -108,7 +108,10 @@ def collect(
     labs: list[LabFact] = []
     holds: list[HoldFact] = []
     unreadable = 0
-    until = max(span.end, span.as_of)
+    # One pass for the counts and the load: the calendars go as far as either needs (the
+    # days of the weeks ahead are counted as `prrt days` counts them).
+    days = empty_days(settings, closures, span.first_monday, span.last_load_day)
+    until = max(span.end, span.as_of, span.last_load_day)
     for patient in patients:
         mine = courses.get(patient.id, [])
         try:
@@ -118,14 +121,12 @@ def collect(
         except (OverflowError, ValueError, PrrtError):
             unreadable += len(mine)  # listed with the status `error` by the worklists
             continue
+        add_load(days, views, settings)
         for view in views:
             doses += dose_facts(view.regimen, view.events, span)
             labs += lab_facts(view.regimen, view.events, span)
             holds += hold_facts(view.regimen, view.course, facts.get(view.course.id, ()), span)
-    found = clinic_days(
-        store, catalog, settings, closures, span.first_monday, span.last_load_day, span.as_of
-    )
-    return Collected(doses, labs, holds, found, unreadable)
+    return Collected(doses, labs, holds, list(days.values()), unreadable)
 
 
 def dose_outcome(event: Event) -> str | None:
