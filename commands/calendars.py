@@ -14,6 +14,7 @@ from commands.app import (
     progress,
     write_text,
 )
+from schedule.domain.languages import LANGUAGES
 
 
 @click.command()
@@ -40,7 +41,7 @@ from commands.app import (
 )
 @click.option(
     "--lang",
-    type=click.Choice(["en", "es", "fr", "de"], case_sensitive=False),
+    type=click.Choice(LANGUAGES, case_sensitive=False),
     help="The calendar's language this time [default: the patient's, else site.lang].",
 )
 @click.pass_obj

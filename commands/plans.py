@@ -17,6 +17,7 @@ from commands.app import (
     plan_options,
     write_text,
 )
+from schedule.domain.languages import LANGUAGES
 
 
 @click.command()
@@ -51,7 +52,7 @@ def regimens(app: App, fmt: str) -> None:
 @click.option("--tz", help="With --ics and --time: the IANA time zone, e.g. America/New_York.")
 @click.option(
     "--lang",
-    type=click.Choice(["en", "es", "fr", "de"], case_sensitive=False),
+    type=click.Choice(LANGUAGES, case_sensitive=False),
     help="With --ics: the calendar's language [default: site.lang].",
 )
 @format_option

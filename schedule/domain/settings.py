@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from schedule.domain.errors import SettingsError
+from schedule.domain.languages import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ _INT_LIMITS = {
     "chair_hours": (1, 24),
 }
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_CHOICES = {"calendar_titles": ("discreet", "plain"), "lang": ("de", "en", "es", "fr")}
+_CHOICES = {"calendar_titles": ("discreet", "plain"), "lang": tuple(sorted(LANGUAGES))}
 _INTERNAL = {"config_dir"}  # set on reading, never written in the file
 
 

@@ -40,11 +40,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from schedule.domain.errors import InputError, SettingsError
+from schedule.domain.languages import LANGUAGES
 
 if TYPE_CHECKING:
     from schedule.domain.settings import Settings
 
-LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de")
 ENGLISH = "en"
 # Babel's locale for each language. English is British: "3 March 2027", "09:00".
 LOCALES = {"en": "en_GB", "es": "es", "fr": "fr", "de": "de"}
