@@ -40,7 +40,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from schedule.domain.errors import InputError, SettingsError
-from schedule.domain.languages import LANGUAGES
+from schedule.domain.languages import LANGUAGES as LANGUAGES  # re-exported
 
 if TYPE_CHECKING:
     from schedule.domain.settings import Settings
