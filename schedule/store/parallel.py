@@ -33,15 +33,6 @@ def _slices(count: int, step: int) -> list[tuple[int, int]]:
     return [(i, min(i + step, count)) for i in range(0, count, step)]
 
 
-def map_slices(
-    task: Callable[[int, int], list[T]], store: Store, count: int, workers: int
-) -> list[T]:
-    """Run `task` over items [0, count) in `workers` forked processes, results in order. Each
-    worker reads its own slice of the database over its own connection."""
-    step = -(-count // max(workers, 1))
-    return [item for part in iter_slices(task, store, count, workers, step) for item in part]
-
-
 def iter_slices(
     task: Callable[[int, int], T], store: Store, count: int, workers: int, step: int
 ) -> Iterator[T]:
