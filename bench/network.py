@@ -19,9 +19,11 @@ Each figure is measured in a fresh process (wall seconds; peak RSS of that proce
 processes it waited for, from `getrusage(RUSAGE_CHILDREN)` in a small wrapper process, as
 `bench/tracking.py` measures: for `ics --all`, whose workers are processes, the
 largest one, not their sum). The feed load is 64 client threads in this process on 127.0.0.1
-only, bounded by `--seconds` and `--max-requests`; its own CPU time is reported beside the
-server's, so that a client-bound figure shows. PostgreSQL runs in a private schema of the `--pg`
-database, created here and dropped at the end; no other table is touched.
+only, bounded by `--seconds` and `--max-requests` after `--warmup` seconds not counted (each of
+`prrt serve`'s workers builds a calendar once in its own memory); its own CPU time is reported
+beside the server's (its workers' included), so that a client-bound figure shows. PostgreSQL
+runs in a private schema of the `--pg` database, created here and dropped at the end; no other
+table is touched.
 """
 
 from __future__ import annotations
@@ -529,9 +531,13 @@ def token_floor(db: str, token: str) -> tuple[float, float]:
 
 
 def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a running process, from /proc."""
+    """CPU seconds (user + system) of a running process and its running children (the
+    server's workers), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return own + sum(proc_cpu(int(kid)) for kid in kids)
 
 
 @dataclass
@@ -546,16 +552,18 @@ class Load:
 
 
 def load(host: str, port: int, feeds: list[tuple[str, str]], clients: int, seconds: float,
-         limit: int, server_pid: int) -> Load:  # fmt: skip
+         limit: int, server_pid: int, warmup: float = 0.0) -> Load:  # fmt: skip
     """`clients` threads, each on its own keep-alive connection, sending conditional GETs
-    (If-None-Match) round the feeds until `seconds` have passed or `limit` requests are sent."""
+    (If-None-Match) round the feeds until `seconds` have passed or `limit` requests are sent,
+    after `warmup` seconds of the same load that are not counted (each of the server's workers
+    builds the calendars it is asked for once, in its own memory)."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     other: dict[int, int] = {}
     reconnects = [0] * clients
     per_client = max(1, limit // clients)
     start = threading.Barrier(clients + 1)
     lock = threading.Lock()
-    stop_at = [0.0]
+    measure_from, stop_at = [0.0], [0.0]
 
     def client(i: int) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=30)
@@ -569,7 +577,8 @@ def load(host: str, port: int, feeds: list[tuple[str, str]], clients: int, secon
             conn.request("GET", path, headers={"If-None-Match": etag})
             response = conn.getresponse()
             response.read()
-            mine.append(time.perf_counter() - t)
+            if t >= measure_from[0]:
+                mine.append(time.perf_counter() - t)
             if response.status != 304:
                 with lock:
                     other[response.status] = other.get(response.status, 0) + 1
@@ -581,10 +590,13 @@ def load(host: str, port: int, feeds: list[tuple[str, str]], clients: int, secon
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
+    t = time.perf_counter()
+    measure_from[0] = t + warmup
+    stop_at[0] = t + warmup + seconds
+    start.wait()
+    time.sleep(max(0.0, measure_from[0] - time.perf_counter()))
     cpu0, server0 = time.process_time(), proc_cpu(server_pid)
     t = time.perf_counter()
-    stop_at[0] = t + seconds
-    start.wait()
     for thread in threads:
         thread.join(timeout=seconds + 60)
     wall = time.perf_counter() - t
@@ -600,9 +612,6 @@ def load(host: str, port: int, feeds: list[tuple[str, str]], clients: int, secon
     )
 
 
-QUEUE_DEPTH = re.compile(r"Task queue depth is (\d+)")
-
-
 def feed(db: str, patients: list[str], args: argparse.Namespace, rows: list[Row]) -> None:
     chosen = patients[: args.feeds]
     tokens = issue_tokens(db, chosen)
@@ -611,9 +620,10 @@ def feed(db: str, patients: list[str], args: argparse.Namespace, rows: list[Row]
         f"issued {len(tokens)} feed tokens; one token query: {floor * 1e6:.0f} us (bare SELECT), "
         f"{api * 1e6:.0f} us (FeedTokens.token_owner)"
     )
+    workers = ["--workers", str(args.workers)] if args.workers else []
     server = subprocess.Popen(
         [*PRRT, "--db", db, "serve", "--host", "127.0.0.1", "--port", "0",
-         "--threads", str(args.threads)],
+         "--threads", str(args.threads), *workers],
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -623,8 +633,7 @@ def feed(db: str, patients: list[str], args: argparse.Namespace, rows: list[Row]
         if not found:
             raise SystemExit(f"prrt serve did not start: {line!r}")
         host, port = found.group(1), int(found.group(2))
-        # Keep reading the server's stderr: waitress logs a line whenever a request waits for a
-        # thread ("Task queue depth is N"); a full pipe would stop the server mid-load.
+        # Keep reading the server's stderr: a full pipe would stop the server mid-load.
         logged: list[str] = []
         drain = threading.Thread(target=lambda: logged.extend(server.stderr or ()), daemon=True)
         drain.start()
@@ -643,16 +652,14 @@ def feed(db: str, patients: list[str], args: argparse.Namespace, rows: list[Row]
                 conn.close()
         conn.close()
         say(f"fetched {len(feeds)} feeds once (200s): {time.perf_counter() - t:.1f} s")
-        result = load(host, port, feeds, args.clients, args.seconds, args.max_requests, server.pid)
+        result = load(host, port, feeds, args.clients, args.seconds, args.max_requests,
+                      server.pid, args.warmup)  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
-    depths = [int(m.group(1)) for m in map(QUEUE_DEPTH.search, logged) if m]
-    others = [line for line in logged if not QUEUE_DEPTH.search(line)]
-    say(
-        f"server log: {len(depths)} 'Task queue depth' warnings (deepest {max(depths, default=0)})"
-        + (f"; other lines: {others[:5]}" if others else "")
-    )
+    shown = re.search(r" in (\d+) processes", line)
+    processes = int(shown.group(1)) if shown else 1
+    say(f"server log: {len(logged)} lines" + (f": {logged[:5]}" if logged else ""))
     lat = result.latencies
     rate = result.requests / result.seconds
     p50 = lat[len(lat) // 2] * 1000
@@ -667,11 +674,11 @@ def feed(db: str, patients: list[str], args: argparse.Namespace, rows: list[Row]
         raise SystemExit(f"the feed answered other than 304: {result.other}")
     rows.append(
         Row(
-            f"feed 304s, waitress --threads {args.threads}, {args.clients} clients",
+            f"feed 304s, serve --workers {processes}, {args.clients} clients",
             f"{rate:.0f}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms ({result.requests} requests, "
             f"all 304; CPU client {result.client_cpu / result.seconds:.0%}, server "
-            f"{result.server_cpu / result.seconds:.0%} of a core; {len(depths)} requests "
-            f"queued for a thread, up to {max(depths, default=0)} deep)",
+            f"{result.server_cpu / result.seconds:.0%} of a core, "
+            f"{result.server_cpu / result.requests * 1e6:.0f} us a request)",
             f"one token query: {floor * 1e6:.0f} us ({api * 1e6:.0f} us via token_owner)",
             f">= 1,000/s, p99 < 50 ms at {args.clients} clients",
             rate >= 1000 and p99 < 50,
@@ -702,7 +709,9 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=200, help="patients with a feed token")
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--threads", type=int, default=16, help="prrt serve --threads")
+    parser.add_argument("--workers", type=int, help="prrt serve --workers [default: its own]")
     parser.add_argument("--seconds", type=float, default=10.0, help="feed load duration")
+    parser.add_argument("--warmup", type=float, default=2.0, help="feed load not counted first")
     parser.add_argument("--max-requests", type=int, default=200_000)
     args = parser.parse_args()
     chosen = set(args.only or NAMES)

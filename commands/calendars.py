@@ -192,7 +192,19 @@ def feed_revoke(app: App, patient_id: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=16, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that serve, sharing the port (POSIX; elsewhere one).  "
+    "[default: one per core, less one]",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=16,
+    show_default=True,
+    help="Threads per process for requests that read the database or build a calendar.",
+)
 @click.option(
     "--connection-limit",
     type=click.IntRange(1, 10_000),
@@ -209,14 +221,21 @@ def feed_revoke(app: App, patient_id: str) -> None:
 )
 @click.pass_obj
 def serve(
-    app: App, host: str, port: int, threads: int, connection_limit: int, channel_timeout: int
+    app: App,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    connection_limit: int,
+    channel_timeout: int,
 ) -> None:
-    """Serve patients' calendar feeds (GET /feeds/TOKEN.ics) until stopped.
+    """Serve patients' calendar feeds (GET /feeds/TOKEN.ics) until stopped (SIGTERM, Ctrl-C).
 
     Put it behind a TLS reverse proxy for phones outside the clinic's network; the proxy adds
     TLS, rate limits and request size and time limits.
     """
-    from schedule.calendars.server import FeedApp, Limits, listen
+    from schedule.calendars.server import FeedApp
+    from schedule.calendars.serving import Limits, default_workers, listen
 
     application = FeedApp(app.store, app.catalog, app.settings, now)
     limits = Limits(
@@ -226,18 +245,22 @@ def serve(
         cleanup_interval=min(5, channel_timeout),
     )
     try:
-        server = listen(application, host, port, limits)
+        server = listen(application, host, port, limits, workers or default_workers())
     except OSError as exc:  # a port in use, an address not on this machine, no permission
         from schedule.domain.errors import OutputError  # exit 6, as the README says
 
         raise OutputError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; give another --host or --port"
         ) from None
-    address = f"http://{host}:{getattr(server, 'effective_port', port)}"
-    click.echo(f"prrt: serving feeds on {address}/feeds/TOKEN.ics; Ctrl-C stops", err=True)
+    address = f"http://{host}:{server.effective_port}"
+    processes = f" in {server.workers} processes" if server.workers > 1 else ""
+    click.echo(
+        f"prrt: serving feeds on {address}/feeds/TOKEN.ics{processes}; Ctrl-C stops", err=True
+    )
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        application.close()

@@ -94,7 +94,7 @@ def get(port: int, path: str) -> int:
 def test_idle_and_slow_connections_do_not_stop_other_phones(feed: tuple[int, str]) -> None:
     port, path = feed
     with ExitStack() as stack:
-        for number in range(120):  # more than waitress's own limit of 100 connections
+        for number in range(120):  # more than the 100 of waitress, the server prrt had before
             sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), BOUND))
             if number % 2:  # half of them send half a request and stop
                 sock.sendall(b"GET /feeds/")

@@ -6,29 +6,31 @@ decides when present (a matching tag, or `*` for a feed that exists, gets 304), 
 `If-Modified-Since` does (304 when nothing changed since). A client that accepts gzip gets the
 calendar gzipped (`Vary: Accept-Encoding`; the gzipped bytes have their own ETag, the text's
 with `-gzip`, and either tag matches). A calendar is built, and gzipped, at most once per key
-(the day, the facts: `Publisher.key`) while cached; deciding on a 304 reads the token and the
-key's facts in one read transaction, and never builds anything.
+(the day, the facts: `Publisher.key`) while cached.
 `?titles=plain` (or `discreet`) in the link chooses the titles for that patient's feed.
+
+What a feed was last read as (its key and tags: `Known`) is kept with the store's change mark
+(`store/changes.py`), the day and the wording's files: while none of them moved, a request is
+decided from memory without a query; any write anywhere in the store (a dose, a revoke, by any
+process) moves the mark, and the next request reads the token and its facts again in one query.
+`FeedApp.quick` gives that answer without blocking when the mark is local (SQLite), so the HTTP
+server (`http11.py`) can answer it at once instead of handing the request to a thread.
 
 Known limit: `Last-Modified` follows the events, so a change of the calendar's name alone (the
 patient's name in a feed issued with it) leaves it as it was; the ETag changes.
-
-`listen` runs it under waitress with limits fit for an open network (`Limits`): many idle or
-slow connections are held without a thread each and dropped after a short timeout, requests are
-small, and a 304 keeps the connection open (waitress alone closes it).
 """
 
 from __future__ import annotations
 
 import gzip
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Protocol
+from functools import cached_property
+from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,12 +38,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from schedule.calendars.feeds import PAGE_PREFIX, PATH_PREFIX, TOKEN_SHAPE, token_hash
 from schedule.calendars.publisher import Publisher, Snapshot, site_digest
 from schedule.calendars.titles import Titles
-from schedule.domain.errors import InputError, PrrtError
+from schedule.domain.errors import PrrtError
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.i18n import catalogue
+from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
 
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+StartResponse = Callable[..., Any]
+Answer = tuple[str, list[tuple[str, str]], bytes]  # status, headers, body: a whole response
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 COMMON = [
     ("Cache-Control", "no-cache, private"),
@@ -49,24 +54,47 @@ COMMON = [
     ("Referrer-Policy", "no-referrer"),
 ]
 VARY = ("Vary", "Accept-Encoding")
+KNOWN = 16_384  # feeds remembered (a few hundred bytes each, no calendar text)
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a conditional request is decided on: the calendar's ETag and when it last changed."""
+
+    etag: str
+    modified: datetime | None
+
+    @cached_property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gzip"'
+
+    @cached_property
+    def last_modified(self) -> str | None:
+        return format_datetime(self.modified, usegmt=True) if self.modified else None
 
 
 @dataclass(frozen=True)
 class Cached:
-    """A calendar as served: its ETag, its bytes, the same gzipped, and when it last changed."""
+    """A calendar as served: its tags, its bytes and the same gzipped."""
 
-    etag: str
+    tags: Tags
     body: bytes
     gzipped: bytes
-    modified: datetime | None
 
-    @property
-    def gzip_etag(self) -> str:
-        return self.etag[:-1] + '-gzip"'
 
-    @property
-    def last_modified(self) -> str | None:
-        return format_datetime(self.modified, usegmt=True) if self.modified else None
+@dataclass(frozen=True)
+class Known:
+    """A feed as last read: valid while the store's change mark, the day and the wording's
+    files are the same as then. `key` finds the calendar's bytes in the cache."""
+
+    mark: object
+    today: date
+    lang: str
+    sources: tuple[tuple[str, int], ...]
+    patient_id: str
+    with_name: bool
+    key: str
+    tags: Tags | None  # None: read, not built yet
 
 
 class FeedApp:
@@ -87,8 +115,20 @@ class FeedApp:
         self.clock = clock
         self.cache_size = cache
         self._bodies: OrderedDict[str, Cached] = OrderedDict()  # by `Publisher.key`
+        self._known: OrderedDict[tuple[str, Titles | None], Known] = OrderedDict()
         self._lock = threading.Lock()
         self._namespace: str | None = None  # the UID namespace: never changes once read
+        self.changes = ChangeMark(store)
+
+    def after_fork(self) -> None:
+        """In a forked worker: new connections, the same memory (a fork copies it)."""
+        self.store.after_fork()
+        self.changes = ChangeMark(self.store)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connection the change mark is read through (the store is the caller's)."""
+        self.changes.close()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -103,8 +143,8 @@ class FeedApp:
                 from schedule.calendars.page import serve_page
 
                 return serve_page(self, path, environ, start_response, head)
-            token = path[len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
-            if not path.startswith(PATH_PREFIX) or not TOKEN_SHAPE.fullmatch(token):
+            token = feed_token(path)
+            if token is None:
                 return plain_response(start_response, "404 Not Found")
             return self.feed(token, environ, start_response, head)
         except (SQLAlchemyError, PrrtError) as exc:
@@ -116,11 +156,102 @@ class FeedApp:
                 start_response, "503 Service Unavailable", [("Retry-After", "60")]
             )
 
+    def quick(self, environ: dict[str, Any]) -> Answer | None:
+        """The answer to a feed request from memory, when the change mark is local (so
+        checking it waits on nothing) and the feed is known and unchanged; else None, and the
+        request goes to the application in a thread."""
+        if not self.changes.local or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
+        token = feed_token(environ.get("PATH_INFO", ""))
+        if token is None:
+            return None
+        titles = asked_titles(environ.get("QUERY_STRING", ""))
+        known = self._recall(token_hash(token), titles)
+        if known is None:
+            return None
+        return self._answer(known, environ, environ["REQUEST_METHOD"] == "HEAD")
+
     def feed(
         self, token: str, environ: dict[str, Any], start_response: StartResponse, head: bool
     ) -> Iterable[bytes]:
+        titles = asked_titles(environ.get("QUERY_STRING", ""))
+        hashed = token_hash(token)
+        known = self._recall(hashed, titles) or self._read(hashed, titles)
+        if known is None:
+            return plain_response(start_response, "404 Not Found")
+        answer = self._answer(known, environ, head)
+        if answer is None:  # not built yet, or no longer in the cache
+            answer = self._answer(known, environ, head, self._build(known, hashed, titles))
+        assert answer is not None
+        status, headers, body = answer
+        start_response(status, headers)
+        return [body]
+
+    # -- memory --------------------------------------------------------------------------------
+
+    def _recall(self, hashed: str, titles: Titles | None) -> Known | None:
+        """What is known of the feed, if it is still true now."""
+        with self._lock:
+            known = self._known.get((hashed, titles))
+        if known is None or known.today != self.clock().astimezone().date():
+            return None
+        if catalogue(known.lang, self.settings).sources != known.sources:
+            return None  # the site's wording files changed
+        return known if self.changes.read() == known.mark else None
+
+    def _read(self, hashed: str, titles: Titles | None) -> Known | None:
+        """The feed's state from the store, in one query; None for an unknown or revoked one."""
+        mark = self.changes.read()  # before the read: a write after it moves the mark
         now = self.clock()
-        publisher = Publisher(
+        publisher = self._publisher(now)
+        with self.store.read() as tx:
+            state = tx.tokens.feed_state(hashed)  # one query
+            if state is None:
+                return None
+            namespace = self._namespace or tx.published.namespace()
+        self._namespace = namespace
+        patient, owner = state.patient, state.owner
+        snapshot = Snapshot(
+            namespace, [patient], {patient.id: state.courses}, state.marks, state.revisions
+        )
+        key = publisher.key(snapshot, patient, owner.with_name, titles)
+        with self._lock:
+            cached = self._bodies.get(key)
+        words = publisher.words(patient)
+        known = Known(
+            mark, now.astimezone().date(), words.lang, words.sources,
+            owner.patient_id, owner.with_name, key, cached.tags if cached else None,
+        )  # fmt: skip
+        if cached is not None:
+            self._remember(hashed, titles, known)
+        return known
+
+    def _build(self, known: Known, hashed: str, titles: Titles | None) -> Cached:
+        """Build the calendar of a feed known now, keep it, and remember its tags."""
+        namespace = self._namespace
+        publisher = self._publisher(self.clock())
+        calendar = publisher.patient(known.patient_id, known.with_name, titles, namespace)
+        body = calendar.text.encode("utf-8")
+        tags = Tags(calendar.etag, calendar.modified)
+        cached = Cached(tags, body, gzip.compress(body, mtime=0))
+        with self._lock:
+            self._bodies[calendar.key] = cached
+            while len(self._bodies) > self.cache_size:
+                self._bodies.popitem(last=False)
+        # Publishing can raise the courses' revisions, which are part of the key: keep the
+        # calendar's own. (That write moves the mark: the next request reads the feed again.)
+        self._remember(hashed, titles, replace(known, key=calendar.key, tags=tags))
+        return cached
+
+    def _remember(self, hashed: str, titles: Titles | None, known: Known) -> None:
+        with self._lock:
+            self._known[(hashed, titles)] = known
+            self._known.move_to_end((hashed, titles))
+            while len(self._known) > KNOWN:
+                self._known.popitem(last=False)
+
+    def _publisher(self, now: datetime) -> Publisher:
+        return Publisher(
             self.store,
             self.catalog,
             self.settings,
@@ -128,59 +259,52 @@ class FeedApp:
             now,
             known_site_digest=self.site_digest,
         )
-        with self.store.read() as tx:
-            state = tx.tokens.feed_state(token_hash(token))  # one query decides a 304
-            if state is None:
-                return plain_response(start_response, "404 Not Found")
-            namespace = self._namespace or tx.published.namespace()
-        owner = state.owner
-        snapshot = Snapshot(
-            namespace,
-            [state.patient],
-            {state.patient.id: state.courses},
-            state.marks,
-            state.revisions,
-        )
-        self._namespace = namespace
-        titles = asked_titles(environ.get("QUERY_STRING", ""))
-        key = publisher.key(snapshot, snapshot.patients[0], owner.with_name, titles)
-        with self._lock:
-            cached = self._bodies.get(key)
-        if cached is None:
-            calendar = publisher.patient(
-                owner.patient_id, owner.with_name, titles, snapshot.namespace
-            )
-            body = calendar.text.encode("utf-8")
-            key = calendar.key
-            cached = Cached(calendar.etag, body, gzip.compress(body, mtime=0), calendar.modified)
-            with self._lock:
-                self._bodies[key] = cached
-                while len(self._bodies) > self.cache_size:
-                    self._bodies.popitem(last=False)
+
+    def _answer(
+        self, known: Known, environ: dict[str, Any], head: bool, cached: Cached | None = None
+    ) -> Answer | None:
+        """The response to a feed known now: a 304, or the calendar when its bytes are in the
+        cache; None when they must be built first."""
+        tags = cached.tags if cached else known.tags
+        if tags is None:
+            return None  # read, not built yet
         zipped = _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
-        etag, body = (cached.gzip_etag, cached.gzipped) if zipped else (cached.etag, cached.body)
-        stamp = [("Last-Modified", cached.last_modified)] if cached.last_modified else []
-        if _not_modified(environ, cached):
-            start_response("304 Not Modified", [("ETag", etag), *stamp, VARY, *COMMON])
-            return []
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", CONTENT_TYPE),
-                ("Content-Length", str(len(body))),
-                *([("Content-Encoding", "gzip")] if zipped else []),
-                ("ETag", etag),
-                *stamp,
-                VARY,
-                ("Content-Disposition", 'inline; filename="calendar.ics"'),
-                *COMMON,
-            ],
-        )
-        return [] if head else [body]
+        etag = tags.gzip_etag if zipped else tags.etag
+        stamp = tags.last_modified
+        dated = [("Last-Modified", stamp)] if stamp else []
+        if _not_modified(environ, tags):
+            return "304 Not Modified", [("ETag", etag), *dated, VARY, *COMMON], b""
+        if cached is None:
+            with self._lock:
+                cached = self._bodies.get(known.key)
+            if cached is None:
+                return None
+        body = cached.gzipped if zipped else cached.body
+        headers = [
+            ("Content-Type", CONTENT_TYPE),
+            ("Content-Length", str(len(body))),
+            *([("Content-Encoding", "gzip")] if zipped else []),
+            ("ETag", etag),
+            *dated,
+            VARY,
+            ("Content-Disposition", 'inline; filename="calendar.ics"'),
+            *COMMON,
+        ]
+        return "200 OK", headers, b"" if head else body
+
+
+def feed_token(path: str) -> str | None:
+    """The token of a feed's path (`/feeds/TOKEN.ics`); None for any other path."""
+    token = path[len(PATH_PREFIX) : -len(".ics")] if path.endswith(".ics") else ""
+    if not path.startswith(PATH_PREFIX) or not TOKEN_SHAPE.fullmatch(token):
+        return None
+    return token
 
 
 def asked_titles(query: str) -> Titles | None:
     """The titles a link asks for (`?titles=plain`); None (the site's) for anything else."""
+    if not query:
+        return None
     asked = parse_qs(query).get("titles", [""])[-1]
     return Titles(asked) if asked in ("plain", "discreet") else None
 
@@ -190,17 +314,17 @@ def _etags(header: str) -> set[str]:
     return tags | {t[2:] for t in tags if t.startswith("W/")}
 
 
-def _not_modified(environ: dict[str, Any], cached: Cached) -> bool:
+def _not_modified(environ: dict[str, Any], tags: Tags) -> bool:
     """RFC 9110, 13.2.2: `If-None-Match` when present (`*`: the feed exists, as it does
     here; else a tag of either encoding), else `If-Modified-Since` against Last-Modified."""
     match = environ.get("HTTP_IF_NONE_MATCH")
     if match is not None:
-        tags = _etags(match)
-        return "*" in tags or bool(tags & {cached.etag, cached.gzip_etag})
+        sent = _etags(match)
+        return "*" in sent or tags.etag in sent or tags.gzip_etag in sent
     since = _http_date(environ.get("HTTP_IF_MODIFIED_SINCE", ""))
-    if since is None or cached.modified is None:
+    if since is None or tags.modified is None:
         return False
-    return cached.modified.replace(microsecond=0) <= since
+    return tags.modified.replace(microsecond=0) <= since
 
 
 def _http_date(text: str) -> datetime | None:
@@ -214,6 +338,8 @@ def _http_date(text: str) -> datetime | None:
 
 def _accepts_gzip(header: str) -> bool:
     """Whether `Accept-Encoding` accepts gzip: named (or `*`) without `q=0`."""
+    if not header:
+        return False
     weights: dict[str, float] = {}
     for part in header.lower().split(","):
         name, *params = (p.strip() for p in part.split(";"))
@@ -243,76 +369,3 @@ def plain_response(
         ],
     )
     return [body]
-
-
-# -- running it ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one server accepts. Feed requests are small GETs answered from memory or one read
-    transaction, so a thread is needed only for a whole request; connections waiting on a slow
-    or idle client cost a socket, not a thread, and are closed after `channel_timeout`."""
-
-    threads: int = 16  # many phones at once: more threads answer more 304s a second
-    connection_limit: int = 500  # open connections at once; more wait in the listen backlog
-    channel_timeout: int = 20  # seconds a connection may stay idle or half-sent
-    cleanup_interval: int = 5  # seconds between checks for idle connections
-    backlog: int = 1024  # connections the system queues while the limit is reached
-    max_request_header_size: int = 16_384  # bytes; a phone sends well under 2 KiB
-    max_request_body_size: int = 1_024  # bytes; a feed request has no body
-
-
-class Server(Protocol):
-    effective_port: int
-
-    def run(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-def listen(app: FeedApp, host: str, port: int, limits: Limits) -> Server:
-    """A waitress server for `app` on `host:port`, not yet running; `OSError` when the address
-    cannot be used (a port in use, no permission)."""
-    from waitress.channel import HTTPChannel
-    from waitress.server import BaseWSGIServer, create_server
-    from waitress.task import WSGITask
-
-    class KeepAliveTask(WSGITask):
-        """Waitress closes every response without a Content-Length, including a 304, which must
-        not carry one (RFC 9110); a 304 to an HTTP/1.1 client that did not ask to close keeps
-        the connection, so a phone's next request reuses it."""
-
-        def set_close_on_finish(self) -> None:
-            keep = (
-                self.status.startswith("304")
-                and self.version == "1.1"
-                and getattr(self.request, "headers", {}).get("CONNECTION", "").lower() != "close"
-                and not self.close_on_finish
-            )
-            if not keep:
-                super().set_close_on_finish()
-
-    class KeepAliveChannel(HTTPChannel):
-        task_class = KeepAliveTask
-
-    # Waitress warns of its task queue's depth whenever every thread is busy: with many phones
-    # asking at once that is every request, and writing the warning costs more than a 304.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    sockets: dict[int, Any] = {}
-    try:
-        server = create_server(
-            app,
-            map=sockets,
-            host=host,
-            port=port,
-            ident="prrt",
-            asyncore_use_poll=True,  # select() fails past 1024 open sockets
-            **vars(limits),
-        )
-    except ValueError:  # waitress's word for a host that does not resolve or parse
-        raise InputError(f"{host!r} is not a host name or address to listen on") from None
-    for dispatcher in list(sockets.values()):
-        if isinstance(dispatcher, BaseWSGIServer):
-            dispatcher.channel_class = KeepAliveChannel
-    return server  # type: ignore[return-value]  # every server type has these three
