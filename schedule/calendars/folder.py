@@ -3,6 +3,13 @@
 `DIR/.prrt-calendars.json` remembers the key each file was built from, with its size and mtime,
 so a patient whose calendar cannot have changed is not even rebuilt.
 
+Patients go in batches (`BATCH`). Each batch is built and published where it is built (in a
+worker process when there are enough patients for several): the store learns each event's
+SEQUENCE, in one transaction per batch, and only the files' bytes come back to be written here.
+The store always learns a SEQUENCE before a file carries it. A batch published but not written
+(the export stopped before it got there) is built again the next time and gives the same bytes:
+nothing changed since it was published, so no SEQUENCE or LAST-MODIFIED moves.
+
 A crash never leaves half a file: each file is written aside (`.NAME.XXXXXXXX.tmp`) and renamed
 over, and its data is on disk before the rename, so after a crash at any point a name holds the
 old complete file or the new complete one. The disk is flushed per batch, not per file: every
@@ -41,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schedule.calendars.publisher import FORMAT, Built, Publisher
+from schedule.calendars.publisher import FORMAT, Publisher
 from schedule.domain.course import Patient
 from schedule.domain.errors import InputError, OutputError
 from schedule.output.files import PRIVATE, cannot_write, check_replaceable, write_atomic
@@ -128,8 +135,11 @@ def _write_folder(
 
     by_id = {p.id: p for p in todo}
 
-    def task(low: int, high: int) -> list[Built]:
-        return publisher.build_slice(snap, todo[low:high])
+    def task(low: int, high: int) -> list[tuple[str, bytes, dict[int, int]]]:
+        """A slice of patients built and published (in a worker, when there are several): what
+        comes back is each file's bytes and the revisions of the courses it raised."""
+        published = publisher.publish(publisher.build_slice(snap, todo[low:high]))
+        return [(pid, p.text.encode("utf-8"), p.revisions) for pid, p in published.items()]
 
     done: set[str] = set()
     reached = 0
@@ -137,13 +147,13 @@ def _write_folder(
         on_progress(0, len(todo))
     try:
         for part in iter_slices(task, publisher.store, len(todo), workers, BATCH):
-            done.update(b.patient_id for b in part)
             batch: list[tuple[str, Path, bytes]] = []
-            for pid, published in publisher.publish(part).items():
-                snap.revisions.update(published.revisions)
-                if published.revisions:
+            for pid, data, revisions in part:
+                done.add(pid)
+                snap.revisions.update(revisions)
+                if revisions:
                     keys[pid] = publisher.key(snap, by_id[pid])
-                batch.append((pid, folder / file_name(pid), published.text.encode("utf-8")))
+                batch.append((pid, folder / file_name(pid), data))
             outcomes = _write_batch(folder, dir_fd, [(path, data) for _, path, data in batch])
             for (pid, path, _), outcome in zip(batch, outcomes, strict=True):
                 result.count(outcome)

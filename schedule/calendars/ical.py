@@ -188,8 +188,11 @@ def write_calendar(head: Head, events: Iterable[tuple[str, Revision, str]]) -> s
         stamp = stamps.get(revision.modified)
         if stamp is None:
             stamp = stamps[revision.modified] = utc_stamp(revision.modified)
+        line = "UID:" + uid
+        if len(line) > LIMIT or not line.isascii():  # ours never are: 41 octets
+            line = fold(line)
         out.append(
-            f"BEGIN:VEVENT\r\n{fold('UID:' + uid)}\r\nSEQUENCE:{revision.sequence}\r\n"
+            f"BEGIN:VEVENT\r\n{line}\r\nSEQUENCE:{revision.sequence}\r\n"
             f"DTSTAMP:{stamp}\r\nLAST-MODIFIED:{stamp}\r\n{body}END:VEVENT\r\n"
         )
     out.append("END:VCALENDAR\r\n")
@@ -211,7 +214,13 @@ def revise(
     Also says whether it changed."""
     before = last.get(uid)
     if before is None:
-        return Revision(0, now), True
+        return _revision(0, now), True
     if before[1] == fingerprint:
-        return Revision(before[0], before[2]), False
-    return Revision(before[0] + 1, now), True
+        return _revision(before[0], before[2]), False
+    return _revision(before[0] + 1, now), True
+
+
+@lru_cache(maxsize=4096)
+def _revision(sequence: int, modified: datetime) -> Revision:
+    """One `Revision` for all the events that share it: most of a run's are (0, now)."""
+    return Revision(sequence, modified)

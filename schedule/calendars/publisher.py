@@ -19,8 +19,9 @@ from functools import cached_property
 from typing import NamedTuple
 
 from schedule import __version__
+from schedule.calendars.bodies import Bodies, Uids
 from schedule.calendars.entries import Appointment, appointment, course_entries, head
-from schedule.calendars.ical import Head, Revision, fingerprint, revise, write_calendar
+from schedule.calendars.ical import Head, Revision, revise, write_calendar
 from schedule.calendars.settled import settled_courses
 from schedule.calendars.titles import Titles
 from schedule.domain.course import Course, Patient, Record
@@ -136,6 +137,18 @@ class Publisher:
     def _catalogues(self) -> dict[str, Catalogue]:
         return {}
 
+    def _bodies_for(self, titles: Titles, words: Catalogue) -> Bodies:
+        """The event bodies of one kind of titles and one language, kept for the publisher's
+        life: each patient's calendar reuses what the ones before it said."""
+        found = self._bodies.get((titles, words.lang))
+        if found is None or found.lang is not words:
+            found = self._bodies[titles, words.lang] = Bodies(self.settings, titles, words)
+        return found
+
+    @cached_property
+    def _bodies(self) -> dict[tuple[Titles, str], Bodies]:
+        return {}
+
     def key(
         self,
         snapshot: Snapshot,
@@ -191,7 +204,11 @@ class Publisher:
         last: dict[str, PublishedEvent],
         with_name: bool | None = None,
         titles: Titles | None = None,
+        alone: bool = False,
     ) -> list[Built]:
+        """The patients' calendars before SEQUENCE. A calendar that cannot be computed from
+        what is stored is left out (a folder keeps the file it had, and says so), or is an
+        error when it is the one calendar asked for (`alone`)."""
         named = self.with_name if with_name is None else with_name
         shown = self.titles_for(titles)
         out = []
@@ -202,36 +219,32 @@ class Publisher:
                     self.catalog, self.settings, patient, courses, records, self.today
                 )
             except (OverflowError, ValueError):
-                if len(patients) == 1:
+                if alone:
                     raise StoreError(
                         f"the calendar of {patient.id} cannot be computed from what is stored "
                         "(a date out of range); check its courses' dates"
                     ) from None
-                continue  # left out: a folder keeps the file it had, and says so
+                continue
             slot = appointment(patient)
             words = self.words(patient)
+            bodies = self._bodies_for(shown, words)
             events: list[BuiltEvent] = []
             changed = False
             for course in settled:
                 view = course.view
+                course_id = view.course.id
                 regimen = self.catalog.get(view.course.regimen)
-                entries = course_entries(
-                    snapshot.namespace,
-                    (view.course.id,),
-                    view.events,
-                    regimen,
-                    self.settings,
-                    slot,
-                    shown,
-                    course.provisional,
-                    words,
-                )
-                for uid, entry in entries:
-                    body = entry.body()
-                    mark = fingerprint(body)
+                staff, provisional = regimen.staff_series, course.provisional
+                uid_of = Uids(snapshot.namespace, course_id)
+                body_of = bodies.course(regimen, slot)
+                for event in view.events:
+                    if event.series in staff:
+                        continue
+                    uid = uid_of(event.key)
+                    body, mark = body_of(event, event.key in provisional)
                     before = last.get(uid)
                     changed = changed or before is None or before.fingerprint != mark
-                    events.append(BuiltEvent(uid, view.course.id, mark, body))
+                    events.append(BuiltEvent(uid, course_id, mark, body))
             calendar_head = head(self.settings, patient, named, shown, words)
             out.append(Built(patient.id, calendar_head, tuple(events), changed))
         return out
@@ -242,55 +255,67 @@ class Publisher:
         patients: Sequence[Patient],
         with_name: bool | None = None,
         titles: Titles | None = None,
+        alone: bool = False,
     ) -> list[Built]:
         ids = [c.id for p in patients for c in snapshot.courses.get(p.id, [])]
         with self.store.read() as tx:
             records = tx.records(ids)
             last = tx.published.last_published(ids)
-        return self.build(snapshot, patients, records, last, with_name, titles)
+        return self.build(snapshot, patients, records, last, with_name, titles, alone)
 
     # -- publishing ---------------------------------------------------------------------------
 
     def publish(self, built: Sequence[Built]) -> dict[str, Published]:
         """Texts of the calendars with SEQUENCE and stamps from the store; the store learns what
-        changed, in one transaction."""
+        changed, in one transaction. The texts are written after it commits: the revisions are
+        settled by then, and the store's lock is held no longer than the store needs it."""
         course_ids = sorted({e.course_id for b in built for e in b.events})
         if not any(b.changed for b in built):  # as built: a read is enough, unless it raced
             with self.store.read() as tx:
                 last = tx.published.last_published(course_ids)
-            texts, changes, modified = self._assemble(built, last)
+            revisions, changes = self._revise(built, last)
             if not changes:
-                return {pid: Published(text, {}, modified[pid]) for pid, text in texts.items()}
+                return self._texts(built, revisions, {})
         with self.store.write() as tx:
             tx.lock_courses(course_ids)
             last = tx.published.last_published(course_ids)
-            texts, changes, modified = self._assemble(built, last)
+            revisions, changes = self._revise(built, last)
             bumped = tx.published.save_published(changes, last.keys())
-        courses_of = {b.patient_id: {e.course_id for e in b.events} for b in built}
-        return {
-            pid: Published(
-                text, {c: r for c, r in bumped.items() if c in courses_of[pid]}, modified[pid]
-            )
-            for pid, text in texts.items()
-        }
+        return self._texts(built, revisions, bumped)
 
-    def _assemble(
+    def _revise(
         self, built: Sequence[Built], last: dict[str, PublishedEvent]
-    ) -> tuple[dict[str, str], dict[str, Change], dict[str, datetime | None]]:
-        texts: dict[str, str] = {}
+    ) -> tuple[list[list[Revision]], dict[str, Change]]:
+        """Each event's revision (`revise`), and the changes the store must learn."""
+        revisions: list[list[Revision]] = []
         changes: dict[str, Change] = {}
-        modified: dict[str, datetime | None] = {}
         for item in built:
-            events: list[tuple[str, Revision, str]] = []
-            for uid, course_id, mark, body in item.events:
+            revised: list[Revision] = []
+            for uid, course_id, mark, _ in item.events:
                 revision, changed = revise(uid, mark, last, self.now)
                 if changed:
                     published = PublishedEvent(revision.sequence, mark, revision.modified)
                     changes[uid] = Change(course_id, published)
-                events.append((uid, revision, body))
-            texts[item.patient_id] = write_calendar(item.head, events)
-            modified[item.patient_id] = max((r.modified for _, r, _ in events), default=None)
-        return texts, changes, modified
+                revised.append(revision)
+            revisions.append(revised)
+        return revisions, changes
+
+    def _texts(
+        self, built: Sequence[Built], revisions: list[list[Revision]], bumped: dict[int, int]
+    ) -> dict[str, Published]:
+        out: dict[str, Published] = {}
+        for item, revised in zip(built, revisions, strict=True):
+            events = [
+                (event.uid, revision, event.body)
+                for event, revision in zip(item.events, revised, strict=True)
+            ]
+            courses = sorted({e.course_id for e in item.events})
+            out[item.patient_id] = Published(
+                write_calendar(item.head, events),
+                {c: bumped[c] for c in courses if c in bumped},
+                max((r.modified for r in revised), default=None),
+            )
+        return out
 
     # -- one patient --------------------------------------------------------------------------
 
@@ -304,7 +329,7 @@ class Publisher:
         """Publish one patient's calendar (all courses)."""
         with self.store.read() as tx:
             snap = self.snapshot(tx, patient_id, namespace)
-        built = self.build_slice(snap, snap.patients, with_name, titles)
+        built = self.build_slice(snap, snap.patients, with_name, titles, alone=True)
         published = self.publish(built)[patient_id]
         snap.revisions.update(published.revisions)
         return Calendar(

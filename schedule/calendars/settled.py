@@ -92,10 +92,21 @@ def _settle(
         elif (new.date, new.end) == (old.date, old.end) or new.status in _DONE:
             events.append(new)
         else:
-            events.append(replace(new, date=old.date, end=old.end))
+            events.append(_moved(new, old.date, old.end))
             provisional.add(new.key)
     events += now.values()  # what exists only as of today (nothing moves it)
     return Settled(replace(current, events=tuple(events)), frozenset(provisional))
+
+
+def _moved(event: Event, day: date, end: date) -> Event:
+    """`replace(event, date=day, end=end)`, built with positional arguments as the engine
+    builds events (`make_event`): half the cost of `replace`, for every event that waits
+    behind a late dose (a third of a folder's)."""
+    e = event
+    return Event(
+        e.key, e.kind, e.series, e.number, e.title, e.drug, e.dose, day, end, e.window_start,
+        e.window_end, e.status, e.given_on, e.flags, e.description,
+    )  # fmt: skip
 
 
 def late_doses(events: Sequence[Event], today: date) -> list[Event]:
