@@ -92,7 +92,7 @@ def _settle(
         elif (new.date, new.end) == (old.date, old.end) or new.status in _DONE:
             events.append(new)
         else:
-            events.append(replace(new, date=old.date, end=old.end))
+            events.append(new._replace(date=old.date, end=old.end))
             provisional.add(new.key)
     events += now.values()  # what exists only as of today (nothing moves it)
     return Settled(replace(current, events=tuple(events)), frozenset(provisional))
