@@ -54,7 +54,7 @@ def csv_cell(value: Any) -> str:
     kind = type(value)
     if kind is str:
         if not value or value[0] not in _FIRST:  # most cells: plain text, as it is
-            return value
+            return str(value)
     elif kind is int:
         return str(value)  # a number is no formula, whatever its sign
     text = _cell(value)

@@ -192,6 +192,7 @@ def worklist_rows(
     everyone = filters.patient is None and not filters.name
     count_load = capacity and everyone
     everything = not filtered
+
     def task(low: int, high: int) -> tuple[list[tuple[Any, ...]], dict[date, Decimal]]:
         with store.read() as tx:  # each worker reads its own patients' facts, at once
             facts = tx.facts(data.course_ids(data.patients[low:high]))
@@ -221,9 +222,7 @@ def worklist_rows(
                 for event in _wanted(view, as_of, horizon, missed, hold):
                     held = hold if event.status is Status.HELD else None
                     due = due_by(event, held)
-                    if everything or filters.row_matches(
-                        event.kind.value, event.status.value, due
-                    ):
+                    if everything or filters.row_matches(event.kind.value, event.status.value, due):
                         rows.append(
                             _row(event, patient.id, view.course.number, as_of, due, held, name)
                         )
