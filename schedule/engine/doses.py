@@ -42,7 +42,11 @@ class SeriesPlan:
     def of(cls, ctx: Context) -> SeriesPlan:
         """The plan of the context's regimen with the course's options and site settings; the
         same for every course of one regimen with the same choices, so made once for them."""
-        key = (id(ctx.regimen), id(ctx.settings), ctx.options, ctx.informational, ctx.lean)
+        options = ctx.options  # all but `until`, which the plan does not depend on
+        key = (
+            id(ctx.regimen), id(ctx.settings), options.interval_days, options.calendar_month,
+            options.precautions, ctx.informational, ctx.lean,
+        )  # fmt: skip
         found = _PLANS.get(key)
         if found is not None and found[0] is ctx.regimen and found[1] is ctx.settings:
             return found[2]

@@ -131,7 +131,7 @@ def course_views(
     ]
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def _until(options: PlanOptions, until: date) -> PlanOptions:
     """The course's choices with the projection ending on `until` (most courses share one)."""
     return replace(options, until=until)
