@@ -124,8 +124,8 @@ class Event(NamedTuple):
     description: str = ""
 
     def with_flags(self, *more: Flag) -> Event:
-        """The event with more flags."""
-        return self._replace(flags=(*self.flags, *more))
+        """The event with more flags (built as a tuple: `_replace` is several times slower)."""
+        return Event._make((*self[:13], (*self.flags, *more), self.description))
 
     @property
     def effective_date(self) -> dt.date:

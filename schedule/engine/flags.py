@@ -30,6 +30,8 @@ def flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date
         hits = [j for j, d in ssa_days if 0 < (day - d).days < days]
         if hits or any(0 < (day - d).days < days for d in other_ssa):
             conflicted.update([i, *hits])
+    if not conflicted:
+        return events
     return [
         e.with_flags(Flag.SSA_WASHOUT_CONFLICT) if i in conflicted else e
         for i, e in enumerate(events)
