@@ -4,6 +4,7 @@ the worklists built with a cutoff at their horizon list exactly what a full buil
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,13 +12,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedule.domain.course import Course, Patient
+from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import InputError
-from schedule.domain.model import Fact, RecordType
+from schedule.domain.model import Fact, RecordType, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
+from schedule.output.columns import event_row
+from schedule.store.bulk import _detail as bulk_detail
+from schedule.store.transaction import record_detail, record_values
 from schedule.tracking.csvfiles import read_rows
+from schedule.tracking.selection import due_by, open_hold
+from schedule.tracking.worklists import WORKLIST_COLUMNS, _row
 
 COLUMNS = ("patient_id", "event", "date", "note")
 
@@ -258,3 +264,72 @@ def test_an_imported_hold_and_discontinuation_keep_their_review_day_and_end_of_c
     assert exported[0] == "patient_id,event,date,dose,note,course,type,override,review,end_care"
     assert "NET-006,,2026-11-20,,grade 3 diarrhoea,1,hold,,2026-12-04," in exported
     assert "NET-007,,2026-11-20,,moved away,1,discontinued,,,yes" in exported
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    offset=st.integers(min_value=0, max_value=500),
+    gaps=st.lists(st.integers(min_value=-10, max_value=40), min_size=0, max_size=6),
+    given_flags=st.lists(st.booleans(), min_size=6, max_size=6),
+    regimen=st.sampled_from(["lutathera", "lanreotide", "octreotide-lar"]),
+    hold=st.one_of(st.none(), st.integers(min_value=0, max_value=200)),
+)
+def test_worklist_rows_built_as_tuples_read_as_the_event_rows(
+    catalog: Catalog,
+    offset: int,
+    gaps: list[int],
+    given_flags: list[bool],
+    regimen: str,
+    hold: int | None,
+) -> None:
+    """Each worklist row is built straight into a tuple of `WORKLIST_COLUMNS`; it says what
+    `event_row` says of the event, then how late it is, its due-by day, the hold and the name."""
+    as_of = date(2026, 11, 21)
+    course = Course(1, "P", 1, regimen, as_of - timedelta(days=offset))
+    facts = _history(course.start, gaps, given_flags)
+    if hold is not None:
+        facts.append(Fact(RecordType.HOLD, as_of - timedelta(days=hold), None, None, "grade 3"))
+    opened = open_hold(facts, Settings().hold_review_days)
+    views = course_views(catalog, Settings(), Patient("P"), [course], {}, as_of, facts={1: facts})
+    for event in views[0].events:
+        held = opened if event.status is Status.HELD else None
+        due = due_by(event, held)
+        row = dict(zip(WORKLIST_COLUMNS, _row(event, "P", 1, as_of, due, held, "Ana"), strict=True))
+        assert row == {
+            **event_row(event, patient_id="P", course=1),
+            "days_late": (as_of - event.end).days,
+            "due_by": due.isoformat(),
+            "reason": held.reason if held else None,
+            "since": held.since.isoformat() if held else None,
+            "name": "Ana",
+        }
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        Record(0, 5, RecordType.GIVEN, date(2026, 1, 2), "prrt-1", "7.4 GBq", 'a "note" \u00e9'),
+        Record(0, 5, RecordType.HOLD, date(2026, 1, 2), None, None, "", review=date(2026, 2, 1)),
+        Record(
+            0,
+            5,
+            RecordType.DISCONTINUED,
+            date(2026, 1, 2),
+            None,
+            None,
+            "x",
+            None,
+            override="clinician's reason",
+            end_care=True,
+        ),
+        Record(0, 5, RecordType.ENTERED_IN_ERROR, date(2026, 1, 2), None, None, "typo", 17),
+    ],
+)
+def test_an_imported_record_has_the_audit_detail_of_one_added_alone(record: Record) -> None:
+    """The bulk write's audit detail is the same JSON text `add_record` writes."""
+    alone = json.dumps(
+        record_detail(record_values(record, "2026-11-21T09:00:00Z", "ana")),
+        sort_keys=True,
+        default=str,
+    )
+    assert bulk_detail(record) == alone

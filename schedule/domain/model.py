@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from schedule.domain.units import Quantity
@@ -101,9 +100,12 @@ class Flag(enum.Enum):
     OVER_CAPACITY = "over-capacity"  # its day needs more chair-hours than the clinic has
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One row of a calendar. The first fourteen fields are the documented output contract."""
+class Event(NamedTuple):
+    """One row of a calendar. The first fourteen fields are the documented output contract.
+
+    A named tuple, not a dataclass: the engine builds one for every event of every course, and
+    a tuple is built several times faster than a frozen dataclass (`with_flags` and
+    `_replace` give changed copies)."""
 
     key: str
     kind: Kind
@@ -119,7 +121,11 @@ class Event:
     status: Status
     given_on: dt.date | None
     flags: tuple[Flag, ...] = ()
-    description: str = field(default="", compare=False)
+    description: str = ""
+
+    def with_flags(self, *more: Flag) -> Event:
+        """The event with more flags (built as a tuple: `_replace` is several times slower)."""
+        return Event._make((*self[:13], (*self.flags, *more), self.description))
 
     @property
     def effective_date(self) -> dt.date:

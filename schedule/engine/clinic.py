@@ -9,7 +9,6 @@ whole day list found (`schedule.tracking.days`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -70,5 +69,5 @@ def flag_clinic_days(
         ):
             adds.append(Flag.OVER_CAPACITY)
         new = tuple(f for f in adds if f not in event.flags)
-        out.append(replace(event, flags=(*event.flags, *new)) if new else event)
+        out.append(event.with_flags(*new) if new else event)
     return tuple(out)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from schedule.domain.dates import on_or_before_weekday
 from schedule.domain.model import Event, Flag, Kind, Status
 from schedule.domain.regimen import Related
-from schedule.engine.context import Context, event_title, make_event
+from schedule.engine.context import Context, event_title
 from schedule.engine.status import ParentDose, info_status
 
 
@@ -43,13 +43,15 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
     else:
         status = info_status(ctx.as_of, day, end)
         status = parent.dependent_status(status, follows=related.start >= 0)
-    return make_event(
+    return Event(
         key=key,
         kind=related.kind,
         series=related.series,
         number=k,
         title=event_title(related.title, k, ctx.regimen.dose.count),
-        day=day,
+        drug=None,
+        dose=None,
+        date=day,
         end=end,
         window_start=day,
         window_end=late,
@@ -110,13 +112,13 @@ def ssa_event(
         flags.append(Flag.OUTSIDE_WINDOW)
     if ctx.facts.overridden(key):
         flags.append(Flag.OVERRIDE)
-    return make_event(
+    return Event(
         key=key,
         kind=Kind.DOSE,
         series="ssa",
         number=number,
         title=title,
-        day=target,
+        date=target,
         end=target,
         window_start=w_start,
         window_end=w_end,

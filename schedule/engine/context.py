@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from schedule.domain.model import Event, Flag, Kind, Status
+from schedule.domain.model import Status
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import Regimen, Window
 from schedule.domain.settings import Settings
@@ -103,42 +103,3 @@ class Context:
 def event_title(template: str, n: int, count: int | None) -> str:
     """A regimen's title for event n; cached, as every course formats the same few."""
     return template.format(n=n, count=count or "")
-
-
-def make_event(
-    key: str,
-    kind: Kind,
-    series: str,
-    number: int,
-    title: str,
-    day: date,
-    end: date,
-    window_start: date,
-    window_end: date,
-    status: Status,
-    given_on: date | None,
-    *,
-    drug: str | None = None,
-    dose: str | None = None,
-    flags: tuple[Flag, ...] = (),
-    description: str = "",
-) -> Event:
-    """An event of the calendar. Built with positional arguments, the cheaper way for a frozen
-    dataclass of fifteen fields: this runs for every event of every course."""
-    return Event(
-        key,
-        kind,
-        series,
-        number,
-        title,
-        drug,
-        dose,
-        day,
-        end,
-        window_start,
-        window_end,
-        status,
-        given_on,
-        flags,
-        description,
-    )

@@ -15,7 +15,7 @@ from schedule.domain.dates import add_months, on_or_before_weekday
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
 from schedule.domain.regimen import Related
 from schedule.engine.companions import companion_ssa, related_event
-from schedule.engine.context import Context, event_title, make_event
+from schedule.engine.context import Context, event_title
 from schedule.engine.status import ParentDose
 
 _WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
@@ -28,7 +28,6 @@ class SeriesPlan:
 
     calendar_month: bool
     interval: timedelta
-    horizon: date  # open-ended series stop here
     before: timedelta  # the dose window
     after: timedelta
     full_text: str
@@ -41,11 +40,25 @@ class SeriesPlan:
 
     @classmethod
     def of(cls, ctx: Context) -> SeriesPlan:
-        """The plan of the context's regimen with the course's options and site settings."""
+        """The plan of the context's regimen with the course's options and site settings; the
+        same for every course of one regimen with the same choices, so made once for them."""
+        options = ctx.options  # all but `until`, which the plan does not depend on
+        key = (
+            id(ctx.regimen), id(ctx.settings), options.interval_days, options.calendar_month,
+            options.precautions, ctx.informational, ctx.lean,
+        )  # fmt: skip
+        found = _PLANS.get(key)
+        if found is not None and found[0] is ctx.regimen and found[1] is ctx.settings:
+            return found[2]
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        plan = cls._make(ctx)
+        _PLANS[key] = (ctx.regimen, ctx.settings, plan)  # kept alive: their ids stay theirs
+        return plan
+
+    @classmethod
+    def _make(cls, ctx: Context) -> SeriesPlan:
         regimen, dose, options = ctx.regimen, ctx.regimen.dose, ctx.options
-        horizon = options.until or (
-            max(ctx.start, ctx.as_of or ctx.start) + timedelta(days=ctx.settings.horizon_days)
-        )
         around_dose = tuple(
             r
             for r in (*regimen.related, *regimen.precautions_for(ctx.precaution_variant()))
@@ -54,7 +67,6 @@ class SeriesPlan:
         return cls(
             calendar_month=options.calendar_month,
             interval=timedelta(days=options.interval_days or dose.interval_days),
-            horizon=horizon,
             before=timedelta(days=dose.window.before),
             after=timedelta(days=ctx.window_after(dose.window)),
             full_text=str(dose.amount),
@@ -65,6 +77,9 @@ class SeriesPlan:
             needs_parent=bool(around_dose) or regimen.ssa is not None,
             lower={},
         )
+
+
+_PLANS: dict[tuple[object, ...], tuple[object, object, SeriesPlan]] = {}
 
 
 @dataclass(slots=True)
@@ -84,6 +99,9 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
     """The doses in order, each followed by its events; and the state after the last dose."""
     dose = ctx.regimen.dose
     plan = SeriesPlan.of(ctx)
+    horizon = ctx.options.until or (
+        max(ctx.start, ctx.as_of or ctx.start) + timedelta(days=ctx.settings.horizon_days)
+    )  # an open-ended series stops here
     state = SeriesState(anchor=ctx.start)
     events: list[Event] = []
     given, count, title = ctx.facts.given, dose.count, dose.title
@@ -93,7 +111,7 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
         key = f"{dose.series}-{k}"
         projected = _projected(plan, state)
         given_fact = given.get(key)
-        if given_fact is None and count is None and _past_the_end(ctx, plan, projected):
+        if given_fact is None and count is None and _past_the_end(ctx, horizon, projected):
             break
         moved = ctx.facts.moved.get(key)
         target = moved.date if moved else projected
@@ -109,13 +127,13 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
             flags.append(Flag.MAX_DELAY_EXCEEDED)
         flags += record_flags(ctx, key, given_on, w_start, w_end)
         events.append(
-            make_event(
+            Event(
                 key=key,
                 kind=Kind.DOSE,
                 series=dose.series,
                 number=k,
                 title=event_title(title, k, count),
-                day=target,
+                date=target,
                 end=target,
                 window_start=w_start,
                 window_end=w_end,
@@ -156,9 +174,9 @@ def _lean_stop(ctx: Context, plan: SeriesPlan, k: int, key: str, target: date) -
     )
 
 
-def _past_the_end(ctx: Context, plan: SeriesPlan, projected: date) -> bool:
+def _past_the_end(ctx: Context, horizon: date, projected: date) -> bool:
     """Whether an open-ended series stops before this dose: past the horizon, or discontinued."""
-    return projected > plan.horizon or ctx.cancelled_after(projected)
+    return projected > horizon or ctx.cancelled_after(projected)
 
 
 def _apply_hold(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 
 from schedule.domain.model import Event, Flag, Kind, Status
@@ -31,8 +30,10 @@ def flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date
         hits = [j for j, d in ssa_days if 0 < (day - d).days < days]
         if hits or any(0 < (day - d).days < days for d in other_ssa):
             conflicted.update([i, *hits])
+    if not conflicted:
+        return events
     return [
-        replace(e, flags=(*e.flags, Flag.SSA_WASHOUT_CONFLICT)) if i in conflicted else e
+        e.with_flags(Flag.SSA_WASHOUT_CONFLICT) if i in conflicted else e
         for i, e in enumerate(events)
     ]
 
@@ -52,9 +53,9 @@ def flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
                 event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
                 and lab.status is not Status.GIVEN
             ) or (event.status is Status.GIVEN and lab.status is Status.NOT_DONE):
-                event = replace(event, flags=(*event.flags, Flag.LABS_MISSING))
+                event = event.with_flags(Flag.LABS_MISSING)
             elif Flag.LABS_STALE in lab.flags and event.status not in _WONT_HAPPEN:
-                event = replace(event, flags=(*event.flags, Flag.LABS_STALE))
+                event = event.with_flags(Flag.LABS_STALE)
         out.append(event)
     return out
 

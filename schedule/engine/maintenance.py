@@ -10,7 +10,7 @@ from schedule.domain.dates import add_months
 from schedule.domain.model import Event, Status
 from schedule.domain.regimen import AfterCourse
 from schedule.engine.companions import ssa_event
-from schedule.engine.context import Context, make_event
+from schedule.engine.context import Context
 from schedule.engine.status import info_status
 
 
@@ -88,38 +88,41 @@ def after_course_events(
         return []
     # The end dates of the periods after the last dose (L39) count from the last dose given,
     # even when the care after a discontinuation counts from its day.
-    wanted = [
-        _after_event(
-            ctx, item, last if item.kind.recordable or stop is None else last_given or last
-        )
-        for item in ctx.regimen.after_course
-        if ctx.informational or item.kind.recordable
-    ]
-    if ctx.cutoff is None:
-        return wanted
-    return [e for e in wanted if not ctx.beyond(e.window_start, e.key)]
+    events = []
+    for item in ctx.regimen.after_course:
+        if ctx.informational or item.kind.recordable:
+            start = last if item.kind.recordable or stop is None else last_given or last
+            event = _after_event(ctx, item, start)
+            if event is not None:
+                events.append(event)
+    return events
 
 
-def _after_event(ctx: Context, item: AfterCourse, last: date) -> Event:
-    """One follow-up event, its window (if any) around its day."""
+def _after_event(ctx: Context, item: AfterCourse, last: date) -> Event | None:
+    """One follow-up event, its window (if any) around its day; None when its window opens
+    past the cutoff with nothing recorded for it."""
     day = add_months(last, item.months) + timedelta(days=item.days)
     if item.window is not None:
         w_start = day - timedelta(days=item.window.before)
         w_end = day + timedelta(days=ctx.window_after(item.window))
     else:
         w_start = w_end = day
+    if ctx.beyond(w_start, item.key):
+        return None
     given_on = None
     if item.kind.recordable:
         status, given_on = ctx.recorded(item.key, day, w_start, w_end, after_course=True)
     else:
         status = info_status(ctx.as_of, day, day)
-    return make_event(
+    return Event(
         key=item.key,
         kind=item.kind,
         series=item.series,
         number=item.number,
         title=item.title,
-        day=day,
+        drug=None,
+        dose=None,
+        date=day,
         end=day,
         window_start=w_start,
         window_end=w_end,

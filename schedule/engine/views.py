@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
 from schedule.domain.model import Event, Fact, Flag, RecordType, Status
+from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
@@ -95,7 +96,7 @@ def course_views(
         cutoff += timedelta(days=_flag_reach(catalog, settings, courses))
 
     def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:
-        options = course.options if until is None else replace(course.options, until=until)
+        options = course.options if until is None else _until(course.options, until)
         return build_calendar(
             catalog.get(course.regimen),
             course.start,
@@ -128,6 +129,12 @@ def course_views(
         CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id], catalog.get(c.regimen))
         for c in courses
     ]
+
+
+@lru_cache(maxsize=4096)
+def _until(options: PlanOptions, until: date) -> PlanOptions:
+    """The course's choices with the projection ending on `until` (most courses share one)."""
+    return replace(options, until=until)
 
 
 def _flag_reach(catalog: Catalog, settings: Settings, courses: Sequence[Course]) -> int:
@@ -179,7 +186,7 @@ def _across_courses(
                     adds.setdefault(key, []).append(Flag.DUPLICATE_SSA)
                     break
         out[course.id] = tuple(
-            replace(e, flags=_merged(e.flags, adds[e.key])) if e.key in adds else e
+            e._replace(flags=_merged(e.flags, adds[e.key])) if e.key in adds else e
             for e in built[course.id]
         )
     return out

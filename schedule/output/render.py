@@ -42,6 +42,7 @@ def _cell(value: Any) -> str:
 # Plain numbers such as a `days_late` of -3 are left as they are: they are no formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_FIRST = frozenset("".join(FORMULA_STARTS))
 
 
 def csv_cell(value: Any) -> str:
@@ -50,6 +51,12 @@ def csv_cell(value: Any) -> str:
     >>> csv_cell("=HYPERLINK(0)"), csv_cell("-3"), csv_cell("@x"), csv_cell(["a", "b"])
     ("'=HYPERLINK(0)", '-3', "'@x", 'a;b')
     """
+    kind = type(value)
+    if kind is str:
+        if not value or value[0] not in _FIRST:  # most cells: plain text, as it is
+            return str(value)
+    elif kind is int:
+        return str(value)  # a number is no formula, whatever its sign
     text = _cell(value)
     if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text

@@ -28,27 +28,32 @@ def add_records(tx: Tx, items: list[tuple[str, Record]], actor: Actor) -> int:
     first, then each table's rows in one go. SQLite runs one writer at a time (BEGIN
     IMMEDIATE), so the next ids are known; PostgreSQL hands them out from the column's
     sequence, safe beside other writers."""
-    from schedule.store.transaction import RECORD_COLUMNS, record_detail, record_values
+    from schedule.store.transaction import RECORD_COLUMNS
 
     conn = tx.writing()
     stamp = actor.stamp  # one moment for the whole import, formatted once
-    values = [record_values(record, stamp, actor.who) for _, record in items]
     ids: list[int] = []
-    if values:
+    if items:
         if tx.dialect == "sqlite":
             top = int(conn.execute(select(func.max(tables.records.c.id))).scalar() or 0)
-            ids = list(range(top + 1, top + 1 + len(values)))
+            ids = list(range(top + 1, top + 1 + len(items)))
         else:
             ids = sorted(
                 conn.exec_driver_sql(
                     "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
                     "FROM generate_series(1, %(n)s)",
-                    {"n": len(values)},
+                    {"n": len(items)},
                 ).scalars()
             )
-        rows = [(rid, *(v[c] for c in RECORD_COLUMNS)) for rid, v in zip(ids, values, strict=True)]
-        typed = ("day", "review", "end_care")
-        insert_many(tx, tables.records, ("id", *RECORD_COLUMNS), rows, typed)
+        sqlite = tx.dialect == "sqlite"  # SQLite keeps dates as ISO text and booleans as 0/1
+        rows = [
+            (rid, r.course_id, r.type.value, r.event, r.day.isoformat() if sqlite else r.day,
+             r.dose, r.note, r.corrects, stamp, actor.who, r.override,
+             (r.review.isoformat() if sqlite else r.review) if r.review else None,
+             (1 if sqlite else True) if r.end_care else None)
+            for (_, r), rid in zip(items, ids, strict=True)
+        ]  # fmt: skip
+        insert_many(tx, tables.records, ("id", *RECORD_COLUMNS), rows)
     claims = [
         (r.course_id, r.event, rid)
         for (_, r), rid in zip(items, ids, strict=True)
@@ -67,13 +72,33 @@ def add_records(tx: Tx, items: list[tuple[str, Record]], actor: Actor) -> int:
         conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
     if items:
         audit = [
-            (stamp, actor.who, r.type.value, pid, r.course_id, rid,
-             json.dumps(record_detail(v), sort_keys=True, default=str))
-            for (pid, r), rid, v in zip(items, ids, values, strict=True)
+            (stamp, actor.who, r.type.value, pid, r.course_id, rid, _detail(r))
+            for (pid, r), rid in zip(items, ids, strict=True)
         ]  # fmt: skip
         columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")
         insert_many(tx, tables.audit, columns, audit)
     return len(items)
+
+
+_JSON = json.JSONEncoder(sort_keys=True, default=str)  # made once: json.dumps makes one a call
+
+
+def _detail(record: Record) -> str:
+    """The audit row's detail of a record, as `record_detail` says it (the same JSON)."""
+    return _JSON.encode(
+        {
+            "course_id": record.course_id,
+            "type": record.type.value,
+            "event": record.event,
+            "day": record.day.isoformat(),
+            "dose": record.dose,
+            "note": record.note,
+            "corrects": record.corrects,
+            "override": record.override,
+            "review": record.review,
+            "end_care": record.end_care or None,
+        }
+    )
 
 
 def insert_many(

@@ -145,8 +145,9 @@ class Tx:
         finally:
             cursor.close()
         types = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
-        parse, iso = Quantity.parse, date.fromisoformat
+        iso = date.fromisoformat
         days: dict[Any, date] = {}  # SQLite keeps dates as ISO text: parse each text once
+        amounts: dict[str, Quantity] = {}  # and a clinic records the same few amounts
         out: dict[int, list[Fact]] = defaultdict(list)
         for rid, course_id, kind, key, day, dose, note, override, review, end in rows:
             if kind not in types or (wrong and rid in wrong):
@@ -155,7 +156,8 @@ class Tx:
                 day = days.get(day) or days.setdefault(day, iso(day))
             out[course_id].append(
                 Fact(
-                    types[kind], day, key, parse(dose) if dose else None, note, override,
+                    types[kind], day, key, (amounts.get(dose) or _amount(amounts, dose))
+                    if dose else None, note, override,
                     iso(review) if isinstance(review, str) else review, bool(end),
                 )
             )  # fmt: skip
@@ -358,3 +360,9 @@ def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
         "review": record.review,
         "end_care": record.end_care or None,
     }
+
+
+def _amount(amounts: dict[str, Quantity], text: str) -> Quantity:
+    """The amount recorded as `text`, parsed once per read (`Tx.facts`)."""
+    amounts[text] = found = Quantity.parse(text)
+    return found

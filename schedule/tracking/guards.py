@@ -13,7 +13,6 @@ through when a clinician gives a reason, and stops at the others.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 from schedule.domain.closures import Closures, nearest_open_days
@@ -189,15 +188,14 @@ def closed_guard(
     if closures is None or name is None:
         return []
     shift = day - event.date  # the window moves with the target
-    moved = replace(
-        event,
+    moved = event._replace(
         date=day,
         end=event.end + shift,
         window_start=event.window_start + shift,
         window_end=event.window_end + shift,
     )
     if today is not None and moved.window_start < today:
-        moved = replace(moved, window_start=today)
+        moved = moved._replace(window_start=today)
     before, after = nearest_open_days(closures, moved)
     near = " and ".join(str(d) for d in (before, after) if d is not None)
     open_days = f"; the nearest open days in its window: {near}" if near else ""

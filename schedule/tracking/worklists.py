@@ -15,7 +15,7 @@ from typing import Any
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient
 from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
-from schedule.domain.model import Flag, Kind, Status
+from schedule.domain.model import Event, Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.clinic import OCCUPYING
@@ -180,8 +180,8 @@ def worklist_rows(
     on days over the clinic's capacity (`over-capacity`), counted from every patient's
     calendar in the same pass when the filters keep every patient.
 
-    Nothing past the list's horizon is built (`cutoff`), the facts are read once before the
-    work is spread (forked workers share them), and workers send back tuples of the columns."""
+    Nothing past the list's horizon is built (`cutoff`), each worker reads the facts of its
+    own patients (in one statement), and workers send back tuples of the columns."""
     horizon = as_of + timedelta(days=within)
     if filters.end is not None:
         horizon = max(horizon, filters.end)
@@ -191,10 +191,11 @@ def worklist_rows(
     filtered = filters != EVERYTHING
     everyone = filters.patient is None and not filters.name
     count_load = capacity and everyone
-    with store.read() as tx:
-        facts = tx.facts(None if not filtered else data.course_ids(data.patients))
+    everything = not filtered
 
     def task(low: int, high: int) -> tuple[list[tuple[Any, ...]], dict[date, Decimal]]:
+        with store.read() as tx:  # each worker reads its own patients' facts, at once
+            facts = tx.facts(data.course_ids(data.patients[low:high]))
         days = empty_days(settings, closures, as_of, horizon) if count_load else {}
         rows: list[tuple[Any, ...]] = []
         for patient in data.patients[low:high]:
@@ -217,12 +218,14 @@ def worklist_rows(
                 # A discontinued course lists only what the discontinuation left in place
                 # (its after-course care): everything else of it is cancelled.
                 hold = open_hold(facts.get(view.course.id, ()), settings.hold_review_days)
-                for row in _wanted(view, as_of, horizon, missed, hold):
-                    if filters.row_matches(
-                        row["kind"], row["status"], date.fromisoformat(row["due_by"])
-                    ):
-                        row["name"] = patient.name if names else None
-                        rows.append(_tuple(row))
+                name = patient.name if names else None
+                for event in _wanted(view, as_of, horizon, missed, hold):
+                    held = hold if event.status is Status.HELD else None
+                    due = due_by(event, held)
+                    if everything or filters.row_matches(event.kind.value, event.status.value, due):
+                        rows.append(
+                            _row(event, patient.id, view.course.number, as_of, due, held, name)
+                        )
         return rows, {d.day: d.hours for d in days.values() if d.hours}
 
     rows: Rows = []
@@ -247,6 +250,29 @@ def worklist_rows(
 
 def _tuple(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[c] for c in WORKLIST_COLUMNS)
+
+
+def _row(
+    event: Event,
+    patient_id: str,
+    course: int,
+    as_of: date,
+    due: date,
+    held: OpenHold | None,
+    name: str | None,
+) -> tuple[Any, ...]:
+    """A worklist row as a tuple of `WORKLIST_COLUMNS`: the event's columns as `event_row`
+    makes them, then how late it is, its due-by day, the hold and the name. Built directly, as
+    the list has a row for most courses."""
+    given = event.given_on
+    return (
+        patient_id, course, event.key, event.kind.value, event.series, event.number,
+        event.title, event.drug, event.dose, event.date.isoformat(), event.end.isoformat(),
+        event.window_start.isoformat(), event.window_end.isoformat(), event.status.value,
+        given.isoformat() if given else None, [flag.value for flag in event.flags],
+        (as_of - event.end).days, due.isoformat(), held.reason if held else None,
+        held.since.isoformat() if held else None, name,
+    )  # fmt: skip
 
 
 def _flag_crowded(rows: Rows, crowded: set[str]) -> None:
@@ -287,8 +313,9 @@ _STILL_TO_DO = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Statu
 
 def _wanted(
     view: CourseView, as_of: date, horizon: date, missed: bool, hold: OpenHold | None
-) -> Rows:
-    rows = []
+) -> list[Event]:
+    """The course's events that the list shows."""
+    wanted_events = []
     after_order = view.regimen.after_order_series
     placed = (
         {e.number for e in view.events if e.series in view.regimen.order_series and e.given_on}
@@ -317,14 +344,8 @@ def _wanted(
         else:
             wanted = event.kind is Kind.DEADLINE and event.status is Status.ACTIVE
         if wanted:
-            row = event_row(event, patient_id=view.patient.id, course=view.course.number)
-            held = hold if event.status is Status.HELD else None
-            row["days_late"] = (as_of - event.end).days
-            row["due_by"] = due_by(event, held).isoformat()
-            row["reason"] = held.reason if held else None
-            row["since"] = held.since.isoformat() if held else None
-            rows.append(row)
-    return rows
+            wanted_events.append(event)
+    return wanted_events
 
 
 def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
