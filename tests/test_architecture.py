@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import ROOT
 
 SCHEDULE = ROOT / "schedule"
-HEAVY = ("click", "sqlalchemy", "pandas", "waitress", "icalendar", "psycopg", "segno")
+HEAVY = ("click", "sqlalchemy", "pandas", "asyncio", "icalendar", "psycopg", "segno")
 
 
 def _modules(package: str) -> list[str]:
