@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from schedule.domain.settings import Settings
     from schedule.output.render import Column
     from schedule.store.database import Store
+    from schedule.store.reader import SqliteReader
     from schedule.tracking.tracker import Tracker
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -195,6 +196,7 @@ class App:
         self._db = db
         self._user = user
         self._store: Store | None = None
+        self._reader: SqliteReader | None = None
 
     @property
     def db_target(self) -> str:
@@ -218,6 +220,18 @@ class App:
             if self._store.created is not None:
                 fail_line(f"created a new database at {self._store.created}")
         return self._store
+
+    @property
+    def reader(self) -> Store | SqliteReader:
+        """For the commands that only read every patient's facts (the worklists): on an SQLite
+        file whose schema is current, a reader that needs no SQLAlchemy import
+        (`store.reader`); else the store, which refuses a missing file and migrates an old
+        one."""
+        if self._reader is None and self._store is None:
+            from schedule.store.reader import SqliteReader
+
+            self._reader = SqliteReader.open(self.db_target)
+        return self._reader or self.store
 
     @cached_property
     def tracker(self) -> Tracker:
@@ -260,6 +274,8 @@ class App:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+        if self._reader is not None:
+            self._reader.close()
 
     @cached_property
     def config_dir(self) -> Path:

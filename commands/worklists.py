@@ -108,7 +108,7 @@ def due(
     workers = os.cpu_count() or 1
     day = as_of or today()
     rows = worklist_rows(
-        app.store,
+        app.reader,
         app.catalog,
         app.settings,
         day,
@@ -148,7 +148,7 @@ def missed(
     day = as_of or today()
     workers = os.cpu_count() or 1
     rows = worklist_rows(
-        app.store,
+        app.reader,
         app.catalog,
         app.settings,
         day,

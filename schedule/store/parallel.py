@@ -5,14 +5,16 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from schedule.store.database import Store
+if TYPE_CHECKING:
+    from schedule.store.database import Store
+    from schedule.store.reader import SqliteReader
 
 T = TypeVar("T")
 PARALLEL_FROM = 2000  # patients; below this a second process costs more than it saves
 
-_TASK: tuple[Callable[[int, int], Any], Store] | None = None
+_TASK: tuple[Callable[[int, int], Any], Store | SqliteReader] | None = None
 
 
 def _run_task(low: int, high: int) -> Any:
@@ -34,7 +36,11 @@ def _slices(count: int, step: int) -> list[tuple[int, int]]:
 
 
 def iter_slices(
-    task: Callable[[int, int], T], store: Store, count: int, workers: int, step: int
+    task: Callable[[int, int], T],
+    store: Store | SqliteReader,
+    count: int,
+    workers: int,
+    step: int,
 ) -> Iterator[T]:
     """`task` over slices of `step` items, in order, as each is done. In one process when
     `workers` is 1, the count is small, or the platform cannot fork."""

@@ -187,7 +187,7 @@ class FeedTokens:
         """Everything a feed's cache key is made of, in one query: the token's owner, the
         patient, each course with its records' (count, highest id) and publication revision.
         None for a token unknown or revoked."""
-        from schedule.store.transaction import course_of
+        from schedule.store.rows import course_of
 
         # A feed answers many requests a second, most of them 304s: the statement is compiled
         # once per kind of database and handed to the driver as it is.

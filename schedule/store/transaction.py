@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Fact, RecordType
-from schedule.domain.units import Quantity
 from schedule.store import tables
 from schedule.store.published import FeedTokens, PublishedMemory
+from schedule.store.rows import course_of, read_facts
 
 _CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
 
@@ -121,47 +121,13 @@ class Tx:
     def facts(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:
         """The engine's facts by course, from the records that stand, in the order recorded;
         what `facts_of(records(...))` gives, without building the records (for worklists).
-
-        The one read of every record a worklist makes, so it goes to the driver's own cursor:
-        plain tuples, no result objects (the course ids are integers, written into the
-        statement so that no parameter limit applies)."""
-        where = ""
-        if course_ids is not None:
-            if not course_ids:
-                return {}
-            where = f" WHERE course_id IN ({','.join(str(int(i)) for i in course_ids)})"
+        The one read of every record a worklist makes, so it goes to the driver's own cursor
+        (`rows.read_facts`)."""
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(
-                "SELECT id, course_id, type, event, day, dose, note, override, review, end_care"
-                f" FROM {tables.records.name}{where} ORDER BY id"
-            )
-            rows = cursor.fetchall()
-            cursor.execute(
-                f"SELECT corrects FROM {tables.records.name} WHERE type = "
-                f"'{RecordType.ENTERED_IN_ERROR.value}'"
-            )
-            wrong = {corrects for (corrects,) in cursor.fetchall()}
+            return read_facts(cursor, course_ids)
         finally:
             cursor.close()
-        types = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
-        iso = date.fromisoformat
-        days: dict[Any, date] = {}  # SQLite keeps dates as ISO text: parse each text once
-        amounts: dict[str, Quantity] = {}  # and a clinic records the same few amounts
-        out: dict[int, list[Fact]] = defaultdict(list)
-        for rid, course_id, kind, key, day, dose, note, override, review, end in rows:
-            if kind not in types or (wrong and rid in wrong):
-                continue
-            if isinstance(day, str):
-                day = days.get(day) or days.setdefault(day, iso(day))
-            out[course_id].append(
-                Fact(
-                    types[kind], day, key, (amounts.get(dose) or _amount(amounts, dose))
-                    if dose else None, note, override,
-                    iso(review) if isinstance(review, str) else review, bool(end),
-                )
-            )  # fmt: skip
-        return dict(out)
 
     def last_ids(self) -> tuple[int, int]:
         """The highest record and course ids: they rise with every record or course added."""
@@ -317,13 +283,6 @@ COURSE_COLUMNS = (
 )  # fmt: skip
 
 
-def course_of(row: Sequence[Any]) -> Course:
-    """A course from the values of `COURSE_COLUMNS` (SQLite's dates come as text)."""
-    cid, pid, number, regimen, start, interval, month, precautions = row
-    start = date.fromisoformat(start) if isinstance(start, str) else start
-    return Course(cid, pid, number, regimen, start, interval, bool(month), precautions)
-
-
 def _patient(row: Any) -> Patient:
     return Patient(row["id"], row["name"], row["tz"], row["appt_time"], row["lang"])
 
@@ -360,9 +319,3 @@ def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
         "review": record.review,
         "end_care": record.end_care or None,
     }
-
-
-def _amount(amounts: dict[str, Quantity], text: str) -> Quantity:
-    """The amount recorded as `text`, parsed once per read (`Tx.facts`)."""
-    amounts[text] = found = Quantity.parse(text)
-    return found

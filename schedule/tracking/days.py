@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schedule.domain.closures import Closures
 from schedule.domain.errors import PrrtError
@@ -20,7 +20,10 @@ from schedule.domain.settings import WEEKDAYS, Settings
 from schedule.engine.clinic import chair_hours, is_infusion
 from schedule.engine.views import CourseView, course_views
 from schedule.output.render import Column
-from schedule.store.database import Store
+
+if TYPE_CHECKING:
+    from schedule.store.database import Store
+    from schedule.store.reader import SqliteReader
 
 DAY_COLUMNS = (
     "date", "weekday", "infusions", "injections", "chair_hours", "capacity", "flags", "closure",
@@ -79,7 +82,7 @@ class Day:
 
 
 def clinic_days(
-    store: Store,
+    store: Store | SqliteReader,
     catalog: Catalog,
     settings: Settings,
     closures: Closures | None,

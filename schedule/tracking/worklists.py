@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient
@@ -22,9 +22,13 @@ from schedule.engine.clinic import OCCUPYING
 from schedule.engine.views import CourseView, course_views
 from schedule.output.columns import EVENT_COLUMNS, event_row
 from schedule.output.render import EVENT_TABLE, Column
-from schedule.store.database import Store
 from schedule.store.parallel import iter_slices
 from schedule.tracking.days import add_hours, add_load, clinic_days, crowded_days, empty_days
+
+if TYPE_CHECKING:
+    from schedule.store.database import Store
+    from schedule.store.reader import SqliteReader
+
 from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
 SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "name")
@@ -136,7 +140,7 @@ class _Everything:
         return [c.id for p in patients for c in self.courses[p.id]]
 
 
-def load_everything(store: Store, filters: Filters = EVERYTHING) -> _Everything:
+def load_everything(store: Store | SqliteReader, filters: Filters = EVERYTHING) -> _Everything:
     """The patients the filters let through, with all their courses."""
     with store.read() as tx:
         patients = [p for p in tx.patients() if filters.patient_matches(p)]
@@ -160,7 +164,7 @@ _OCCUPYING = frozenset(s.value for s in OCCUPYING)
 
 
 def worklist_rows(
-    store: Store,
+    store: Store | SqliteReader,
     catalog: Catalog,
     settings: Settings,
     as_of: date,
