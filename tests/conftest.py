@@ -159,3 +159,20 @@ def start_server(db_url: str, *options: str) -> tuple[subprocess.Popen[str], int
         process.wait(timeout=10)
         pytest.fail(line)
     return process, int(found.group(1))
+
+
+def add_broken_course(db_url: str, patient_id: str = "BAD") -> None:
+    """A patient whose course starts on 9999-12-31, written by other means than prrt (which
+    refuses such a date): its calendar cannot be computed."""
+    from schedule.store import tables
+
+    store = Store.open(db_url, "x")
+    with store.write() as tx:
+        tx.conn.execute(tables.patients.insert().values(id=patient_id, created_at="x"))
+        tx.conn.execute(
+            tables.courses.insert().values(
+                patient_id=patient_id, number=1, regimen="lutathera", start=date(9999, 12, 31),
+                calendar_month=False, created_at="x",
+            )
+        )  # fmt: skip
+    store.close()

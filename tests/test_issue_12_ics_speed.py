@@ -30,7 +30,7 @@ from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
 from schedule.i18n import LANGUAGES, catalogue
 from schedule.store.database import Store
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, add_broken_course
 
 CATALOG = load_catalog()
 REGIMENS = CATALOG.ids()  # every shipped regimen
@@ -279,18 +279,8 @@ def test_a_calendar_that_cannot_be_computed_alone_in_its_batch_is_left_out(
     """A patient whose course has a date out of range keeps the file it had, and the others
     are written, even when it is the only patient of a batch (one patient at a time here)."""
     from schedule.calendars import folder as folder_module
-    from schedule.store import tables
 
-    store = Store.open(clinic, "x")
-    with store.write() as tx:
-        tx.conn.execute(tables.patients.insert().values(id="BAD", created_at="x"))
-        tx.conn.execute(
-            tables.courses.insert().values(
-                patient_id="BAD", number=1, regimen="lutathera", start=date(9999, 12, 31),
-                calendar_month=False, created_at="x",
-            )
-        )  # fmt: skip
-    store.close()
+    add_broken_course(clinic)
     monkeypatch.setattr(folder_module, "BATCH", 1)
     made = publisher(clinic, Titles.DISCREET)
     result = write_folder(made, tmp_path / "cal")

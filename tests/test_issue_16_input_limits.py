@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from schedule.store import tables
 from schedule.store.database import Store
+from tests.conftest import add_broken_course
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 
@@ -292,16 +293,7 @@ def test_a_stored_date_out_of_range_never_stops_the_other_patients(
     """A course written by other means with a start of 9999-12-31 is listed as an error; the
     others are listed, written and shown as before."""
     prrt("patient", "add", "GOOD", "--regimen", "lanreotide", "--start", "2026-11-16")
-    store = Store.open(db_url, "x")
-    with store.write() as tx:
-        tx.conn.execute(tables.patients.insert().values(id="BAD", created_at="x"))
-        tx.conn.execute(
-            tables.courses.insert().values(
-                patient_id="BAD", number=1, regimen="lutathera", start=date(9999, 12, 31),
-                calendar_month=False, created_at="x",
-            )
-        )  # fmt: skip
-    store.close()
+    add_broken_course(db_url)
     missed = prrt("missed", "--fail-if-any", "-f", "csv")
     assert missed.exit_code == 1  # the daily alert fires for it
     rows = list(csv.DictReader(io.StringIO(missed.stdout)))
