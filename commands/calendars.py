@@ -196,7 +196,7 @@ def feed_revoke(app: App, patient_id: str) -> None:
     "--workers",
     type=click.IntRange(1, 64),
     help="Processes that serve, sharing the port (POSIX; elsewhere one).  "
-    "[default: one per core, less one]",
+    "[default: one per core, less one, at most 4]",
 )
 @click.option(
     "--threads",

@@ -5,12 +5,17 @@ processes share the port. All on 127.0.0.1 only; no test measures time."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import http.client
 import os
 import re
 import signal
 import socket
+import sqlite3
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,12 +26,16 @@ import pytest
 from sqlalchemy import event
 
 from schedule.calendars.feeds import issue, revoke
+from schedule.calendars.http11 import Connection, Site
 from schedule.calendars.server import FeedApp
+from schedule.calendars.serving import Limits, default_workers, listen
+from schedule.calendars.workers import SETTLED, backoff, can_fork
+from schedule.domain.errors import OutputError
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
 from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
-from tests.conftest import actor, start_server
+from tests.conftest import ROOT, actor, start_server
 from tests.test_issue_11_calendars import sample_clinic, wsgi
 
 pytestmark = pytest.mark.usefixtures("config_dir")
@@ -68,9 +77,67 @@ def test_the_change_mark_moves_with_every_commit_and_only_then(
         with store.write() as tx:  # through the pool of the store the mark reads
             tx.tokens.revoke_tokens("NET-003", actor())
         assert mark.read() != second
+        # As after an error: read on a new connection, where SQLite's count starts over.
+        mark.close()
+        fresh = mark.read()
+        assert mark.read() == fresh
+        mark.close()
+        assert mark.read() != fresh
     finally:
         other.close()
         mark.close()
+
+
+def test_a_revoke_is_seen_after_the_mark_reads_on_a_new_connection(
+    run, db_url: str, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    app, token, _ = _app(run, db_url, store)
+    path = f"/feeds/{token}.ics"
+    etag = wsgi(app, path)[1]["ETag"]
+    assert wsgi(app, path, if_none_match=etag)[0] == "304 Not Modified"  # remembered
+    app.changes.close()  # dropped after an error: the next read opens another connection
+    other = other_store(db_url)
+    try:
+        revoke(other, "NET-003", actor())
+        # More writes elsewhere: the new connection's count climbs back to where the old one
+        # was when the feed was remembered. Never the same mark: the link stays dead.
+        for _ in range(12):
+            assert wsgi(app, path, if_none_match=etag)[0] == "404 Not Found"
+            issue(other, "NET-001", False, actor(), lambda _token: None)
+            revoke(other, "NET-001", actor())
+    finally:
+        other.close()
+
+
+def test_a_busy_sqlite_sends_the_request_to_a_thread_never_stale(
+    run, db_url: str, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite's locks: PostgreSQL's mark is never read on the event loop")
+    app, token, _ = _app(run, db_url, store)
+    path = f"/feeds/{token}.ics"
+    etag = wsgi(app, path)[1]["ETag"]
+    wsgi(app, path, if_none_match=etag)  # read again after its own publishing: remembered
+    asked = environ(path, if_none_match=etag)
+    assert app.quick(asked) is not None
+    # Another program holds the database so that no one may read it (exclusive locking mode),
+    # and the mark has to read it anew: the event loop must not wait the store's 60 s for it.
+    app.changes.close()
+    store.engine.dispose()
+    holder = sqlite3.connect(db_url, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        done: list[Any] = []
+        asking = threading.Thread(target=lambda: done.append(app.quick(asked)), daemon=True)
+        asking.start()
+        asking.join(BOUND)
+        assert done == [None]  # the mark unknown: to a thread, never answered from memory
+    finally:
+        holder.close()
+    assert app.quick(asked) is None  # a mark of another connection: read again first
+    assert wsgi(app, path, if_none_match=etag)[0] == "304 Not Modified"
+    assert app.quick(asked) is not None
 
 
 # -- the feed, remembered ----------------------------------------------------------------------
@@ -212,12 +279,13 @@ def feed_server(run, db_url: str) -> Iterator[Callable[..., tuple[Any, int, str]
                 process.wait(timeout=BOUND)
 
 
-def exchange(port: int, data: bytes) -> bytes:
+def exchange(port: int, data: bytes, *, shut: bool = True) -> bytes:
     """What the server answers to `data` sent at once on a new connection, read until the
-    server closes it (the client closes its sending side after `data`)."""
+    server closes it (the client closes its sending side after `data`, unless not `shut`)."""
     with socket.create_connection(("127.0.0.1", port), BOUND) as sock:
         sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
+        if shut:
+            sock.shutdown(socket.SHUT_WR)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
@@ -261,6 +329,9 @@ def test_requests_in_order_and_bad_ones_refused_with_the_connection_closed(
         (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
          "400 Bad Request"),
         (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", "400 Bad Request"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: " + b"1" * 5000 + b"\r\n\r\n",
+         "413 Content Too Large"),  # more digits than int() reads: still one line of answer
+        (b"GET / HTTP/1.1\nHost: x\nX: a\rb\n\n", "400 Bad Request"),  # a bare CR, LF heads too
         (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", "505 HTTP Version Not Supported"),
         (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
          "411 Length Required"),
@@ -277,12 +348,91 @@ def test_requests_in_order_and_bad_ones_refused_with_the_connection_closed(
     assert answer.startswith(b"HTTP/1.1 405 Method Not Allowed\r\n")
     assert b"Allow: GET, HEAD\r\n" in answer
     assert answer.endswith(b"Method Not Allowed\n" + NOT_FOUND)
+    padded = post.replace(b"Length: 3", b"Length: " + b"0" * 5000 + b"3")  # the same length
+    assert exchange(port, padded + get % unknown) == answer
     # HTTP/1.0 closes after its answer unless it asks to keep the connection.
     assert exchange(port, b"GET /x HTTP/1.0\r\n\r\n" + get % unknown) == NOT_FOUND.replace(
         b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"
     )
     kept = exchange(port, b"GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" + get % unknown)
     assert kept == NOT_FOUND.replace(b"\r\n\r\n", b"\r\nConnection: keep-alive\r\n\r\n") + NOT_FOUND
+
+
+def test_lines_that_end_in_lf_alone_are_read_as_lines(
+    feed_server: Callable[..., tuple[Any, int, str]],
+) -> None:
+    _, port, path = feed_server("--workers", "1")
+    unknown = f"/feeds/{'A' * 32}.ics".encode()
+    closing = NOT_FOUND.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+    # Answered at once, the connection still open on the client's side (RFC 9112, 2.2).
+    lf = b"GET %s HTTP/1.1\nHost: x\nConnection: close\n\n" % unknown
+    assert exchange(port, lf, shut=False) == closing
+    # Pipelined, each request with its own line ends, the feed's among them.
+    heads = [
+        b"GET %s HTTP/1.1\nHost: x\n\n",
+        b"\nGET %s HTTP/1.1\r\nHost: x\r\n\r\n",  # an empty line before a request: skipped
+        b"GET %s HTTP/1.1\r\nHost: x\n\r\n",
+        b"GET %s HTTP/1.1\nHost: x\r\n\n",
+    ]
+    answer = exchange(port, b"".join(h % unknown for h in heads) + heads[0] % path.encode())
+    assert answer.startswith(NOT_FOUND * 4 + b"HTTP/1.1 200 OK\r\n")
+    assert answer.endswith(b"END:VCALENDAR\r\n")
+
+
+def test_while_stopping_an_answer_from_memory_closes_the_connection() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        site = Site(
+            app=lambda environ, start_response: [],
+            quick=lambda environ: ("304 Not Modified", [("ETag", '"x"')], b""),
+            loop=loop,
+            run=lambda work: loop.run_in_executor(None, work),
+            environ={},
+            header_limit=16_384,
+            body_limit=1_024,
+        )
+        sent = Transport()
+        conn = Connection(site)
+        conn.connection_made(sent)
+        conn.data_received(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (b"Connection: close" in sent.data, sent.ended) == (False, False)
+        site.stopping = True
+        conn.data_received(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sent.data.count(b"HTTP/1.1 304 Not Modified\r\n") == 2
+        assert sent.data.endswith(b"Connection: close\r\n\r\n")
+        assert sent.ended  # its last answer: nothing more is written
+    finally:
+        loop.close()
+
+
+class Transport(asyncio.Transport):
+    """What a connection writes, kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.ended = self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 40_000) if name == "peername" else default
+
+    def write(self, data: Any) -> None:
+        self.data += data
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.ended = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_write_buffer_size(self) -> int:
+        return 0
 
 
 def test_head_gives_the_headers_and_keeps_the_connection(
@@ -331,6 +481,18 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def _workers(pid: int, count: int, gone: tuple[int, ...] = ()) -> list[int]:
+    """The `count` workers of `pid`, none of them one of `gone`, once they are all forked (the
+    'serving' line comes before the forks): looked for every 10 ms, for up to BOUND."""
+    deadline = time.monotonic() + BOUND
+    while True:
+        now = _children(pid)
+        if (len(now) == count and not set(gone) & set(now)) or time.monotonic() > deadline:
+            assert (len(now), set(gone) & set(now)) == (count, set())
+            return now
+        time.sleep(0.01)
+
+
 def _ask(conns: list[http.client.HTTPConnection], path: str, etag: str | None) -> list[int]:
     statuses = []
     for conn in conns:
@@ -346,8 +508,7 @@ def test_workers_share_the_port_see_a_revoke_at_once_and_stop_together(
     run, db_url: str, feed_server: Callable[..., tuple[Any, int, str]]
 ) -> None:  # type: ignore[no-untyped-def]
     process, port, path = feed_server("--workers", "2")
-    workers = _children(process.pid)
-    assert len(workers) == 2
+    workers = _workers(process.pid, 2)
     conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=BOUND) for _ in range(16)]
     try:
         first = _ask(conns[:1], path, None)
@@ -396,16 +557,9 @@ def test_a_worker_that_dies_is_replaced(
     feed_server: Callable[..., tuple[Any, int, str]],
 ) -> None:
     process, port, path = feed_server("--workers", "2")
-    workers = _children(process.pid)
+    workers = _workers(process.pid, 2)
     os.kill(workers[0], signal.SIGKILL)
-    deadline = time.monotonic() + BOUND
-    while time.monotonic() < deadline:
-        now = _children(process.pid)
-        if len(now) == 2 and workers[0] not in now:
-            break
-        time.sleep(0.05)
-    assert len(now) == 2
-    assert workers[0] not in now
+    _workers(process.pid, 2, gone=(workers[0],))
     for _ in range(8):  # new connections, spread over both
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=BOUND)
         assert _ask([conn], path, None) == [200]
@@ -413,9 +567,160 @@ def test_a_worker_that_dies_is_replaced(
     process.send_signal(signal.SIGINT)  # Ctrl-C stops it too
     assert process.wait(timeout=BOUND) == 0
     assert process.stderr is not None
-    assert process.stderr.read() == (
-        f"prrt serve: worker {workers[0]} stopped (signal 9); starting another\n"
+    # Started a moment ago: replaced after a second (one that ran for a while: at once).
+    assert re.fullmatch(
+        rf"prrt serve: worker {workers[0]} stopped \(signal 9\); starting another( in 1 s)?\n",
+        process.stderr.read(),
     )
+
+
+@pytest.mark.skipif(not LINUX, reason="reads the workers from /proc")
+def test_workers_are_replaced_when_sigchld_was_left_ignored(db_url: str) -> None:
+    # A parent (a shell, a service manager) may leave SIGCHLD ignored; the system would then
+    # reap the workers itself. The supervisor takes it back while it runs.
+    ignoring = "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+    ignoring += "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    command = [sys.executable, "-c", ignoring, str(ROOT / "cli.py"), "--db", db_url, "serve"]
+    process = subprocess.Popen(
+        [*command, "--port", "0", "--workers", "2"], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        assert "serving feeds on" in process.stderr.readline()
+        workers = _workers(process.pid, 2)
+        os.kill(workers[0], signal.SIGKILL)
+        _workers(process.pid, 2, gone=(workers[0],))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=BOUND) == 0
+        assert f"worker {workers[0]} stopped (signal 9); starting another" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=BOUND)
+
+
+def test_workers_that_cannot_be_forked_are_one_line_and_exit_6(
+    run, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    if not can_fork():
+        pytest.skip("no worker processes here")
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    handler = signal.getsignal(signal.SIGCHLD)
+
+    def fork() -> int:
+        raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+
+    monkeypatch.setattr(os, "fork", fork)
+    result = run("--db", db_url, "serve", "--port", "0", "--workers", "2")
+    assert (result.exit_code, result.stdout) == (6, "")
+    assert re.fullmatch(
+        r"prrt: serving feeds on http://127\.0\.0\.1:\d+/feeds/TOKEN\.ics in 2 processes; "
+        r"Ctrl-C stops\nprrt: cannot start worker processes: Resource temporarily unavailable\n",
+        result.stderr,
+    )
+    assert (signal.pthread_sigmask(signal.SIG_BLOCK, []), signal.getsignal(signal.SIGCHLD)) == (
+        blocked,
+        handler,
+    )  # as they were
+
+
+def test_no_database_connection_crosses_a_fork(
+    run, db_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    if not can_fork():
+        pytest.skip("no worker processes here")
+    app, token, _ = _app(run, db_url, store)
+    wsgi(app, f"/feeds/{token}.ics")  # the store's pool and the mark's connection in use
+    at_fork = []
+
+    def fork() -> int:
+        at_fork.append((store.engine.pool.checkedin(), app.changes._conn))
+        raise OSError(errno.ENOMEM, os.strerror(errno.ENOMEM))
+
+    monkeypatch.setattr(os, "fork", fork)
+    server = listen(app, "127.0.0.1", 0, Limits(), workers=2)
+    try:
+        with pytest.raises(
+            OutputError, match=r"^cannot start worker processes: Cannot allocate memory$"
+        ):
+            server.run()
+    finally:
+        server.close()
+    assert at_fork == [(0, None)]
+
+
+def test_a_worker_that_keeps_failing_waits_longer_each_time() -> None:
+    waits = [0.0]
+    for _ in range(8):
+        waits.append(backoff(waits[-1], lived=0.5))
+    assert waits == [0, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert backoff(60, lived=SETTLED) == 0  # one that ran a while is replaced at once
+
+
+def test_default_workers_one_per_core_less_one_at_most_four(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not can_fork():
+        assert default_workers() == 1
+        return
+    found = []
+    for cores in (1, 2, 3, 5, 6, 64):
+        monkeypatch.setattr(
+            os, "sched_getaffinity", lambda _, n=cores: set(range(n)), raising=False
+        )
+        monkeypatch.setattr(os, "cpu_count", lambda n=cores: n)
+        found.append(default_workers())
+    assert found == [1, 1, 2, 4, 4, 4]
+
+
+@pytest.mark.skipif(not LINUX, reason="SO_REUSEPORT as Linux has it")
+def test_a_port_held_by_sockets_that_share_it_is_in_use() -> None:
+    app: Any = None  # never served
+    with socket.socket() as taken:  # as another server's workers hold their port
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match="Address already in use") as refused:
+            listen(app, "127.0.0.1", port, Limits(), workers=2).close()
+    assert refused.value.errno == errno.EADDRINUSE
+
+
+@pytest.mark.skipif(not LINUX, reason="SO_REUSEPORT as Linux has it")
+def test_another_server_with_workers_on_the_same_port_is_refused(
+    feed_server: Callable[..., tuple[Any, int, str]], db_url: str
+) -> None:
+    process, port, _ = feed_server("--workers", "2")
+    command = [sys.executable, str(ROOT / "cli.py"), "--db", db_url, "serve", "--port", str(port)]
+    second = subprocess.run(
+        [*command, "--workers", "2"], capture_output=True, text=True, timeout=BOUND
+    )
+    assert (second.returncode, second.stderr) == (
+        6,
+        f"prrt: cannot listen on 127.0.0.1:{port}: Address already in use; give another --host "
+        "or --port\n",
+    )
+    assert process.poll() is None
+
+
+@pytest.mark.skipif(not LINUX, reason="SO_REUSEPORT as Linux has it")
+def test_where_sockets_cannot_share_a_port_the_workers_share_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setsockopt = socket.socket.setsockopt
+
+    def refusing(sock: socket.socket, level: int, option: int, *value: Any) -> None:
+        if option == socket.SO_REUSEPORT:
+            raise OSError(errno.ENOPROTOOPT, os.strerror(errno.ENOPROTOOPT))
+        setsockopt(sock, level, option, *value)
+
+    monkeypatch.setattr(socket.socket, "setsockopt", refusing)
+    app: Any = None  # never served
+    server = listen(app, "127.0.0.1", 0, Limits(), workers=2)
+    try:
+        assert (len(server.sockets), server.workers) == (1, 2)
+    finally:
+        server.close()
 
 
 def test_one_process_stops_on_sigterm(feed_server: Callable[..., tuple[Any, int, str]]) -> None:
@@ -430,4 +735,4 @@ def test_one_process_stops_on_sigterm(feed_server: Callable[..., tuple[Any, int,
 def test_serve_help_documents_workers(run) -> None:  # type: ignore[no-untyped-def]
     shown = run("serve", "--help").stdout
     assert "--workers INTEGER RANGE" in " ".join(shown.split())
-    assert "[default: one per core, less one]" in " ".join(shown.split())
+    assert "[default: one per core, less one, at most 4]" in " ".join(shown.split())

@@ -1,6 +1,7 @@
 """Issue 16: the feed server on an open network. A 304 keeps the connection open; idle and
-half-sent connections cost no thread and are dropped after the channel timeout, so a flood of
-them does not stop other phones; a port in use is one line and exit 6. All on 127.0.0.1 only."""
+half-sent connections cost no thread and are dropped after the channel timeout (a request is
+timed from its first byte, so one trickled a byte at a time is dropped too), so a flood of them
+does not stop other phones; a port in use is one line and exit 6. All on 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -117,6 +118,25 @@ def test_idle_connections_are_closed_after_the_channel_timeout(
             idle.append(sock)
         assert [number for number, sock in enumerate(idle) if not _closed(sock)] == []
         assert get(port, path) == 200
+
+
+def test_a_request_sent_a_byte_at_a_time_is_closed_after_the_channel_timeout(
+    serve_feed: Callable[..., tuple[int, str]],
+) -> None:
+    port, _ = serve_feed("--channel-timeout", "2")
+    deadline = time.monotonic() + BOUND
+    with socket.create_connection(("127.0.0.1", port), BOUND) as sock:
+        sock.settimeout(0.25)  # a byte every quarter of a second: never 2 seconds of silence
+        for byte in b"GET /feeds/" + b"A" * 1000:
+            assert time.monotonic() < deadline, "the trickled request is still being read"
+            try:
+                sock.sendall(bytes([byte]))
+                if sock.recv(1024) == b"":
+                    break  # closed by the server
+            except TimeoutError:
+                continue  # still open
+            except (ConnectionResetError, BrokenPipeError):
+                break
 
 
 def _closed(sock: socket.socket) -> bool:

@@ -7,15 +7,16 @@ body is read and handed on, the feed answers 405 to anything but GET and HEAD). 
 head gets 400 (a bare CR, whitespace before a colon, a folded line, two different lengths, no
 `Host` in HTTP/1.1), a head too large 431, a body too large 413, another HTTP version 505; each
 of these closes the connection. Every response has a length, so every one of them (a 304 too)
-keeps an HTTP/1.1 connection open unless the client asked to close; HTTP/1.0 closes unless it
-asked to keep it alive. Pipelined requests are answered in order.
+keeps an HTTP/1.1 connection open unless the client asked to close or the server is stopping;
+HTTP/1.0 closes unless it asked to keep it alive. Pipelined requests are answered in order.
 
-Lines end in CRLF (a head whose lines end in LF alone is not recognised: its client waits for
-the timeout). A request is answered at once, on the event loop, when the site's `quick` can
-answer it from memory (a feed's 304); anything else runs the WSGI application in the site's
-thread pool, and the connection reads no further request until it is answered. A client that
-sends faster than it reads is paused, not buffered without end. Idle connections are closed by
-the site's sweep.
+Lines end in CRLF, or in LF alone (RFC 9112, 2.2); a CR anywhere else is refused. A request is
+answered at once, on the event loop, when the site's `quick` can answer it from memory (a
+feed's 304); anything else runs the WSGI application in the site's thread pool, and the
+connection reads no further request until it is answered. A client that sends faster than it
+reads is paused, not buffered without end. The site's sweep closes connections that are `stale`:
+idle, or sending one request, for longer than the timeout (a request is timed from its first
+byte, so one trickled a byte at a time is closed too).
 """
 
 from __future__ import annotations
@@ -33,12 +34,21 @@ from io import BytesIO
 from typing import Any, TextIO
 from urllib.parse import unquote_to_bytes
 
-Answer = tuple[str, list[tuple[str, str]], bytes]  # status, headers, body
+Answer = tuple[str, list[tuple[str, str]], bytes]  # status, headers, body: a whole response
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a method or a header's name (RFC 9110)
 BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # control characters other than tab
 NO_BODY = ("1", "204", "304")  # statuses that never carry a body
+HEAD_END = re.compile(rb"\n\r?\n")  # the empty line after a head: CRLF or LF (RFC 9112, 2.2)
 LINGER = 2.0  # seconds a refused connection may go on sending before it is closed
+
+
+def plain(status: str, headers: list[tuple[str, str]] | None = None) -> Answer:
+    """A plain-text answer whose body is its status's reason (`Not Found`), with `headers`
+    after its type and length: the server's refusals, and the feed application's 404 and 503."""
+    body = (status.split(" ", 1)[1] + "\n").encode("ascii")
+    length = ("Content-Length", str(len(body)))
+    return status, [("Content-Type", "text/plain; charset=utf-8"), length, *(headers or [])], body
 
 
 class Refused(Exception):
@@ -87,6 +97,7 @@ class Connection(asyncio.Protocol):
         self.scanned = 0  # how far the buffer is known to hold no end of a head
         self.continued = False  # `100 Continue` sent for the request being read
         self.last = site.loop.time()
+        self.begun: float | None = None  # when the request being read began to arrive
         self.transport: asyncio.Transport | None = None
         self.peer = ("", 0)
 
@@ -108,6 +119,8 @@ class Connection(asyncio.Protocol):
         self.last = self.site.loop.time()
         if self.closing:
             return
+        if self.begun is None:
+            self.begun = self.last
         self.buffer += data
         if not self.busy:
             self.process()
@@ -127,6 +140,11 @@ class Connection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.write_paused = False
         self.process()
+
+    def stale(self, now: float, timeout: float) -> bool:
+        """Nothing being answered, and idle, or reading one request, for `timeout` seconds."""
+        since = self.last if self.begun is None else self.begun
+        return not self.busy and now - since > timeout
 
     @property
     def idle(self) -> bool:
@@ -176,9 +194,9 @@ class Connection(asyncio.Protocol):
 
     def answered(self, future: asyncio.Future[Answer], *, head: bool, keep: bool) -> None:
         self.busy = False
+        self.begun = self.site.loop.time() if self.buffer else None  # sent while it was busy
         if self.closing:
             return
-        keep = keep and not self.site.stopping
         try:
             answer = future.result()
         except Exception:  # the application failed: a 500, and a log
@@ -192,19 +210,23 @@ class Connection(asyncio.Protocol):
         """The first whole request in the buffer (consumed): its environ and whether the
         connection stays open after it; None while it is incomplete."""
         buffer = self.buffer
-        while buffer[:2] == b"\r\n":  # empty lines before a request are ignored (RFC 9112)
-            del buffer[:2]
+        while buffer[:1] == b"\n" or buffer[:2] == b"\r\n":  # empty lines before a request
+            del buffer[: 1 if buffer[:1] == b"\n" else 2]
             self.scanned = 0
-        end = buffer.find(b"\r\n\r\n", max(0, self.scanned - 3))
-        if end < 0:
+        found = HEAD_END.search(buffer, max(0, self.scanned - 2))
+        if found is None:
             if len(buffer) > self.site.header_limit:
                 raise Refused("431 Request Header Fields Too Large")
             self.scanned = len(buffer)  # a client sending a byte at a time is not read anew
             return None
+        end, start = found.span()
         if end > self.site.header_limit:
             raise Refused("431 Request Header Fields Too Large")
-        lines = bytes(buffer[:end]).split(b"\r\n")
-        start = end + 4
+        head = bytes(buffer[:end])  # up to the LF that ends its last line
+        if head.endswith(b"\r") and head.count(b"\r") == head.count(b"\n") + 1:
+            lines = head[:-1].split(b"\r\n")  # CRLF throughout (else a bare CR: refused below)
+        else:  # some lines end in LF alone
+            lines = [x[:-1] if x.endswith(b"\r") else x for x in head.split(b"\n")]
         environ = self.request_line(lines[0])
         for line in lines[1:]:
             name, colon, value = line.partition(b":")
@@ -234,7 +256,10 @@ class Connection(asyncio.Protocol):
         length = environ.get("CONTENT_LENGTH", "0")
         if not length.isdigit() or not length.isascii():
             raise Refused("400 Bad Request")
-        size = int(length)
+        digits = length.lstrip("0") or "0"  # int() refuses more than 4300 digits: a ValueError
+        if len(digits) > len(str(self.site.body_limit)):
+            raise Refused("413 Content Too Large")
+        size = int(digits)
         if size > self.site.body_limit:
             raise Refused("413 Content Too Large")
         if len(buffer) < start + size:
@@ -246,6 +271,7 @@ class Connection(asyncio.Protocol):
             return None
         environ["wsgi.input"] = BytesIO(bytes(buffer[start : start + size]))
         del buffer[: start + size]
+        self.begun = self.site.loop.time() if buffer else None
         self.scanned = 0
         self.continued = False
         words = {w.strip().lower() for w in environ.get("HTTP_CONNECTION", "").split(",")}
@@ -284,6 +310,7 @@ class Connection(asyncio.Protocol):
         status, headers, body = answer
         if self.transport is None or self.transport.is_closing():
             return
+        keep = keep and not self.site.stopping  # a stop under way: this answer is the last
         lines = [f"HTTP/1.1 {status}"]
         lines += [f"{name}: {value}" for name, value in headers]
         bodiless = status.startswith(NO_BODY)
@@ -301,9 +328,7 @@ class Connection(asyncio.Protocol):
             self.finish()
 
     def refuse(self, status: str) -> None:
-        body = (status.split(" ", 1)[1] + "\n").encode("ascii")
-        headers = [("Content-Type", "text/plain; charset=utf-8")]
-        self.respond((status, headers, body), head=False, keep=False)
+        self.respond(plain(status), head=False, keep=False)
 
     def finish(self) -> None:
         """Close after the last answer: stop writing, drop what the client still sends for a

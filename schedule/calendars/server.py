@@ -14,7 +14,9 @@ What a feed was last read as (its key and tags: `Known`) is kept with the store'
 decided from memory without a query; any write anywhere in the store (a dose, a revoke, by any
 process) moves the mark, and the next request reads the token and its facts again in one query.
 `FeedApp.quick` gives that answer without blocking when the mark is local (SQLite), so the HTTP
-server (`http11.py`) can answer it at once instead of handing the request to a thread.
+server (`http11.py`) can answer it at once instead of handing the request to a thread. A mark
+that cannot be read at once (SQLite busy) is unknown and equals no other: the request goes to a
+thread and reads the store, and nothing is answered from memory until the mark is read again.
 
 Known limit: `Last-Modified` follows the events, so a change of the calendar's name alone (the
 patient's name in a feed issued with it) leaves it as it was; the ETag changes.
@@ -36,6 +38,7 @@ from urllib.parse import parse_qs
 from sqlalchemy.exc import SQLAlchemyError
 
 from schedule.calendars.feeds import PAGE_PREFIX, PATH_PREFIX, TOKEN_SHAPE, token_hash
+from schedule.calendars.http11 import Answer, plain
 from schedule.calendars.publisher import Publisher, Snapshot, site_digest
 from schedule.calendars.titles import Titles
 from schedule.domain.errors import PrrtError
@@ -46,7 +49,6 @@ from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
 
 StartResponse = Callable[..., Any]
-Answer = tuple[str, list[tuple[str, str]], bytes]  # status, headers, body: a whole response
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 COMMON = [
     ("Cache-Control", "no-cache, private"),
@@ -119,6 +121,11 @@ class FeedApp:
         self._lock = threading.Lock()
         self._namespace: str | None = None  # the UID namespace: never changes once read
         self.changes = ChangeMark(store)
+
+    def before_fork(self) -> None:
+        """In the process about to fork workers: no connection open, so none crosses a fork."""
+        self.changes.close()
+        self.store.engine.dispose()
 
     def after_fork(self) -> None:
         """In a forked worker: new connections, the same memory (a fork copies it)."""
@@ -358,14 +365,6 @@ def _accepts_gzip(header: str) -> bool:
 def plain_response(
     start_response: StartResponse, status: str, extra: list[tuple[str, str]] | None = None
 ) -> list[bytes]:
-    body = (status.split(" ", 1)[1] + "\n").encode("ascii")
-    start_response(
-        status,
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            *(extra or []),
-            *COMMON,
-        ],
-    )
+    status, headers, body = plain(status, [*(extra or []), *COMMON])
+    start_response(status, headers)
     return [body]

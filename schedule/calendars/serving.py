@@ -1,22 +1,25 @@
 """Running the feed server: the listening sockets, each process's event loop, the limits, and
-the worker processes.
+what each worker process runs (`workers.py` forks and watches them).
 
 `listen` binds the socket, so that a port in use or a bad address is known before anything
 runs. `Server.run` serves until SIGTERM or SIGINT. With one worker it serves in this process.
-With more (POSIX only: elsewhere one), this process forks that many workers and only watches
-them: a worker that dies is replaced, and a stop is passed on to all of them. On Linux each
-worker has a socket of its own on the port (SO_REUSEPORT), among which the system spreads new
-connections evenly; elsewhere they share one. This process keeps every socket open, so
-connections waiting in a socket's queue outlive a worker that dies.
+With more (POSIX with `sigtimedwait`: elsewhere one), this process forks that many workers and
+only watches them (`workers.py`): a worker that dies is replaced, and a stop is passed on to
+all of them. On Linux each worker has a socket of its own on the port (SO_REUSEPORT), among
+which the system spreads new connections evenly; elsewhere, or where the option is refused,
+they share one. The port is first bound alone, so that one already in use is refused even when
+its sockets would let others join. This process keeps every socket open, so connections waiting
+in a socket's queue outlive a worker that dies.
 
 Each serving process runs one event-loop thread, which accepts connections, reads and writes
 them all (`http11.py`) and answers feed requests it can answer from memory (`FeedApp.quick`),
 and a pool of `threads` threads for the requests that read the database or build something.
 Open connections are limited (`connection_limit`, shared out among the workers): at the limit a
 process stops accepting and new connections wait in the system's queue (`backlog`). Every
-`cleanup_interval` seconds, connections idle or half-sent for `channel_timeout` seconds are
-closed. On a stop: no new connections, idle ones closed, requests under way answered (for at
-most `GRACE` seconds). A worker whose parent is gone stops by itself at its next sweep.
+`cleanup_interval` seconds, connections idle, or sending one request, for `channel_timeout`
+seconds are closed (`Connection.stale`). On a stop: no new connections, idle ones closed,
+requests under way answered (for at most `GRACE` seconds). A worker whose parent is gone stops
+by itself at its next sweep.
 """
 
 from __future__ import annotations
@@ -27,23 +30,21 @@ import os
 import signal
 import socket
 import sys
-import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from schedule.calendars.http11 import Connection, Site
+from schedule.calendars.workers import STOPS, Mask, Supervisor, can_fork
 from schedule.domain.errors import InputError
 
 if TYPE_CHECKING:
     from schedule.calendars.server import FeedApp
 
-Mask = set[int | signal.Signals]  # what pthread_sigmask takes and gives
 GRACE = 10.0  # seconds a stop waits for the requests under way
-STOPS = (signal.SIGTERM, signal.SIGINT)
 SHORT_OF = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)  # accept() may say
+MOST_WORKERS = 4  # by default: each holds up to 16 database connections (README, `prrt serve`)
 
 
 @dataclass(frozen=True)
@@ -62,21 +63,19 @@ class Limits:
 
 
 def default_workers() -> int:
-    """One worker per core this process may run on, less one: a feed server shares its machine
-    with the TLS proxy in front of it and often the database (one where processes cannot be
-    forked). Measured on 2 cores with 64 clients on the same machine, one worker answered 304s
-    with a p99 of about 35 ms where two, competing with the clients for the cores, took 55."""
+    """One worker per core this process may run on, less one, and at most `MOST_WORKERS`: a
+    feed server shares its machine with the TLS proxy in front of it and often the database,
+    and each worker holds database connections of its own (PostgreSQL allows 100 by default).
+    One where processes cannot be forked. Measured on 2 cores with 64 clients on the same
+    machine, one worker answered 304s with a p99 of about 35 ms where two, competing with the
+    clients for the cores, took 55."""
     if not can_fork():
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, cores - 1)
-
-
-def can_fork() -> bool:
-    return all(hasattr(m, n) for m, n in ((os, "fork"), (signal, "pthread_sigmask")))
+    return max(1, min(MOST_WORKERS, cores - 1))
 
 
 def listen(
@@ -94,15 +93,24 @@ def listen(
     # accepts (a worker may get more of the connections than the others).
     spread = workers > 1 and sys.platform.startswith("linux")
     family, kind, proto, _, address = found[0]
+    if spread:  # SO_REUSEPORT would join a port held with it (another server's workers): so
+        # the port is first taken alone, which fails when anything listens on it.
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+            address = probe.getsockname()
     sockets: list[socket.socket] = []
     try:
-        for _ in range(workers if spread else 1):
+        while len(sockets) < (workers if spread else 1):
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
             if os.name == "posix":  # elsewhere this would let another program share the port
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if spread:  # only processes of the same user can join (Linux)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                except OSError:  # refused here (a sandbox): the workers share this socket
+                    spread = False
             sock.bind(address)
             address = sock.getsockname()  # the port given, when 0 asked for any
             sock.listen(limits.backlog)
@@ -145,75 +153,14 @@ class Server:
             sock.close()
 
     def _supervise(self) -> None:
-        watched = {*STOPS, signal.SIGCHLD}
-        # Blocked here and taken by sigwait: no handler can run between a fork and its record.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
-        children: dict[int, tuple[int, float]] = {}  # pid: its number, when it started
-        try:
-            for number in range(self.workers):
-                self._fork(number, children, mask)
-            while signal.sigwait(watched) == signal.SIGCHLD:
-                for pid, status in _reap(children):
-                    number, started = children.pop(pid)
-                    self.log.write(
-                        f"prrt serve: worker {pid} stopped ({_status(status)}); starting another\n"
-                    )
-                    if time.monotonic() - started < 1:
-                        time.sleep(1)  # one that fails at once is not restarted in a busy loop
-                    self._fork(number, children, mask)
-        finally:
-            for pid in children:
-                _signal(pid, signal.SIGTERM)
-            deadline = time.monotonic() + GRACE + 5
-            while children and time.monotonic() < deadline:
-                for pid, _ in _reap(children):
-                    children.pop(pid)
-                time.sleep(0.02)
-            for pid in children:
-                _signal(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            while pending := signal.sigpending() & set(STOPS):  # a second Ctrl-C: taken here
-                signal.sigwait(pending)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        self.app.before_fork()  # no connection of this process crosses a fork
+        Supervisor(self.workers, self._work, self.log).run(grace=GRACE + 5)
 
-    def _fork(self, number: int, children: dict[int, tuple[int, float]], mask: Mask) -> None:
-        parent = os.getpid()
-        pid = os.fork()
-        if pid:
-            children[pid] = (number, time.monotonic())
-            return
-        code = 1
-        try:  # the worker: never returns into the caller's code
-            self.app.after_fork()
-            sock = self.sockets[number % len(self.sockets)]
-            serve_here(self.app, sock, self.limits, self.workers, self.log, parent, mask)
-            code = 0
-        except BaseException:  # reported, and the parent starts another
-            self.log.write("prrt serve: a worker failed:\n" + traceback.format_exc())
-        finally:
-            self.log.flush()
-            os._exit(code)
-
-
-def _reap(children: dict[int, tuple[int, float]]) -> list[tuple[int, int]]:
-    """The children that have ended, with their wait status."""
-    ended = []
-    for pid in list(children):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            ended.append((pid, status))
-    return ended
-
-
-def _status(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"signal {os.WTERMSIG(status)}"
-    return f"exit code {os.waitstatus_to_exitcode(status)}"
-
-
-def _signal(pid: int, sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError):
-        os.kill(pid, sig)
+    def _work(self, number: int, parent: int, mask: Mask) -> None:
+        """Worker `number`'s life, in the process forked for it."""
+        self.app.after_fork()
+        sock = self.sockets[number % len(self.sockets)]
+        serve_here(self.app, sock, self.limits, self.workers, self.log, parent, mask)
 
 
 def serve_here(
@@ -337,12 +284,12 @@ class Gate:
             self.start()
 
     async def sweep(self, parent: int | None, stop: asyncio.Event) -> None:
-        """Close connections idle past the timeout; stop when the parent is gone."""
+        """Close connections stale past the timeout; stop when the parent is gone."""
         while True:
             await asyncio.sleep(self.limits.cleanup_interval)
             now = self.loop.time()
             for conn in list(self.site.connections):
-                if conn.idle and now - conn.last > self.limits.channel_timeout:
+                if conn.stale(now, self.limits.channel_timeout):
                     conn.close()
             if parent is not None and os.getppid() != parent:
                 stop.set()

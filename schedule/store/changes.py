@@ -7,6 +7,11 @@ each feed's state so, and a 304 then touches no table).
 
 - SQLite: `PRAGMA data_version` on a connection of its own that never writes (the value changes
   when another connection commits a change; the server's own writes go through other ones).
+  The counter is the connection's: a new connection starts it again, so the mark also holds
+  which connection read it (`(epoch, value)`, a new epoch with every connection), and a mark
+  read before a reconnection never equals one read after. That connection waits at most `BUSY`
+  seconds for a lock: when the database is too busy to say at once, the mark is one equal to no
+  other (unknown: nothing is trusted on it), so reading it never holds up the caller for long.
 - PostgreSQL: the current snapshot (`pg_current_snapshot()`): the latest completed transaction
   and those still running. A write that commits either was running (it leaves the list) or is
   newer than the latest completed one (the bound moves), so two equal snapshots see exactly the
@@ -30,6 +35,8 @@ SQL = {
     "postgresql": "SELECT pg_current_snapshot()::text",
 }
 OLD_POSTGRESQL = "SELECT txid_current_snapshot()::text"  # before PostgreSQL 13
+BUSY = 0.05  # seconds the SQLite mark waits for a lock (the store's own connections wait 60)
+SQLITE_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: the primary codes of "try again later"
 
 
 class ChangeMark:
@@ -43,19 +50,24 @@ class ChangeMark:
         self.local = store.dialect == "sqlite"  # read without waiting on a server
         self._lock = threading.Lock()
         self._conn: Any = None  # the driver's connection, detached from the pool
+        self._epoch = object()  # renewed with every connection (see the module)
         self._sql = SQL[store.dialect]
 
     def read(self) -> object:
-        """The mark now; `StoreError` when the database cannot be reached (tried twice)."""
+        """The mark now (an unknown one when SQLite is busy); `StoreError` when the database
+        cannot be reached (tried twice)."""
         with self._lock:
             errors = self.store.engine.dialect.loaded_dbapi.Error
             for attempt in (1, 2):
                 try:
                     if self._conn is None:
                         self._conn = self._connect()
+                        self._epoch = object()
                     cursor = self._conn.execute(self._sql)
-                    return cursor.fetchone()[0]
+                    return (self._epoch, cursor.fetchone()[0])
                 except errors as exc:
+                    if (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF in SQLITE_BUSY:
+                        return object()  # unknown: equal to no mark, before or after
                     self._drop()
                     if attempt == 2:
                         raise StoreError(
@@ -68,13 +80,16 @@ class ChangeMark:
             self._drop()
 
     def _connect(self) -> Any:
-        pooled = self.store.engine.raw_connection()
+        engine = self.store.engine
+        if self.store.dialect == "sqlite":  # not through the pool, whose connections wait 60 s
+            args, options = engine.dialect.create_connect_args(engine.url)
+            return engine.dialect.loaded_dbapi.connect(*args, **{**options, "timeout": BUSY})
+        pooled = engine.raw_connection()
         conn: Any = pooled.driver_connection
         pooled.detach()  # ours for good: closing it closes the connection, not the pool's
-        if self.store.dialect == "postgresql":
-            conn.autocommit = True  # each read its own statement: no transaction held open
-            if conn.info.server_version < 130000:
-                self._sql = OLD_POSTGRESQL
+        conn.autocommit = True  # each read its own statement: no transaction held open
+        if conn.info.server_version < 130000:
+            self._sql = OLD_POSTGRESQL
         return conn
 
     def _drop(self) -> None:
