@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import InputError
@@ -19,11 +21,11 @@ from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
 from schedule.output.columns import event_row
-from schedule.store.bulk import _detail as bulk_detail
-from schedule.store.transaction import record_detail, record_values
+from schedule.store.database import Store
 from schedule.tracking.csvfiles import read_rows
 from schedule.tracking.selection import due_by, open_hold
 from schedule.tracking.worklists import WORKLIST_COLUMNS, _row
+from tests.conftest import actor
 
 COLUMNS = ("patient_id", "event", "date", "note")
 
@@ -305,31 +307,56 @@ def test_worklist_rows_built_as_tuples_read_as_the_event_rows(
         }
 
 
-@pytest.mark.parametrize(
-    "record",
-    [
-        Record(0, 5, RecordType.GIVEN, date(2026, 1, 2), "prrt-1", "7.4 GBq", 'a "note" \u00e9'),
-        Record(0, 5, RecordType.HOLD, date(2026, 1, 2), None, None, "", review=date(2026, 2, 1)),
-        Record(
-            0,
-            5,
-            RecordType.DISCONTINUED,
-            date(2026, 1, 2),
-            None,
-            None,
-            "x",
-            None,
-            override="clinician's reason",
-            end_care=True,
+def _written(tx: Any, course_id: int) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+    """A course's record rows as stored (but for ids) and its audit details (but for ids)."""
+    rows = tx.conn.execute(
+        text(
+            "SELECT type, event, day, dose, note, recorded_at, recorded_by, override, review,"
+            " end_care FROM records WHERE course_id = :c ORDER BY id"
         ),
-        Record(0, 5, RecordType.ENTERED_IN_ERROR, date(2026, 1, 2), None, None, "typo", 17),
-    ],
-)
-def test_an_imported_record_has_the_audit_detail_of_one_added_alone(record: Record) -> None:
-    """The bulk write's audit detail is the same JSON text `add_record` writes."""
-    alone = json.dumps(
-        record_detail(record_values(record, "2026-11-21T09:00:00Z", "ana")),
-        sort_keys=True,
-        default=str,
-    )
-    assert bulk_detail(record) == alone
+        {"c": course_id},
+    ).all()
+    details = []
+    for entry in tx.audit():
+        if entry["course_id"] == course_id and entry["record_id"] is not None:
+            detail = json.loads(entry["detail"])
+            details.append({k: v for k, v in detail.items() if k not in ("course_id", "corrects")})
+    return [tuple(row) for row in rows], details
+
+
+def test_records_written_in_bulk_are_stored_as_records_added_alone(store: Store) -> None:
+    """`add_records_bulk` writes the very record rows and audit details `add_record` writes:
+    dates, the end of care and the stamps as the rest of the store keeps them."""
+    who = actor()
+    with store.write() as tx:
+        for pid in ("ALONE", "BULK"):
+            tx.add_patient(Patient(pid), who)
+            tx.add_course(Course(0, pid, 1, "lutathera", date(2026, 1, 1)), who)
+        alone, bulk = (c.id for c in tx.courses())  # in patient order
+
+        def records(course: int) -> list[Record]:
+            return [
+                Record(0, course, RecordType.GIVEN, date(2026, 1, 2), "prrt-1", "7.4 GBq",
+                       'a "note" \u00e9'),
+                Record(0, course, RecordType.HOLD, date(2026, 2, 1), None, None, "grade 3",
+                       review=date(2026, 3, 1)),
+                Record(0, course, RecordType.DISCONTINUED, date(2026, 2, 2), None, None, "x",
+                       override="clinician's reason", end_care=True),
+            ]  # fmt: skip
+
+        added = [tx.add_record("ALONE", r, who) for r in records(alone)]
+        tx.add_records_bulk([("BULK", r) for r in records(bulk)], who, "import-doses")
+        (bulk_first,) = tx.conn.execute(
+            text("SELECT min(id) FROM records WHERE course_id = :c"), {"c": bulk}
+        ).one()
+        wrong = RecordType.ENTERED_IN_ERROR
+        tx.add_record("ALONE", Record(0, alone, wrong, date(2026, 2, 3), None, None, "typo",
+                                      added[0]), who)  # fmt: skip
+        tx.add_records_bulk(
+            [("BULK", Record(0, bulk, wrong, date(2026, 2, 3), None, None, "typo", bulk_first))],
+            who,
+            "import-doses",
+        )
+        written_alone, written_bulk = _written(tx, alone), _written(tx, bulk)
+    assert written_bulk == written_alone
+    assert len(written_alone[0]) == len(written_alone[1]) == 4

@@ -4,9 +4,7 @@ each row's parameters."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -28,7 +26,7 @@ def add_records(tx: Tx, items: list[tuple[str, Record]], actor: Actor) -> int:
     first, then each table's rows in one go. SQLite runs one writer at a time (BEGIN
     IMMEDIATE), so the next ids are known; PostgreSQL hands them out from the column's
     sequence, safe beside other writers."""
-    from schedule.store.transaction import RECORD_COLUMNS
+    from schedule.store.transaction import RECORD_COLUMNS, audit_text, record_detail, record_row
 
     conn = tx.writing()
     stamp = actor.stamp  # one moment for the whole import, formatted once
@@ -47,12 +45,9 @@ def add_records(tx: Tx, items: list[tuple[str, Record]], actor: Actor) -> int:
             )
         sqlite = tx.dialect == "sqlite"  # SQLite keeps dates as ISO text and booleans as 0/1
         rows = [
-            (rid, r.course_id, r.type.value, r.event, r.day.isoformat() if sqlite else r.day,
-             r.dose, r.note, r.corrects, stamp, actor.who, r.override,
-             (r.review.isoformat() if sqlite else r.review) if r.review else None,
-             (1 if sqlite else True) if r.end_care else None)
+            (rid, *record_row(r, stamp, actor.who, sqlite))
             for (_, r), rid in zip(items, ids, strict=True)
-        ]  # fmt: skip
+        ]
         insert_many(tx, tables.records, ("id", *RECORD_COLUMNS), rows)
     claims = [
         (r.course_id, r.event, rid)
@@ -72,7 +67,7 @@ def add_records(tx: Tx, items: list[tuple[str, Record]], actor: Actor) -> int:
         conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
     if items:
         audit = [
-            (stamp, actor.who, r.type.value, pid, r.course_id, rid, _detail(r))
+            (stamp, actor.who, r.type.value, pid, r.course_id, rid, audit_text(record_detail(r)))
             for (pid, r), rid in zip(items, ids, strict=True)
         ]  # fmt: skip
         columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")
@@ -80,46 +75,20 @@ def add_records(tx: Tx, items: list[tuple[str, Record]], actor: Actor) -> int:
     return len(items)
 
 
-_JSON = json.JSONEncoder(sort_keys=True, default=str)  # made once: json.dumps makes one a call
-
-
-def _detail(record: Record) -> str:
-    """The audit row's detail of a record, as `record_detail` says it (the same JSON)."""
-    return _JSON.encode(
-        {
-            "course_id": record.course_id,
-            "type": record.type.value,
-            "event": record.event,
-            "day": record.day.isoformat(),
-            "dose": record.dose,
-            "note": record.note,
-            "corrects": record.corrects,
-            "override": record.override,
-            "review": record.review,
-            "end_care": record.end_care or None,
-        }
-    )
-
-
 def insert_many(
     tx: Tx,
     table: Any,
     columns: Sequence[str],
     rows: list[tuple[Any, ...]],
-    typed: Sequence[str] = (),
 ) -> None:
-    """`rows` (values in the order of `columns`) into `table`, in `tx`'s transaction. `typed`:
-    the columns that hold dates or booleans, which SQLite keeps as ISO text and 0 or 1, as the
-    rest of the store writes them."""
+    """`rows` (values in the order of `columns`, as the driver takes them) into `table`, in
+    `tx`'s transaction."""
     tx.writing()
     names = ", ".join(columns)
     cursor = tx.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if tx.dialect == "sqlite":
             markers = ", ".join("?" * len(columns))
-            odd = [columns.index(c) for c in typed]
-            if odd:
-                rows = [_converted(row, odd) for row in rows]
             cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({markers})", rows)
         else:  # PostgreSQL: COPY, the quickest way in (psycopg)
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
@@ -127,18 +96,3 @@ def insert_many(
                     copy.write_row(row)
     finally:
         cursor.close()
-
-
-def _converted(row: tuple[Any, ...], columns: list[int]) -> tuple[Any, ...]:
-    values = list(row)
-    for i in columns:
-        values[i] = _sqlite_value(values[i])
-    return tuple(values)
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    return value

@@ -216,7 +216,7 @@ class Tx:
         assert key is not None
         record_id = int(key[0])
         self._claim(patient_id, record, record_id)
-        detail = record_detail(values)
+        detail = record_detail(record)
         self.add_audit(actor, record.type.value, patient_id, record.course_id, record_id, detail)
         return record_id
 
@@ -270,7 +270,7 @@ class Tx:
                 patient_id=patient_id,
                 course_id=course_id,
                 record_id=record_id,
-                detail=json.dumps(detail or {}, sort_keys=True, default=str),
+                detail=audit_text(detail or {}),
             )
         )
 
@@ -291,11 +291,28 @@ def patient_detail(patient: Patient) -> dict[str, Any]:
     return {"name": patient.name, "tz": patient.tz, "time": patient.time}
 
 
-def record_detail(values: dict[str, Any]) -> dict[str, Any]:
+_AUDIT_JSON = json.JSONEncoder(sort_keys=True, default=str)  # json.dumps makes one per call
+
+
+def audit_text(detail: dict[str, Any]) -> str:
+    """An audit row's detail as stored: JSON, keys sorted, dates as ISO text."""
+    return _AUDIT_JSON.encode(detail)
+
+
+def record_detail(record: Record) -> dict[str, Any]:
     """What the audit trail says of a record: its values but for the stamps."""
-    detail = {k: v for k, v in values.items() if k not in ("recorded_at", "recorded_by")}
-    detail["day"] = values["day"].isoformat()
-    return detail
+    return {
+        "course_id": record.course_id,
+        "type": record.type.value,
+        "event": record.event,
+        "day": record.day.isoformat(),
+        "dose": record.dose,
+        "note": record.note,
+        "corrects": record.corrects,
+        "override": record.override,
+        "review": record.review,
+        "end_care": record.end_care or None,
+    }
 
 
 RECORD_COLUMNS = (
@@ -304,18 +321,18 @@ RECORD_COLUMNS = (
 )  # fmt: skip
 
 
+def record_row(record: Record, stamp: str, who: str, text: bool = False) -> tuple[Any, ...]:
+    """A record's values in the order of `RECORD_COLUMNS`; `text`: dates as ISO text and the
+    end of care as 1, as SQLite keeps them (for the driver's own executemany)."""
+    review = record.review
+    return (
+        record.course_id, record.type.value, record.event,
+        record.day.isoformat() if text else record.day, record.dose, record.note,
+        record.corrects, stamp, who, record.override,
+        review.isoformat() if text and review else review,
+        (1 if text else True) if record.end_care else None,
+    )  # fmt: skip
+
+
 def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
-    return {
-        "course_id": record.course_id,
-        "type": record.type.value,
-        "event": record.event,
-        "day": record.day,
-        "dose": record.dose,
-        "note": record.note,
-        "corrects": record.corrects,
-        "recorded_at": stamp,
-        "recorded_by": who,
-        "override": record.override,
-        "review": record.review,
-        "end_care": record.end_care or None,
-    }
+    return dict(zip(RECORD_COLUMNS, record_row(record, stamp, who), strict=True))
