@@ -16,7 +16,14 @@ from urllib.parse import quote
 from schedule.domain.course import Course, Patient
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Fact
-from schedule.store.rows import COURSES_SQL, PATIENTS_SQL, course_of, patient_of, read_facts
+from schedule.store.rows import (
+    COURSES_SQL,
+    PATIENTS_SQL,
+    by_patient,
+    course_of,
+    patient_of,
+    read_facts,
+)  # fmt: skip
 
 # The schema this reader knows: the last migration's version (`migrations.latest()`; a test
 # checks that the two agree).
@@ -38,10 +45,7 @@ class ReadTx:
 
     def courses_by_patient(self) -> dict[str, list[Course]]:
         """Every course, by patient ID (a patient without courses is not a key)."""
-        out: dict[str, list[Course]] = {}
-        for course in self.courses():
-            out.setdefault(course.patient_id, []).append(course)
-        return out
+        return by_patient(self.courses())
 
     def facts(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:
         cursor = self.conn.cursor()

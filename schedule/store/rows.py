@@ -33,6 +33,14 @@ def course_of(row: Sequence[Any]) -> Course:
     return Course(cid, pid, number, regimen, start, interval, bool(month), precautions)
 
 
+def by_patient(courses: Sequence[Course]) -> dict[str, list[Course]]:
+    """Courses by patient ID, in the order given (a patient without courses is not a key)."""
+    out: dict[str, list[Course]] = {}
+    for course in courses:
+        out.setdefault(course.patient_id, []).append(course)
+    return out
+
+
 def read_facts(cursor: Any, course_ids: Sequence[int] | None) -> dict[int, list[Fact]]:
     """The engine's facts by course (all courses for None), from the records that stand, in
     the order recorded: plain tuples from the driver's cursor, no result objects (the course

@@ -21,7 +21,7 @@ from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.store import tables
 from schedule.store.published import FeedTokens, PublishedMemory
-from schedule.store.rows import course_of, read_facts
+from schedule.store.rows import by_patient, course_of, read_facts
 
 _CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
 
@@ -66,10 +66,7 @@ class Tx:
 
     def courses_by_patient(self) -> dict[str, list[Course]]:
         """Every course, by patient ID (a patient without courses is not a key)."""
-        out: dict[str, list[Course]] = {}
-        for course in self.courses():
-            out.setdefault(course.patient_id, []).append(course)
-        return out
+        return by_patient(self.courses())
 
     def courses(self, patient_id: str | None = None) -> list[Course]:
         """Courses in patient and number order. Columns are read in the dataclass's order and
@@ -121,6 +118,7 @@ class Tx:
     def facts(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:
         """The engine's facts by course, from the records that stand, in the order recorded;
         what `facts_of(records(...))` gives, without building the records (for worklists).
+
         The one read of every record a worklist makes, so it goes to the driver's own cursor
         (`rows.read_facts`)."""
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
