@@ -154,13 +154,26 @@ BAD_ROWS = [
 ]
 
 
+def _import_samples(run, db: str, doses: Path) -> tuple[int, str, str, str]:  # type: ignore[no-untyped-def]
+    """The sample roster, then `doses`, into a new database: the import's exit code, output and
+    error, and what the database then exports."""
+    from freezegun import freeze_time
+
+    from tests.conftest import SAMPLES
+
+    with freeze_time("2026-11-21"):
+        assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+        result = run("--db", db, "import", "doses", str(doses))
+        exported = run("--db", db, "export", "doses").stdout
+    return result.exit_code, result.stdout, result.stderr, exported
+
+
 @pytest.mark.parametrize("extra", BAD_ROWS)
 def test_imports_check_against_lean_calendars_as_against_whole_ones(
     run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str
 ) -> None:  # type: ignore[no-untyped-def]
     """The import checks rows against calendars without the events that only inform; every
     answer (what is stored, or the refusal's words) is the one the whole calendars give."""
-    from freezegun import freeze_time
 
     import schedule.tracking.transfer as transfer
     from tests.conftest import SAMPLES
@@ -182,11 +195,7 @@ def test_imports_check_against_lean_calendars_as_against_whole_ones(
         if whole:
             monkeypatch.setattr(transfer, "course_views", whole_views)
         db = str(tmp_path / f"{whole}.db")
-        with freeze_time("2026-11-21"):
-            assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
-            result = run("--db", db, "import", "doses", str(doses))
-            exported = run("--db", db, "export", "doses").stdout
-        answers.append((result.exit_code, result.stdout, result.stderr, exported))
+        answers.append(_import_samples(run, db, doses))
     assert answers[0] == answers[1]
     assert True in wholes  # the second import asked for lean calendars and got whole ones
     assert answers[0][0] in (0, 2, 3, 4)  # stored, or refused in one line
@@ -206,7 +215,6 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
 ) -> None:  # type: ignore[no-untyped-def]
     """Each patient's rows checked on their own, in two processes: what is stored, or the
     refusal of the first line refused, is what one process checking the file in order gives."""
-    from freezegun import freeze_time
 
     import schedule.store.parallel as parallel
     import schedule.tracking.transfer as transfer
@@ -229,11 +237,7 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
             lambda *args, workers=workers, **kwargs: real(*args[:6], workers=workers),
         )
         db = str(tmp_path / f"{workers}.db")
-        with freeze_time("2026-11-21"):
-            assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
-            result = run("--db", db, "import", "doses", str(doses))
-            exported = run("--db", db, "export", "doses").stdout
-        answers.append((result.exit_code, result.stdout, result.stderr, exported))
+        answers.append(_import_samples(run, db, doses))
         assert forked == (["fork"] if workers == 2 else [])  # two processes checked the rows
     assert answers[0] == answers[1]
     assert answers[0][0] == (0 if not extra else 2)
