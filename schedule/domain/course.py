@@ -56,6 +56,8 @@ class Record:
     override: str | None = None  # the reason a clinician gave for recording past a guard
     review: dt.date | None = None  # a hold's review day
     end_care: bool = False  # a discontinuation that also ends the after-course care
+    toxicity: str | None = None  # a hold's adverse reaction (`toxicity.Toxicity` value)
+    grade: int | None = None  # its CTCAE grade (1 to 5)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ def facts_of(records: Iterable[Record]) -> list[Fact]:
             r.override,
             r.review,
             r.end_care,
+            r.toxicity,
+            r.grade,
         )
         for r in effective(records)
     ]

@@ -83,6 +83,8 @@ class Fact(NamedTuple):
     override: str | None = None  # recorded past a guard, for this reason
     review: dt.date | None = None  # a hold's review day
     end_care: bool = False  # a discontinuation that ends the after-course care too
+    toxicity: str | None = None  # a hold's adverse reaction (`toxicity.Toxicity` value)
+    grade: int | None = None  # its CTCAE grade
 
 
 class Flag(enum.Enum):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from secrets import token_hex
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, Table, inspect, select, text
 
 from schedule.store import tables
 
@@ -30,15 +30,10 @@ def _calendars(conn: Connection) -> None:
     conn.execute(tables.calendar_meta.insert().values(name="uid_namespace", value=token_hex(16)))
 
 
-def _guards(conn: Connection) -> None:
-    """New nullable columns (existing rows keep NULL: no override, no review day, care goes
-    on) and the standing-record table, filled from the records that stand today."""
-    added = {
-        tables.patients: ("lang",),
-        tables.records: ("override", "review", "end_care"),
-    }
+def _add_columns(conn: Connection, added: dict[Table, tuple[str, ...]]) -> None:
+    """Add nullable columns as `tables.py` declares them; a new database's first migration
+    creates the tables as they are now, columns included, so those present are passed over."""
     for table, names in added.items():
-        # A new database's first migration creates the tables as they are now, columns included.
         present = {c["name"] for c in inspect(conn).get_columns(table.name)}
         for name in names:
             if name in present:
@@ -46,6 +41,15 @@ def _guards(conn: Connection) -> None:
             column = table.c[name]
             kind = column.type.compile(dialect=conn.dialect)
             conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+
+def _guards(conn: Connection) -> None:
+    """New nullable columns (existing rows keep NULL: no override, no review day, care goes
+    on) and the standing-record table, filled from the records that stand today."""
+    _add_columns(
+        conn,
+        {tables.patients: ("lang",), tables.records: ("override", "review", "end_care")},
+    )
     tables.standing.create(conn)
     r = tables.records.c
     rows = conn.execute(select(r.id, r.course_id, r.type, r.event, r.corrects).order_by(r.id))
@@ -65,10 +69,17 @@ def _guards(conn: Connection) -> None:
         )
 
 
+def _toxicity(conn: Connection) -> None:
+    """A hold's toxicity and grade, and whether a patient can become pregnant. Existing rows
+    keep NULL: a hold of no recorded type (read as before: a toxicity), a status not known."""
+    _add_columns(conn, {tables.records: ("toxicity", "grade"), tables.patients: ("pregnancy",)})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, courses, records and the audit trail", _initial),
     Migration(2, "published calendar events, feed tokens", _calendars),
     Migration(3, "overrides, hold reviews, end of care, languages; one standing record", _guards),
+    Migration(4, "toxicity and grade of holds; whether a patient can become pregnant", _toxicity),
 )
 
 

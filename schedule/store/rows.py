@@ -51,7 +51,8 @@ def read_facts(cursor: Any, course_ids: Sequence[int] | None) -> dict[int, list[
             return {}
         where = f" WHERE course_id IN ({','.join(str(int(i)) for i in course_ids)})"
     cursor.execute(
-        "SELECT id, course_id, type, event, day, dose, note, override, review, end_care"
+        "SELECT id, course_id, type, event, day, dose, note, override, review, end_care,"
+        " toxicity, grade"
         f" FROM records{where} ORDER BY id"
     )
     rows = cursor.fetchall()
@@ -63,7 +64,7 @@ def read_facts(cursor: Any, course_ids: Sequence[int] | None) -> dict[int, list[
     days: dict[Any, date] = {}  # SQLite keeps dates as ISO text: parse each text once
     amounts: dict[str, Quantity] = {}  # and a clinic records the same few amounts
     out: dict[int, list[Fact]] = defaultdict(list)
-    for rid, course_id, kind, key, day, dose, note, override, review, end in rows:
+    for rid, course_id, kind, key, day, dose, note, override, review, end, tox, grade in rows:
         if kind not in types or (wrong and rid in wrong):
             continue
         if isinstance(day, str):
@@ -76,7 +77,7 @@ def read_facts(cursor: Any, course_ids: Sequence[int] | None) -> dict[int, list[
         out[course_id].append(
             Fact(
                 types[kind], day, key, amount, note, override,
-                iso(review) if isinstance(review, str) else review, bool(end),
+                iso(review) if isinstance(review, str) else review, bool(end), tox, grade,
             )
         )  # fmt: skip
     return dict(out)

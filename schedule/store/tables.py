@@ -34,6 +34,8 @@ patients = Table(
     Column("appt_time", String(5)),
     Column("created_at", String(32), nullable=False),
     Column("lang", String(16)),  # migration 3: the language of what the patient sees
+    # migration 4: whether the patient can become pregnant ("yes", "no"; NULL: not known, ask)
+    Column("pregnancy", String(8)),
 )
 
 courses = Table(
@@ -71,6 +73,9 @@ records = Table(
     Column("override", Text),
     Column("review", Date),
     Column("end_care", Boolean),
+    # migration 4: a hold's adverse reaction (`toxicity.Toxicity`) and its CTCAE grade
+    Column("toxicity", String(32)),
+    Column("grade", Integer),
     Index("ix_records_course", "course_id"),
 )
 

@@ -102,6 +102,8 @@ class Tx:
             override,
             review,
             end,
+            toxicity,
+            grade,
         ) in self.conn.execute(query).fetchall():  # fetchall: quicker than row by row
             if isinstance(day, str):  # SQLite keeps dates as ISO text
                 day = date.fromisoformat(day)
@@ -110,7 +112,7 @@ class Tx:
             out[course_id].append(
                 Record(
                     rid, course_id, types[kind], day, key, dose, note, corrects, at, by,
-                    override, review, bool(end),
+                    override, review, bool(end), toxicity, grade,
                 )
             )  # fmt: skip
         return dict(out)
@@ -310,12 +312,14 @@ def record_detail(record: Record) -> dict[str, Any]:
         "override": record.override,
         "review": record.review,
         "end_care": record.end_care or None,
+        "toxicity": record.toxicity,
+        "grade": record.grade,
     }
 
 
 RECORD_COLUMNS = (
     "course_id", "type", "event", "day", "dose", "note", "corrects", "recorded_at",
-    "recorded_by", "override", "review", "end_care",
+    "recorded_by", "override", "review", "end_care", "toxicity", "grade",
 )  # fmt: skip
 
 
@@ -328,7 +332,7 @@ def record_row(record: Record, stamp: str, who: str, text: bool = False) -> tupl
         record.day.isoformat() if text else record.day, record.dose, record.note,
         record.corrects, stamp, who, record.override,
         review.isoformat() if text and review else review,
-        (1 if text else True) if record.end_care else None,
+        (1 if text else True) if record.end_care else None, record.toxicity, record.grade,
     )  # fmt: skip
 
 
