@@ -101,7 +101,15 @@ def since_option(what: str) -> Callable[[F], F]:
 
 @click.command()
 @click.argument("patient_id")
-@click.option("--reason", required=True, help="The toxicity or other cause.")
+@click.option(
+    "--toxicity",
+    metavar="TYPE",
+    help="The adverse reaction: thrombocytopenia, anaemia, neutropenia, lymphopenia, "
+    "other-haematological, renal, hepatic, xerostomia, gastrointestinal, "
+    "other-non-haematological; or other (not a toxicity: say why with --reason).",
+)
+@click.option("--grade", type=int, help="The toxicity's CTCAE grade (1 to 5).")
+@click.option("--reason", default="", help="Why (required without a toxicity).")
 @since_option("the hold began")
 @click.option(
     "--review",
@@ -114,14 +122,20 @@ def since_option(what: str) -> Callable[[F], F]:
 def hold(
     app: App,
     patient_id: str,
+    toxicity: str | None,
+    grade: int | None,
     reason: str,
     day: date | None,
     review: date | None,
     course_number: int | None,
 ) -> None:
-    """Put the patient's course on hold (toxicity): the next dose waits."""
+    """Put the patient's course on hold: the next dose waits. A toxicity with its grade
+    decides the next dose by the regimen's dose-modification table (`prrt explain`)."""
+    from schedule.domain.toxicity import parse_toxicity
+
+    cause = parse_toxicity(toxicity) if toxicity is not None else None
     number, review_on = app.tracker.hold(
-        patient_id, reason, app.actor(), today(), day, review, course_number
+        patient_id, reason, app.actor(), today(), day, review, course_number, cause, grade
     )
     click.echo(
         f"{patient_id} is on hold from {day or today()}, for review on {review_on} "
@@ -134,12 +148,22 @@ def hold(
 @click.option("--reason", default="", help="An optional note.")
 @since_option("the hold ended")
 @course_option
+@override_option
 @click.pass_obj
 def resume(
-    app: App, patient_id: str, reason: str, day: date | None, course_number: int | None
+    app: App,
+    patient_id: str,
+    reason: str,
+    day: date | None,
+    course_number: int | None,
+    override: str | None,
 ) -> None:
-    """End a hold; the next dose waits until it can be ordered, at the reduced activity."""
-    number = app.tracker.resume(patient_id, reason, app.actor(), today(), day, course_number)
+    """End a hold; the next dose waits until it can be ordered, at the amount the regimen's
+    dose-modification table expects. Where the label's stop rule is met, only with
+    --override."""
+    number = app.tracker.resume(
+        patient_id, reason, app.actor(), today(), day, course_number, override
+    )
     click.echo(f"{patient_id} resumed on {day or today()} (record {number})")
 
 

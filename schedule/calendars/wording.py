@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schedule.domain.model import Event
+from schedule.domain.model import SSA_BRIDGE, SSA_SERIES, Event
 from schedule.domain.regimen import Regimen
 from schedule.i18n import ENGLISH, Catalogue
 
@@ -81,8 +81,10 @@ def regimen_part(event: Event, regimen: Regimen) -> Part | None:
     if event.series == dose.series:
         texts = (dose.patient_title, dose.patient_description)
         return Part(f"{base}.dose", *_or(texts, dose.title, dose.description), texts)
-    if event.series == "ssa" and ssa is not None:
-        monthly = dose.count is not None and event.number > dose.count
+    if event.series in SSA_SERIES and ssa is not None:
+        monthly = event.series == SSA_BRIDGE or (
+            dose.count is not None and event.number > dose.count
+        )
         if monthly:
             texts = (ssa.patient_maintenance_title, ssa.patient_description)
             title = ssa.maintenance_title

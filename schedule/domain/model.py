@@ -100,6 +100,18 @@ class Flag(enum.Enum):
     LABS_STALE = "labs-stale"  # pre-dose labs recorded too long before the dose to count (L28)
     CLINIC_CLOSED = "clinic-closed"  # planned on a day the clinic is closed (site.closures)
     OVER_CAPACITY = "over-capacity"  # its day needs more chair-hours than the clinic has
+    # recorded below the expected amount (after the dose-modification table) by more than the
+    # site's tolerance
+    DOSE_BELOW_EXPECTED = "dose-below-expected"
+    # the label's stop rule is met (a recurrence, a toxicity that discontinues): for a
+    # clinician to confirm with `prrt discontinue`, or to pass with a resume's override
+    DISCONTINUE_PER_LABEL = "discontinue-per-label"
+
+
+# The series of long-acting SSA injections: those after each dose and monthly (`ssa`), and those
+# that bridge a hold of a radioligand course (`ssa-bridge`, engine/bridging.py).
+SSA_BRIDGE = "ssa-bridge"
+SSA_SERIES = frozenset({"ssa", SSA_BRIDGE})
 
 
 class Event(NamedTuple):

@@ -16,6 +16,7 @@ from functools import cached_property
 
 from schedule.domain.errors import UnknownError
 from schedule.domain.model import Kind
+from schedule.domain.modifications import Modifications
 from schedule.domain.units import Quantity
 
 
@@ -70,6 +71,10 @@ class DoseSpec:
     # optional: the staff text is used when absent).
     patient_title: str = ""
     patient_description: str = ""
+    # The label's words for the delay limit: a permanent discontinuation (L12), or one to
+    # consider (R2, R16: `consider = true`).
+    max_delay_consider: bool = False
+    reduced_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,9 @@ class Regimen:
     precautions: tuple[tuple[str, tuple[Related, ...]], ...]
     default_precautions: str | None
     after_course: tuple[AfterCourse, ...]
+    # What the label says to do when toxicity interrupts the course; None: no table (every
+    # toxicity hold resumes at the reduced amount, if the regimen names one).
+    modifications: Modifications | None = None
 
     @property
     def open_ended(self) -> bool:

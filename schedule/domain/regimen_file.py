@@ -12,6 +12,7 @@ from pathlib import Path
 from schedule.domain.dates import WEEKDAYS
 from schedule.domain.errors import RegimenFileError
 from schedule.domain.model import Kind
+from schedule.domain.modifications import Modifications, parse_modifications
 from schedule.domain.regimen import (
     SITE,
     AfterCourse,
@@ -64,7 +65,7 @@ def _dose(table: TomlTable) -> DoseSpec:
             "previous dose)",
         )
     amount, amount_source = _quantity(table, "amount")
-    reduced = _quantity(table, "reduced")[0] if table.has("reduced") else None
+    reduced, reduced_source = _quantity(table, "reduced") if table.has("reduced") else (None, "")
     if reduced is not None and (not reduced.comparable(amount) or reduced.base >= amount.base):
         raise table.fail("reduced.value", "must be a smaller amount of the same kind as amount")
     count = None
@@ -87,12 +88,13 @@ def _dose(table: TomlTable) -> DoseSpec:
     calendar_month = interval.data.get("calendar_month", False)
     if not isinstance(calendar_month, bool):
         raise interval.fail("calendar_month", "must be true or false")
-    max_delay, max_delay_source = None, ""
+    max_delay, max_delay_source, consider = None, "", False
     if table.has("max_delay"):
         delay = table.need("max_delay")
-        delay.unknown(("days", "source"))
+        delay.unknown(("days", "consider", "source"))
         max_delay_source = delay.source()
         max_delay = delay.integer("days", low=1)
+        consider = _flag(delay, "consider")
     visit = None
     if table.has("visit"):
         visit_table = table.need("visit")
@@ -119,6 +121,8 @@ def _dose(table: TomlTable) -> DoseSpec:
         visit_hours=visit,
         patient_title=table.optional_text("patient_title"),
         patient_description=table.optional_text("patient_description"),
+        max_delay_consider=consider,
+        reduced_source=reduced_source,
     )
 
 
@@ -267,8 +271,11 @@ def parse_regimen(text: str, path: str) -> Regimen:
         raise RegimenFileError(path, "(file)", f"is not valid TOML: {exc}") from None
     top = TomlTable(path, data)
     top.unknown(
-        ("format", "id", "name", "summary", "dose", "ssa", "related", "precautions", "after_course")
-    )
+        (
+            "format", "id", "name", "summary", "dose", "ssa", "related", "precautions",
+            "after_course", "modifications",
+        )
+    )  # fmt: skip
     if top.integer("format", low=1) != FORMAT_VERSION:
         raise top.fail("format", f"must be {FORMAT_VERSION}")
     dose_table = top.need("dose")
@@ -299,9 +306,15 @@ def parse_regimen(text: str, path: str) -> Regimen:
         precautions=tuple(precautions),
         default_precautions=default_precautions,
         after_course=_after_course(top.subs("after_course")),
+        modifications=_modifications(top, dose),
     )
     _check_keys_unique(regimen, top)
     return regimen
+
+
+def _modifications(top: TomlTable, dose: DoseSpec) -> Modifications | None:
+    table = top.sub("modifications", required=False)
+    return None if table is None else parse_modifications(table, dose.reduced is not None)
 
 
 def _check_keys_unique(regimen: Regimen, top: TomlTable) -> None:

@@ -25,6 +25,9 @@ class Settings:
     # How far above the regimen's full amount a recorded dose may be, in percent (Pluvicto's
     # label gives 7.4 GBq +/- 10%, R1; no source gives one for the others).
     dose_tolerance_percent: int = 10
+    # Long-acting SSA injections go on every 4 weeks while a radioligand course is on hold
+    # (bridging, engine/bridging.py); false: none are planned during a hold.
+    ssa_bridging: bool = True
     # Days after a toxicity hold begins that it comes up for review on the worklists.
     hold_review_days: int = 14
     # How far open-ended regimens (SSA alone) are projected past the start or the as-of date.
@@ -85,6 +88,7 @@ _INT_LIMITS = {
 }
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CHOICES = {"calendar_titles": ("discreet", "plain"), "lang": tuple(sorted(LANGUAGES))}
+_BOOLS = {"ssa_bridging"}
 _INTERNAL = {"config_dir"}  # set on reading, never written in the file
 
 
@@ -111,6 +115,9 @@ def parse_settings(text: str, path: str) -> Settings:
                 raise SettingsError(
                     f"{path}: site.{key}: must be a whole number from {low} to {high}"
                 )
+        elif key in _BOOLS:
+            if not isinstance(value, bool):
+                raise SettingsError(f"{path}: site.{key}: must be true or false")
         elif not isinstance(value, str):
             raise SettingsError(f"{path}: site.{key}: must be a string")
         elif key in _CHOICES and value not in _CHOICES[key]:

@@ -24,6 +24,7 @@ from schedule.engine.doses import dose_series
 from schedule.engine.facts import FactIndex
 from schedule.engine.flags import flag_labs, flag_washout
 from schedule.engine.maintenance import after_course_events, maintenance_events
+from schedule.engine.modify import Decision
 
 DEFAULT_SETTINGS = Settings()
 
@@ -77,6 +78,21 @@ def build_calendar(
         events = flag_labs(regimen, events)
     events.sort(key=_BY_DAY)  # stable: events of one day keep the order they were built in
     return tuple(events)
+
+
+def dose_decisions(
+    regimen: Regimen,
+    start: date,
+    facts: Iterable[Fact] = (),
+    *,
+    as_of: date | None = None,
+    options: PlanOptions = DEFAULT_OPTIONS,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> dict[str, Decision]:
+    """Why each dose of the course is expected at its amount, and the stop rules met
+    (`engine.modify`), by dose key: what `build_calendar` decided along the way."""
+    ctx = Context(regimen, start, FactIndex.from_facts(facts), as_of, options, settings, False)
+    return dose_series(ctx)[1].decisions
 
 
 _BY_DAY = attrgetter("date", "end")

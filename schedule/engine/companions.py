@@ -9,6 +9,7 @@ from schedule.domain.dates import on_or_before_weekday
 from schedule.domain.model import Event, Flag, Kind, Status
 from schedule.domain.regimen import Related
 from schedule.engine.context import Context, event_title
+from schedule.engine.modify import below_expected
 from schedule.engine.status import ParentDose, info_status
 
 
@@ -108,6 +109,13 @@ def ssa_event(
     fact = ctx.facts.given.get(key)
     dose = str(fact.dose) if fact is not None and fact.dose is not None else str(ssa.amount)
     flags = []
+    tolerance = ctx.settings.dose_tolerance_percent
+    if (
+        fact is not None
+        and fact.dose is not None
+        and below_expected(fact.dose, ssa.amount, tolerance)
+    ):
+        flags.append(Flag.DOSE_BELOW_EXPECTED)
     if given_on is not None and not w_start <= given_on <= w_end:
         flags.append(Flag.OUTSIDE_WINDOW)
     if ctx.facts.overridden(key):

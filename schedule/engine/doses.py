@@ -14,8 +14,18 @@ from decimal import Decimal
 from schedule.domain.dates import add_months, on_or_before_weekday
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
 from schedule.domain.regimen import Related
+from schedule.engine.bridging import bridging
 from schedule.engine.companions import companion_ssa, related_event
 from schedule.engine.context import Context, event_title
+from schedule.engine.facts import Hold
+from schedule.engine.modify import (
+    Decision,
+    Level,
+    after_dose,
+    below_expected,
+    decide,
+    full_decision,
+)
 from schedule.engine.status import ParentDose
 
 _WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
@@ -37,6 +47,8 @@ class SeriesPlan:
     around_dose: tuple[Related, ...]
     needs_parent: bool  # any events hang on the doses
     lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
+    full: Decision  # the decision for a dose no hold touched
+    bridging: bool  # long-acting SSA goes on during a hold (site setting ssa_bridging)
 
     @classmethod
     def of(cls, ctx: Context) -> SeriesPlan:
@@ -76,6 +88,8 @@ class SeriesPlan:
             around_dose=around_dose,
             needs_parent=bool(around_dose) or regimen.ssa is not None,
             lower={},
+            full=full_decision(regimen),
+            bridging=regimen.ssa is not None and ctx.settings.ssa_bridging,
         )
 
 
@@ -90,7 +104,10 @@ class SeriesState:
     steps: int = 0  # intervals from the anchor to the next dose
     last_given: date | None = None  # the latest dose given
     pending_before: bool = False  # an earlier dose is neither given nor skipped
-    used_holds: set[date | None] = field(default_factory=set)  # starts of holds applied
+    used_holds: set[date] = field(default_factory=set)  # starts of holds applied
+    level: Level = field(default_factory=Level)  # the expected amount's level (`modify`)
+    decisions: dict[str, Decision] = field(default_factory=dict)  # by dose key
+    bridges: int = 0  # bridging SSA injections so far (keys ssa-bridge-1, ...)
     last_ssa_anchor: date | None = None  # where maintenance SSA counts from
     cut_short: bool = False  # a lean calendar stopped before this dose (`_lean_stop`)
 
@@ -118,13 +135,22 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
         if _lean_stop(ctx, plan, k, key, target):
             state.cut_short = True
             break
-        target, reduced_after_hold, held = _apply_hold(ctx, state, k, target, given_fact)
+        target, holds, held = _apply_hold(ctx, state, k, target)
+        # Most doses: no hold since the previous one and nothing modified before.
+        touched = bool(holds) or bool(state.level.why)
+        decision = decide(ctx.regimen, state.level, holds) if touched else plan.full
+        if holds and plan.bridging and k > 1:
+            bridges, target = bridging(ctx, state, k, target, holds[-1], held)
+            events += bridges
+        state.decisions[key] = decision
         w_start, w_end = target - plan.before, target + plan.after
         status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
-        dose_text, flags = _amount(plan, given_fact, reduced_after_hold)
+        dose_text, flags = _amount(ctx, plan, given_fact, decision)
         actual = _actual(ctx, status, given_on, target)
-        if _over_max_delay(ctx, state, status, given_on, actual, projected):
+        if decision.toxic and _over_max_delay(ctx, state, status, given_on, actual, projected):
             flags.append(Flag.MAX_DELAY_EXCEEDED)
+        if decision.stop is not None and status is not Status.CANCELLED:
+            flags.append(Flag.DISCONTINUE_PER_LABEL)
         flags += record_flags(ctx, key, given_on, w_start, w_end)
         events.append(
             Event(
@@ -145,6 +171,8 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
                 description=dose.description,
             )
         )
+        if touched:
+            after_dose(state.level, given_on is not None)
         if plan.needs_parent:
             after = given_on or (target if status in _WONT_HAPPEN else actual)
             parent = ParentDose(status=status, before=given_on or target, after=after)
@@ -180,26 +208,23 @@ def _past_the_end(ctx: Context, horizon: date, projected: date) -> bool:
 
 
 def _apply_hold(
-    ctx: Context, state: SeriesState, k: int, target: date, given_fact: Fact | None
-) -> tuple[date, bool, bool]:
-    """The target after a toxicity hold, whether the dose is reduced for it, and whether the
-    dose is held still. A dose not given waits for its hold to end, then for the first day it
-    can still be ordered for (L41), at the reduced dose (L7)."""
-    holds = ctx.facts.holds
-    if not holds:
-        return target, False, False
+    ctx: Context, state: SeriesState, k: int, target: date
+) -> tuple[date, list[Hold], bool]:
+    """The target after the holds begun since the previous dose, those holds, and whether
+    the dose is held still. A dose waits for its hold to end, then for the first day it can
+    still be ordered for (L41); its window follows the new target, given or not."""
+    if not ctx.facts.holds:
+        return target, [], False
     since = state.last_given or date.min  # a hold before dose 1 (even before the start) holds it
     key = f"{ctx.regimen.dose.series}-{k}"
-    hold_start, hold_end = ctx.facts.hold_for(since, key, state.used_holds)
-    state.used_holds.add(hold_start)
-    if hold_start is None:
-        return target, False, False
-    if hold_end is None:
-        return target, False, True
-    if given_fact is None:
-        resumed = orderable_from(ctx, k, max(target, hold_end), hold_end)
-        return resumed, ctx.regimen.dose.reduced is not None, False
-    return target, False, False
+    holds = ctx.facts.holds_for(since, key, state.used_holds)
+    state.used_holds.update(h.start for h in holds)
+    if not holds:
+        return target, holds, False
+    last = holds[-1]
+    if last.end is None:
+        return target, holds, True
+    return orderable_from(ctx, k, max(target, last.end), last.end), holds, False
 
 
 def orderable_from(ctx: Context, k: int, day: date, since: date) -> date:
@@ -231,10 +256,11 @@ def record_flags(
 
 
 def _amount(
-    plan: SeriesPlan, given_fact: Fact | None, reduced_after_hold: bool
+    ctx: Context, plan: SeriesPlan, given_fact: Fact | None, decision: Decision
 ) -> tuple[str, list[Flag]]:
-    """The dose as text (as recorded, else full, or reduced after a hold) and its flags:
-    reduced-dose when below the full dose."""
+    """The dose as text (as recorded, else the expected amount) and its flags: reduced-dose
+    when below the full dose, dose-below-expected when recorded below the expected amount by
+    more than the site's tolerance (`dose_tolerance_percent`)."""
     if given_fact is not None and given_fact.dose is not None:
         amount = given_fact.dose
         text = amount.text
@@ -243,8 +269,11 @@ def _amount(
             lower = plan.lower[text] = (
                 amount.dimension == plan.full_dimension and amount.base < plan.full_base
             )
-        return text, [Flag.REDUCED_DOSE] if lower else []
-    if reduced_after_hold:
+        flags = [Flag.REDUCED_DOSE] if lower else []
+        if below_expected(amount, decision.amount, ctx.settings.dose_tolerance_percent):
+            flags.append(Flag.DOSE_BELOW_EXPECTED)
+        return text, flags
+    if decision.reduced:
         return plan.reduced_text, [Flag.REDUCED_DOSE]
     return plan.full_text, []
 
@@ -267,10 +296,11 @@ def _over_max_delay(
     actual: date,
     planned: date,
 ) -> bool:
-    """max-delay-exceeded: the dose is given, or still not given, the regimen's maximum delay
-    or more past its planned date (one interval after the previous dose given; L12: for
-    Lutathera 8 + 16 weeks after it). Counted for a dose after one given, that will happen,
-    with a known day, and no earlier dose still pending; a skipped dose is no delay."""
+    """max-delay-exceeded: a toxicity hold delays the dose (the caller checks), and it is
+    given, or still not given, the regimen's maximum delay or more past its planned date (one
+    interval after the previous dose given; L12: for Lutathera 8 + 16 weeks after it; R16 for
+    Pluvicto). Counted for a dose after one given, that will happen, with a known day, and no
+    earlier dose still pending; a skipped dose is no delay."""
     limit = ctx.regimen.dose.max_delay_days
     if not limit or state.pending_before or state.last_given is None:
         return False

@@ -6,8 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from schedule.domain.model import Fact, RecordType
+
+
+class Hold(NamedTuple):
+    """A hold paired with the resume that ends it (`end` None: still on hold), with what the
+    hold recorded: the toxicity (None: a hold recorded before toxicities were kept) and grade,
+    the reason, and whether the resume went past the label's stop rule (`override`)."""
+
+    start: date
+    end: date | None
+    toxicity: str | None = None
+    grade: int | None = None
+    note: str = ""
+    override: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +35,7 @@ class FactIndex:
     given: dict[str, Fact]
     skipped: dict[str, Fact]
     moved: dict[str, Fact]
-    holds: tuple[tuple[date, date | None], ...]
+    holds: tuple[Hold, ...]
     discontinued: date | None
     end_care: bool = False  # the discontinuation ends the after-course care too
     any_override: bool = False  # some record went past a guard (most courses: none)
@@ -42,20 +56,20 @@ class FactIndex:
                 moved[fact.event] = fact
             elif fact.event is None:
                 course_level.append(fact)
-        holds: list[tuple[date, date | None]] = []
+        holds: list[Hold] = []
         discontinued: date | None = None
         end_care = False
-        open_hold: date | None = None
+        open_hold: Fact | None = None
         for fact in sorted(course_level, key=lambda f: f.date):
             if fact.type is RecordType.HOLD and open_hold is None:
-                open_hold = fact.date
+                open_hold = fact
             elif fact.type is RecordType.RESUME and open_hold is not None:
-                holds.append((open_hold, fact.date))
+                holds.append(_hold(open_hold, fact))
                 open_hold = None
             elif fact.type is RecordType.DISCONTINUED and discontinued is None:
                 discontinued, end_care = fact.date, fact.end_care
         if open_hold is not None:
-            holds.append((open_hold, None))
+            holds.append(_hold(open_hold, None))
         overrides = any(f.override is not None for f in (*given.values(), *moved.values()))
         return cls(given, skipped, moved, tuple(holds), discontinued, end_care, overrides)
 
@@ -66,19 +80,29 @@ class FactIndex:
         fact = self.given.get(key) or self.moved.get(key)
         return fact is not None and fact.override is not None
 
-    def hold_for(
-        self, since: date, key: str, used: set[date | None]
-    ) -> tuple[date | None, date | None]:
-        """The latest toxicity hold begun while dose `key` was the next one pending: since the
-        previous dose was given, and not after this one was. `used`: starts of holds applied.
+    def holds_for(self, since: date, key: str, used: set[date]) -> list[Hold]:
+        """The holds begun while dose `key` was the next one pending, in date order: since the
+        previous dose was given (a hold begun that day holds the next dose), and before this
+        one was. `used`: starts of holds applied.
 
         A hold applies to one dose only: the first pending dose after it begins.
         """
         given = self.given.get(key)
-        found: tuple[date | None, date | None] = (None, None)
-        for hold_start, hold_end in self.holds:
-            if hold_start in used or hold_start < since:
-                continue
-            if given is None or hold_start <= given.date:
-                found = (hold_start, hold_end)
-        return found
+        return [
+            hold
+            for hold in self.holds
+            if hold.start not in used
+            and hold.start >= since
+            and (given is None or hold.start < given.date)
+        ]
+
+
+def _hold(began: Fact, ended: Fact | None) -> Hold:
+    return Hold(
+        began.date,
+        ended.date if ended else None,
+        began.toxicity,
+        began.grade,
+        began.note,
+        ended.override if ended else None,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from schedule.domain.model import Event, Flag, Kind, Status
+from schedule.domain.model import SSA_SERIES, Event, Flag, Kind, Status
 from schedule.domain.regimen import Regimen
 
 
@@ -17,15 +17,12 @@ def flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date
     ssa_days = [
         (i, e.effective_date)
         for i, e in enumerate(events)
-        if e.series == "ssa" and e.status not in (Status.SKIPPED, Status.CANCELLED)
+        if e.series in SSA_SERIES and e.status not in (Status.SKIPPED, Status.CANCELLED)
     ]
     conflicted: set[int] = set()
     for i, event in enumerate(events):
-        if event.series != regimen.dose.series or event.status in (
-            Status.SKIPPED,
-            Status.CANCELLED,
-        ):
-            continue
+        if event.series != regimen.dose.series or event.status in _NO_DAY:
+            continue  # a held dose has no day yet: it moves past its hold
         day = event.effective_date
         hits = [j for j, d in ssa_days if 0 < (day - d).days < days]
         if hits or any(0 < (day - d).days < days for d in other_ssa):
@@ -61,3 +58,4 @@ def flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
 
 
 _WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
+_NO_DAY = (Status.SKIPPED, Status.CANCELLED, Status.HELD)

@@ -10,12 +10,13 @@ from functools import cached_property, lru_cache
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
-from schedule.domain.model import Event, Fact, Flag, RecordType, Status
+from schedule.domain.model import SSA_SERIES, Event, Fact, Flag, RecordType, Status
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
-from schedule.engine.calendar import build_calendar
+from schedule.engine.calendar import build_calendar, dose_decisions
 from schedule.engine.clinic import flag_clinic_days
+from schedule.engine.modify import Decision
 
 _WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
 
@@ -61,6 +62,17 @@ class CourseView:
     def active(self) -> bool:
         """Something of the course is still to be done: a dose, lab or scan waiting."""
         return any(e.kind.recordable and e.status in _WAITING for e in self.events)
+
+    def decisions(self, settings: Settings, as_of: date | None) -> dict[str, Decision]:
+        """Why each dose is expected at its amount, and the stop rules met, by dose key."""
+        return dose_decisions(
+            self.regimen,
+            self.course.start,
+            facts_of(self.records),
+            as_of=as_of,
+            options=self.course.options,
+            settings=settings,
+        )
 
     def event(self, key: str) -> Event | None:
         for event in self.events:
@@ -146,7 +158,7 @@ def _flag_reach(catalog: Catalog, settings: Settings, courses: Sequence[Course])
 
 def _live_ssa(event: Event) -> bool:
     """A long-acting SSA injection that happened or still will."""
-    return event.series == "ssa" and event.status not in (Status.SKIPPED, Status.CANCELLED)
+    return event.series in SSA_SERIES and event.status not in (Status.SKIPPED, Status.CANCELLED)
 
 
 def _across_courses(

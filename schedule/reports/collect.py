@@ -202,7 +202,7 @@ def hold_facts(
     stop = index.discontinued
     cutoff = span.cutoff
     out = []
-    for start, resumed in index.holds:
+    for start, resumed, *_ in index.holds:
         if start > cutoff:
             continue
         end, ended_by = resumed, "resume"

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.errors import GuardError, Hint
-from schedule.domain.model import Event, Kind, Status
+from schedule.domain.model import SSA_SERIES, Event, Flag, Kind, Status
 from schedule.domain.regimen import DoseKind, Regimen
 from schedule.domain.settings import Settings
 from schedule.domain.units import Quantity
@@ -151,29 +151,72 @@ def full_amount(regimen: Regimen, event: Event) -> tuple[Quantity, str] | None:
     """The regimen's full amount for a dose event, and its source."""
     if event.series == regimen.dose.series:
         return regimen.dose.amount, regimen.dose.amount_source
-    if regimen.ssa is not None and event.series == "ssa":
+    if regimen.ssa is not None and event.series in SSA_SERIES:
         return regimen.ssa.amount, regimen.ssa.amount_source
     return None
 
 
-def amount_guard(
-    view: CourseView, event: Event, quantity: Quantity, settings: Settings
-) -> list[GuardError]:
-    """More than the full amount by over the site's tolerance: likely a typing slip."""
+def expected_amount(
+    view: CourseView, event: Event, settings: Settings, today: date
+) -> tuple[Quantity, str] | None:
+    """The amount a dose event is expected at (after the dose-modification table, for the
+    main series) and why, with the rule's source ids."""
     full = full_amount(view.regimen, event)
     if full is None:
+        return None
+    if event.series == view.regimen.dose.series:
+        decision = view.decisions(settings, today).get(event.key)
+        if decision is not None:
+            return decision.amount, f"{decision.why}: {decision.source}"
+    return full[0], f"the full dose: {source_id(full[1])}"
+
+
+def amount_guard(
+    view: CourseView, event: Event, quantity: Quantity, settings: Settings, today: date
+) -> list[GuardError]:
+    """More than the expected amount by over the site's tolerance (after a toxicity, the
+    reduced amount: L7, R14), or about ten times off either way: likely a typing or unit
+    slip. Less than expected is recorded, and flagged `dose-below-expected`."""
+    expected = expected_amount(view, event, settings, today)
+    if expected is None:
         return []
-    amount, source = full
+    amount, why = expected
     tolerance = settings.dose_tolerance_percent
-    limit = amount.base * (100 + tolerance) / 100
-    if quantity.base <= limit:
+    ratio = quantity.base / amount.base
+    if ratio >= SLIP or ratio * SLIP <= 1:
+        times = f"{float(ratio):.3g} times" if ratio >= 1 else f"1/{float(1 / ratio):.3g} of"
+        message = (
+            f"dose {quantity} is {times} the expected {amount} of {event.key} ({why}): "
+            "likely a unit or typing slip; check the amount"
+        )
+    elif quantity.base * 100 > amount.base * (100 + tolerance):
+        message = (
+            f"dose {quantity} is more than {tolerance}% above the expected {amount} of "
+            f"{event.key} ({why}; tolerance: site setting dose_tolerance_percent)"
+        )
+    else:
         return []
+    return [GuardError(message, overridable=True, field="dose")]
+
+
+SLIP = 5  # a recorded amount this many times off the expected one is taken for a slip
+
+
+def resume_guard(view: CourseView, settings: Settings, today: date) -> list[GuardError]:
+    """The held dose meets the label's stop rule (`discontinue-per-label`): a resume goes on
+    past it only with a clinician's reason."""
+    held = [e for e in view.events if Flag.DISCONTINUE_PER_LABEL in e.flags]
+    if not held:
+        return []
+    pid, key = view.patient.id, held[0].key
+    decision = view.decisions(settings, today).get(key)
+    rule = f"{decision.stop.rule} ({decision.stop.source})" if decision and decision.stop else ""
     return [
         GuardError(
-            f"dose {quantity} is more than {tolerance}% above the full {amount} of "
-            f"{event.key} ({source_id(source)}; tolerance: site setting dose_tolerance_percent)",
+            f"{key} of {pid} meets the label's stop rule: {rule}; to stop, prrt discontinue "
+            f"{pid} --reason TEXT",
             overridable=True,
-            field="dose",
+            field="type",
         )
     ]
 

@@ -13,11 +13,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from schedule.domain.model import Event, Flag, RecordType, Status
+from schedule.domain.model import SSA_SERIES, Event, Flag, RecordType, Status
 from schedule.domain.regimen import Regimen
 from schedule.domain.regimen_file import builtin_texts
 from schedule.domain.settings import Settings
+from schedule.domain.units import Quantity
+from schedule.engine.modify import Decision
 from schedule.engine.views import CourseView
+from schedule.tracking import guards
 
 
 @dataclass(frozen=True)
@@ -130,11 +133,14 @@ class Basis:
             return None
         hold = holds[-1]
         resumed = [r for r in level if r.type is RecordType.RESUME and r.day >= hold.day]
-        text = f"on hold from {hold.day} ({hold.note})"
+        why = "; ".join(p for p in (hold.cause, hold.note) if p and p != "other")
+        text = f"on hold from {hold.day} ({why or 'no reason given'})"
         if resumed:
+            orders = [source_id(r.source) for r in self.regimen.related if r.order]
+            cite = f" ({', '.join(orders)})" if orders else ""
             return (
-                text
-                + f", resumed {resumed[0].day}: then the first day it can still be ordered (L41)"
+                text + f", resumed {resumed[0].day}: then the first day it can still be ordered"
+                f"{cite}"
             )
         return text
 
@@ -155,9 +161,9 @@ def _washout(why: Basis) -> Reason:
     hits = []
     for view in why.views:
         for other in view.events:
-            if other.series != "ssa" or other.status in (Status.SKIPPED, Status.CANCELLED):
+            if other.series not in SSA_SERIES or other.status in (Status.SKIPPED, Status.CANCELLED):
                 continue
-            for dose in view.events if why.event.series == "ssa" else [why.event]:
+            for dose in view.events if why.event.series in SSA_SERIES else [why.event]:
                 if dose.series != view.regimen.dose.series and dose is not why.event:
                     continue
                 gap = (dose.effective_date - other.effective_date).days
@@ -188,20 +194,32 @@ def _max_delay(why: Basis) -> Reason:
         why.said(prev),
         f"planned one interval later, {planned}",
         f"{'given' if why.event.given_on else 'not given by'} {day}, {late} days later",
+        why.hold_before() or "a toxicity hold delays it",
+    )
+    verdict = (
+        "consider permanent discontinuation"
+        if dose.max_delay_consider
+        else "permanent discontinuation"
     )
     return Reason(
         "flag",
         Flag.MAX_DELAY_EXCEEDED.value,
         facts,
-        f"a delay of {limit} days or more past the planned date: permanent "
-        "discontinuation, for a clinician to confirm",
+        f"a toxicity that delays the dose {limit} days or more past its planned date: "
+        f"{verdict}, for a clinician to confirm",
         source_id(dose.max_delay_source),
     )
 
 
+def _decision(why: Basis) -> Decision | None:
+    """The engine's decision for the dose this event is (`engine.modify`)."""
+    return why.view.decisions(why.settings, why.as_of).get(why.event.key)
+
+
 def _reduced(why: Basis) -> Reason:
     dose = why.regimen.dose
-    if why.event.given_on is not None:
+    decision = _decision(why)
+    if why.event.given_on is not None and (decision is None or not decision.reduced):
         facts = (f"{why.event.key} recorded as {why.event.dose}, below the full {dose.amount}",)
         return Reason(
             "flag",
@@ -210,13 +228,56 @@ def _reduced(why: Basis) -> Reason:
             "the full dose",
             source_id(dose.amount_source),
         )
-    hold = why.hold_before() or "after a toxicity hold"
+    if decision is None:
+        return Reason("flag", Flag.REDUCED_DOSE.value, (f"planned at {dose.reduced}",))
     return Reason(
         "flag",
         Flag.REDUCED_DOSE.value,
-        (hold, f"planned at {dose.reduced}"),
-        "resume at the reduced dose after a hold",
-        "L7",
+        (decision.why, f"expected at {decision.amount}, not the full {dose.amount}"),
+        "the regimen's dose-modification table",
+        decision.source,
+    )
+
+
+def _below(why: Basis) -> Reason:
+    decision = _decision(why)
+    full = guards.expected_amount(why.view, why.event, why.settings, why.as_of)
+    expected = decision.amount if decision else full[0] if full else None
+    source = decision.source if decision else source_id(full[1]) if full else None
+    reason = decision.why if decision else "the full dose"
+    tolerance = why.settings.dose_tolerance_percent
+    facts: tuple[str, ...] = (
+        f"{why.event.key} recorded as {why.event.dose}",
+        f"expected {expected}: {reason}",
+    )
+    if expected is not None and why.event.dose:
+        ratio = Quantity.parse(why.event.dose).base / expected.base
+        if ratio * guards.SLIP <= 1:
+            facts += ("about a tenth or less: likely a unit or typing slip",)
+    return Reason(
+        "flag",
+        Flag.DOSE_BELOW_EXPECTED.value,
+        facts,
+        f"more than {tolerance}% below the expected amount (site setting dose_tolerance_percent)",
+        source,
+    )
+
+
+def _stop(why: Basis) -> Reason:
+    decision = _decision(why)
+    if decision is None or decision.stop is None:
+        return Reason("flag", Flag.DISCONTINUE_PER_LABEL.value, ("the label's stop rule",))
+    pid = why.view.patient.id
+    return Reason(
+        "flag",
+        Flag.DISCONTINUE_PER_LABEL.value,
+        (
+            decision.stop.rule,
+            f"for a clinician: prrt discontinue {pid} --reason TEXT, or prrt resume {pid} "
+            "--override REASON to go on",
+        ),
+        "the regimen's dose-modification table",
+        decision.stop.source,
     )
 
 
@@ -268,7 +329,7 @@ def _duplicate(why: Basis) -> Reason:
         for v in why.views
         if v is not why.view
         for e in v.events
-        if e.series == "ssa"
+        if e.series in SSA_SERIES
         and e.status not in (Status.SKIPPED, Status.CANCELLED)
         and abs((e.effective_date - mine).days) < least
     ]
@@ -290,6 +351,8 @@ _FLAGS: dict[str, Callable[[Basis], Reason]] = {
     Flag.OUTSIDE_WINDOW.value: _outside,
     Flag.OVERRIDE.value: _override,
     Flag.DUPLICATE_SSA.value: _duplicate,
+    Flag.DOSE_BELOW_EXPECTED.value: _below,
+    Flag.DISCONTINUE_PER_LABEL.value: _stop,
 }
 
 # Flags whose reasons the site's settings hold (closures, capacity): said in general words.

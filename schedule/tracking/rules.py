@@ -19,6 +19,7 @@ from schedule.domain.errors import ConflictError, GuardError, Hint, InputError, 
 from schedule.domain.model import Event, Kind, RecordType, Status
 from schedule.domain.patients import check_note
 from schedule.domain.settings import Settings
+from schedule.domain.toxicity import Toxicity, check_cause
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView
 from schedule.tracking.guards import (
@@ -26,6 +27,7 @@ from schedule.tracking.guards import (
     closed_guard,
     companion_guard,
     order_guard,
+    resume_guard,
     spacing_guard,
     window_guard,
 )
@@ -56,6 +58,8 @@ class Proposal:
     override: str | None = None
     review: date | None = None
     end_care: bool = False
+    toxicity: Toxicity | None = None  # a hold's adverse reaction (OTHER: not a toxicity)
+    grade: int | None = None  # its CTCAE grade
 
 
 def check_record(
@@ -69,7 +73,8 @@ def check_record(
     it (nothing is stored either way). `closures`: the clinic's closed days, on which a new
     target is refused unless overridden."""
     settings = settings or Settings()
-    note = check_reason(proposal.type, proposal.note)
+    toxic = proposal.toxicity not in (None, Toxicity.OTHER)
+    note = check_reason(proposal.type, proposal.note, optional=toxic)
     override = check_override(proposal.override)
     kind, day = proposal.type, proposal.day
     check_extras(proposal)
@@ -77,7 +82,8 @@ def check_record(
         check_open(view)
         check_not_future(day, today)
         check_course_level(view, proposal)
-        passed([], override)
+        passed(resume_guard(view, settings, today) if kind is RecordType.RESUME else [], override)
+        toxicity = proposal.toxicity or (Toxicity.OTHER if kind is RecordType.HOLD else None)
         return Record(
             0,
             view.course.id,
@@ -86,8 +92,11 @@ def check_record(
             None,
             None,
             note,
+            override=override,
             review=proposal.review,
             end_care=proposal.end_care,
+            toxicity=toxicity.value if toxicity else None,
+            grade=proposal.grade,
         )
     if not proposal.event:
         raise InputError("no event is named; name one such as prrt-2", field="event")
@@ -105,7 +114,7 @@ def check_record(
             found += window_guard(view, event, day)
             found += spacing_guard(view, event, day, settings)
             if quantity is not None:
-                found += amount_guard(view, event, quantity, settings)
+                found += amount_guard(view, event, quantity, settings, today)
         elif event.series not in view.regimen.order_series:  # an order is placed any day
             check_day(view, event, day)
     elif proposal.dose:
@@ -164,6 +173,10 @@ def check_extras(proposal: Proposal) -> None:
             )
     if proposal.end_care and proposal.type is not RecordType.DISCONTINUED:
         raise InputError("only a discontinuation ends the care", field="end_care")
+    if proposal.type is RecordType.HOLD:
+        check_cause(proposal.toxicity, proposal.grade)
+    elif proposal.toxicity is not None or proposal.grade is not None:
+        raise InputError("only a hold records a toxicity", field="toxicity")
 
 
 def check_not_future(day: date, today: date) -> None:
@@ -208,10 +221,11 @@ def check_not_held(view: CourseView, event: Event, kind: RecordType) -> None:
         )
 
 
-def check_reason(kind: RecordType, reason: str) -> str:
-    """Skips, reschedules, holds, discontinuations and corrections say why."""
+def check_reason(kind: RecordType, reason: str, optional: bool = False) -> str:
+    """Skips, reschedules, holds, discontinuations and corrections say why (`optional`: a
+    hold whose toxicity says it)."""
     reason = check_note((reason or "").strip())
-    if kind in NEEDS_REASON and not reason:
+    if kind in NEEDS_REASON and not reason and not optional:
         raise InputError("a reason is required", field="note", hint=Hint.GIVE_REASON)
     return reason
 

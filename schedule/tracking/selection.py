@@ -36,7 +36,16 @@ def open_hold(facts: Iterable[Fact], review_days: int) -> OpenHold | None:
     if found is None:
         return None
     review = found.review or found.date + timedelta(days=review_days)
-    return OpenHold(found.date, found.note, review)
+    return OpenHold(found.date, hold_reason(found), review)
+
+
+def hold_reason(hold: Fact) -> str:
+    """A hold's cause and note in words: "grade 2 thrombocytopenia; platelets 60"."""
+    cause = ""
+    if hold.toxicity is not None and hold.toxicity != "other":
+        what = hold.toxicity.replace("-", " ")
+        cause = what if hold.grade is None else f"grade {hold.grade} {what}"
+    return "; ".join(p for p in (cause, hold.note) if p)
 
 
 def due_by(event: Event, hold: OpenHold | None = None) -> date:

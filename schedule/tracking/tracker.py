@@ -19,6 +19,7 @@ from schedule.domain.options import PlanOptions, check_options
 from schedule.domain.patients import check_name, check_patient_id, check_time, check_tz
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.domain.toxicity import Toxicity
 from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.lookups import refuse_case_twin
@@ -294,12 +295,17 @@ class Tracker:
         day: date | None = None,
         review: date | None = None,
         course_number: int | None = None,
+        toxicity: Toxicity | None = None,
+        grade: int | None = None,
     ) -> tuple[int, date]:
-        """A toxicity hold from `day` (default today), up for review on `review` (default
-        the site's `hold_review_days` after it)."""
+        """A hold from `day` (default today), up for review on `review` (default the site's
+        `hold_review_days` after it), for a toxicity of a CTCAE grade, or for another cause
+        (`toxicity` None or OTHER: the reason says what)."""
         day = day or today
         review = review or day + timedelta(days=self.settings.hold_review_days)
-        proposal = Proposal(RecordType.HOLD, None, day, note=reason, review=review)
+        proposal = Proposal(
+            RecordType.HOLD, None, day, note=reason, review=review, toxicity=toxicity, grade=grade
+        )
         return self.add(patient_id, proposal, actor, today, course_number), review
 
     def resume(
@@ -310,8 +316,10 @@ class Tracker:
         today: date,
         day: date | None = None,
         course_number: int | None = None,
+        override: str | None = None,
     ) -> int:
-        proposal = Proposal(RecordType.RESUME, None, day or today, note=reason)
+        """End the hold; past the label's stop rule only with `override` (a reason)."""
+        proposal = Proposal(RecordType.RESUME, None, day or today, note=reason, override=override)
         return self.add(patient_id, proposal, actor, today, course_number)
 
     def discontinue(

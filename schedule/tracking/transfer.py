@@ -16,6 +16,7 @@ from schedule.domain.dates import parse_iso_date
 from schedule.domain.errors import PrrtError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.patients import check_patient_id
+from schedule.domain.toxicity import parse_toxicity
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
@@ -27,7 +28,7 @@ from schedule.tracking.tracker import Tracker, choose_course
 
 DOSES_COLUMNS = (
     "patient_id", "event", "date", "dose", "note", "course", "type", "override", "review",
-    "end_care",
+    "end_care", "toxicity", "grade",
 )  # fmt: skip
 
 
@@ -95,6 +96,14 @@ def _parse(path: Path) -> list[_Row]:
         end_care = row.get("end_care", "").lower()
         if end_care not in _YES:
             raise CsvError(name, line, "end_care", f"{end_care!r} is not yes or no")
+        toxicity = None
+        if row.get("toxicity"):
+            toxicity = field_value(name, line, "toxicity", parse_toxicity, row["toxicity"])
+        grade = None
+        if row.get("grade"):
+            if not row["grade"].isdigit():
+                raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
+            grade = int(row["grade"])
         proposal = Proposal(
             _IMPORTABLE[type_text],
             row["event"] or None,
@@ -104,6 +113,8 @@ def _parse(path: Path) -> list[_Row]:
             row.get("override") or None,
             review,
             _YES[end_care],
+            toxicity,
+            grade,
         )
         parsed.append(_Row(line, pid, number, proposal))
     return parsed
@@ -298,6 +309,8 @@ def export_doses(store: Store) -> list[dict[str, Any]]:
                     "override": record.override,
                     "review": record.review.isoformat() if record.review else None,
                     "end_care": "yes" if record.end_care else None,
+                    "toxicity": record.toxicity,
+                    "grade": record.grade,
                 }
             )
     return rows

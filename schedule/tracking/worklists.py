@@ -37,7 +37,7 @@ WORKLIST_COLUMNS = (
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "record", "at", "who", "action", "course", "event", "date", "dose", "note", "corrects",
-    "override", "review", "end_care",
+    "override", "review", "end_care", "toxicity", "grade",
 )  # fmt: skip
 
 SHOW_TABLE = (Column("course", "course"), *EVENT_TABLE)
@@ -71,6 +71,9 @@ def _note(row: Mapping[str, Any]) -> str:
         parts.append(f"review {row['review']}")
     if row["end_care"]:
         parts.append("care ends")
+    if row.get("toxicity") and row["toxicity"] != "other":
+        grade = f"grade {row['grade']} " if row.get("grade") else ""
+        parts.insert(0, f"{grade}{str(row['toxicity']).replace('-', ' ')}")
     return "; ".join(parts)
 
 
@@ -330,7 +333,10 @@ def _wanted(
     for event in view.events:
         if event.series in after_order and event.number not in placed:
             continue  # a free-cancellation deadline matters once its order is placed
-        too_late = Flag.MAX_DELAY_EXCEEDED in event.flags and event.status in _STILL_TO_DO
+        # For a clinician to confirm: a delay past the label's limit, or its stop rule met.
+        too_late = event.status in _STILL_TO_DO and (
+            Flag.MAX_DELAY_EXCEEDED in event.flags or Flag.DISCONTINUE_PER_LABEL in event.flags
+        )
         if missed:
             wanted = event.status is Status.MISSED or (event.status is Status.HELD and too_late)
         elif too_late:
@@ -379,6 +385,8 @@ def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
                 "override": detail.get("override"),
                 "review": detail.get("review"),
                 "end_care": bool(detail.get("end_care")),
+                "toxicity": detail.get("toxicity"),
+                "grade": detail.get("grade"),
             }
         )
     return rows

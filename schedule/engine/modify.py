@@ -1,0 +1,174 @@
+"""The expected amount of each dose of a course, decided from its holds by the regimen's
+dose-modification table (`domain.modifications`), and the label's stop rules.
+
+The decisions run along the dose series: a toxicity that the table answers with a reduction
+lowers the expected amount of the next dose (L7, R14); the full dose comes back after a reduced
+dose with no toxicity where the table allows it (L10); the same toxicity again after restarting
+at the reduced dose, a toxicity the table answers with discontinuation, or a reduction past the
+table's count raises a stop for a clinician to confirm (L11, R14, R15). The software flags; it
+never stops a course on its own: a resume recorded with an override goes on past the stop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from schedule.domain.modifications import Action, Row
+from schedule.domain.regimen import Regimen
+from schedule.domain.toxicity import Toxicity
+from schedule.domain.units import Quantity
+from schedule.engine.facts import Hold
+
+
+class Stop(NamedTuple):
+    """A label's rule that says the course ends: in words, with its source ids."""
+
+    rule: str
+    source: str
+    hold: Hold
+
+
+class Decision(NamedTuple):
+    """The amount a dose is expected at, and why; a stop rule it meets; whether a toxicity
+    hold delayed it (the delay limit counts only for those, L12, R16)."""
+
+    amount: Quantity
+    reduced: bool
+    why: str
+    source: str
+    stop: Stop | None = None
+    toxic: bool = False
+
+
+@dataclass(slots=True)
+class Level:
+    """What carries from dose to dose: the current level and the reductions made."""
+
+    reduced: bool = False
+    reductions: int = 0
+    why: str = ""
+    source: str = ""
+    pending: set[int] = field(default_factory=set)  # rows that reduced, no dose given since
+    restarted: set[int] = field(default_factory=set)  # rows that reduced, a dose given since
+    given_reduced: bool = False  # the previous dose was given at the reduced level
+
+
+def full_decision(regimen: Regimen) -> Decision:
+    """A dose no hold touched, at the full amount."""
+    dose = regimen.dose
+    return Decision(dose.amount, False, "the full dose", _ids(dose.amount_source))
+
+
+def toxicity_words(hold: Hold) -> str:
+    """ "grade 3 thrombocytopenia (hold of 2025-05-26)"."""
+    if hold.toxicity is None:
+        what = "a toxicity of no recorded type"
+    elif hold.grade is None:
+        what = hold.toxicity.replace("-", " ")
+    else:
+        what = f"grade {hold.grade} {hold.toxicity.replace('-', ' ')}"
+    return f"{what} (hold of {hold.start})"
+
+
+def decide(regimen: Regimen, level: Level, holds: Sequence[Hold]) -> Decision:
+    """The decision for the next dose after `holds` (those begun since the previous dose was
+    given), updating `level`."""
+    dose, table = regimen.dose, regimen.modifications
+    toxic = False
+    stop: Stop | None = None
+    for hold in holds:
+        if hold.toxicity == Toxicity.OTHER.value:
+            continue  # not a toxicity: the dose simply waits
+        toxic = True
+        action, index, row = _action(regimen, hold)
+        words = toxicity_words(hold)
+        if action is Action.DISCONTINUE and row is not None:
+            stop = Stop(f"{words}: permanent discontinuation", _ids(row.source), hold)
+        elif action is Action.REDUCE:
+            if row is not None and row.recurrence and index in level.restarted:
+                rule = f"{words} recurred after restarting at the reduced dose: permanent "
+                stop = Stop(rule + "discontinuation", _ids(row.source), hold)
+            elif not level.reduced:
+                most = table.max_reductions if table else None
+                if table is not None and most is not None and level.reductions >= most:
+                    rule = f"{words} calls for a reduction, and the table allows {most}: "
+                    rule += "permanent discontinuation"
+                    stop = Stop(rule, _ids(table.reductions_source), hold)
+                else:
+                    level.reduced, level.reductions = True, level.reductions + 1
+                    level.why = f"reduced after {words}"
+                    level.source = (
+                        _ids(row.source, dose.reduced_source) if row else _reduced(regimen)
+                    )
+            if index is not None:
+                level.pending.add(index)
+    if stop is not None and stop.hold.override is not None:
+        stop = None  # a clinician resumed past the rule, with a reason
+    if not toxic and level.reduced and level.given_reduced and _full_again(regimen):
+        level.reduced = False
+        level.why = "the full dose again: the reduced dose caused no recurrence"
+        level.source = _ids(table.full_again_source) if table else _reduced(regimen)
+    if level.reduced and dose.reduced is not None:
+        return Decision(dose.reduced, True, level.why, level.source, stop, toxic)
+    if level.why:
+        return Decision(dose.amount, False, level.why, level.source, stop, toxic)
+    full = full_decision(regimen)
+    return full._replace(stop=stop, toxic=toxic) if stop or toxic else full
+
+
+def below_expected(amount: Quantity, expected: Quantity, tolerance: int) -> bool:
+    """Recorded below the expected amount by more than `tolerance` percent."""
+    return amount.comparable(expected) and amount.base * 100 < expected.base * (100 - tolerance)
+
+
+def after_dose(level: Level, given: bool) -> None:
+    """Carry a dose into the level: given, the rows that reduced before it now count for
+    recurrence, and the next dose knows whether this one was reduced."""
+    if given:
+        level.given_reduced = level.reduced
+        level.restarted |= level.pending
+        level.pending.clear()
+    else:
+        level.given_reduced = False
+
+
+def _action(regimen: Regimen, hold: Hold) -> tuple[Action, int | None, Row | None]:
+    """What the table says of the hold's toxicity: a hold of no recorded type, and every
+    toxicity of a regimen with no table, resume at the reduced amount (as they always did);
+    a toxicity no row names changes nothing (the hold is the care team's own decision)."""
+    table = regimen.modifications
+    if table is None or hold.toxicity is None or hold.grade is None:
+        return (Action.REDUCE if regimen.dose.reduced else Action.WITHHOLD), None, None
+    found = table.row_for(Toxicity(hold.toxicity), hold.grade)
+    if found is None:
+        return Action.NONE, None, None
+    index, row = found
+    return row.action, index, row
+
+
+def _full_again(regimen: Regimen) -> bool:
+    table = regimen.modifications
+    return True if table is None else table.full_again
+
+
+def _reduced(regimen: Regimen) -> str:
+    """The source ids of the regimen's reduced amount."""
+    return _ids(regimen.dose.reduced_source)
+
+
+_ID = re.compile(r"[A-Z]+\d+")
+
+
+def _ids(*sources: str) -> str:
+    """The row ids the sources start with ("T1, L7: AJR ..." -> "T1, L7"), joined; a source
+    that starts with no id is named by its document ("AJR 2022 Table 1 (PMC10133840)")."""
+    ids: list[str] = []
+    for source in sources:
+        head = source.split(":", 1)[0].strip()
+        parts = [p.strip() for p in head.split(",") if p.strip()]
+        found = [p for p in parts if _ID.fullmatch(p)] or parts[:1]
+        ids += [p for p in found if p not in ids]
+    return ", ".join(ids)
