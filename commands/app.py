@@ -60,6 +60,8 @@ HINTS = {
         "('prrt skip {patient} {event} --reason ...')"
     ),
     "choose-course": "; add --course N",
+    "name-toxicity": "; name it with --toxicity TYPE",
+    "give-grade": "; give --grade 1 to 5",
     "create-database": (
         "; 'prrt --db {path} init' creates it, or give the database meant with --db (or $PRRT_DB)"
     ),

@@ -141,6 +141,14 @@ def hold(
         f"{patient_id} is on hold from {day or today()}, for review on {review_on} "
         f"(record {number})"
     )
+    stop = app.tracker.stop_rule(patient_id, today(), course_number)
+    if stop is not None:
+        key, rule = stop
+        click.echo(
+            f"{key} meets the label's stop rule: {rule}; a clinician confirms it with "
+            f"'prrt discontinue {patient_id} --reason ...', or goes on with "
+            f"'prrt resume {patient_id} --override REASON'"
+        )
 
 
 @click.command()
@@ -216,6 +224,6 @@ def correct(
 @click.pass_obj
 def history(app: App, patient_id: str, fmt: str) -> None:
     """The audit trail of a patient: who changed what, and when."""
-    from schedule.tracking.worklists import HISTORY_COLUMNS, HISTORY_TABLE, history_rows
+    from schedule.tracking.history import HISTORY_COLUMNS, HISTORY_TABLE, history_rows
 
     emit(history_rows(app.store, patient_id), HISTORY_COLUMNS, fmt, HISTORY_TABLE)

@@ -38,7 +38,9 @@ def test_an_output_file_that_cannot_be_written_is_one_line_exit_6(prrt, tmp_path
     )
 
 
-EXPORT_HEADER = "patient_id,event,date,dose,note,course,type,override,review,end_care\n"
+EXPORT_HEADER = (
+    "patient_id,event,date,dose,note,course,type,override,review,end_care,toxicity,grade\n"
+)
 
 
 @freeze_time("2026-11-21 10:00:00")

@@ -186,10 +186,11 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     missed = prrt("missed", "--as-of", "2026-11-23")
     assert missed.exit_code == 0
     assert missed.stdout == (
-        "PATIENT  DUE BY      LATE       EVENT            TITLE                                         STATUS  FLAGS\n"
-        "NET-011  2026-10-09  59 d late  followup-labs-1  Blood tests 1 month after the last PRRT dose  missed\n"
-        "NET-008  2026-10-14  41 d late  ssa-2            Octreotide LAR 30 mg after PRRT dose 2        missed\n"
-        "NET-004  2026-10-26  35 d late  ssa-6            Octreotide LAR 30 mg injection 6              missed\n"
+        "PATIENT  DUE BY      LATE        EVENT            TITLE                                                   STATUS  FLAGS\n"
+        "NET-005  2026-08-17  105 d late  ssa-bridge-1     Octreotide LAR 30 mg monthly injection during the hold  missed\n"
+        "NET-011  2026-10-09  59 d late   followup-labs-1  Blood tests 1 month after the last PRRT dose            missed\n"
+        "NET-008  2026-10-14  41 d late   ssa-2            Octreotide LAR 30 mg after PRRT dose 2                  missed\n"
+        "NET-004  2026-10-26  35 d late   ssa-6            Octreotide LAR 30 mg injection 6                        missed\n"
     )
     assert prrt("missed", "--as-of", "2026-11-23", "--fail-if-any").exit_code == 1
     rows = list(
@@ -212,7 +213,11 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
         for day in ("2026-12-13", "2026-12-14")
         for out in [prrt("patient", "list", "--as-of", day, "-f", "json").stdout]
     }
-    assert flags == {"2026-12-13": [], "2026-12-14": ["max-delay-exceeded"]}
+    # The hold is for grade 3 thrombocytopenia: the dose is expected at 3.7 GBq (T1, L7).
+    assert flags == {
+        "2026-12-13": ["reduced-dose"],
+        "2026-12-14": ["max-delay-exceeded", "reduced-dose"],
+    }
 
 
 @freeze_time("2026-11-21")

@@ -126,7 +126,8 @@ def test_reduced_dose_flag_for_a_recorded_lower_activity(lutathera: Regimen) -> 
     low = keyed(
         build_calendar(lutathera, START, [labs, given("prrt-1", START, "3700 MBq")], as_of=START)
     )
-    assert low["prrt-1"].flags == (Flag.REDUCED_DOSE,)
+    # No toxicity was recorded: the full dose was expected (issue 23).
+    assert low["prrt-1"].flags == (Flag.REDUCED_DOSE, Flag.DOSE_BELOW_EXPECTED)
 
 
 def test_L15_L19_washout_conflict_for_a_LAR_given_too_close(lutathera: Regimen) -> None:

@@ -36,9 +36,11 @@ def show(prrt, pid: str, key: str, as_of: str) -> dict[str, object]:  # type: ig
 
 
 @pytest.fixture
-def held(prrt):  # type: ignore[no-untyped-def]
+def held(prrt, config_dir: Path):  # type: ignore[no-untyped-def]
     """H1 (Ana Held): Lutathera from 2026-01-05, dose 1 given with its labs and LAR, then on hold
-    from 2026-02-10 for review on 2026-02-20; prrt-2 was planned for 2026-03-02."""
+    for grade 2 thrombocytopenia from 2026-02-10 for review on 2026-02-20; prrt-2 was planned
+    for 2026-03-02. No SSA bridging (site setting), so the lists hold the dose alone."""
+    (config_dir / "config.toml").write_text("[site]\nssa_bridging = false\n", encoding="utf-8")
     with freeze_time(TODAY):
         added = prrt(
             "patient", "add", "H1", "--regimen", "lutathera", "--start", "2026-01-05",
@@ -49,8 +51,8 @@ def held(prrt):  # type: ignore[no-untyped-def]
         prrt("record", "H1", "prrt-1", "--date", "2026-01-05", "--dose", "7.4 GBq")
         prrt("record", "H1", "ssa-1", "--date", "2026-01-05", "--dose", "30 mg")
         result = prrt(
-            "hold", "H1", "--reason", "platelets 60", "--date", "2026-02-10",
-            "--review", "2026-02-20",
+            "hold", "H1", "--toxicity", "thrombocytopenia", "--grade", "2", "--reason",
+            "platelets 60", "--date", "2026-02-10", "--review", "2026-02-20",
         )  # fmt: skip
         assert result.exit_code == 0, result.stderr
     return "H1"
@@ -64,11 +66,12 @@ def test_a_held_course_comes_up_on_due_from_its_review_day(prrt, held: str) -> N
     listed = rows(prrt, "due", "--as-of", "2026-02-20")
     assert [(r["event"], r["status"], r["due_by"], r["reason"], r["since"], r["name"])
             for r in listed] == [
-        ("prrt-2", "held", "2026-02-20", "platelets 60", "2026-02-10", "Ana Held")
+        ("prrt-2", "held", "2026-02-20", "grade 2 thrombocytopenia; platelets 60", "2026-02-10",
+         "Ana Held")
     ]  # fmt: skip
     table = prrt("due", "--as-of", "2026-02-20")
     assert re.split(r"\s{2,}", table.stdout.splitlines()[1])[0:2] == ["H1", "Ana Held"]
-    assert "on hold since 2026-02-10: platelets 60" in table.stdout
+    assert "on hold since 2026-02-10: grade 2 thrombocytopenia; platelets 60" in table.stdout
     # Not missed while the delay is within the label's limit.
     assert rows(prrt, "missed", "--as-of", "2026-02-20") == []
 
@@ -78,25 +81,28 @@ def test_a_held_dose_past_the_max_delay_is_on_both_lists(prrt, held: str) -> Non
     assert rows(prrt, "missed", "--as-of", "2026-06-21") == []
     missed = rows(prrt, "missed", "--as-of", "2026-06-22")
     assert [(r["event"], r["status"], r["flags"]) for r in missed] == [
-        ("prrt-2", "held", "max-delay-exceeded")
+        ("prrt-2", "held", "reduced-dose;max-delay-exceeded")
     ]
     result = prrt("missed", "--as-of", "2026-06-22", "--fail-if-any")
     assert result.exit_code == 1
     due = rows(prrt, "due", "--as-of", "2026-06-22")
     assert [(r["event"], r["status"], r["flags"]) for r in due] == [
-        ("prrt-2", "held", "max-delay-exceeded")
+        ("prrt-2", "held", "reduced-dose;max-delay-exceeded")
     ]
 
 
-def test_a_late_dose_past_the_max_delay_stays_on_due(prrt) -> None:  # type: ignore[no-untyped-def]
+def test_a_dose_late_with_no_hold_is_missed_never_past_the_max_delay(prrt) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: the label's delay limit (L12) is about a toxicity that delays the dose; a dose
+    simply never recorded is missed, not a reason to stop treatment."""
     with freeze_time(TODAY):
         prrt("patient", "add", "M1", "--regimen", "lutathera", "--start", "2026-01-05")
         prrt("record", "M1", "labs-1", "--date", "2025-12-15")
         prrt("record", "M1", "prrt-1", "--date", "2026-01-05", "--dose", "7.4 GBq")
         prrt("record", "M1", "ssa-1", "--date", "2026-01-05", "--dose", "30 mg")
-    due = rows(prrt, "due", "--as-of", "2026-06-22", "--kind", "dose")
-    assert [(r["event"], r["status"], r["flags"]) for r in due] == [
-        ("prrt-2", "missed", "max-delay-exceeded;labs-missing")
+    assert rows(prrt, "due", "--as-of", "2026-06-22", "--kind", "dose") == []
+    missed = rows(prrt, "missed", "--as-of", "2026-06-22", "--kind", "dose")
+    assert [(r["event"], r["status"], r["flags"]) for r in missed] == [
+        ("prrt-2", "missed", "labs-missing")
     ]
 
 
@@ -188,7 +194,7 @@ def test_init_and_the_creating_commands_say_when_they_create(run, tmp_path: Path
     first = run("--db", str(path), "init")
     assert (first.exit_code, first.stdout, first.stderr) == (
         0,
-        f"database ready at {path} (schema level 3)\n",
+        f"database ready at {path} (schema level 4)\n",
         f"prrt: created a new database at {path}\n",
     )
     again = run("--db", str(path), "init")
@@ -212,7 +218,7 @@ def test_init_on_either_database(prrt, db_url: str) -> None:  # type: ignore[no-
     result = prrt("init")
     assert result.exit_code == 0
     assert result.stdout.startswith("database ready at ")
-    assert result.stdout.endswith(" (schema level 3)\n")
+    assert result.stdout.endswith(" (schema level 4)\n")
     assert prrt("due").stdout == "PATIENT  DUE BY  LATE  EVENT  TITLE  STATUS  FLAGS\n"
 
 

@@ -267,9 +267,12 @@ def test_an_imported_hold_and_discontinuation_keep_their_review_day_and_end_of_c
             "imported 2 records; 0 already stored\n"
         )
         exported = prrt("export", "doses").stdout.splitlines()
-    assert exported[0] == "patient_id,event,date,dose,note,course,type,override,review,end_care"
-    assert "NET-006,,2026-11-20,,grade 3 diarrhoea,1,hold,,2026-12-04," in exported
-    assert "NET-007,,2026-11-20,,moved away,1,discontinued,,,yes" in exported
+    assert (
+        exported[0]
+        == "patient_id,event,date,dose,note,course,type,override,review,end_care,toxicity,grade"
+    )
+    assert "NET-006,,2026-11-20,,grade 3 diarrhoea,1,hold,,2026-12-04,,other," in exported
+    assert "NET-007,,2026-11-20,,moved away,1,discontinued,,,yes,," in exported
 
 
 @settings(max_examples=40, deadline=None)

@@ -279,11 +279,11 @@ def test_cli_hold_stores_the_toxicity_and_grade_and_history_shows_them(treated) 
     [
         (
             ("--toxicity", "renal"),
-            "prrt: a renal toxicity needs its CTCAE grade (--grade 1 to 5)\n",
+            "prrt: a renal toxicity needs its CTCAE grade; give --grade 1 to 5\n",
         ),
         (
             ("--grade", "2", "--reason", "x"),
-            "prrt: a grade belongs to a toxicity; name it with --toxicity\n",
+            "prrt: a grade belongs to a toxicity; name it with --toxicity TYPE\n",
         ),
         (
             ("--toxicity", "bone", "--grade", "2"),
@@ -348,9 +348,13 @@ def test_cli_recurrence_is_on_due_and_missed_until_a_clinician_decides(treated) 
         assert (
             treated("record", "NET-1", "prrt-3", "--date", day, "--dose", "3.7 GBq").exit_code == 0
         )
-        assert (
-            treated("hold", "NET-1", "--toxicity", "thrombocytopenia", "--grade", "3").exit_code
-            == 0
+        held = treated("hold", "NET-1", "--toxicity", "thrombocytopenia", "--grade", "3")
+        assert held.exit_code == 0
+        assert held.output.splitlines()[1] == (
+            f"prrt-4 meets the label's stop rule: grade 3 thrombocytopenia (hold of {day}) "
+            "recurred after restarting at the reduced dose: permanent discontinuation (T1, L7, "
+            "L11); a clinician confirms it with 'prrt discontinue NET-1 --reason ...', or goes "
+            "on with 'prrt resume NET-1 --override REASON'"
         )
         for listing in ("due", "missed"):
             rows = json.loads(treated(listing, "--format", "json").output)

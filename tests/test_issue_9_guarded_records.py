@@ -238,7 +238,9 @@ def test_hold_dates_review_and_resume_waits_for_the_order_deadline(prrt, p1: str
         2,
         "prrt: date 2026-11-22 is in the future; record what was done, up to 2026-11-21\n",
     )
-    result = prrt("hold", "P1", "--reason", "grade 3 thrombocytopenia", "--date", "2026-10-10")
+    result = prrt(
+        "hold", "P1", "--toxicity", "thrombocytopenia", "--grade", "3", "--date", "2026-10-10"
+    )
     assert result.stdout == "P1 is on hold from 2026-10-10, for review on 2026-10-24 (record 3)\n"
     assert event(prrt, "P1", "prrt-2")["status"] == "held"
     refused(

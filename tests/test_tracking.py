@@ -15,10 +15,12 @@ from schedule.domain.model import Flag, RecordType, Status
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.domain.toxicity import Toxicity
 from schedule.store import tables
 from schedule.store.database import Store
+from schedule.tracking.history import history_rows
 from schedule.tracking.tracker import Tracker
-from schedule.tracking.worklists import history_rows, worklist_rows
+from schedule.tracking.worklists import worklist_rows
 from tests.conftest import actor
 
 START = date(2026, 9, 7)
@@ -156,7 +158,8 @@ def test_duplicate_record_then_correct_then_record_again(tracker: Tracker, p1: s
 def test_reduced_dose_recorded_in_mbq_is_flagged(tracker: Tracker, p1: str) -> None:
     tracker.record(p1, "labs-1", START - timedelta(days=20), None, "", actor(), TODAY)
     tracker.record(p1, "prrt-1", START, "3700 MBq", "", actor(), TODAY)
-    assert calendar(tracker, p1)["prrt-1"].flags == (Flag.REDUCED_DOSE,)  # type: ignore[attr-defined]
+    flags = calendar(tracker, p1)["prrt-1"].flags  # type: ignore[attr-defined]
+    assert flags == (Flag.REDUCED_DOSE, Flag.DOSE_BELOW_EXPECTED)  # no toxicity: full expected
 
 
 def test_skip_reschedule_hold_resume_discontinue(tracker: Tracker, p1: str) -> None:
@@ -164,7 +167,8 @@ def test_skip_reschedule_hold_resume_discontinue(tracker: Tracker, p1: str) -> N
     new_day = TODAY + timedelta(days=5)
     tracker.reschedule(p1, "prrt-2", new_day, "patient away", actor(), TODAY)
     assert calendar(tracker, p1)["prrt-2"].date == new_day  # type: ignore[attr-defined]
-    assert tracker.hold(p1, "grade 3 thrombocytopenia", actor(), TODAY)[1] == date(2026, 12, 5)
+    held = tracker.hold(p1, "", actor(), TODAY, toxicity=Toxicity.THROMBOCYTOPENIA, grade=3)
+    assert held[1] == date(2026, 12, 5)
     with pytest.raises(ConflictError, match="already on hold"):
         tracker.hold(p1, "again", actor(), TODAY)
     assert calendar(tracker, p1)["prrt-2"].status is Status.HELD  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 
-from schedule.domain.errors import InputError
+from schedule.domain.errors import Hint, InputError
 
 
 class Toxicity(enum.Enum):
@@ -66,10 +66,12 @@ def check_cause(toxicity: Toxicity | None, grade: int | None) -> None:
     if toxicity is Toxicity.OTHER or toxicity is None:
         if grade is not None:
             raise InputError(
-                "a grade belongs to a toxicity; name it with --toxicity", field="grade"
+                "a grade belongs to a toxicity", field="grade", hint=Hint.NAME_TOXICITY
             )
         return
     if grade is None:
         raise InputError(
-            f"a {toxicity.value} toxicity needs its CTCAE grade (--grade 1 to 5)", field="grade"
+            f"a {toxicity.value} toxicity needs its CTCAE grade",
+            field="grade",
+            hint=Hint.GIVE_GRADE,
         )

@@ -36,7 +36,7 @@ def bridging(
         needed, limit = target - anchor > interval, target - washout
     window = ssa.maintenance_window
     late = timedelta(days=ctx.window_after(window))
-    title = f"{ssa.maintenance_title}, bridging the hold before dose {k}"
+    title = f"{ssa.maintenance_title} during the hold"
     events: list[Event] = []
     last: date | None = None
     number = state.bridges

@@ -172,7 +172,7 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
             )
         )
         if touched:
-            after_dose(state.level, given_on is not None)
+            after_dose(state.level, given_on is not None, status in _WONT_HAPPEN)
         if plan.needs_parent:
             after = given_on or (target if status in _WONT_HAPPEN else actual)
             parent = ParentDose(status=status, before=given_on or target, after=after)

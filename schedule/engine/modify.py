@@ -124,15 +124,14 @@ def below_expected(amount: Quantity, expected: Quantity, tolerance: int) -> bool
     return amount.comparable(expected) and amount.base * 100 < expected.base * (100 - tolerance)
 
 
-def after_dose(level: Level, given: bool) -> None:
+def after_dose(level: Level, given: bool, skipped: bool) -> None:
     """Carry a dose into the level: given, the rows that reduced before it now count for
-    recurrence, and the next dose knows whether this one was reduced."""
+    recurrence; given or still to come (the plan assumes it goes well), the next dose knows
+    whether this one was reduced; skipped, it was not given at the reduced amount."""
+    level.given_reduced = level.reduced and not skipped
     if given:
-        level.given_reduced = level.reduced
         level.restarted |= level.pending
         level.pending.clear()
-    else:
-        level.given_reduced = False
 
 
 def _action(regimen: Regimen, hold: Hold) -> tuple[Action, int | None, Row | None]:

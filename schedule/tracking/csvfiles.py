@@ -38,6 +38,8 @@ _COLUMN_WAYS = {
     Hint.OVERRIDE: "; if a clinician has a reason, put it in the override column",
     Hint.DROP_OVERRIDE: "; empty the override column",
     Hint.CHOOSE_COURSE: "; fill in the course column",
+    Hint.NAME_TOXICITY: "; fill in the toxicity column",
+    Hint.GIVE_GRADE: "; fill in the grade column (1 to 5)",
 }
 
 

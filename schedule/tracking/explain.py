@@ -14,7 +14,7 @@ from typing import Any
 from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.course import facts_of
 from schedule.domain.errors import Hint, UnknownError
-from schedule.domain.model import Event, Flag, RecordType, Status
+from schedule.domain.model import SSA_BRIDGE, SSA_SERIES, Event, Flag, RecordType, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
@@ -116,6 +116,8 @@ class _Why(Basis):
         dose = regimen.dose
         if event.series == dose.series:
             return self._dose_date(value)
+        if event.series == SSA_BRIDGE and regimen.ssa is not None:
+            return self._bridge_date(value)
         if event.series == "ssa" and regimen.ssa is not None:
             count = dose.count or 0
             if event.number <= count:
@@ -180,6 +182,30 @@ class _Why(Basis):
             facts.append(f"still not given on {self.as_of}")
         return Reason("date", value, tuple(facts), rule, source)
 
+    def _bridge_date(self, value: str) -> Reason:
+        """A bridging injection: 4 weeks after the last one, not before the hold began, and
+        the washout before the dose it bridges to (engine/bridging.py)."""
+        event, ssa = self.event, self.regimen.ssa
+        assert ssa is not None
+        earlier = [
+            e
+            for e in self.view.events
+            if e.series in SSA_SERIES
+            and e.effective_date < event.date
+            and e.status not in (Status.SKIPPED, Status.CANCELLED)
+        ]
+        last = max(earlier, key=lambda e: e.effective_date, default=None)
+        holds = [r for r in self.view.standing if r.type is RecordType.HOLD and r.day <= event.date]
+        facts = [self.said(last)]
+        if holds:
+            facts.append(f"on hold from {holds[-1].day}")
+        rule = (
+            f"{days_text(ssa.maintenance_every)} while the course is on hold, from the day it "
+            f"began at the earliest; none under {ssa.washout_days} days before the dose"
+        )
+        sources = (ssa_source(self.regimen, "maintenance"), ssa_source(self.regimen, "washout"))
+        return Reason("date", value, tuple(facts), rule, ", ".join(s for s in sources if s))
+
     def _last_dose(self) -> str:
         series = self.regimen.dose.series
         doses = [
@@ -210,8 +236,8 @@ class _Why(Basis):
                 if w.after is not None
                 else "site setting ssa_late_tolerance_days",
             )
-        if event.series == "ssa" and regimen.ssa is not None:
-            if event.number <= (regimen.dose.count or 0):
+        if event.series in SSA_SERIES and regimen.ssa is not None:
+            if event.series == "ssa" and event.number <= (regimen.dose.count or 0):
                 low, high = days_text(regimen.ssa.after_from), days_text(regimen.ssa.after_to)
                 rule = f"{low} to {high} after the dose"
                 return Reason("window", value, (), rule, ssa_source(regimen, "after_dose"))

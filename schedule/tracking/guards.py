@@ -158,17 +158,19 @@ def full_amount(regimen: Regimen, event: Event) -> tuple[Quantity, str] | None:
 
 def expected_amount(
     view: CourseView, event: Event, settings: Settings, today: date
-) -> tuple[Quantity, str] | None:
+) -> tuple[Quantity, str, str] | None:
     """The amount a dose event is expected at (after the dose-modification table, for the
-    main series) and why, with the rule's source ids."""
+    main series), "full" or "expected", and why: the rule's source ids, after the table's
+    decision in words where one changed the dose."""
     full = full_amount(view.regimen, event)
     if full is None:
         return None
     if event.series == view.regimen.dose.series:
         decision = view.decisions(settings, today).get(event.key)
-        if decision is not None:
-            return decision.amount, f"{decision.why}: {decision.source}"
-    return full[0], f"the full dose: {source_id(full[1])}"
+        if decision is not None and decision.why != "the full dose":
+            what = "expected" if decision.reduced else "full"
+            return decision.amount, what, f"{decision.why}: {decision.source}"
+    return full[0], "full", source_id(full[1])
 
 
 def amount_guard(
@@ -180,18 +182,18 @@ def amount_guard(
     expected = expected_amount(view, event, settings, today)
     if expected is None:
         return []
-    amount, why = expected
+    amount, what, why = expected
     tolerance = settings.dose_tolerance_percent
     ratio = quantity.base / amount.base
     if ratio >= SLIP or ratio * SLIP <= 1:
         times = f"{float(ratio):.3g} times" if ratio >= 1 else f"1/{float(1 / ratio):.3g} of"
         message = (
-            f"dose {quantity} is {times} the expected {amount} of {event.key} ({why}): "
+            f"dose {quantity} is {times} the {what} {amount} of {event.key} ({why}): "
             "likely a unit or typing slip; check the amount"
         )
     elif quantity.base * 100 > amount.base * (100 + tolerance):
         message = (
-            f"dose {quantity} is more than {tolerance}% above the expected {amount} of "
+            f"dose {quantity} is more than {tolerance}% above the {what} {amount} of "
             f"{event.key} ({why}; tolerance: site setting dose_tolerance_percent)"
         )
     else:
@@ -213,8 +215,8 @@ def resume_guard(view: CourseView, settings: Settings, today: date) -> list[Guar
     rule = f"{decision.stop.rule} ({decision.stop.source})" if decision and decision.stop else ""
     return [
         GuardError(
-            f"{key} of {pid} meets the label's stop rule: {rule}; to stop, prrt discontinue "
-            f"{pid} --reason TEXT",
+            f"{key} of {pid} meets the label's stop rule: {rule}; a clinician confirms it by "
+            "discontinuing the course",
             overridable=True,
             field="type",
         )

@@ -243,7 +243,7 @@ def _below(why: Basis) -> Reason:
     decision = _decision(why)
     full = guards.expected_amount(why.view, why.event, why.settings, why.as_of)
     expected = decision.amount if decision else full[0] if full else None
-    source = decision.source if decision else source_id(full[1]) if full else None
+    source = decision.source if decision else full[2] if full else None
     reason = decision.why if decision else "the full dose"
     tolerance = why.settings.dose_tolerance_percent
     facts: tuple[str, ...] = (
@@ -273,8 +273,8 @@ def _stop(why: Basis) -> Reason:
         Flag.DISCONTINUE_PER_LABEL.value,
         (
             decision.stop.rule,
-            f"for a clinician: prrt discontinue {pid} --reason TEXT, or prrt resume {pid} "
-            "--override REASON to go on",
+            f"for a clinician to confirm: discontinue {pid}'s course, or resume it with an "
+            "override (the reason) to go on",
         ),
         "the regimen's dose-modification table",
         decision.stop.source,

@@ -308,6 +308,20 @@ class Tracker:
         )
         return self.add(patient_id, proposal, actor, today, course_number), review
 
+    def stop_rule(
+        self, patient_id: str, today: date, course_number: int | None = None
+    ) -> tuple[str, str] | None:
+        """The dose of the course that meets the label's stop rule (`discontinue-per-label`)
+        and the rule in words with its source ids, if one does."""
+        with self.store.read() as tx:
+            view = self.course_view(tx, patient_id, today, course_number)
+        flagged = [e for e in view.events if Flag.DISCONTINUE_PER_LABEL in e.flags]
+        if not flagged:
+            return None
+        stop = view.decisions(self.settings, today)[flagged[0].key].stop
+        rule = f"{stop.rule} ({stop.source})" if stop else "the label's stop rule"
+        return flagged[0].key, rule
+
     def resume(
         self,
         patient_id: str,

@@ -1,10 +1,9 @@
-"""Read-only views over the store: a patient's calendar, the worklists, the patient list and the
-audit history. Each returns rows for the shared renderer.
+"""Read-only views over the store: a patient's calendar, the worklists and the patient list.
+Each returns rows for the shared renderer (the audit trail: `history.py`).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,11 +34,6 @@ SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "name")
 WORKLIST_COLUMNS = (
     "patient_id", "course", *EVENT_COLUMNS, "days_late", "due_by", "reason", "since", "name",
 )  # fmt: skip
-HISTORY_COLUMNS = (
-    "record", "at", "who", "action", "course", "event", "date", "dose", "note", "corrects",
-    "override", "review", "end_care", "toxicity", "grade",
-)  # fmt: skip
-
 SHOW_TABLE = (Column("course", "course"), *EVENT_TABLE)
 
 
@@ -59,34 +53,6 @@ WORKLIST_TABLE = (
     Column("title", "title", _title, squeeze=3),
     Column("status", "status"),
     Column("flags", "flags"),
-)
-
-
-def _note(row: Mapping[str, Any]) -> str:
-    """The note, with what else the record says in plain words."""
-    parts = [str(row["note"])] if row["note"] else []
-    if row["override"]:
-        parts.append(f"override: {row['override']}")
-    if row["review"]:
-        parts.append(f"review {row['review']}")
-    if row["end_care"]:
-        parts.append("care ends")
-    if row.get("toxicity") and row["toxicity"] != "other":
-        grade = f"grade {row['grade']} " if row.get("grade") else ""
-        parts.insert(0, f"{grade}{str(row['toxicity']).replace('-', ' ')}")
-    return "; ".join(parts)
-
-
-HISTORY_TABLE = (
-    Column("record", "record"),
-    Column("at", "at"),
-    Column("who", "who"),
-    Column("action", "action"),
-    Column("course", "course"),
-    Column("event", "event"),
-    Column("date", "date"),
-    Column("dose", "dose"),
-    Column("note", "note", _note),
 )
 
 
@@ -356,47 +322,3 @@ def _wanted(
         if wanted:
             wanted_events.append(event)
     return wanted_events
-
-
-def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
-    """The audit trail of one patient, oldest first."""
-    with store.read() as tx:
-        tx.require_patient(patient_id)
-        numbers = {c.id: c.number for c in tx.courses(patient_id)}
-        entries = tx.audit(patient_id)
-    rows = []
-    for entry in entries:
-        detail = json.loads(entry["detail"])
-        rows.append(
-            {
-                "record": entry["record_id"],
-                "at": entry["at"],
-                "who": entry["who"],
-                "action": entry["action"],
-                "course": numbers.get(entry["course_id"]) or detail.get("course"),
-                "event": detail.get("event"),
-                "date": detail.get("day") or detail.get("start"),
-                "dose": detail.get("dose"),
-                "note": detail.get("note")
-                or detail.get("regimen")
-                or detail.get("name")
-                or _edited(detail),
-                "corrects": detail.get("corrects"),
-                "override": detail.get("override"),
-                "review": detail.get("review"),
-                "end_care": bool(detail.get("end_care")),
-                "toxicity": detail.get("toxicity"),
-                "grade": detail.get("grade"),
-            }
-        )
-    return rows
-
-
-def _edited(detail: dict[str, Any]) -> str | None:
-    """What a patient-edit changed, in words: "tz: Europe/Zurich -> Europe/Paris"."""
-    old, new = detail.get("old"), detail.get("new")
-    if not isinstance(old, dict) or not isinstance(new, dict):
-        return None
-    return "; ".join(
-        f"{field}: {old.get(field) or '-'} -> {new.get(field) or '-'}" for field in new
-    )
