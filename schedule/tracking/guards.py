@@ -92,7 +92,9 @@ def minimum_gap(
     dose = regimen.dose
     if series == dose.series and dose.kind is DoseKind.RADIOLIGAND:
         interval = view.course.interval_days or dose.interval_days
-        before = dose.window.before
+        before = (
+            settings.ssa_early_tolerance_days if dose.window.before is None else dose.window.before
+        )
         sources = dict.fromkeys(source_id(s) for s in (dose.interval_source, dose.window.source))
         why = f"every {interval} days less the {before}-day window: {', '.join(sources)}"
         return interval - before, why

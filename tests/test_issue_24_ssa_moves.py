@@ -1,0 +1,138 @@
+"""Issue 24: nothing lost between steps for SSA injections. A missed monthly injection stays due
+until given or skipped (S9) and the next ones count from the day it is given (rule 10); `move`
+and `reschedule` keep a PRRT dose and its LAR together (L18); the course-add warning names every
+SSA inside the washout (L15, L19); the early tolerance of an SSA injection is a site setting
+(S10)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from schedule.domain.errors import SettingsError
+from schedule.domain.model import Fact, RecordType, Status
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import Settings, parse_settings
+from schedule.engine.calendar import build_calendar
+from tests.conftest import D
+
+
+def rows(prrt, pid: str) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    return {r["event"]: r for r in json.loads(prrt("show", pid, "-f", "json").stdout)}
+
+
+# -- 1. a missed SSA injection is due as soon as possible (S9, rule 10) ----------------------
+
+
+@freeze_time("2025-05-01")
+def test_a_missed_monthly_injection_stays_overdue_until_given(prrt) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "X", "--regimen", "lanreotide", "--start", "2025-03-01")
+    shown = rows(prrt, "X")
+    assert (shown["ssa-1"]["status"], shown["ssa-1"]["date"]) == ("overdue", "2025-03-01")
+    # The next one counts from the first day the missed one can still be given: today.
+    assert (shown["ssa-2"]["status"], shown["ssa-2"]["date"]) == ("planned", "2025-05-29")
+    due = prrt("due")
+    assert (due.exit_code, due.stdout) == (
+        0,
+        "PATIENT  DUE BY      LATE       EVENT  TITLE                          STATUS   FLAGS\n"
+        "X        2025-03-08  61 d late  ssa-1  Lanreotide 120 mg injection 1  overdue\n",
+    )
+    # Past its window it is on the list of what was missed too.
+    assert [r["event"] for r in json.loads(prrt("missed", "-f", "json").stdout)] == ["ssa-1"]
+    explained = prrt("explain", "X", "ssa-2")
+    assert (explained.exit_code, explained.stdout) == (
+        0,
+        "ssa-2 of X, course 1 (lanreotide), as of 2025-05-01: Lanreotide 120 mg injection 2\n"
+        "date 2025-05-29: ssa-1 overdue, target 2025-03-01; still not given on 2025-05-01: "
+        "counted from 2025-05-01; + 28 days, S5\n"
+        "window 2025-05-22 to 2025-06-05: 7 days before and 7 after the target, site settings "
+        "ssa_early_tolerance_days and ssa_late_tolerance_days\n"
+        "status planned: as of 2025-05-01; its window opens 2025-05-22\n",
+    )
+    status = prrt("explain", "X", "ssa-1").stdout.splitlines()[-1]
+    assert status == (
+        "status overdue: as of 2025-05-01; its window closed 2025-03-08; still due until given "
+        "or skipped (S9: the doctor decides when, never a double dose); nothing recorded"
+    )
+    # Given late: the next ones count from the day it was given.
+    assert prrt("record", "X", "ssa-1", "--date", "2025-04-28").exit_code == 0
+    shown = rows(prrt, "X")
+    assert (shown["ssa-1"]["status"], shown["ssa-1"]["flags"]) == ("given", ["outside-window"])
+    assert shown["ssa-2"]["date"] == "2025-05-26"
+
+
+@freeze_time("2025-05-01")
+def test_a_skipped_injection_is_no_longer_due_the_next_one_is(prrt) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "X", "--regimen", "lanreotide", "--start", "2025-03-01")
+    assert prrt("skip", "X", "ssa-1", "--reason", "doctor: wait for the next one").exit_code == 0
+    assert rows(prrt, "X")["ssa-1"]["status"] == "skipped"
+    # A skipped injection keeps the rhythm: the next one was due 28 days after its target.
+    assert prrt("due").stdout.splitlines()[1:] == [
+        "X        2025-04-05  33 d late  ssa-2  Lanreotide 120 mg injection 2  overdue"
+    ]
+
+
+def test_a_later_injection_given_closes_a_missed_one(catalog: Catalog) -> None:
+    lan = catalog.get("lanreotide")
+    start = D("2025-01-06")
+    facts = [Fact(RecordType.GIVEN, D("2025-03-03"), "ssa-2")]
+    events = {e.key: e for e in build_calendar(lan, start, facts, as_of=D("2025-03-20"))}
+    assert events["ssa-1"].status is Status.MISSED  # ssa-2 took its place: history now
+
+
+def test_a_missed_maintenance_injection_after_prrt_stays_overdue(catalog: Catalog) -> None:
+    lutathera = catalog.get("lutathera")
+    start = D("2025-01-06")
+    days = [start + timedelta(days=56 * k) for k in range(4)]
+    facts = [
+        Fact(RecordType.GIVEN, day, f"{s}-{k}")
+        for k, day in enumerate(days, 1)
+        for s in ("prrt", "ssa")
+    ]
+    as_of = days[-1] + timedelta(days=28 + 20)  # ssa-5 was due 28 days after prrt-4
+    events = {e.key: e for e in build_calendar(lutathera, start, facts, as_of=as_of)}
+    assert (events["ssa-5"].status, events["ssa-5"].date) == (
+        Status.OVERDUE,
+        days[-1] + timedelta(days=28),
+    )
+    assert events["ssa-6"].date == as_of + timedelta(days=28)
+
+
+# -- 4. the early tolerance of an SSA injection is a site setting (S10) ----------------------
+
+
+@freeze_time("2026-11-20")
+def test_an_injection_27_days_after_the_last_is_on_time_by_default(prrt, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "Y", "--regimen", "octreotide-lar", "--start", "2026-10-01")
+    prrt("record", "Y", "ssa-1", "--date", "2026-10-01")
+    assert prrt("record", "Y", "ssa-2", "--date", "2026-10-28").exit_code == 0
+    ssa2 = rows(prrt, "Y")["ssa-2"]
+    assert (ssa2["window_start"], ssa2["window_end"], ssa2["flags"]) == (
+        "2026-10-22", "2026-11-05", [],
+    )  # fmt: skip
+    # A site that takes no injection early says so; then it is flagged.
+    (config_dir / "config.toml").write_text("[site]\nssa_early_tolerance_days = 0\n")
+    ssa2 = rows(prrt, "Y")["ssa-2"]
+    assert (ssa2["window_start"], ssa2["flags"]) == ("2026-10-29", ["outside-window"])
+
+
+def test_the_early_tolerance_setting_is_read_and_bounded() -> None:
+    assert Settings().ssa_early_tolerance_days == 7
+    assert (
+        parse_settings("[site]\nssa_early_tolerance_days = 3\n", "c.toml").ssa_early_tolerance_days
+        == 3
+    )
+    with pytest.raises(SettingsError, match=r"site\.ssa_early_tolerance_days: must be a whole"):
+        parse_settings("[site]\nssa_early_tolerance_days = -1\n", "c.toml")
+
+
+def test_the_regimens_leave_the_early_tolerance_to_the_site(catalog: Catalog) -> None:
+    for regimen in ("lanreotide", "octreotide-lar"):
+        assert catalog.get(regimen).dose.window.before is None
+    ssa = catalog.get("lutathera").ssa
+    assert ssa is not None
+    assert ssa.maintenance_window.before is None
