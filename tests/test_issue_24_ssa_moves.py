@@ -136,3 +136,88 @@ def test_the_regimens_leave_the_early_tolerance_to_the_site(catalog: Catalog) ->
     ssa = catalog.get("lutathera").ssa
     assert ssa is not None
     assert ssa.maintenance_window.before is None
+
+
+# -- 2. a PRRT dose and its LAR move together (L18) ------------------------------------------
+
+
+@pytest.fixture
+def late_dose(prrt) -> None:  # type: ignore[no-untyped-def]
+    """A: Lutathera dose 1 given 2026-10-10; dose 2 (target 2026-12-05) overdue on 2026-12-07,
+    so its LAR is planned for that day, the first its dose can still happen."""
+    with freeze_time("2026-12-07"):
+        prrt("patient", "add", "A", "--regimen", "lutathera", "--start", "2026-10-10")
+        for event, day in (
+            ("labs-1", "2026-09-25"),
+            ("prrt-1", "2026-10-10"),
+            ("ssa-1", "2026-10-10"),
+        ):
+            assert prrt("record", "A", event, "--date", day).exit_code == 0
+
+
+@freeze_time("2026-12-07")
+def test_a_move_takes_the_dose_along_with_its_lar(prrt, late_dose: None) -> None:  # type: ignore[no-untyped-def]
+    shown = rows(prrt, "A")
+    assert (shown["prrt-2"]["date"], shown["ssa-2"]["date"]) == ("2026-12-05", "2026-12-07")
+    result = prrt(
+        "move", "--from", "2026-12-07", "--to", "2026-12-10", "--onto", "2026-12-11", "--reason", "chair"
+    )  # fmt: skip
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "PATIENT  COURSE  EVENT   TITLE                                   FROM        TO          RECORD  NOTE\n"
+        "A        1       prrt-2  PRRT dose 2 of 4: Lutathera infusion    2026-12-05  2026-12-11  4       moves with its LAR ssa-2 (L18)\n"
+        "A        1       ssa-2   Octreotide LAR 30 mg after PRRT dose 2  2026-12-07  2026-12-11          moves with prrt-2\n"
+    )
+    shown = rows(prrt, "A")
+    assert (shown["prrt-2"]["date"], shown["ssa-2"]["date"]) == ("2026-12-11", "2026-12-11")
+    # Given on another day than its new target: the LAR follows the day given.
+    assert prrt("record", "A", "prrt-2", "--date", "2026-12-07").exit_code == 0
+    shown = rows(prrt, "A")
+    assert (shown["ssa-2"]["date"], shown["ssa-2"]["window_end"]) == ("2026-12-07", "2026-12-08")
+
+
+@freeze_time("2026-12-07")
+def test_a_lar_is_not_rescheduled_alone(prrt, late_dose: None) -> None:  # type: ignore[no-untyped-def]
+    result = prrt("reschedule", "A", "ssa-2", "--date", "2026-12-11", "--reason", "x")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        4,
+        "",
+        "prrt: ssa-2 follows prrt-2 (4 to 24 h after it, L18) and cannot move alone; reschedule "
+        "prrt-2 and ssa-2 moves with it ('prrt reschedule A prrt-2 --date ... --reason ...')\n",
+    )
+    assert prrt("reschedule", "A", "prrt-2", "--date", "2026-12-11", "--reason", "x").exit_code == 0
+    assert rows(prrt, "A")["ssa-2"]["date"] == "2026-12-11"
+    assert prrt("record", "A", "prrt-2", "--date", "2026-12-07").exit_code == 0
+    result = prrt("reschedule", "A", "ssa-2", "--date", "2026-12-11", "--reason", "x")
+    assert (result.exit_code, result.stderr) == (
+        4,
+        "prrt: ssa-2 follows prrt-2 (4 to 24 h after it, L18) and cannot move alone; prrt-2 was "
+        "given on 2026-12-07: record ssa-2 when it is given\n",
+    )
+    # A bulk move leaves it with its dose, given already, and says so.
+    result = prrt(
+        "move", "--from", "2026-12-07", "--to", "2026-12-10", "--onto", "2026-12-09", "--reason", "x"
+    )  # fmt: skip
+    assert result.stdout.splitlines()[1:] == [
+        "A        1       ssa-2  Octreotide LAR 30 mg after PRRT dose 2  2026-12-07              "
+        "its date follows prrt-2 (L18)"
+    ]
+
+
+def test_a_lar_rescheduled_alone_before_follows_its_dose_when_given(catalog: Catalog) -> None:
+    lutathera = catalog.get("lutathera")
+    facts = [
+        Fact(RecordType.GIVEN, D("2026-10-10"), "prrt-1"),
+        Fact(RecordType.GIVEN, D("2026-10-10"), "ssa-1"),
+        Fact(RecordType.RESCHEDULED, D("2026-12-11"), "ssa-2", note="chair"),  # stored before
+        Fact(RecordType.GIVEN, D("2026-12-07"), "prrt-2"),
+    ]
+    events = {
+        e.key: e for e in build_calendar(lutathera, D("2026-10-10"), facts, as_of=D("2026-12-07"))
+    }
+    ssa2 = events["ssa-2"]
+    assert (ssa2.date, ssa2.window_end, ssa2.status) == (
+        D("2026-12-07"),
+        D("2026-12-08"),
+        Status.DUE,
+    )

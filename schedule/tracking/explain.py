@@ -111,9 +111,12 @@ class _Why(Basis):
         event, regimen = self.event, self.regimen
         value = str(event.date) if event.date == event.end else f"{event.date} to {event.end}"
         moved = self.record(RecordType.RESCHEDULED)
-        if moved:
-            return Reason("date", value, (moved,), "a rescheduled target")
         dose = regimen.dose
+        lar = (
+            event.series == "ssa" and regimen.ssa is not None and event.number <= (dose.count or 0)
+        )
+        if moved and not lar:
+            return Reason("date", value, (moved,), "a rescheduled target")
         if event.series == dose.series:
             return self._dose_date(value)
         if event.series == "ssa" and regimen.ssa is not None:
@@ -121,9 +124,10 @@ class _Why(Basis):
             if event.number <= count:
                 parent = self.other(f"{dose.series}-{event.number}")
                 rule = days_text(regimen.ssa.after_from) + " after the dose"
-                return Reason(
-                    "date", value, (self.said(parent),), rule, ssa_source(regimen, "after_dose")
-                )
+                said = [self.said(parent)]
+                if moved:  # stored before a LAR could no longer move alone
+                    said.append(f"{moved} not used: the LAR follows its dose")
+                return Reason("date", value, tuple(said), rule, ssa_source(regimen, "after_dose"))
             before = self.other(f"ssa-{event.number - 1}")
             until = regimen.ssa.maintenance_until_months
             rule = (
