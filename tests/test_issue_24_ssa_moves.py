@@ -221,3 +221,37 @@ def test_a_lar_rescheduled_alone_before_follows_its_dose_when_given(catalog: Cat
         D("2026-12-08"),
         Status.DUE,
     )
+
+
+# -- 3. the course-add warning names every SSA inside the washout (L15, L19) -----------------
+
+_ADVICE = (
+    ", inside the long-acting SSA washout before a PRRT dose (L15, L19); end it with 'prrt "
+    "course add ... --replaces N', or reschedule what is still to come\n"
+)
+
+
+@freeze_time("2026-11-21")
+def test_the_warning_names_a_missed_injection_still_due(prrt) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "P1", "--regimen", "octreotide-lar", "--start", "2026-09-01")
+    prrt("record", "P1", "ssa-1", "--date", "2026-09-01")
+    # ssa-2 (2026-09-29) was missed: given today, it would be 19 days before PRRT dose 1.
+    added = prrt("course", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-10")
+    assert (added.exit_code, added.stderr) == (
+        0,
+        "prrt: warning: course 1 has ssa-2 overdue since 2026-09-29 (still due), ssa-4 planned "
+        "on 2027-01-16, ssa-6 planned on 2027-03-13, ssa-8 planned on 2027-05-08" + _ADVICE,
+    )
+
+
+@freeze_time("2026-11-21")
+def test_the_warning_names_an_injection_given_inside_the_washout(prrt) -> None:  # type: ignore[no-untyped-def]
+    prrt("patient", "add", "P2", "--regimen", "octreotide-lar", "--start", "2026-10-01")
+    prrt("record", "P2", "ssa-1", "--date", "2026-10-01")
+    prrt("record", "P2", "ssa-2", "--date", "2026-10-29")
+    added = prrt("course", "add", "P2", "--regimen", "lutathera", "--start", "2026-11-22")
+    assert (added.exit_code, added.stderr) == (
+        0,
+        "prrt: warning: course 1 has ssa-2 given on 2026-10-29, ssa-4 planned on 2026-12-24, "
+        "ssa-6 planned on 2027-02-18, ssa-8 planned on 2027-04-15" + _ADVICE,
+    )

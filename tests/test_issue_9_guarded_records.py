@@ -209,7 +209,7 @@ def test_two_active_courses_need_course(prrt) -> None:  # type: ignore[no-untype
     prrt("patient", "add", "P1", "--regimen", "octreotide-lar", "--start", "2026-10-01")
     added = prrt("course", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-20")
     assert added.exit_code == 0
-    assert added.stderr.startswith("prrt: warning: course 1 plans ssa-")
+    assert added.stderr.startswith("prrt: warning: course 1 has ssa-")
     listing = "2 active courses: 1 (octreotide-lar from 2026-10-01), 2 (lutathera from 2026-12-20)"
     for args in (
         ("record", "P1", "ssa-2", "--date", "2026-10-29"),
