@@ -255,3 +255,13 @@ def test_the_warning_names_an_injection_given_inside_the_washout(prrt) -> None: 
         "prrt: warning: course 1 has ssa-2 given on 2026-10-29, ssa-4 planned on 2026-12-24, "
         "ssa-6 planned on 2027-02-18, ssa-8 planned on 2027-04-15" + _ADVICE,
     )
+
+
+def test_the_report_counts_an_injection_past_its_window_as_missed(catalog: Catalog) -> None:
+    from schedule.reports.collect import dose_outcome
+
+    lan = catalog.get("lanreotide")
+    as_of = D("2025-05-01")
+    ssa1 = next(e for e in build_calendar(lan, D("2025-03-01"), as_of=as_of) if e.key == "ssa-1")
+    assert ssa1.status is Status.OVERDUE
+    assert (dose_outcome(ssa1, as_of), dose_outcome(ssa1, D("2025-03-05"))) == ("missed", "open")
