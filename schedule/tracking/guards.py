@@ -79,10 +79,7 @@ def companion_move(view: CourseView, event: Event) -> ConflictError | None:
         return None
     pid = view.patient.id
     if parent.given_on is None:
-        way = (
-            f"reschedule {parent.key} and {event.key} moves with it ('prrt reschedule {pid} "
-            f"{parent.key} --date ... --reason ...')"
-        )
+        way = f"reschedule {parent.key} and {event.key} moves with it"
     else:
         way = f"{parent.key} was given on {parent.given_on}: record {event.key} when it is given"
     return ConflictError(
