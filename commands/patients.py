@@ -134,11 +134,11 @@ def course_add(
         )
     if added.conflicts:
         numbers = sorted({c.course.number for c in added.conflicts})
-        listed = ", ".join(f"{c.event} on {c.day}" for c in added.conflicts)
+        listed = ", ".join(c.words for c in added.conflicts)
         click.echo(
-            f"prrt: warning: course {', '.join(map(str, numbers))} plans {listed}, inside the "
+            f"prrt: warning: course {', '.join(map(str, numbers))} has {listed}, inside the "
             "long-acting SSA washout before a PRRT dose (L15, L19); end it with "
-            "'prrt course add ... --replaces N', or reschedule them",
+            "'prrt course add ... --replaces N', or reschedule what is still to come",
             err=True,
         )
 

@@ -180,7 +180,8 @@ def test_ssa_only_missed_injection(catalog: Catalog) -> None:
     lan = catalog.get("lanreotide")
     as_of = START + timedelta(days=28 + 10)
     events = keyed(build_calendar(lan, START, [given("ssa-1", START, "120 mg")], as_of=as_of))
-    assert events["ssa-2"].status is Status.MISSED  # 7 days' site tolerance passed
+    # 7 days' site tolerance passed: still overdue until given or skipped (S9).
+    assert events["ssa-2"].status is Status.OVERDUE
     assert events["ssa-3"].date == as_of + timedelta(days=28)
 
 

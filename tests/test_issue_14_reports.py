@@ -44,12 +44,14 @@ def clinic(prrt, config_dir: Path):  # type: ignore[no-untyped-def]
     C  Lutathera from 2026-12-09 (W50): nothing recorded.
     D  Lutathera from 2026-11-16, on hold since that day and still: prrt-1 (due 11-16) and
        ssa-1 (waiting for it, as of 11-23) are held: open; the hold is 11-23 - 11-16 = 7 days.
-    E  Octreotide LAR from 2026-10-05 (window 0 days before, 7 after: S10 site setting):
+    E  Octreotide LAR from 2026-10-05 (window 0 days before, 7 after: S10 site settings,
+       ssa_early_tolerance_days = 0 here):
        ssa-1 given 10-04, 1 day early (with an override); ssa-2 due 10-04 + 28 = 11-01,
        given 11-11: 10 days late; ssa-3 planned 11-11 + 28 = 2026-12-09 (W50).
     """
     (config_dir / "config.toml").write_text(
-        "[site]\nchairs = 1\nchair_hours = 2\nchairs_by_weekday = { saturday = 0, sunday = 0 }\n",
+        "[site]\nchairs = 1\nchair_hours = 2\nchairs_by_weekday = { saturday = 0, sunday = 0 }\n"
+        "ssa_early_tolerance_days = 0\n",
         encoding="utf-8",
     )
     steps = [

@@ -401,9 +401,12 @@ def test_every_event_on_a_closed_day_moves_in_one_go(prrt, patients: None, db_ur
 
 @freeze_time("2026-11-23")
 def test_one_refused_move_stores_nothing_and_names_the_event(
-    prrt, patients: None, db_url: str
+    prrt, patients: None, clinic: Path, db_url: str
 ) -> None:  # type: ignore[no-untyped-def]
-    # A and B could move; C's injection cannot come before its course starts.
+    # A and B could move; C's injection cannot come before its course starts (at a site that
+    # takes no injection early: by default its window would open 7 days before the start).
+    with (clinic / "config.toml").open("a", encoding="utf-8") as settings:
+        settings.write("ssa_early_tolerance_days = 0\n")
     result = prrt(
         "move",
         "--from",

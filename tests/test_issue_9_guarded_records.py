@@ -209,7 +209,7 @@ def test_two_active_courses_need_course(prrt) -> None:  # type: ignore[no-untype
     prrt("patient", "add", "P1", "--regimen", "octreotide-lar", "--start", "2026-10-01")
     added = prrt("course", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-20")
     assert added.exit_code == 0
-    assert added.stderr.startswith("prrt: warning: course 1 plans ssa-")
+    assert added.stderr.startswith("prrt: warning: course 1 has ssa-")
     listing = "2 active courses: 1 (octreotide-lar from 2026-10-01), 2 (lutathera from 2026-12-20)"
     for args in (
         ("record", "P1", "ssa-2", "--date", "2026-10-29"),
@@ -276,8 +276,9 @@ def test_discontinue_cancels_what_is_left_and_keeps_the_care_unless_end_care(prr
     assert {rows[k]["status"] for k in ("prrt-3", "ssa-3", "prrt-4", "labs-3")} == {"cancelled"}
     assert rows["precautions-3"]["status"] == "cancelled"  # never "held" on a phone
     assert rows["prrt-2"]["status"] == "given"
-    # After-course care goes on, planned from the discontinuation day.
-    assert (rows["ssa-5"]["date"], rows["ssa-5"]["status"]) == ("2026-11-24", "planned")
+    # After-course care goes on, planned from the discontinuation day (due from 7 days before:
+    # site setting ssa_early_tolerance_days).
+    assert (rows["ssa-5"]["date"], rows["ssa-5"]["status"]) == ("2026-11-24", "due")
     assert rows["followup-labs-1"]["date"] == "2026-12-20"
     due = prrt("due", "-f", "csv").stdout
     assert "P1,1,ssa-5," in due
@@ -313,7 +314,7 @@ def test_course_add_replaces_ends_the_ssa_course_on_the_last_safe_day(prrt, db_u
         if r["course"] == 1
     }
     # 2026-11-26 and 2026-12-24 minus one day: the injection of 2026-11-26 stays, later ones go.
-    assert lanreotide["ssa-3"]["status"] == "planned"
+    assert lanreotide["ssa-3"]["status"] == "due"  # its window opens 7 days early
     assert "ssa-4" not in lanreotide  # an open-ended series ends at the stop
     assert not any("ssa-washout-conflict" in r["flags"] for r in lanreotide.values())
 
@@ -445,7 +446,11 @@ def test_replacing_a_course_in_maintenance_ends_its_injections(prrt) -> None:  #
         for r in json.loads(prrt("due", "--within", "60", "-f", "json").stdout)
         if r["course"] == 1
     ]
-    assert first == []  # no maintenance injection of course 1 inside the washout
+    # No maintenance injection of course 1 planned inside the washout; the one missed in April
+    # stays due until given or skipped (S9), up to the course's last day, 2026-11-23.
+    assert [(r["event"], r["status"], r["date"]) for r in first] == [
+        ("ssa-5", "overdue", "2026-04-20")
+    ]
 
 
 @freeze_time("2026-11-21")

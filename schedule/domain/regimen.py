@@ -39,9 +39,10 @@ SITE = "site"  # a window bound that comes from the site settings, not the regim
 
 @dataclass(frozen=True)
 class Window:
-    """Days before and after a target that still count as on time. `after=None`: site setting."""
+    """Days before and after a target that still count as on time. None: the site's setting
+    (`before`: ssa_early_tolerance_days, `after`: ssa_late_tolerance_days)."""
 
-    before: int
+    before: int | None
     after: int | None
     source: str
 

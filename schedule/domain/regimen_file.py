@@ -45,9 +45,9 @@ def _quantity(table: TomlTable, name: str) -> tuple[Quantity, str]:
 def _window(table: TomlTable, name: str) -> Window:
     sub = table.need(name)
     sub.unknown(("before", "after", "source"))
-    after_raw = sub.data.get("after")
-    after = None if after_raw == SITE else sub.integer("after", low=0)
-    return Window(sub.integer("before", low=0), after, sub.source())
+    before = None if sub.data.get("before") == SITE else sub.integer("before", low=0)
+    after = None if sub.data.get("after") == SITE else sub.integer("after", low=0)
+    return Window(before, after, sub.source())
 
 
 def _dose(table: TomlTable) -> DoseSpec:

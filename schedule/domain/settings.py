@@ -19,6 +19,11 @@ class Settings:
     precautions: str | None = None
     # Days after its target that an SSA injection still counts as on time (S10: no label says).
     ssa_late_tolerance_days: int = 7
+    # Days before its target that an SSA injection already counts as on time (S10: no label
+    # says). 7: the window opens 21 days after a 28-day rhythm's previous injection, where the
+    # spacing guard (`ssa_min_interval_days`, 21) stops refusing, so what the guard lets
+    # through is never flagged early; and as wide as the late tolerance.
+    ssa_early_tolerance_days: int = 7
     # The fewest days between two long-acting SSA injections of one course (no label gives a
     # minimum; every 4 weeks is the rhythm, S1/S5): an injection sooner is refused.
     ssa_min_interval_days: int = 21
@@ -78,6 +83,7 @@ class Settings:
 
 _INT_LIMITS = {
     "ssa_late_tolerance_days": (0, 90),
+    "ssa_early_tolerance_days": (0, 90),
     "ssa_min_interval_days": (1, 90),
     "dose_tolerance_percent": (0, 100),
     "hold_review_days": (1, 365),

@@ -47,8 +47,9 @@ def bridging(
         if key not in ctx.facts.given and (not needed or day > limit):
             break
         number += 1
-        early = day - timedelta(days=window.before)
+        early = day - timedelta(days=ctx.window_before(window))
         status, given_on = ctx.recorded(key, day, early, day + late)
+        status = ctx.still_due(status, SSA_BRIDGE, number)  # S9: due until given or skipped
         event = ssa_event(ctx, key, number, title, early, day, day + late, status, given_on)
         events.append(event._replace(series=SSA_BRIDGE))
         if status is Status.SKIPPED or status is Status.CANCELLED:

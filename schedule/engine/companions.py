@@ -76,12 +76,14 @@ def labs_stale(related: Related, taken: date, dose_day: date) -> bool:
 
 
 def companion_ssa(ctx: Context, k: int, parent: ParentDose) -> Event:
-    """The long-acting SSA injection after dose k (key ssa-k)."""
+    """The long-acting SSA injection after dose k (key ssa-k), 4 to 24 h after it (L18). Its
+    date always follows the dose: moving the dose moves it, and a dose given on another day
+    takes it along. A reschedule of it alone is refused (`guards.companion_move`); one stored
+    before that is not used: it was made while the dose was still to come."""
     ssa = ctx.regimen.ssa
     assert ssa is not None
     key = f"ssa-{k}"
-    moved = ctx.facts.moved.get(key)
-    target = moved.date if moved else parent.after + timedelta(days=ssa.after_from)
+    target = parent.after + timedelta(days=ssa.after_from)
     w_end = target + timedelta(days=ssa.after_to - ssa.after_from)
     status, given_on = ctx.recorded(key, target, target, w_end)
     if given_on is None and parent.status is not Status.SKIPPED and status is not Status.SKIPPED:

@@ -42,9 +42,27 @@ class Context:
         cutoff = self.cutoff
         return cutoff is not None and day > cutoff and key not in self.facts.given
 
+    def window_before(self, window: Window) -> int:
+        """Days before its target that an event already counts as on time (None: site setting)."""
+        return self.settings.ssa_early_tolerance_days if window.before is None else window.before
+
     def window_after(self, window: Window) -> int:
         """Days after its target that an event still counts as on time (None: site setting)."""
         return self.settings.ssa_late_tolerance_days if window.after is None else window.after
+
+    def still_due(self, status: Status, series: str, number: int) -> Status:
+        """A long-acting SSA injection past its window with nothing recorded stays overdue
+        until it is given or skipped: the doctor decides when to give it, never a double dose
+        (S9), and the next ones count from the day it is given (rule 10). It is missed only
+        once a later injection of its series is given (that one took its place)."""
+        if status is not Status.MISSED:
+            return status
+        prefix = f"{series}-"
+        for key in self.facts.given:
+            tail = key[len(prefix) :] if key.startswith(prefix) else ""
+            if tail.isdigit() and int(tail) > number:
+                return status
+        return Status.OVERDUE
 
     def pending_actual(self, target: date) -> date:
         """When a dose not yet given can happen at the earliest: its target, or today if later."""

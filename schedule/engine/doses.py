@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from schedule.domain.dates import add_months, on_or_before_weekday
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
-from schedule.domain.regimen import Related
+from schedule.domain.regimen import DoseKind, Related
 from schedule.engine.bridging import bridging
 from schedule.engine.companions import companion_ssa, related_event
 from schedule.engine.context import Context, event_title
@@ -79,7 +79,7 @@ class SeriesPlan:
         return cls(
             calendar_month=options.calendar_month,
             interval=timedelta(days=options.interval_days or dose.interval_days),
-            before=timedelta(days=dose.window.before),
+            before=timedelta(days=ctx.window_before(dose.window)),
             after=timedelta(days=ctx.window_after(dose.window)),
             full_text=str(dose.amount),
             reduced_text=str(dose.reduced),
@@ -145,6 +145,8 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
         state.decisions[key] = decision
         w_start, w_end = target - plan.before, target + plan.after
         status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
+        if dose.kind is DoseKind.LONG_ACTING_SSA:
+            status = ctx.still_due(status, dose.series, k)  # S9: stays due until given
         dose_text, flags = _amount(ctx, plan, given_fact, decision)
         actual = _actual(ctx, status, given_on, target)
         if decision.toxic and _over_max_delay(ctx, state, status, given_on, actual, projected):

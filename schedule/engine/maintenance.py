@@ -36,11 +36,12 @@ def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
         ended = not ctx.care_goes_on() and ctx.cancelled_after(target)
         if key not in ctx.facts.given and (target > until or ended):
             return events
-        w_start = target - timedelta(days=window.before)
+        w_start = target - timedelta(days=ctx.window_before(window))
         if number > recorded_up_to and ctx.beyond(w_start, key):
             return events  # opens past the cutoff, and nothing later is recorded
         w_end = target + timedelta(days=ctx.window_after(window))
         status, given_on = ctx.recorded(key, target, w_start, w_end, after_course=True)
+        status = ctx.still_due(status, "ssa", number)  # S9: stays due until given or skipped
         events.append(ssa_event(ctx, key, number, title, w_start, target, w_end, status, given_on))
         skipped = status is Status.SKIPPED
         anchor = target if skipped else given_on or ctx.pending_actual(target)
@@ -103,7 +104,7 @@ def _after_event(ctx: Context, item: AfterCourse, last: date) -> Event | None:
     past the cutoff with nothing recorded for it."""
     day = add_months(last, item.months) + timedelta(days=item.days)
     if item.window is not None:
-        w_start = day - timedelta(days=item.window.before)
+        w_start = day - timedelta(days=ctx.window_before(item.window))
         w_end = day + timedelta(days=ctx.window_after(item.window))
     else:
         w_start = w_end = day

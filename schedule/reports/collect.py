@@ -129,14 +129,17 @@ def collect(
     return Collected(doses, labs, holds, list(days.values()), unreadable)
 
 
-def dose_outcome(event: Event) -> str | None:
+def dose_outcome(event: Event, as_of: date | None = None) -> str | None:
     """What became of a dose, in the engine's terms; None for a cancelled one (its course was
-    discontinued: it was never to be given)."""
+    discontinued: it was never to be given). An SSA injection past its window stays overdue
+    until given or skipped (S9); as of `as_of` it counts as missed."""
     if event.status is Status.GIVEN and event.given_on is not None:
         if Flag.OUTSIDE_WINDOW not in event.flags:
             return "on_time"
         return "early" if event.given_on < event.window_start else "late"
-    if event.status is Status.MISSED:
+    if event.status is Status.MISSED or (
+        event.status is Status.OVERDUE and as_of is not None and event.window_end < as_of
+    ):
         return "missed"
     if event.status is Status.SKIPPED:
         return "skipped"
@@ -151,7 +154,7 @@ def dose_facts(regimen: Regimen, events: Sequence[Event], span: Span) -> list[Do
     for event in events:
         if event.kind is not Kind.DOSE or not span.start <= event.date <= span.end:
             continue
-        outcome = dose_outcome(event)
+        outcome = dose_outcome(event, span.as_of)
         if outcome is None:
             continue
         late = (event.given_on - event.date).days if event.given_on is not None else None

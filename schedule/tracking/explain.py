@@ -15,7 +15,7 @@ from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.course import facts_of
 from schedule.domain.errors import Hint, UnknownError
 from schedule.domain.model import SSA_BRIDGE, SSA_SERIES, Event, Flag, RecordType, Status
-from schedule.domain.regimen import Catalog
+from schedule.domain.regimen import Catalog, Window
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
 from schedule.store.database import Store
@@ -111,9 +111,12 @@ class _Why(Basis):
         event, regimen = self.event, self.regimen
         value = str(event.date) if event.date == event.end else f"{event.date} to {event.end}"
         moved = self.record(RecordType.RESCHEDULED)
-        if moved:
-            return Reason("date", value, (moved,), "a rescheduled target")
         dose = regimen.dose
+        lar = (
+            event.series == "ssa" and regimen.ssa is not None and event.number <= (dose.count or 0)
+        )
+        if moved and not lar:
+            return Reason("date", value, (moved,), "a rescheduled target")
         if event.series == dose.series:
             return self._dose_date(value)
         if event.series == SSA_BRIDGE and regimen.ssa is not None:
@@ -123,17 +126,17 @@ class _Why(Basis):
             if event.number <= count:
                 parent = self.other(f"{dose.series}-{event.number}")
                 rule = days_text(regimen.ssa.after_from) + " after the dose"
-                return Reason(
-                    "date", value, (self.said(parent),), rule, ssa_source(regimen, "after_dose")
-                )
+                said = [self.said(parent)]
+                if moved:  # stored before a LAR could no longer move alone
+                    said.append(f"{moved} not used: the LAR follows its dose")
+                return Reason("date", value, tuple(said), rule, ssa_source(regimen, "after_dose"))
             before = self.other(f"ssa-{event.number - 1}")
             until = regimen.ssa.maintenance_until_months
             rule = (
                 f"{days_text(regimen.ssa.maintenance_every)}, until {until} months after the start"
             )
-            return Reason(
-                "date", value, (self.said(before),), rule, ssa_source(regimen, "maintenance")
-            )
+            facts = (self.said(before), *self.counted_from(before))
+            return Reason("date", value, facts, rule, ssa_source(regimen, "maintenance"))
         for related in (*regimen.related, *(r for _, items in regimen.precautions for r in items)):
             if related.series == event.series:
                 parent = self.other(f"{dose.series}-{event.number}")
@@ -165,7 +168,8 @@ class _Why(Basis):
             rule = "the course start"
             source = None
         else:
-            facts.append(self.said(self.other(f"{dose.series}-{event.number - 1}")))
+            before = self.other(f"{dose.series}-{event.number - 1}")
+            facts += [self.said(before), *self.counted_from(before)]
             rule = every
         hold = self.hold_before()
         if hold:
@@ -224,31 +228,15 @@ class _Why(Basis):
         if not event.kind.recordable:
             return Reason("window", value, ("the event's own days",))
         if event.series == regimen.dose.series:
-            w = regimen.dose.window
-            after = self.settings.ssa_late_tolerance_days if w.after is None else w.after
-            rule = f"{w.before} days before and {after} after the target"
-            return Reason(
-                "window",
-                value,
-                (),
-                rule,
-                source_id(w.source)
-                if w.after is not None
-                else "site setting ssa_late_tolerance_days",
-            )
+            rule, source = self._days(regimen.dose.window)
+            return Reason("window", value, (), rule + " the target", source)
         if event.series in SSA_SERIES and regimen.ssa is not None:
             if event.series == "ssa" and event.number <= (regimen.dose.count or 0):
                 low, high = days_text(regimen.ssa.after_from), days_text(regimen.ssa.after_to)
                 rule = f"{low} to {high} after the dose"
                 return Reason("window", value, (), rule, ssa_source(regimen, "after_dose"))
-            days = self.settings.ssa_late_tolerance_days
-            return Reason(
-                "window",
-                value,
-                (),
-                f"up to {days} days late",
-                "site setting ssa_late_tolerance_days",
-            )
+            rule, source = self._days(regimen.ssa.maintenance_window)
+            return Reason("window", value, (), rule + " the target", source)
         for related in regimen.related:
             if related.series == event.series:
                 late = related.late_until if related.late_until is not None else related.end
@@ -256,14 +244,30 @@ class _Why(Basis):
                 return Reason("window", value, (), rule, source_id(related.source))
         for item in regimen.after_course:
             if item.key == event.key and item.window is not None:
-                after = (
-                    self.settings.ssa_late_tolerance_days
-                    if item.window.after is None
-                    else item.window.after
-                )
-                rule = f"{item.window.before} days before and {after} after"
-                return Reason("window", value, (), rule, source_id(item.window.source))
+                rule, source = self._days(item.window)
+                return Reason("window", value, (), rule, source)
         return Reason("window", value)
+
+    def _days(self, window: Window) -> tuple[str, str]:
+        """A window's days in words, and where they come from: the regimen's source, or the
+        site settings for the bounds it leaves to the site (S10)."""
+        site = self.settings
+        before = site.ssa_early_tolerance_days if window.before is None else window.before
+        after = site.ssa_late_tolerance_days if window.after is None else window.after
+        names = [
+            name
+            for name, bound in (
+                ("ssa_early_tolerance_days", window.before),
+                ("ssa_late_tolerance_days", window.after),
+            )
+            if bound is None
+        ]
+        source = (
+            f"site setting{'s' if len(names) > 1 else ''} {' and '.join(names)}"
+            if names
+            else source_id(window.source)
+        )
+        return f"{before} days before and {after} after", source
 
     def status(self) -> Reason:
         event, s = self.event, self.event.status
@@ -301,7 +305,10 @@ class _Why(Basis):
         ladder = {
             Status.PLANNED: f"its window opens {event.window_start}",
             Status.DUE: f"its window opened {event.window_start}; target {event.end}",
-            Status.OVERDUE: f"past its target {event.end}; on time until {event.window_end}",
+            Status.OVERDUE: f"past its target {event.end}; on time until {event.window_end}"
+            if event.window_end >= self.as_of
+            else f"its window closed {event.window_end}; still due until given or skipped "
+            "(S9: the doctor decides when, never a double dose)",
             Status.MISSED: f"its window closed {event.window_end}",
         }
         said = [f"as of {self.as_of}", ladder.get(s, s.value)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from schedule.domain.closures import Closures, nearest_open_days
-from schedule.domain.errors import GuardError, Hint
+from schedule.domain.errors import ConflictError, GuardError, Hint
 from schedule.domain.model import SSA_SERIES, Event, Flag, Kind, Status
 from schedule.domain.regimen import DoseKind, Regimen
 from schedule.domain.settings import Settings
@@ -62,13 +62,38 @@ def order_guard(view: CourseView, event: Event, done: str = "recorded") -> list[
     return []
 
 
+def companion_dose(view: CourseView, event: Event) -> Event | None:
+    """The radioligand dose that `event` follows when it is the long-acting SSA given 4 to 24 h
+    after it (ssa-k after dose k, L18); None for any other event."""
+    regimen = view.regimen
+    if regimen.ssa is None or event.series != "ssa" or event.number > (regimen.dose.count or 0):
+        return None
+    return view.event(f"{regimen.dose.series}-{event.number}")
+
+
+def companion_move(view: CourseView, event: Event) -> ConflictError | None:
+    """The LAR after a dose is never moved apart from it (L18): its date follows the dose.
+    The way out: move the dose (the LAR moves with it), or record the LAR when given."""
+    parent = companion_dose(view, event)
+    if parent is None:
+        return None
+    pid = view.patient.id
+    if parent.given_on is None:
+        way = f"reschedule {parent.key} and {event.key} moves with it"
+    else:
+        way = f"{parent.key} was given on {parent.given_on}: record {event.key} when it is given"
+    return ConflictError(
+        f"{event.key} follows {parent.key} (4 to 24 h after it, L18) and cannot move alone; " + way,
+        field="event",
+        patient=pid,
+        event=parent.key,
+    )
+
+
 def companion_guard(view: CourseView, event: Event) -> list[GuardError]:
     """The long-acting SSA given after a radioligand dose (L18) waits for that dose: while the
     dose is still pending, record (or skip) it first. Not overridable."""
-    regimen = view.regimen
-    if regimen.ssa is None or event.series != "ssa" or event.number > (regimen.dose.count or 0):
-        return []
-    parent = view.event(f"{regimen.dose.series}-{event.number}")
+    parent = companion_dose(view, event)
     if parent is None or parent.status not in _PENDING:
         return []
     pid = view.patient.id
@@ -92,7 +117,9 @@ def minimum_gap(
     dose = regimen.dose
     if series == dose.series and dose.kind is DoseKind.RADIOLIGAND:
         interval = view.course.interval_days or dose.interval_days
-        before = dose.window.before
+        before = (
+            settings.ssa_early_tolerance_days if dose.window.before is None else dose.window.before
+        )
         sources = dict.fromkeys(source_id(s) for s in (dose.interval_source, dose.window.source))
         why = f"every {interval} days less the {before}-day window: {', '.join(sources)}"
         return interval - before, why

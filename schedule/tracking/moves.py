@@ -23,6 +23,7 @@ from schedule.engine.views import CourseView, course_views
 from schedule.output.render import Column
 from schedule.store.database import Store
 from schedule.store.transaction import Tx
+from schedule.tracking.guards import companion_dose
 from schedule.tracking.rules import Proposal, check_reason, check_record
 
 # What a move picks up: a dose, lab or scan not yet done (a held dose waits for its resume).
@@ -180,37 +181,64 @@ class _Planner:
         for ident in sorted(chosen, key=lambda i: (chosen[i][1].date, chosen[i][0].course.number)):
             if ident in done:
                 continue
-            done.add(ident)
             view, event = _find(views, ident)
-            record = self.check(view, event, to, reason)
-            trial = {**self.records, view.course.id: [*self.records[view.course.id], record]}
-            after = course_views(
-                self.clinic.catalog,
-                self.clinic.settings,
-                self.patient,
-                self.courses,
-                trial,
-                self.today,
-            )
-            moved = _find(after, ident)[1]
-            old = chosen[ident][1]
-            if moved.date != to:  # the engine places it from its dose: it cannot move alone
-                out.append((self.move(view, old, None, "its date follows its dose"), None))
+            parent = companion_dose(view, event)
+            if parent is None:
+                views = self._move(views, chosen, done, out, ident, to, reason)
                 continue
-            self.records = trial
-            out.append((self.move(view, old, to), record))
-            for other in chosen:
-                if other in done:
+            # The LAR after a dose never moves alone (L18): its dose moves, and it with the dose,
+            # though the dose itself is not in the days selected (one late, the LAR today).
+            done.add(ident)
+            dose = (view.course.id, parent.key)
+            if dose not in done:
+                if parent.given_on is not None or parent.status not in _MOVABLE:
+                    follows = f"its date follows {parent.key} (L18)"
+                    out.append((self.move(view, chosen[ident][1], None, follows), None))
                     continue
-                before, now = _find(views, other)[1], _find(after, other)[1]
-                if now.date != before.date:
-                    done.add(other)
-                    note = f"moves with {event.key}"
-                    out.append(
-                        (self.move(_find(after, other)[0], chosen[other][1], now.date, note), None)
-                    )
-            views = after
+                chosen.setdefault(dose, (view, parent))
+                note = f"moves with its LAR {event.key} (L18)"
+                views = self._move(views, chosen, done, out, dose, to, reason, note)
+            now = _find(views, ident)
+            out.append(
+                (self.move(now[0], chosen[ident][1], now[1].date, _moves_with(parent)), None)
+            )
         return out
+
+    def _move(
+        self,
+        views: list[CourseView],
+        chosen: dict[tuple[int, str], tuple[CourseView, Event]],
+        done: set[tuple[int, str]],
+        out: list[tuple[Move, Record | None]],
+        ident: tuple[int, str],
+        to: date,
+        reason: str,
+        note: str = "",
+    ) -> list[CourseView]:
+        """Move one event onto `to`, and list the selected events that move with it; the
+        calendars as they are after it."""
+        done.add(ident)
+        view, event = _find(views, ident)
+        record = self.check(view, event, to, reason)
+        trial = {**self.records, view.course.id: [*self.records[view.course.id], record]}
+        c = self.clinic
+        after = course_views(c.catalog, c.settings, self.patient, self.courses, trial, self.today)
+        old = chosen[ident][1]
+        if _find(after, ident)[1].date != to:  # placed from its dose: it cannot move alone
+            out.append((self.move(view, old, None, "its date follows its dose"), None))
+            return views
+        self.records = trial
+        out.append((self.move(view, old, to, note), record))
+        for other in chosen:
+            if other in done:
+                continue
+            now = _find(after, other)
+            if now[1].date != _find(views, other)[1].date:
+                done.add(other)
+                out.append(
+                    (self.move(now[0], chosen[other][1], now[1].date, _moves_with(event)), None)
+                )
+        return after
 
     def check(self, view: CourseView, event: Event, to: date, reason: str) -> Record:
         proposal = Proposal(RecordType.RESCHEDULED, event.key, to, note=reason)
@@ -231,6 +259,10 @@ class _Planner:
         return Move(
             self.patient.id, view.course.number, event.key, event.title, event.date, new, None, note
         )
+
+
+def _moves_with(event: Event) -> str:
+    return f"moves with {event.key}"
 
 
 def _find(views: Sequence[CourseView], ident: tuple[int, str]) -> tuple[CourseView, Event]:

@@ -104,6 +104,15 @@ class Basis:
             return f"{event.key} given {event.given_on}"
         return f"{event.key} {event.status.value}, target {event.date}"
 
+    def counted_from(self, before: Event | None) -> tuple[str, ...]:
+        """The day the next event counts from when it is not `before`'s target: a dose still
+        not given counts from the first day it can still happen (the as-of date)."""
+        if before is None or before.given_on is not None:
+            return ()
+        if before.status in (Status.SKIPPED, Status.CANCELLED) or before.date >= self.as_of:
+            return ()
+        return (f"still not given on {self.as_of}: counted from {self.as_of}",)
+
     def record(self, kind: RecordType) -> str | None:
         for record in reversed(self.view.standing):
             if record.event == self.event.key and record.type is kind:

@@ -26,6 +26,7 @@ from schedule.tracking.guards import (
     amount_guard,
     closed_guard,
     companion_guard,
+    companion_move,
     order_guard,
     resume_guard,
     spacing_guard,
@@ -120,6 +121,9 @@ def check_record(
     elif proposal.dose:
         raise InputError(f"a {kind.value} record takes no dose", field="dose")
     if kind is RecordType.RESCHEDULED:
+        alone = companion_move(view, event)
+        if alone is not None:
+            raise alone
         check_new_target(view, event, day, today)
         if event.kind is Kind.DOSE:  # a new target meets the guards a dose given there would
             found += order_guard(view, event, "rescheduled")

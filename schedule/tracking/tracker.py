@@ -30,11 +30,24 @@ from schedule.tracking.rules import Proposal, check_reason, check_record
 
 @dataclass(frozen=True)
 class Conflict:
-    """An injection of another course inside the washout before a PRRT dose."""
+    """An injection of another course inside the washout before a PRRT dose: given on `day`,
+    or planned for it, or still due since it (`status` overdue or missed: it can be given any
+    day from today)."""
 
     course: Course
     event: str
     day: date
+    status: Status
+
+    @property
+    def words(self) -> str:
+        """ "ssa-3 given on 2026-11-25", "ssa-4 planned on 2026-12-20", "ssa-2 overdue since
+        2026-10-01 (still due)"."""
+        if self.status is Status.GIVEN:
+            return f"{self.event} given on {self.day}"
+        if self.status in (Status.OVERDUE, Status.MISSED):
+            return f"{self.event} {self.status.value} since {self.day} (still due)"
+        return f"{self.event} planned on {self.day}"
 
 
 @dataclass(frozen=True)
@@ -80,19 +93,31 @@ def choose_course(
     )
 
 
-def washout_conflicts(views: list[CourseView], course_id: int) -> tuple[Conflict, ...]:
-    """Injections still to come in the other courses that the washout of course `course_id`
-    flags (L15, L19)."""
-    return tuple(
-        Conflict(v.course, e.key, e.date)
-        for v in views
-        if v.course.id != course_id
-        for e in v.events
-        if Flag.SSA_WASHOUT_CONFLICT in e.flags and e.given_on is None and e.status in _TO_COME
-    )
+def washout_conflicts(views: list[CourseView], course_id: int, today: date) -> tuple[Conflict, ...]:
+    """Every long-acting SSA injection of the other courses inside the washout before a dose of
+    course `course_id` (L15, L19): given there, planned there, or still due and so possible
+    from today on (a missed one the coordinator may still give)."""
+    new = next(v for v in views if v.course.id == course_id)
+    ssa, series = new.regimen.ssa, new.regimen.dose.series
+    if ssa is None:
+        return ()
+    doses = [e.effective_date for e in new.events if e.series == series and _live(e.status)]
+    found = []
+    for view in views:
+        if view.course.id == course_id:
+            continue
+        for e in view.events:
+            if e.series != "ssa" or not _live(e.status):
+                continue
+            day = e.given_on or max(e.date, today)
+            if any(0 < (d - day).days < ssa.washout_days for d in doses):
+                found.append(Conflict(view.course, e.key, e.given_on or e.date, e.status))
+    return tuple(found)
 
 
-_TO_COME = (Status.PLANNED, Status.DUE, Status.OVERDUE)
+def _live(status: Status) -> bool:
+    """An event that happened or still can (neither skipped nor cancelled)."""
+    return status is not Status.SKIPPED and status is not Status.CANCELLED
 
 
 class Tracker:
@@ -194,7 +219,7 @@ class Tracker:
             if replaces is not None:
                 ended = self._replace(tx, stored, replaces, actor, today)
             views = self.patient_views(tx, patient_id, today)
-        return CourseAdded(stored, ended, washout_conflicts(views, stored.id))
+        return CourseAdded(stored, ended, washout_conflicts(views, stored.id, today))
 
     def _replace(
         self, tx: Tx, new: Course, number: int, actor: Actor, today: date

@@ -159,7 +159,9 @@ def worklist_rows(
     if filters.end is not None:
         horizon = max(horizon, filters.end)
     data = load_everything(store, filters)
-    until = as_of if missed else horizon
+    # An open-ended SSA series is built up to `until` by its targets: one whose window opens
+    # early (ssa_early_tolerance_days) is due before its target, and listed then.
+    until = as_of if missed else horizon + timedelta(days=settings.ssa_early_tolerance_days)
     count = len(data.patients)
     filtered = filters != EVERYTHING
     everyone = filters.patient is None and not filters.name
@@ -304,7 +306,11 @@ def _wanted(
             Flag.MAX_DELAY_EXCEEDED in event.flags or Flag.DISCONTINUE_PER_LABEL in event.flags
         )
         if missed:
-            wanted = event.status is Status.MISSED or (event.status is Status.HELD and too_late)
+            # An SSA injection past its window stays overdue until given (S9): missed too.
+            past = event.status is Status.OVERDUE and event.window_end < as_of
+            wanted = (
+                event.status is Status.MISSED or past or (event.status is Status.HELD and too_late)
+            )
         elif too_late:
             wanted = True  # for a clinician to confirm, whatever else it waits for
         elif event.status is Status.HELD:
