@@ -199,9 +199,9 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     )
     assert list(rows[0]) == list(WORKLIST_COLUMNS)
     assert [(r["patient_id"], r["event"], r["days_late"], r["status"]) for r in rows[:5]] == [
-        ("NET-005", "prrt-3", "91", "held"), ("NET-004", "ssa-6", "35", "overdue"),
-        ("NET-006", "ssa-12", "7", "overdue"), ("NET-009", "rlt-2", "7", "overdue"),
-        ("NET-011", "ssa-7", "6", "overdue"),
+        ("NET-005", "ssa-bridge-1", "105", "overdue"), ("NET-005", "prrt-3", "91", "held"),
+        ("NET-004", "ssa-6", "35", "overdue"), ("NET-006", "ssa-12", "7", "overdue"),
+        ("NET-009", "rlt-2", "7", "overdue"),
     ]  # fmt: skip
     patients = json.loads(prrt("patient", "list", "--as-of", "2026-11-23", "-f", "json").stdout)
     states = {p["patient_id"]: p["state"] for p in patients}

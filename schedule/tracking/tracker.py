@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from schedule.domain.closures import Closures
 from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
-from schedule.domain.model import Flag, RecordType, Status
+from schedule.domain.model import Flag, RecordType
 from schedule.domain.options import PlanOptions, check_options
 from schedule.domain.patients import check_name, check_patient_id, check_time, check_tz
 from schedule.domain.regimen import Catalog
@@ -26,28 +26,7 @@ from schedule.store.lookups import refuse_case_twin
 from schedule.store.transaction import Tx
 from schedule.tracking.patients import check_appointments
 from schedule.tracking.rules import Proposal, check_reason, check_record
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """An injection of another course inside the washout before a PRRT dose: given on `day`,
-    or planned for it, or still due since it (`status` overdue or missed: it can be given any
-    day from today)."""
-
-    course: Course
-    event: str
-    day: date
-    status: Status
-
-    @property
-    def words(self) -> str:
-        """ "ssa-3 given on 2026-11-25", "ssa-4 planned on 2026-12-20", "ssa-2 overdue since
-        2026-10-01 (still due)"."""
-        if self.status is Status.GIVEN:
-            return f"{self.event} given on {self.day}"
-        if self.status in (Status.OVERDUE, Status.MISSED):
-            return f"{self.event} {self.status.value} since {self.day} (still due)"
-        return f"{self.event} planned on {self.day}"
+from schedule.tracking.washout import Conflict, washout_conflicts
 
 
 @dataclass(frozen=True)
@@ -91,33 +70,6 @@ def choose_course(
         f"courses: {', '.join(str(v.course.number) for v in views)}",
         field="course",
     )
-
-
-def washout_conflicts(views: list[CourseView], course_id: int, today: date) -> tuple[Conflict, ...]:
-    """Every long-acting SSA injection of the other courses inside the washout before a dose of
-    course `course_id` (L15, L19): given there, planned there, or still due and so possible
-    from today on (a missed one the coordinator may still give)."""
-    new = next(v for v in views if v.course.id == course_id)
-    ssa, series = new.regimen.ssa, new.regimen.dose.series
-    if ssa is None:
-        return ()
-    doses = [e.effective_date for e in new.events if e.series == series and _live(e.status)]
-    found = []
-    for view in views:
-        if view.course.id == course_id:
-            continue
-        for e in view.events:
-            if e.series != "ssa" or not _live(e.status):
-                continue
-            day = e.given_on or max(e.date, today)
-            if any(0 < (d - day).days < ssa.washout_days for d in doses):
-                found.append(Conflict(view.course, e.key, e.given_on or e.date, e.status))
-    return tuple(found)
-
-
-def _live(status: Status) -> bool:
-    """An event that happened or still can (neither skipped nor cancelled)."""
-    return status is not Status.SKIPPED and status is not Status.CANCELLED
 
 
 class Tracker:
