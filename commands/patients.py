@@ -30,6 +30,11 @@ def patient() -> None:
 @click.option("--tz", help="IANA time zone for appointment times, e.g. Europe/Zurich.")
 @click.option("--time", "appt_time", help="Usual appointment time, HH:MM.")
 @click.option("--lang", help="What the patient sees is in: en, es, fr, de [default: site.lang].")
+@click.option(
+    "--pregnancy",
+    help="Can the patient become pregnant: yes or no [default: not known, which counts as yes: "
+    "a pregnancy test before each radioligand dose].",
+)
 @click.pass_obj
 def patient_add(
     app: App,
@@ -42,13 +47,15 @@ def patient_add(
     tz: str | None,
     appt_time: str | None,
     lang: str | None,
+    pregnancy: str | None,
 ) -> None:
     """Add a patient with a first course."""
     from schedule.domain.course import Patient
+    from schedule.domain.patients import check_pregnancy
     from schedule.tracking.patients import check_lang
 
     course = app.tracker.add_patient(
-        Patient(patient_id, name, tz, appt_time, check_lang(lang)),
+        Patient(patient_id, name, tz, appt_time, check_lang(lang), check_pregnancy(pregnancy)),
         regimen,
         start,
         plan_options(interval, precautions),
@@ -178,6 +185,9 @@ def show(app: App, patient_id: str, as_of: date | None, no_names: bool, fmt: str
 @click.option("--tz", help="New IANA time zone, e.g. Europe/Zurich; '' clears it.")
 @click.option("--time", "appt_time", help="New usual appointment time, HH:MM; '' clears it.")
 @click.option("--lang", help="What the patient sees is in: en, es, fr, de ('' for site.lang).")
+@click.option(
+    "--pregnancy", help="Can the patient become pregnant: yes, no ('' for not known: ask)."
+)
 @click.pass_obj
 def patient_edit(
     app: App,
@@ -186,14 +196,17 @@ def patient_edit(
     tz: str | None,
     appt_time: str | None,
     lang: str | None,
+    pregnancy: str | None,
 ) -> None:
     """Change a patient's details (audited); a new time zone or time moves the appointments."""
     from schedule.tracking.patients import edit_patient
 
-    given = {"name": name, "tz": tz, "time": appt_time, "lang": lang}
+    given = {"name": name, "tz": tz, "time": appt_time, "lang": lang, "pregnancy": pregnancy}
     changes = {field: value for field, value in given.items() if value is not None}
     if not changes:
-        raise click.UsageError("nothing to change; give --name, --tz, --time or --lang")
+        raise click.UsageError(
+            "nothing to change; give --name, --tz, --time, --lang or --pregnancy"
+        )
     edit = edit_patient(app.store, patient_id, changes, app.actor(), app.catalog, app.settings)
     if not edit.changes:
         click.echo(f"{patient_id} unchanged")

@@ -100,6 +100,10 @@ class Flag(enum.Enum):
     LABS_STALE = "labs-stale"  # pre-dose labs recorded too long before the dose to count (L28)
     CLINIC_CLOSED = "clinic-closed"  # planned on a day the clinic is closed (site.closures)
     OVER_CAPACITY = "over-capacity"  # its day needs more chair-hours than the clinic has
+    # A radioligand dose due, late, missed or given with no pregnancy test recorded in time for
+    # it, for a patient who can become pregnant or whose status is not known (domain.md 3b).
+    PREGNANCY_TEST_MISSING = "pregnancy-test-missing"
+    ORDER_LATE = "order-late"  # an order deadline passed with no order placed; the dose waits
 
 
 class Event(NamedTuple):

@@ -15,6 +15,9 @@ from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.course import facts_of
 from schedule.domain.errors import Hint, UnknownError
 from schedule.domain.model import Event, Flag, RecordType, Status
+from schedule.domain.pregnancy import SERIES as PREGNANCY_TEST
+from schedule.domain.pregnancy import SETTING as PREGNANCY_SETTING
+from schedule.domain.pregnancy import pregnancy_tests
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
@@ -132,7 +135,9 @@ class _Why(Basis):
             return Reason(
                 "date", value, (self.said(before),), rule, ssa_source(regimen, "maintenance")
             )
-        for related in (*regimen.related, *(r for _, items in regimen.precautions for r in items)):
+        tests = pregnancy_tests(regimen, self.settings)
+        precautions = (r for _, items in regimen.precautions for r in items)
+        for related in (*regimen.related, *tests, *precautions):
             if related.series == event.series:
                 parent = self.other(f"{dose.series}-{event.number}")
                 rule = around(related.start)
@@ -223,11 +228,12 @@ class _Why(Basis):
                 f"up to {days} days late",
                 "site setting ssa_late_tolerance_days",
             )
-        for related in regimen.related:
+        for related in (*regimen.related, *pregnancy_tests(regimen, self.settings)):
             if related.series == event.series:
                 late = related.late_until if related.late_until is not None else related.end
                 rule = f"from {around(related.start)} to {around(late)}"
-                return Reason("window", value, (), rule, source_id(related.source))
+                source = PREGNANCY_SETTING if related.series == PREGNANCY_TEST else None
+                return Reason("window", value, (), rule, source or source_id(related.source))
         for item in regimen.after_course:
             if item.key == event.key and item.window is not None:
                 after = (

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from schedule.domain.model import Event, Flag, RecordType, Status
+from schedule.domain.pregnancy import SERIES as PREGNANCY_TEST
+from schedule.domain.pregnancy import SOURCE as PREGNANCY_SOURCE
 from schedule.domain.regimen import Regimen
 from schedule.domain.regimen_file import builtin_texts
 from schedule.domain.settings import Settings
+from schedule.engine.doses import first_orderable
 from schedule.engine.views import CourseView
 
 
@@ -242,6 +245,57 @@ def _labs(why: Basis, flag: Flag) -> Reason:
     return Reason("flag", flag.value, (none,), "labs before each dose", source)
 
 
+def _pregnancy(why: Basis) -> Reason:
+    """On a radioligand dose: no pregnancy test recorded in time for it; an unknown status
+    counts as "can become pregnant" until someone asks."""
+    test = why.other(f"{PREGNANCY_TEST}-{why.event.number}")
+    if test is not None and test.given_on is not None:
+        days = why.settings.pregnancy_test_days
+        facts = [f"{why.said(test)}, more than {days} days before {why.event.key}"]
+    else:
+        shown = f"{test.key} {test.status.value}" if test else PREGNANCY_TEST
+        facts = [f"{shown}, nothing recorded"]
+    patient = why.view.patient
+    if patient.pregnancy is None:
+        facts.append(
+            f"whether {patient.id} can become pregnant is not known: ask, then "
+            f"'prrt patient edit {patient.id} --pregnancy yes|no'"
+        )
+    else:
+        facts.append(f"{patient.id} can become pregnant (pregnancy {patient.pregnancy})")
+    return Reason(
+        "flag",
+        Flag.PREGNANCY_TEST_MISSING.value,
+        tuple(facts),
+        f"a pregnancy test within {why.settings.pregnancy_test_days} days before each "
+        "radioligand dose (site setting pregnancy_test_days)",
+        source_id(PREGNANCY_SOURCE),
+    )
+
+
+def _order_late(why: Basis) -> Reason:
+    """On an order deadline passed with no order recorded: the first dose day that can still
+    be ordered for, counting from today."""
+    order, number = why.event, why.event.number
+    dose = why.other(f"{why.regimen.dose.series}-{number}")
+    facts = [f"{order.key} deadline {order.end} passed, no order recorded"]
+    related = next((r for r in why.regimen.related if r.series == order.series), None)
+    if dose is not None:
+        facts.append(why.said(dose))
+        day = first_orderable(why.regimen, number, max(dose.date, why.as_of), why.as_of)
+        text = f"ordered today, {dose.key} can be given from {day}"
+        if day > dose.window_end:
+            text += f", after its window closes {dose.window_end}: reschedule it"
+        facts.append(text)
+    return Reason(
+        "flag",
+        Flag.ORDER_LATE.value,
+        tuple(facts),
+        "the order is late: place it now, for the next dose day it can still be ordered for",
+        source_id(related.source) if related else None,
+    )
+
+
 def _outside(why: Basis) -> Reason:
     e = why.event
     facts = (f"given {e.given_on}", f"its window {e.window_start} to {e.window_end}")
@@ -290,6 +344,8 @@ _FLAGS: dict[str, Callable[[Basis], Reason]] = {
     Flag.OUTSIDE_WINDOW.value: _outside,
     Flag.OVERRIDE.value: _override,
     Flag.DUPLICATE_SSA.value: _duplicate,
+    Flag.PREGNANCY_TEST_MISSING.value: _pregnancy,
+    Flag.ORDER_LATE.value: _order_late,
 }
 
 # Flags whose reasons the site's settings hold (closures, capacity): said in general words.

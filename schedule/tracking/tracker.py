@@ -16,7 +16,13 @@ from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Flag, RecordType, Status
 from schedule.domain.options import PlanOptions, check_options
-from schedule.domain.patients import check_name, check_patient_id, check_time, check_tz
+from schedule.domain.patients import (
+    check_name,
+    check_patient_id,
+    check_pregnancy,
+    check_time,
+    check_tz,
+)
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView, course_views
@@ -153,7 +159,12 @@ class Tracker:
     ) -> Course:
         check_patient_id(patient.id)
         check_name(patient.name)
-        patient = replace(patient, tz=check_tz(patient.tz), time=check_time(patient.time))
+        patient = replace(
+            patient,
+            tz=check_tz(patient.tz),
+            time=check_time(patient.time),
+            pregnancy=check_pregnancy(patient.pregnancy),
+        )
         course = self.new_course(patient.id, regimen, start, options)
         check_appointments(self.catalog, self.settings, patient, [course])
         try:
