@@ -35,6 +35,12 @@ def patient() -> None:
     help="Can the patient become pregnant: yes or no [default: not known, which counts as yes: "
     "a pregnancy test before each radioligand dose].",
 )
+@click.option(
+    "--past-start",
+    is_flag=True,
+    help="Accept a start more than site.past_start_days (30) days ago (patients already in "
+    "treatment).",
+)
 @click.pass_obj
 def patient_add(
     app: App,
@@ -48,6 +54,7 @@ def patient_add(
     appt_time: str | None,
     lang: str | None,
     pregnancy: str | None,
+    past_start: bool,
 ) -> None:
     """Add a patient with a first course."""
     from schedule.domain.course import Patient
@@ -60,8 +67,11 @@ def patient_add(
         start,
         plan_options(interval, precautions),
         app.actor(),
+        today(),
+        past_start,
     )
     click.echo(f"added {patient_id}: course {course.number}, {course.regimen} from {course.start}")
+    _warn_late_order(app, course.regimen, course.start)
 
 
 @patient.command("list")
@@ -108,6 +118,12 @@ def course() -> None:
     help="End this course of the patient's (recorded, with the reason) on the last safe day "
     "before the new one: for a PRRT course, 4 weeks before its first dose.",
 )
+@click.option(
+    "--past-start",
+    is_flag=True,
+    help="Accept a start more than site.past_start_days (30) days ago (patients already in "
+    "treatment).",
+)
 @click.pass_obj
 def course_add(
     app: App,
@@ -117,6 +133,7 @@ def course_add(
     interval: int | str | None,
     precautions: str | None,
     replaces: int | None,
+    past_start: bool,
 ) -> None:
     """Start a new course for an existing patient."""
     added = app.tracker.add_course(
@@ -127,6 +144,7 @@ def course_add(
         app.actor(),
         today(),
         replaces,
+        past_start,
     )
     course = added.course
     click.echo(
@@ -148,6 +166,21 @@ def course_add(
             "'prrt course add ... --replaces N', or reschedule them",
             err=True,
         )
+    _warn_late_order(app, course.regimen, course.start)
+
+
+def _warn_late_order(app: App, regimen_id: str, start: date) -> None:
+    """A warning on stderr when the first dose's order deadline has already passed."""
+    from schedule.tracking.starts import late_first_order, late_order_warning
+
+    day = today()
+    if (day - start).days > app.settings.past_start_days:
+        return  # a course already under way (--past-start): its first order is history
+    regimen = app.catalog.get(regimen_id)
+    late = late_first_order(regimen, start, day)
+    if late is not None:
+        dose = f"{regimen.dose.series}-1"
+        click.echo(f"prrt: warning: {late_order_warning(late, dose)}", err=True)
 
 
 @click.command()

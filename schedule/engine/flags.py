@@ -71,15 +71,18 @@ def flag_pregnancy(regimen: Regimen, events: list[Event]) -> list[Event]:
     out = []
     for event in events:
         test = tests.get(event.number)
-        if event.series == regimen.dose.series and test is not None:
-            if (
-                (event.status in _PENDING and test.status is not Status.GIVEN)
-                or (event.status is Status.GIVEN and test.status is Status.NOT_DONE)
-                or (Flag.LABS_STALE in test.flags and event.status not in _WONT_HAPPEN)
-            ):
-                event = event.with_flags(Flag.PREGNANCY_TEST_MISSING)
+        if event.series == regimen.dose.series and test is not None and _untested(event, test):
+            event = event.with_flags(Flag.PREGNANCY_TEST_MISSING)
         out.append(event)
     return out
+
+
+def _untested(dose: Event, test: Event) -> bool:
+    return (
+        (dose.status in _PENDING and test.status is not Status.GIVEN)
+        or (dose.status is Status.GIVEN and test.status is Status.NOT_DONE)
+        or (Flag.LABS_STALE in test.flags and dose.status not in _WONT_HAPPEN)
+    )
 
 
 def flag_orders(regimen: Regimen, events: list[Event]) -> list[Event]:

@@ -199,7 +199,8 @@ class FeedTokens:
             return None
         first = rows[0]
         owner = FeedToken(first[0], first[1], bool(first[2]), first[3], first[4])
-        patient = Patient(owner.patient_id, *first[5:9], pregnancy=first[20])
+        name, tz, appt_time, lang = first[5:9]
+        patient = Patient(owner.patient_id, name, tz, appt_time, lang, first[20])
         courses, marks, revisions = [], {}, {}
         for row in rows:
             if row[0] != owner.id:

@@ -31,6 +31,7 @@ from schedule.store.lookups import refuse_case_twin
 from schedule.store.transaction import Tx
 from schedule.tracking.patients import check_appointments
 from schedule.tracking.rules import Proposal, check_reason, check_record
+from schedule.tracking.starts import check_start
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,17 @@ class Tracker:
         )
 
     def add_patient(
-        self, patient: Patient, regimen: str, start: date, options: PlanOptions, actor: Actor
+        self,
+        patient: Patient,
+        regimen: str,
+        start: date,
+        options: PlanOptions,
+        actor: Actor,
+        today: date | None = None,
+        past_start: bool = False,
     ) -> Course:
+        """Add a patient with a first course. With `today`, a start more than
+        `past_start_days` before it is refused unless `past_start` (`starts.check_start`)."""
         check_patient_id(patient.id)
         check_name(patient.name)
         patient = replace(
@@ -166,6 +176,8 @@ class Tracker:
             pregnancy=check_pregnancy(patient.pregnancy),
         )
         course = self.new_course(patient.id, regimen, start, options)
+        if today is not None and not past_start:
+            check_start(start, today, self.settings)
         check_appointments(self.catalog, self.settings, patient, [course])
         try:
             with self.store.write() as tx:
@@ -190,11 +202,15 @@ class Tracker:
         actor: Actor,
         today: date,
         replaces: int | None = None,
+        past_start: bool = False,
     ) -> CourseAdded:
         """Add a course; with `replaces`, end that course where the new one needs it to end
         (a long-acting SSA course: on the last safe day before the first PRRT dose, L15).
-        Reports the injections of the patient's other courses the new course conflicts with."""
+        Reports the injections of the patient's other courses the new course conflicts with.
+        A start more than `past_start_days` before today is refused unless `past_start`."""
         course = self.new_course(patient_id, regimen, start, options)
+        if not past_start:
+            check_start(start, today, self.settings)
         with self.store.write() as tx:
             patient = tx.require_patient(patient_id)
             tx.lock_patient(patient_id)
