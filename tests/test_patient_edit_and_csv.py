@@ -78,7 +78,7 @@ def test_patient_edit_refusals_change_nothing(prrt, db_url: str) -> None:  # typ
         (("P1", "--time", "9h"),
          2, "prrt: time '9h' is not valid; use HH:MM on a 24-hour clock, e.g. 09:00\n"),
         (("P9", "--lang", "en"), 3, "prrt: unknown patient 'P9'; 'prrt patient list' shows the patients\n"),
-        (("P1",), 2, "prrt: nothing to change; give --name, --tz, --time or --lang "
+        (("P1",), 2, "prrt: nothing to change; give --name, --tz, --time, --lang or --pregnancy "
                      "(see 'prrt patient edit --help')\n"),
     ]  # fmt: skip
     before = stored(db_url)
