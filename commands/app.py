@@ -60,6 +60,7 @@ HINTS = {
         "('prrt skip {patient} {event} --reason ...')"
     ),
     "choose-course": "; add --course N",
+    "past-start": ", or pass --past-start if it is meant",
     "create-database": (
         "; 'prrt --db {path} init' creates it, or give the database meant with --db (or $PRRT_DB)"
     ),

@@ -171,7 +171,7 @@ def course_add(
 
 def _warn_late_order(app: App, regimen_id: str, start: date) -> None:
     """A warning on stderr when the first dose's order deadline has already passed."""
-    from schedule.tracking.starts import late_first_order, late_order_warning
+    from schedule.tracking.starts import late_first_order
 
     day = today()
     if (day - start).days > app.settings.past_start_days:
@@ -179,8 +179,12 @@ def _warn_late_order(app: App, regimen_id: str, start: date) -> None:
     regimen = app.catalog.get(regimen_id)
     late = late_first_order(regimen, start, day)
     if late is not None:
-        dose = f"{regimen.dose.series}-1"
-        click.echo(f"prrt: warning: {late_order_warning(late, dose)}", err=True)
+        click.echo(
+            f"prrt: warning: the order deadline of {regimen.dose.series}-1 ({late.event}) was "
+            f"{late.deadline}: ordered today, the dose can be given from {late.first_day} (L41); "
+            "it is on 'prrt due' as order-late",
+            err=True,
+        )
 
 
 @click.command()

@@ -145,7 +145,7 @@ def test_bad_input_one_line_exit_code_nothing_written(
 
 @freeze_time("2026-11-21")
 def test_duplicate_record_and_discontinued_course(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01", "--past-start")
     assert prrt("record", "P1", "ssa-1", "--date", "2026-10-01").exit_code == 0
     again = prrt("record", "P1", "ssa-1", "--date", "2026-10-02")
     assert again.exit_code == 4
@@ -302,7 +302,7 @@ def test_export_then_import_restores_everything(prrt, run, tmp_path: Path) -> No
 
 @freeze_time("2026-11-21 08:30:00")
 def test_history_shows_who_and_when(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01", "--past-start")
     prrt("record", "P1", "ssa-1", "--date", "2026-10-01", "--dose", "120 mg")
     prrt("correct", "P1", "1", "--reason", "wrong patient")
     assert prrt("history", "P1").stdout == (

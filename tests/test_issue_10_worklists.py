@@ -41,7 +41,7 @@ def held(prrt):  # type: ignore[no-untyped-def]
     from 2026-02-10 for review on 2026-02-20; prrt-2 was planned for 2026-03-02."""
     with freeze_time(TODAY):
         added = prrt(
-            "patient", "add", "H1", "--regimen", "lutathera", "--start", "2026-01-05",
+            "patient", "add", "H1", "--regimen", "lutathera", "--start", "2026-01-05", "--past-start",
             "--name", "Ana Held",
         )  # fmt: skip
         assert added.exit_code == 0, added.stderr
@@ -90,7 +90,16 @@ def test_a_held_dose_past_the_max_delay_is_on_both_lists(prrt, held: str) -> Non
 
 def test_a_late_dose_past_the_max_delay_stays_on_due(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
-        prrt("patient", "add", "M1", "--regimen", "lutathera", "--start", "2026-01-05")
+        prrt(
+            "patient",
+            "add",
+            "M1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-01-05",
+            "--past-start",
+        )
         prrt("record", "M1", "labs-1", "--date", "2025-12-15")
         prrt("record", "M1", "prrt-1", "--date", "2026-01-05", "--dose", "7.4 GBq")
         prrt("record", "M1", "ssa-1", "--date", "2026-01-05", "--dose", "30 mg")
@@ -102,7 +111,16 @@ def test_a_late_dose_past_the_max_delay_stays_on_due(prrt) -> None:  # type: ign
 
 def test_labs_too_old_for_their_dose_flag_it_stale(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
-        prrt("patient", "add", "S1", "--regimen", "lutathera", "--start", "2026-03-02")
+        prrt(
+            "patient",
+            "add",
+            "S1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-03-02",
+            "--past-start",
+        )
         prrt("record", "S1", "labs-1", "--date", "2026-02-02")  # 28 days before: counts
     assert show(prrt, "S1", "prrt-1", "2026-03-02")["flags"] == []
     # The dose slips: by 2026-03-04 the labs are 30 days old (L28: "from = -28").
@@ -119,7 +137,16 @@ def test_labs_too_old_for_their_dose_flag_it_stale(prrt) -> None:  # type: ignor
 
 def test_labs_never_recorded_for_a_given_dose_become_not_done(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
-        prrt("patient", "add", "N1", "--regimen", "lutathera", "--start", "2026-03-02")
+        prrt(
+            "patient",
+            "add",
+            "N1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-03-02",
+            "--past-start",
+        )
     assert show(prrt, "N1", "labs-1", "2026-03-02")["status"] == "missed"
     before = rows(prrt, "missed", "--as-of", "2026-03-20")
     assert [r["event"] for r in before] == ["labs-1", "prrt-1"]
@@ -139,7 +166,16 @@ def test_labs_never_recorded_for_a_given_dose_become_not_done(prrt) -> None:  # 
 
 def test_a_discontinued_course_keeps_its_after_course_care_on_the_lists(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
-        prrt("patient", "add", "D1", "--regimen", "lutathera", "--start", "2026-01-05")
+        prrt(
+            "patient",
+            "add",
+            "D1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-01-05",
+            "--past-start",
+        )
         prrt("record", "D1", "labs-1", "--date", "2025-12-15")
         prrt("record", "D1", "prrt-1", "--date", "2026-01-05", "--dose", "7.4 GBq")
         prrt("record", "D1", "ssa-1", "--date", "2026-01-05", "--dose", "30 mg")

@@ -120,8 +120,8 @@ def test_pregnancy_on_patient_add_and_edit_and_what_the_lists_say(prrt, db_url: 
     assert (edit.exit_code, edit.stdout) == (0, "edited W1: pregnancy yes -> (none)\n")
     why = prrt("explain", "W1", "prrt-1")
     assert (
-        "whether W1 can become pregnant is not known: ask, then "
-        "'prrt patient edit W1 --pregnancy yes|no'"
+        "whether W1 can become pregnant is not known: ask, then record the answer as the "
+        "patient's pregnancy, yes or no"
     ) in why.stdout.splitlines()[-1]
     prrt("patient", "edit", "W1", "--pregnancy", "no")
     shown = prrt("show", "W1").stdout
@@ -177,8 +177,7 @@ def test_the_roster_refuses_a_start_long_past_unless_its_column_says_yes(
     assert refused.exit_code == 2
     assert refused.stderr == (
         f"prrt: {roster}: line 3: start: start 2020-12-14 is 2187 days ago, more than site.past_start_days (30); "
-        "check the year, or put yes in the row's past_start column (or import with "
-        "--past-start)\n"
+        "check the year, or put yes in the past_start column if it is meant\n"
     )
     assert patients(db_url) == []
     roster.write_text(roster.read_text().replace("2020-12-14,,", "2020-12-14,,yes"))

@@ -31,11 +31,12 @@ class Hint(enum.Enum):
     RECORD_OR_SKIP = "record-or-skip"  # data: patient, event (an earlier dose still pending)
     CHOOSE_COURSE = "choose-course"  # more than one active course
     CREATE_DATABASE = "create-database"  # data: path (an SQLite file that does not exist)
+    PAST_START = "past-start"  # a start long past, meant all the same
 
 
 # Ways out that name an option of a command: an import words its own (a column) instead.
 COMMAND_ONLY_HINTS = frozenset(
-    {Hint.GIVE_REASON, Hint.OVERRIDE, Hint.DROP_OVERRIDE, Hint.CHOOSE_COURSE}
+    {Hint.GIVE_REASON, Hint.OVERRIDE, Hint.DROP_OVERRIDE, Hint.CHOOSE_COURSE, Hint.PAST_START}
 )
 
 

@@ -24,8 +24,8 @@ SOURCE = (
 SETTING = "site setting pregnancy_test_days"
 TITLE = "Pregnancy test before dose {n}"
 DESCRIPTION = (
-    "A pregnancy test for a patient who can become pregnant, or whose status is not known "
-    "(ask, then record it with 'prrt patient edit ID --pregnancy yes|no'). The dose is not given "
+    "A pregnancy test for a patient who can become pregnant, or whose status is not known (ask, "
+    "then record the answer as the patient's pregnancy, yes or no). The dose is not given "
     "during pregnancy."
 )
 PATIENT_TITLE = "Pregnancy test before treatment {n}"

@@ -38,6 +38,7 @@ _COLUMN_WAYS = {
     Hint.OVERRIDE: "; if a clinician has a reason, put it in the override column",
     Hint.DROP_OVERRIDE: "; empty the override column",
     Hint.CHOOSE_COURSE: "; fill in the course column",
+    Hint.PAST_START: ", or put yes in the past_start column if it is meant",
 }
 
 

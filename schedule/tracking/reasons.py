@@ -258,8 +258,8 @@ def _pregnancy(why: Basis) -> Reason:
     patient = why.view.patient
     if patient.pregnancy is None:
         facts.append(
-            f"whether {patient.id} can become pregnant is not known: ask, then "
-            f"'prrt patient edit {patient.id} --pregnancy yes|no'"
+            f"whether {patient.id} can become pregnant is not known: ask, then record the "
+            "answer as the patient's pregnancy, yes or no"
         )
     else:
         facts.append(f"{patient.id} can become pregnant (pregnancy {patient.pregnancy})")

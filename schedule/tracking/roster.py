@@ -33,8 +33,6 @@ ROSTER_COLUMNS = (
     "patient_id", "regimen", "start", "name", "tz", "time", "lang", "course", "interval",
     "precautions", "pregnancy", "past_start",
 )  # fmt: skip
-# How a roster row passes the check of a start long past (`starts.check_start`).
-ROSTER_PAST_START = "put yes in the row's past_start column (or import with --past-start)"
 
 
 class RosterChangeError(CsvError):
@@ -125,8 +123,7 @@ def import_roster(
 
     def check_new(row: RosterRow) -> None:
         if today is not None and not (past_start or row.past_start):
-            start, how = row.course.start, ROSTER_PAST_START
-            field_value(name, row.line, "start", check_start, start, today, settings, how)
+            field_value(name, row.line, "start", check_start, row.course.start, today, settings)
 
     settings = tracker.settings
     added: list[tuple[Patient, Course]] = []

@@ -8,23 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from schedule.domain.errors import InputError
+from schedule.domain.errors import Hint, InputError
 from schedule.domain.regimen import Regimen
 from schedule.domain.settings import Settings
 from schedule.engine.doses import first_orderable, order_deadline
 
-PAST_START = "pass --past-start if it is meant"
 
-
-def check_start(start: date, today: date, settings: Settings, how: str = PAST_START) -> None:
-    """Refuse a start more than `settings.past_start_days` before today; `how` says what
-    makes it pass (a command's option, a roster's column)."""
+def check_start(start: date, today: date, settings: Settings) -> None:
+    """Refuse a start more than `settings.past_start_days` before today (the way out, an
+    option or a column, is worded by the interface: `Hint.PAST_START`)."""
     days = (today - start).days
     if days > settings.past_start_days:
         raise InputError(
             f"start {start} is {days} days ago, more than site.past_start_days "
-            f"({settings.past_start_days}); check the year, or {how}",
+            f"({settings.past_start_days}); check the year",
             field="start",
+            hint=Hint.PAST_START,
         )
 
 
@@ -47,11 +46,3 @@ def late_first_order(regimen: Regimen, start: date, today: date) -> LateOrder | 
                 day = first_orderable(regimen, 1, max(start, today), today)
                 return LateOrder(f"{related.series}-1", deadline, day)
     return None
-
-
-def late_order_warning(late: LateOrder, dose: str) -> str:
-    """The warning a command prints for it."""
-    return (
-        f"the order deadline of {dose} ({late.event}) was {late.deadline}: ordered today, the "
-        f"dose can be given from {late.first_day} (L41); it is on 'prrt due' as order-late"
-    )

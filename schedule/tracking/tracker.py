@@ -165,8 +165,7 @@ class Tracker:
         today: date | None = None,
         past_start: bool = False,
     ) -> Course:
-        """Add a patient with a first course. With `today`, a start more than
-        `past_start_days` before it is refused unless `past_start` (`starts.check_start`)."""
+        """A patient with a first course; with `today`, a start long past needs `past_start`."""
         check_patient_id(patient.id)
         check_name(patient.name)
         patient = replace(
