@@ -99,7 +99,16 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
             "prrt: a reason is required; give --reason TEXT\n",
         ),
         (
-            ("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02"),
+            (
+                "patient",
+                "add",
+                "P1",
+                "--regimen",
+                "lanreotide",
+                "--start",
+                "2026-11-02",
+                "--past-start",
+            ),
             4,
             "prrt: patient 'P1' already exists; to start a new course use 'prrt course add P1'\n",
         ),
@@ -119,7 +128,16 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
             "prrt: time zone 'Mars/Olympus' is unknown; use an IANA name such as Europe/Zurich\n",
         ),
         (
-            ("patient", "add", "P 2", "--regimen", "lanreotide", "--start", "2026-11-02"),
+            (
+                "patient",
+                "add",
+                "P 2",
+                "--regimen",
+                "lanreotide",
+                "--start",
+                "2026-11-02",
+                "--past-start",
+            ),
             2,
             "prrt: patient ID 'P 2' is not valid; use up to 64 letters, digits, '.', '_' or '-'\n",
         ),
@@ -135,7 +153,16 @@ def test_bad_input_one_line_exit_code_nothing_written(
     prrt, db_url: str, args: tuple[str, ...], code: int, message: str
 ) -> None:  # type: ignore[no-untyped-def]
     assert (
-        prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02").exit_code
+        prrt(
+            "patient",
+            "add",
+            "P1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-11-02",
+            "--past-start",
+        ).exit_code
         == 0
     )
     result = prrt(*args)

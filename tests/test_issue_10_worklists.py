@@ -446,7 +446,16 @@ def test_history_says_what_a_patient_edit_changed(clinic) -> None:  # type: igno
 def test_a_refused_creating_command_leaves_no_database(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "new.db"
     result = run(
-        "--db", str(path), "patient", "add", "P1", "--regimen", "bogus", "--start", "2026-11-01"
+        "--db",
+        str(path),
+        "patient",
+        "add",
+        "P1",
+        "--regimen",
+        "bogus",
+        "--start",
+        "2026-11-01",
+        "--past-start",
     )
     assert (result.exit_code, result.stderr) == (
         3,
