@@ -62,6 +62,7 @@ HINTS = {
     "choose-course": "; add --course N",
     "name-toxicity": "; name it with --toxicity TYPE",
     "give-grade": "; give --grade 1 to 5",
+    "past-start": ", or pass --past-start if it is meant",
     "create-database": (
         "; 'prrt --db {path} init' creates it, or give the database meant with --db (or $PRRT_DB)"
     ),

@@ -30,6 +30,17 @@ def patient() -> None:
 @click.option("--tz", help="IANA time zone for appointment times, e.g. Europe/Zurich.")
 @click.option("--time", "appt_time", help="Usual appointment time, HH:MM.")
 @click.option("--lang", help="What the patient sees is in: en, es, fr, de [default: site.lang].")
+@click.option(
+    "--pregnancy",
+    help="Can the patient become pregnant: yes or no [default: not known, which counts as yes: "
+    "a pregnancy test before each radioligand dose].",
+)
+@click.option(
+    "--past-start",
+    is_flag=True,
+    help="Accept a start more than site.past_start_days (30) days ago (patients already in "
+    "treatment).",
+)
 @click.pass_obj
 def patient_add(
     app: App,
@@ -42,19 +53,25 @@ def patient_add(
     tz: str | None,
     appt_time: str | None,
     lang: str | None,
+    pregnancy: str | None,
+    past_start: bool,
 ) -> None:
     """Add a patient with a first course."""
     from schedule.domain.course import Patient
+    from schedule.domain.patients import check_pregnancy
     from schedule.tracking.patients import check_lang
 
     course = app.tracker.add_patient(
-        Patient(patient_id, name, tz, appt_time, check_lang(lang)),
+        Patient(patient_id, name, tz, appt_time, check_lang(lang), check_pregnancy(pregnancy)),
         regimen,
         start,
         plan_options(interval, precautions),
         app.actor(),
+        today(),
+        past_start,
     )
     click.echo(f"added {patient_id}: course {course.number}, {course.regimen} from {course.start}")
+    _warn_late_order(app, course.regimen, course.start)
 
 
 @patient.command("list")
@@ -101,6 +118,12 @@ def course() -> None:
     help="End this course of the patient's (recorded, with the reason) on the last safe day "
     "before the new one: for a PRRT course, 4 weeks before its first dose.",
 )
+@click.option(
+    "--past-start",
+    is_flag=True,
+    help="Accept a start more than site.past_start_days (30) days ago (patients already in "
+    "treatment).",
+)
 @click.pass_obj
 def course_add(
     app: App,
@@ -110,6 +133,7 @@ def course_add(
     interval: int | str | None,
     precautions: str | None,
     replaces: int | None,
+    past_start: bool,
 ) -> None:
     """Start a new course for an existing patient."""
     added = app.tracker.add_course(
@@ -120,6 +144,7 @@ def course_add(
         app.actor(),
         today(),
         replaces,
+        past_start,
     )
     course = added.course
     click.echo(
@@ -139,6 +164,25 @@ def course_add(
             f"prrt: warning: course {', '.join(map(str, numbers))} has {listed}, inside the "
             "long-acting SSA washout before a PRRT dose (L15, L19); end it with "
             "'prrt course add ... --replaces N', or reschedule what is still to come",
+            err=True,
+        )
+    _warn_late_order(app, course.regimen, course.start)
+
+
+def _warn_late_order(app: App, regimen_id: str, start: date) -> None:
+    """A warning on stderr when the first dose's order deadline has already passed."""
+    from schedule.tracking.starts import late_first_order
+
+    day = today()
+    if (day - start).days > app.settings.past_start_days:
+        return  # a course already under way (--past-start): its first order is history
+    regimen = app.catalog.get(regimen_id)
+    late = late_first_order(regimen, start, day)
+    if late is not None:
+        click.echo(
+            f"prrt: warning: the order deadline of {regimen.dose.series}-1 ({late.event}) was "
+            f"{late.deadline}: ordered today, the dose can be given from {late.first_day} (L41); "
+            "it is on 'prrt due' as order-late",
             err=True,
         )
 
@@ -178,6 +222,9 @@ def show(app: App, patient_id: str, as_of: date | None, no_names: bool, fmt: str
 @click.option("--tz", help="New IANA time zone, e.g. Europe/Zurich; '' clears it.")
 @click.option("--time", "appt_time", help="New usual appointment time, HH:MM; '' clears it.")
 @click.option("--lang", help="What the patient sees is in: en, es, fr, de ('' for site.lang).")
+@click.option(
+    "--pregnancy", help="Can the patient become pregnant: yes, no ('' for not known: ask)."
+)
 @click.pass_obj
 def patient_edit(
     app: App,
@@ -186,14 +233,17 @@ def patient_edit(
     tz: str | None,
     appt_time: str | None,
     lang: str | None,
+    pregnancy: str | None,
 ) -> None:
     """Change a patient's details (audited); a new time zone or time moves the appointments."""
     from schedule.tracking.patients import edit_patient
 
-    given = {"name": name, "tz": tz, "time": appt_time, "lang": lang}
+    given = {"name": name, "tz": tz, "time": appt_time, "lang": lang, "pregnancy": pregnancy}
     changes = {field: value for field, value in given.items() if value is not None}
     if not changes:
-        raise click.UsageError("nothing to change; give --name, --tz, --time or --lang")
+        raise click.UsageError(
+            "nothing to change; give --name, --tz, --time, --lang or --pregnancy"
+        )
     edit = edit_patient(app.store, patient_id, changes, app.actor(), app.catalog, app.settings)
     if not edit.changes:
         click.echo(f"{patient_id} unchanged")

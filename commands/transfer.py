@@ -34,17 +34,27 @@ def _report_import(what: str, result: Any, update: bool = False) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file; store nothing.")
 @click.option(
-    "--update", is_flag=True, help="Store the file's name, tz, time and lang over the stored ones."
+    "--update",
+    is_flag=True,
+    help="Store the file's name, tz, time, lang and pregnancy over the stored ones.",
+)
+@click.option(
+    "--past-start",
+    is_flag=True,
+    help="Accept starts more than site.past_start_days ago on every row (else: the row's "
+    "past_start column).",
 )
 @click.pass_obj
-def import_roster(app: App, file: Path, dry_run: bool, update: bool) -> None:
+def import_roster(app: App, file: Path, dry_run: bool, update: bool, past_start: bool) -> None:
     """Patients' courses from CSV: patient_id,regimen,start[,name,tz,time,lang,course,...]."""
     from schedule.tracking.roster import RosterChangeError
     from schedule.tracking.roster import import_roster as run
 
     try:
         with progress("checking rows") as on_progress:
-            result = run(app.tracker, file, app.actor(), dry_run, update, on_progress)
+            result = run(
+                app.tracker, file, app.actor(), dry_run, update, on_progress, today(), past_start
+            )
     except RosterChangeError as exc:
         exc.message += "; import with --update to store the file's values"
         raise

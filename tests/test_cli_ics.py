@@ -243,8 +243,26 @@ def test_ics_all_rewrites_only_what_changed(prrt, tmp_path: Path) -> None:  # ty
     folder = tmp_path / "calendars"
     with freeze_time("2026-11-21 10:00:00"):
         prrt("patient", "add", "A", "--regimen", "lutathera", "--start", "2026-12-07")
-        prrt("patient", "add", "B", "--regimen", "lanreotide", "--start", "2026-11-02")
-        prrt("patient", "add", "C", "--regimen", "octreotide-lar", "--start", "2026-10-05")
+        prrt(
+            "patient",
+            "add",
+            "B",
+            "--regimen",
+            "lanreotide",
+            "--start",
+            "2026-11-02",
+            "--past-start",
+        )
+        prrt(
+            "patient",
+            "add",
+            "C",
+            "--regimen",
+            "octreotide-lar",
+            "--start",
+            "2026-10-05",
+            "--past-start",
+        )
         prrt("discontinue", "C", "--reason", "moved away")
         result = prrt("ics", "--all", "--dir", str(folder))
         assert (result.exit_code, result.stdout) == (

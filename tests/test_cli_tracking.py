@@ -99,7 +99,16 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
             "prrt: a reason is required; give --reason TEXT\n",
         ),
         (
-            ("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02"),
+            (
+                "patient",
+                "add",
+                "P1",
+                "--regimen",
+                "lanreotide",
+                "--start",
+                "2026-11-02",
+                "--past-start",
+            ),
             4,
             "prrt: patient 'P1' already exists; to start a new course use 'prrt course add P1'\n",
         ),
@@ -119,7 +128,16 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
             "prrt: time zone 'Mars/Olympus' is unknown; use an IANA name such as Europe/Zurich\n",
         ),
         (
-            ("patient", "add", "P 2", "--regimen", "lanreotide", "--start", "2026-11-02"),
+            (
+                "patient",
+                "add",
+                "P 2",
+                "--regimen",
+                "lanreotide",
+                "--start",
+                "2026-11-02",
+                "--past-start",
+            ),
             2,
             "prrt: patient ID 'P 2' is not valid; use up to 64 letters, digits, '.', '_' or '-'\n",
         ),
@@ -135,7 +153,16 @@ def test_bad_input_one_line_exit_code_nothing_written(
     prrt, db_url: str, args: tuple[str, ...], code: int, message: str
 ) -> None:  # type: ignore[no-untyped-def]
     assert (
-        prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02").exit_code
+        prrt(
+            "patient",
+            "add",
+            "P1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-11-02",
+            "--past-start",
+        ).exit_code
         == 0
     )
     result = prrt(*args)
@@ -145,7 +172,7 @@ def test_bad_input_one_line_exit_code_nothing_written(
 
 @freeze_time("2026-11-21")
 def test_duplicate_record_and_discontinued_course(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01", "--past-start")
     assert prrt("record", "P1", "ssa-1", "--date", "2026-10-01").exit_code == 0
     again = prrt("record", "P1", "ssa-1", "--date", "2026-10-02")
     assert again.exit_code == 4
@@ -308,7 +335,7 @@ def test_export_then_import_restores_everything(prrt, run, tmp_path: Path) -> No
 
 @freeze_time("2026-11-21 08:30:00")
 def test_history_shows_who_and_when(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01", "--past-start")
     prrt("record", "P1", "ssa-1", "--date", "2026-10-01", "--dose", "120 mg")
     prrt("correct", "P1", "1", "--reason", "wrong patient")
     assert prrt("history", "P1").stdout == (

@@ -103,7 +103,16 @@ def test_bad_feed_input_one_line_no_token(prrt, db_url: str, args, code, message
 def test_qr_codes_as_png_svg_and_in_the_terminal(prrt, config_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (config_dir / "config.toml").write_text(f'[site]\nfeed_base_url = "{BASE}"\n')
     for pid in ("P1", "P2", "P3"):
-        prrt("patient", "add", pid, "--regimen", "lanreotide", "--start", "2026-11-02")
+        prrt(
+            "patient",
+            "add",
+            pid,
+            "--regimen",
+            "lanreotide",
+            "--start",
+            "2026-11-02",
+            "--past-start",
+        )
     png = prrt("feed", "url", "P1", "--qr", str(tmp_path / "p1.png"))
     assert png.exit_code == 0
     assert LINK.fullmatch(png.stdout)

@@ -16,7 +16,7 @@ from freezegun import freeze_time
 
 from schedule.domain.model import Flag, Status
 from schedule.output.render import Column, render_table
-from schedule.tracking.reasons import EXPLAINED, GENERIC
+from schedule.tracking.flag_reasons import EXPLAINED, GENERIC
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.usefixtures("config_dir")
@@ -43,7 +43,7 @@ def held(prrt, config_dir: Path):  # type: ignore[no-untyped-def]
     (config_dir / "config.toml").write_text("[site]\nssa_bridging = false\n", encoding="utf-8")
     with freeze_time(TODAY):
         added = prrt(
-            "patient", "add", "H1", "--regimen", "lutathera", "--start", "2026-01-05",
+            "patient", "add", "H1", "--regimen", "lutathera", "--start", "2026-01-05", "--past-start",
             "--name", "Ana Held",
         )  # fmt: skip
         assert added.exit_code == 0, added.stderr
@@ -95,7 +95,16 @@ def test_a_dose_late_with_no_hold_is_missed_never_past_the_max_delay(prrt) -> No
     """Issue 23: the label's delay limit (L12) is about a toxicity that delays the dose; a dose
     simply never recorded is missed, not a reason to stop treatment."""
     with freeze_time(TODAY):
-        prrt("patient", "add", "M1", "--regimen", "lutathera", "--start", "2026-01-05")
+        prrt(
+            "patient",
+            "add",
+            "M1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-01-05",
+            "--past-start",
+        )
         prrt("record", "M1", "labs-1", "--date", "2025-12-15")
         prrt("record", "M1", "prrt-1", "--date", "2026-01-05", "--dose", "7.4 GBq")
         prrt("record", "M1", "ssa-1", "--date", "2026-01-05", "--dose", "30 mg")
@@ -108,7 +117,16 @@ def test_a_dose_late_with_no_hold_is_missed_never_past_the_max_delay(prrt) -> No
 
 def test_labs_too_old_for_their_dose_flag_it_stale(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
-        prrt("patient", "add", "S1", "--regimen", "lutathera", "--start", "2026-03-02")
+        prrt(
+            "patient",
+            "add",
+            "S1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-03-02",
+            "--past-start",
+        )
         prrt("record", "S1", "labs-1", "--date", "2026-02-02")  # 28 days before: counts
     assert show(prrt, "S1", "prrt-1", "2026-03-02")["flags"] == []
     # The dose slips: by 2026-03-04 the labs are 30 days old (L28: "from = -28").
@@ -125,7 +143,16 @@ def test_labs_too_old_for_their_dose_flag_it_stale(prrt) -> None:  # type: ignor
 
 def test_labs_never_recorded_for_a_given_dose_become_not_done(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
-        prrt("patient", "add", "N1", "--regimen", "lutathera", "--start", "2026-03-02")
+        prrt(
+            "patient",
+            "add",
+            "N1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-03-02",
+            "--past-start",
+        )
     assert show(prrt, "N1", "labs-1", "2026-03-02")["status"] == "missed"
     before = rows(prrt, "missed", "--as-of", "2026-03-20")
     assert [r["event"] for r in before] == ["labs-1", "prrt-1"]
@@ -145,7 +172,16 @@ def test_labs_never_recorded_for_a_given_dose_become_not_done(prrt) -> None:  # 
 
 def test_a_discontinued_course_keeps_its_after_course_care_on_the_lists(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
-        prrt("patient", "add", "D1", "--regimen", "lutathera", "--start", "2026-01-05")
+        prrt(
+            "patient",
+            "add",
+            "D1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-01-05",
+            "--past-start",
+        )
         prrt("record", "D1", "labs-1", "--date", "2025-12-15")
         prrt("record", "D1", "prrt-1", "--date", "2026-01-05", "--dose", "7.4 GBq")
         prrt("record", "D1", "ssa-1", "--date", "2026-01-05", "--dose", "30 mg")
@@ -416,7 +452,16 @@ def test_history_says_what_a_patient_edit_changed(clinic) -> None:  # type: igno
 def test_a_refused_creating_command_leaves_no_database(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "new.db"
     result = run(
-        "--db", str(path), "patient", "add", "P1", "--regimen", "bogus", "--start", "2026-11-01"
+        "--db",
+        str(path),
+        "patient",
+        "add",
+        "P1",
+        "--regimen",
+        "bogus",
+        "--start",
+        "2026-11-01",
+        "--past-start",
     )
     assert (result.exit_code, result.stderr) == (
         3,

@@ -352,7 +352,7 @@ def test_discreet_by_default_nothing_on_a_lock_screen_names_the_treatment(
     }
     assert summaries == {
         "Clinic visit (infusion)", "Clinic visit (injection)", "Blood test", "Scan",
-        "Reminder", "Precautions at home",
+        "Reminder", "Precautions at home", "Test",
     }  # fmt: skip
     # The details are in the description, read when the event is opened.
     assert any("Lutathera treatment 2 of 4: infusion at the clinic." in text for text in texts)

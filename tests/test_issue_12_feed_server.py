@@ -196,7 +196,7 @@ def test_a_304_reads_no_table_until_something_is_written(run, db_url: str, store
         other = other_store(db_url)
         try:
             added = run("--db", db_url, "patient", "add", "NEW-1", "--regimen", "lanreotide",
-                        "--start", "2026-11-02")  # fmt: skip
+                        "--start", "2026-11-02", "--past-start")  # fmt: skip
             assert added.exit_code == 0, added.stderr
             assert wsgi(app, path, if_none_match=etag)[0] == "304 Not Modified"
             assert seen.count("SELECT") == 1
@@ -264,7 +264,7 @@ def feed_server(run, db_url: str) -> Iterator[Callable[..., tuple[Any, int, str]
     """Starts `prrt serve` with the options given; gives the process, its port and the path
     of P1's feed."""
     added = run("--db", db_url, "patient", "add", "P1", "--regimen", "lutathera",
-                "--start", "2026-11-02")  # fmt: skip
+                "--start", "2026-11-02", "--past-start")  # fmt: skip
     assert added.exit_code == 0, added.stderr
     processes = []
 

@@ -103,7 +103,7 @@ def test_the_regimen_words_translated_are_the_shipped_regimens_words() -> None:
     seen = set()
     for key in ("lutathera", "pluvicto", "octreotide-lar", "lanreotide"):
         regimen = catalog.get(key)
-        for event in build_calendar(regimen, date(2027, 3, 1)):
+        for event in build_calendar(regimen, date(2027, 3, 1), pregnancy_test=True):
             if event.series in regimen.staff_series:
                 continue
             part = regimen_part(event, regimen)

@@ -35,7 +35,9 @@ def stored(db_url: str) -> tuple[list[str], list[tuple[str, str | None, str | No
 
 
 def add_p1(prrt) -> None:  # type: ignore[no-untyped-def]
-    result = prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02")
+    result = prrt(
+        "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02", "--past-start"
+    )
     assert result.exit_code == 0, result.stderr
 
 
@@ -119,14 +121,32 @@ def test_names_over_the_limit_are_refused_without_repeating_them(
     prrt, db_url: str, name: str, message: str
 ) -> None:  # type: ignore[no-untyped-def]
     result = prrt(
-        "patient", "add", "P2", "--regimen", "lutathera", "--start", "2026-11-02", "--name", name
+        "patient",
+        "add",
+        "P2",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--past-start",
+        "--name",
+        name,
     )
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
     assert SECRET not in result.stderr
     assert stored(db_url) == ([], [])
     longest = SECRET + "x" * 188  # 200 characters: kept whole on both databases
     result = prrt(
-        "patient", "add", "P2", "--regimen", "lutathera", "--start", "2026-11-02", "--name", longest
+        "patient",
+        "add",
+        "P2",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--past-start",
+        "--name",
+        longest,
     )
     assert result.exit_code == 0, result.stderr
     store = Store.open(db_url, "x")
@@ -148,14 +168,14 @@ def test_names_over_the_limit_are_refused_without_repeating_them(
 def test_user_names_over_the_limit_are_refused(run, db_url: str, user: str, message: str) -> None:  # type: ignore[no-untyped-def]
     result = run(
         "--db", db_url, "--user", user,
-        "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02",
+        "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02", "--past-start",
     )  # fmt: skip
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith(message)
     assert stored(db_url) == ([], [])
     longest = run(
         "--db", db_url, "--user", "u" * 64,
-        "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02",
+        "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02", "--past-start",
     )  # fmt: skip
     assert longest.exit_code == 0, longest.stderr
     store = Store.open(db_url, "x")
@@ -224,8 +244,26 @@ def test_arguments_that_are_not_utf8_are_refused(run, db_url: str) -> None:  # t
 
 @freeze_time("2026-11-21 10:00:00")
 def test_ids_differing_only_in_case_are_one_patient(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
-    assert prrt("patient", "add", "NET-003", "--regimen", "lutathera", "--start", "2026-11-02")
-    result = prrt("patient", "add", "net-003", "--regimen", "lutathera", "--start", "2026-11-02")
+    assert prrt(
+        "patient",
+        "add",
+        "NET-003",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--past-start",
+    )
+    result = prrt(
+        "patient",
+        "add",
+        "net-003",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--past-start",
+    )
     assert (result.exit_code, result.stdout, result.stderr) == (
         4,
         "",
@@ -237,7 +275,16 @@ def test_ids_differing_only_in_case_are_one_patient(prrt, db_url: str) -> None: 
 
 @freeze_time("2026-11-21 10:00:00")
 def test_roster_rows_differing_only_in_case_are_refused(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "NET-003", "--regimen", "lutathera", "--start", "2026-11-02")
+    prrt(
+        "patient",
+        "add",
+        "NET-003",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--past-start",
+    )
     roster = tmp_path / "roster.csv"
     roster.write_text(
         "patient_id,regimen,start\nNET-004,lanreotide,2026-11-02\nnet-003,lanreotide,2026-11-02\n"

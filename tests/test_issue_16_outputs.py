@@ -41,7 +41,16 @@ def umask_zero() -> Iterator[None]:
 
 def add_p1(prrt) -> None:  # type: ignore[no-untyped-def]
     result = prrt(
-        "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02", "--name", SECRET
+        "patient",
+        "add",
+        "P1",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--past-start",
+        "--name",
+        SECRET,
     )
     assert result.exit_code == 0, result.stderr
     assert prrt("record", "P1", "labs-1", "--date", "2026-10-20").exit_code == 0
@@ -140,7 +149,17 @@ def test_files_that_cannot_be_written_exit_6(prrt, tmp_path: Path, args, message
 def test_standard_output_that_cannot_be_written_exits_6(db_url: str, config_dir: Path) -> None:
     command = [sys.executable, str(ROOT / "cli.py"), "--db", db_url]
     created = subprocess.run(
-        [*command, "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02"],
+        [
+            *command,
+            "patient",
+            "add",
+            "P1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-11-02",
+            "--past-start",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -228,7 +247,16 @@ def test_a_broken_constraint_is_a_conflict_and_shows_no_parameters(
 
     monkeypatch.setattr(Tracker, "add_patient", clash)
     result = prrt(
-        "patient", "add", "P9", "--regimen", "lutathera", "--start", "2026-11-02", "--name", SECRET
+        "patient",
+        "add",
+        "P9",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-02",
+        "--past-start",
+        "--name",
+        SECRET,
     )
     assert (result.exit_code, result.stdout, result.stderr) == (4, "", f"prrt: {failure[0]}\n")
     assert database_failure(ValueError("x")) is None
@@ -238,7 +266,7 @@ def test_a_broken_constraint_is_a_conflict_and_shows_no_parameters(
 def test_feed_links_with_a_bad_or_overlong_base_are_refused_and_issue_nothing(
     prrt, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02", "--past-start")
     for base in ("http://[::1", "http://x:99999"):
         result = prrt("feed", "url", "P1", "--base", base)
         assert (result.exit_code, result.stderr) == (

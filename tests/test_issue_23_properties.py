@@ -21,7 +21,8 @@ from schedule.domain.settings import Settings
 from schedule.domain.toxicity import Toxicity
 from schedule.engine.calendar import build_calendar, dose_decisions
 from schedule.engine.views import course_views
-from schedule.tracking.reasons import Basis, flag_reason
+from schedule.tracking.flag_reasons import flag_reason
+from schedule.tracking.reasons import Basis
 
 REGIMENS = ("lutathera", "pluvicto")
 TOXICITIES = [t.value for t in Toxicity]

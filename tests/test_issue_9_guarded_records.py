@@ -37,7 +37,16 @@ def event(prrt, pid: str, key: str, *extra: str) -> dict[str, object]:  # type: 
 def p1(prrt):  # type: ignore[no-untyped-def]
     """A Lutathera course started 2026-09-01, dose 1 and its LAR given on the day."""
     with freeze_time("2026-11-21"):
-        prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-09-01")
+        prrt(
+            "patient",
+            "add",
+            "P1",
+            "--regimen",
+            "lutathera",
+            "--start",
+            "2026-09-01",
+            "--past-start",
+        )
         prrt("record", "P1", "prrt-1", "--date", "2026-09-01", "--dose", "7.4 GBq")
         prrt("record", "P1", "ssa-1", "--date", "2026-09-01", "--dose", "30 mg")
     return "P1"
@@ -110,7 +119,7 @@ def test_an_override_where_nothing_refused_is_refused(prrt, p1: str) -> None:  #
 
 @freeze_time("2026-11-21")
 def test_ssa_injections_closer_than_the_site_minimum_are_refused(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01", "--past-start")
     prrt("record", "P1", "ssa-1", "--date", "2026-10-01")
     refused(
         prrt,
@@ -206,7 +215,16 @@ def test_reschedule_into_the_past_or_before_the_previous_dose_is_refused(prrt, p
 
 @freeze_time("2026-11-21")
 def test_two_active_courses_need_course(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "octreotide-lar", "--start", "2026-10-01")
+    prrt(
+        "patient",
+        "add",
+        "P1",
+        "--regimen",
+        "octreotide-lar",
+        "--start",
+        "2026-10-01",
+        "--past-start",
+    )
     added = prrt("course", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-20")
     assert added.exit_code == 0
     assert added.stderr.startswith("prrt: warning: course 1 has ssa-")
@@ -283,7 +301,7 @@ def test_discontinue_cancels_what_is_left_and_keeps_the_care_unless_end_care(prr
     due = prrt("due", "-f", "csv").stdout
     assert "P1,1,ssa-5," in due
     # With --end-care the after-course care ends as well.
-    prrt("patient", "add", "P2", "--regimen", "lutathera", "--start", "2026-09-01")
+    prrt("patient", "add", "P2", "--regimen", "lutathera", "--start", "2026-09-01", "--past-start")
     prrt("record", "P2", "prrt-1", "--date", "2026-09-01")
     prrt("discontinue", "P2", "--reason", "moves abroad", "--end-care", "--date", "2026-11-20")
     keys = {r["event"] for r in json.loads(prrt("show", "P2", "-f", "json").stdout)}
@@ -293,7 +311,7 @@ def test_discontinue_cancels_what_is_left_and_keeps_the_care_unless_end_care(prr
 
 @freeze_time("2026-11-21")
 def test_course_add_replaces_ends_the_ssa_course_on_the_last_safe_day(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01", "--past-start")
     prrt("record", "P1", "ssa-1", "--date", "2026-10-01")
     prrt("record", "P1", "ssa-2", "--date", "2026-10-29")
     result = prrt(
@@ -321,7 +339,7 @@ def test_course_add_replaces_ends_the_ssa_course_on_the_last_safe_day(prrt, db_u
 
 @freeze_time("2026-11-21")
 def test_ssa_course_rows_carry_the_washout_conflict_and_duplicate_ssa(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-10-01", "--past-start")
     prrt("record", "P1", "ssa-1", "--date", "2026-10-01")
     prrt("record", "P1", "ssa-2", "--date", "2026-10-29")
     prrt("course", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-20")
@@ -433,7 +451,7 @@ def test_a_hold_begins_on_or_after_the_last_dose_given(prrt, p1: str) -> None:  
 
 @freeze_time("2026-11-21")
 def test_replacing_a_course_in_maintenance_ends_its_injections(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2025-10-06")
+    prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2025-10-06", "--past-start")
     for k, day in enumerate(("2025-10-06", "2025-12-01", "2026-01-26", "2026-03-23"), 1):
         prrt("record", "P1", f"prrt-{k}", "--date", day)
         prrt("record", "P1", f"ssa-{k}", "--date", day)

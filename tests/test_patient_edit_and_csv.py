@@ -70,7 +70,7 @@ def test_patient_edit_changes_details_audits_and_raises_sequence(prrt, db_url: s
 
 @freeze_time("2026-11-21 10:00:00")
 def test_patient_edit_refusals_change_nothing(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02")
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02", "--past-start")
     cases = [
         (("P1", "--lang", "xx"), 2, "prrt: language 'xx' is not one of de, en, es, fr\n"),
         (("P1", "--tz", "Mars/Olympus"),
@@ -78,7 +78,7 @@ def test_patient_edit_refusals_change_nothing(prrt, db_url: str) -> None:  # typ
         (("P1", "--time", "9h"),
          2, "prrt: time '9h' is not valid; use HH:MM on a 24-hour clock, e.g. 09:00\n"),
         (("P9", "--lang", "en"), 3, "prrt: unknown patient 'P9'; 'prrt patient list' shows the patients\n"),
-        (("P1",), 2, "prrt: nothing to change; give --name, --tz, --time or --lang "
+        (("P1",), 2, "prrt: nothing to change; give --name, --tz, --time, --lang or --pregnancy "
                      "(see 'prrt patient edit --help')\n"),
     ]  # fmt: skip
     before = stored(db_url)
@@ -216,7 +216,7 @@ def test_worklist_csv_neutralises_formulas_but_not_numbers(prrt) -> None:  # typ
 
 @freeze_time("2026-11-23 10:00:00")
 def test_excel_writes_a_byte_order_mark(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02",
+    prrt("patient", "add", "P1", "--regimen", "lanreotide", "--start", "2026-11-02", "--past-start",
          "--name", "Zoë Müller")  # fmt: skip
     plain = prrt("due", "-f", "csv").stdout_bytes
     result = prrt("due", "--excel")

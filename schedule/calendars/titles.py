@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 
 from schedule.domain.model import Event, Kind
+from schedule.domain.pregnancy import SERIES as PREGNANCY_TEST
 from schedule.domain.regimen import DoseKind, Regimen
 from schedule.i18n import Catalogue, catalogue
 
@@ -25,6 +26,7 @@ class Titles(enum.Enum):
 # The catalogue keys (`calendar.discreet.*`) of the discreet titles.
 INFUSION = "calendar.discreet.infusion"
 INJECTION = "calendar.discreet.injection"
+TEST = "calendar.discreet.test"  # a pregnancy test: blood or urine, so no "blood test"
 DISCREET = {
     Kind.LAB: "calendar.discreet.blood_test",
     Kind.SCAN: "calendar.discreet.scan",
@@ -54,4 +56,6 @@ def discreet_title(event: Event, regimen: Regimen, words: Catalogue | None = Non
         if main and regimen.dose.kind is DoseKind.RADIOLIGAND:
             return words.text(INFUSION)
         return words.text(INJECTION)
+    if event.series == PREGNANCY_TEST:
+        return words.text(TEST)
     return words.text(DISCREET[event.kind])

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schedule.domain.model import SSA_BRIDGE, SSA_SERIES, Event
+from schedule.domain.pregnancy import PATIENT_DESCRIPTION, PATIENT_TITLE
+from schedule.domain.pregnancy import SERIES as PREGNANCY_TEST
 from schedule.domain.regimen import Regimen
 from schedule.i18n import ENGLISH, Catalogue
 
@@ -96,6 +98,9 @@ def regimen_part(event: Event, regimen: Regimen) -> Part | None:
                 f"{base}.ssa",
             )
         return Part(key, *_or(texts, title, ssa.description), texts)
+    if event.series == PREGNANCY_TEST:  # the same words for every radioligand regimen
+        texts = (PATIENT_TITLE, PATIENT_DESCRIPTION)
+        return Part(PREGNANCY_TEST, *texts, texts)
     for related in regimen.related:
         if related.series == event.series:
             texts = (related.patient_title, related.patient_description)

@@ -19,6 +19,14 @@ class Patient:
     tz: str | None = None
     time: str | None = None  # HH:MM, local appointment time for calendars
     lang: str | None = None  # language of what the patient sees; None: the site's
+    # Whether the patient can become pregnant: "yes", "no", or None (not known: ask). Every
+    # radioligand dose of a patient not known to be "no" has a pregnancy test before it.
+    pregnancy: str | None = None
+
+    @property
+    def pregnancy_test(self) -> bool:
+        """Whether the radioligand doses need a pregnancy test before them (`pregnancy`)."""
+        return self.pregnancy != "no"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class Hint(enum.Enum):
     CREATE_DATABASE = "create-database"  # data: path (an SQLite file that does not exist)
     NAME_TOXICITY = "name-toxicity"  # a grade given with no toxicity
     GIVE_GRADE = "give-grade"  # a toxicity given with no grade
+    PAST_START = "past-start"  # a start long past, meant all the same
 
 
 # Ways out that name an option of a command: an import words its own (a column) instead.
@@ -44,6 +45,7 @@ COMMAND_ONLY_HINTS = frozenset(
         Hint.CHOOSE_COURSE,
         Hint.NAME_TOXICITY,
         Hint.GIVE_GRADE,
+        Hint.PAST_START,
     }
 )
 

@@ -106,6 +106,10 @@ class Flag(enum.Enum):
     # the label's stop rule is met (a recurrence, a toxicity that discontinues): for a
     # clinician to confirm with `prrt discontinue`, or to pass with a resume's override
     DISCONTINUE_PER_LABEL = "discontinue-per-label"
+    # A radioligand dose due, late, missed or given with no pregnancy test recorded in time for
+    # it, for a patient who can become pregnant or whose status is not known (domain.md 3b).
+    PREGNANCY_TEST_MISSING = "pregnancy-test-missing"
+    ORDER_LATE = "order-late"  # an order deadline passed with no order placed; the dose waits
 
 
 # The series of long-acting SSA injections: those after each dose and monthly (`ssa`), and those

@@ -65,3 +65,22 @@ def check_time(value: str | None) -> str | None:
             field="time",
         )
     return value
+
+
+PREGNANCY = ("yes", "no")  # whether a patient can become pregnant; None: not known
+
+
+def check_pregnancy(value: str | None) -> str | None:
+    """Whether the patient can become pregnant: yes or no ('' or None: not known, ask).
+
+    >>> check_pregnancy("No")
+    'no'
+    """
+    if value is None or value == "":
+        return None
+    if value.lower() not in PREGNANCY:
+        raise InputError(
+            f"pregnancy {value!r} is not valid; use yes, no or '' (not known)",
+            field="pregnancy",
+        )
+    return value.lower()

@@ -35,6 +35,14 @@ class Settings:
     ssa_bridging: bool = True
     # Days after a toxicity hold begins that it comes up for review on the worklists.
     hold_review_days: int = 14
+    # Days before a radioligand dose that its pregnancy test may be taken and still count (for a
+    # patient who can become pregnant or whose status is not known; domain.md 3b names no
+    # interval: the EU text asks for a validated test before the dose, so a recent one).
+    pregnancy_test_days: int = 7
+    # A course start more days than this in the past is refused unless `--past-start` (or the
+    # roster's `past_start` column) says it is meant: a mistyped year (2020 for 2026) would
+    # otherwise make every dose of the course "missed".
+    past_start_days: int = 30
     # How far open-ended regimens (SSA alone) are projected past the start or the as-of date.
     horizon_days: int = 364
     # Length of a dose appointment in patients' calendars when the regimen gives none (minutes).
@@ -87,6 +95,8 @@ _INT_LIMITS = {
     "ssa_min_interval_days": (1, 90),
     "dose_tolerance_percent": (0, 100),
     "hold_review_days": (1, 365),
+    "pregnancy_test_days": (1, 28),
+    "past_start_days": (0, 3660),
     "horizon_days": (28, 3660),
     "appointment_minutes": (5, 720),
     "chairs": (0, 500),

@@ -22,7 +22,7 @@ from schedule.domain.settings import Settings
 from schedule.engine.context import Context
 from schedule.engine.doses import dose_series
 from schedule.engine.facts import FactIndex
-from schedule.engine.flags import flag_labs, flag_washout
+from schedule.engine.flags import flag_labs, flag_orders, flag_pregnancy, flag_washout
 from schedule.engine.maintenance import after_course_events, maintenance_events
 from schedule.engine.modify import Decision
 
@@ -41,6 +41,7 @@ def build_calendar(
     informational: bool = True,
     cutoff: date | None = None,
     lean: bool = False,
+    pregnancy_test: bool = False,
 ) -> tuple[Event, ...]:
     """The course's events in date order.
 
@@ -49,7 +50,8 @@ def build_calendar(
     `informational=False` leaves out deadlines, reminders and precautions (for worklists);
     `cutoff` leaves out maintenance injections and care after the course planned past it
     (a worklist's horizon: nothing there can be listed); `lean` is the calendar a record is
-    checked against (see `Context.lean`).
+    checked against (see `Context.lean`); `pregnancy_test`: a pregnancy test before each
+    radioligand dose (`Patient.pregnancy_test`; `schedule.domain.pregnancy`).
     """
     check_options(regimen, options)
     variant = options.precautions or settings.precautions
@@ -68,6 +70,7 @@ def build_calendar(
         informational,
         cutoff,
         lean,
+        pregnancy_test,
     )
     events, state = dose_series(ctx)
     if not state.cut_short:  # a lean calendar that stopped early has nothing after the doses
@@ -76,6 +79,9 @@ def build_calendar(
     if not lean:  # a record's guards look at no flag
         events = flag_washout(regimen, events, other_ssa)
         events = flag_labs(regimen, events)
+        if pregnancy_test:
+            events = flag_pregnancy(regimen, events)
+        events = flag_orders(regimen, events)
     events.sort(key=_BY_DAY)  # stable: events of one day keep the order they were built in
     return tuple(events)
 

@@ -36,6 +36,9 @@ class Context:
     # left out (a record is checked against the doses before its own and its own event only;
     # a lean calendar lacking that event is not used).
     lean: bool = False
+    # The patient's radioligand doses need a pregnancy test before them (`Patient.pregnancy`
+    # is "yes" or not known); no patient, as in a regimen's plan: none.
+    pregnancy_test: bool = False
 
     def beyond(self, day: date, key: str) -> bool:
         """Whether an event opening on `day` lies past the cutoff with nothing recorded."""

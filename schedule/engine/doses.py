@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from schedule.domain.dates import add_months, on_or_before_weekday
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
-from schedule.domain.regimen import DoseKind, Related
+from schedule.domain.pregnancy import pregnancy_tests
+from schedule.domain.regimen import DoseKind, Regimen, Related
 from schedule.engine.bridging import bridging
 from schedule.engine.companions import companion_ssa, related_event
 from schedule.engine.context import Context, event_title
@@ -57,7 +58,7 @@ class SeriesPlan:
         options = ctx.options  # all but `until`, which the plan does not depend on
         key = (
             id(ctx.regimen), id(ctx.settings), options.interval_days, options.calendar_month,
-            options.precautions, ctx.informational, ctx.lean,
+            options.precautions, ctx.informational, ctx.lean, ctx.pregnancy_test,
         )  # fmt: skip
         found = _PLANS.get(key)
         if found is not None and found[0] is ctx.regimen and found[1] is ctx.settings:
@@ -71,9 +72,10 @@ class SeriesPlan:
     @classmethod
     def _make(cls, ctx: Context) -> SeriesPlan:
         regimen, dose, options = ctx.regimen, ctx.regimen.dose, ctx.options
+        tests = pregnancy_tests(regimen, ctx.settings) if ctx.pregnancy_test else ()
         around_dose = tuple(
             r
-            for r in (*regimen.related, *regimen.precautions_for(ctx.precaution_variant()))
+            for r in (*regimen.related, *tests, *regimen.precautions_for(ctx.precaution_variant()))
             if ctx.informational or r.kind.recordable or (ctx.lean and r.order)
         )
         return cls(
@@ -232,7 +234,12 @@ def _apply_hold(
 def orderable_from(ctx: Context, k: int, day: date, since: date) -> date:
     """The first day from `day` on whose dose k can still be ordered on or after `since`:
     every order deadline of the dose falls on or after `since`."""
-    orders = [r for r in ctx.regimen.related if r.order and (not r.doses or k in r.doses)]
+    return first_orderable(ctx.regimen, k, day, since)
+
+
+def first_orderable(regimen: Regimen, k: int, day: date, since: date) -> date:
+    """`orderable_from` for a regimen (the explanation of a late order reads it too)."""
+    orders = [r for r in regimen.related if r.order and (not r.doses or k in r.doses)]
     while any(order_deadline(r, day) < since for r in orders):
         day += timedelta(days=1)
     return day

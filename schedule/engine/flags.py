@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from schedule.domain.model import SSA_SERIES, Event, Flag, Kind, Status
+from schedule.domain.pregnancy import SERIES as PREGNANCY_TEST
 from schedule.domain.regimen import Regimen
 
 
@@ -57,5 +58,51 @@ def flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
     return out
 
 
+def flag_pregnancy(regimen: Regimen, events: list[Event]) -> list[Event]:
+    """pregnancy-test-missing: a dose that is due, late or missed with no pregnancy test
+    recorded for it, one given without it (the test is then `not-done`), or one whose test was
+    taken too long before it to count (it then carries labs-stale)."""
+    tests = {e.number: e for e in events if e.series == PREGNANCY_TEST}
+    if not tests:
+        return events
+    out = []
+    for event in events:
+        test = tests.get(event.number)
+        if event.series == regimen.dose.series and test is not None and _untested(event, test):
+            event = event.with_flags(Flag.PREGNANCY_TEST_MISSING)
+        out.append(event)
+    return out
+
+
+def _untested(dose: Event, test: Event) -> bool:
+    return (
+        (dose.status in _PENDING and test.status is not Status.GIVEN)
+        or (dose.status is Status.GIVEN and test.status is Status.NOT_DONE)
+        or (Flag.LABS_STALE in test.flags and dose.status not in _WONT_HAPPEN)
+    )
+
+
+def flag_orders(regimen: Regimen, events: list[Event]) -> list[Event]:
+    """order-late: an order deadline that passed with no order recorded, while its dose can
+    still be given (planned, due or late): it belongs on the due list, not nowhere."""
+    orders = regimen.order_series
+    if not orders:
+        return events
+    waiting = {
+        e.number for e in events if e.series == regimen.dose.series and e.status in _CAN_BE_GIVEN
+    }
+    return [
+        e.with_flags(Flag.ORDER_LATE)
+        if e.series in orders
+        and e.status is Status.PAST
+        and e.given_on is None
+        and e.number in waiting
+        else e
+        for e in events
+    ]
+
+
 _WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
 _NO_DAY = (Status.SKIPPED, Status.CANCELLED, Status.HELD)
+_PENDING = (Status.DUE, Status.OVERDUE, Status.MISSED)
+_CAN_BE_GIVEN = (Status.PLANNED, Status.DUE, Status.OVERDUE)

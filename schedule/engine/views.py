@@ -120,6 +120,7 @@ def course_views(
             informational=informational,
             cutoff=cutoff,
             lean=lean,
+            pregnancy_test=patient.pregnancy_test,
         )
 
     built = {c.id: calendar(c) for c in courses}

@@ -199,7 +199,8 @@ class FeedTokens:
             return None
         first = rows[0]
         owner = FeedToken(first[0], first[1], bool(first[2]), first[3], first[4])
-        patient = Patient(owner.patient_id, *first[5:9])
+        name, tz, appt_time, lang = first[5:9]
+        patient = Patient(owner.patient_id, name, tz, appt_time, lang, first[20])
         courses, marks, revisions = [], {}, {}
         for row in rows:
             if row[0] != owner.id:
@@ -267,7 +268,7 @@ def _feed_state_sql(dialect: Dialect) -> str:
     columns = (
         t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by,
         p.c.name, p.c.tz, p.c.appt_time, p.c.lang,
-        *COURSE_COLUMNS, count, top, pub.c.revision,
+        *COURSE_COLUMNS, count, top, pub.c.revision, p.c.pregnancy,
     )  # fmt: skip
     query = (
         select(*columns)

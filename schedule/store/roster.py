@@ -15,7 +15,9 @@ from schedule.store import tables
 from schedule.store.transaction import Tx, patient_detail
 
 # The patient's fields and the columns that hold them.
-PATIENT_FIELDS = {"name": "name", "tz": "tz", "time": "appt_time", "lang": "lang"}
+PATIENT_FIELDS = {
+    "name": "name", "tz": "tz", "time": "appt_time", "lang": "lang", "pregnancy": "pregnancy",
+}  # fmt: skip
 
 
 def changed_fields(old: Patient, new: Patient) -> dict[str, dict[str, Any]]:
@@ -58,6 +60,7 @@ def add_roster(tx: Tx, items: Sequence[tuple[Patient, Course]], actor: Actor) ->
                 "tz": p.tz,
                 "appt_time": p.time,
                 "lang": p.lang,
+                "pregnancy": p.pregnancy,
                 "created_at": actor.stamp,
             }
             for p, _ in items

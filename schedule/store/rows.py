@@ -13,7 +13,7 @@ from schedule.domain.course import Course, Patient
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.units import Quantity
 
-PATIENTS_SQL = "SELECT id, name, tz, appt_time, lang FROM patients ORDER BY id"
+PATIENTS_SQL = "SELECT id, name, tz, appt_time, lang, pregnancy FROM patients ORDER BY id"
 COURSES_SQL = (
     "SELECT id, patient_id, number, regimen, start, interval_days, calendar_month, precautions"
     " FROM courses ORDER BY patient_id, number"

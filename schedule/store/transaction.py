@@ -61,7 +61,7 @@ class Tx:
 
     def patients(self) -> list[Patient]:
         p = tables.patients.c
-        query = select(p.id, p.name, p.tz, p.appt_time, p.lang).order_by(p.id)
+        query = select(p.id, p.name, p.tz, p.appt_time, p.lang, p.pregnancy).order_by(p.id)
         return [Patient(*row) for row in self.conn.execute(query).fetchall()]
 
     def courses_by_patient(self) -> dict[str, list[Course]]:
@@ -168,6 +168,7 @@ class Tx:
                 tz=patient.tz,
                 appt_time=patient.time,
                 lang=patient.lang,
+                pregnancy=patient.pregnancy,
                 created_at=actor.stamp,
             )
         )
@@ -284,11 +285,16 @@ COURSE_COLUMNS = (
 
 
 def _patient(row: Any) -> Patient:
-    return Patient(row["id"], row["name"], row["tz"], row["appt_time"], row["lang"])
+    return Patient(
+        row["id"], row["name"], row["tz"], row["appt_time"], row["lang"], row["pregnancy"]
+    )
 
 
 def patient_detail(patient: Patient) -> dict[str, Any]:
-    return {"name": patient.name, "tz": patient.tz, "time": patient.time}
+    detail = {"name": patient.name, "tz": patient.tz, "time": patient.time}
+    if patient.pregnancy is not None:  # left out when not known, as before the field existed
+        detail["pregnancy"] = patient.pregnancy
+    return detail
 
 
 _AUDIT_JSON = json.JSONEncoder(sort_keys=True, default=str)  # json.dumps makes one per call

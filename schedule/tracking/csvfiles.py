@@ -40,6 +40,7 @@ _COLUMN_WAYS = {
     Hint.CHOOSE_COURSE: "; fill in the course column",
     Hint.NAME_TOXICITY: "; fill in the toxicity column",
     Hint.GIVE_GRADE: "; fill in the grade column (1 to 5)",
+    Hint.PAST_START: ", or put yes in the past_start column if it is meant",
 }
 
 

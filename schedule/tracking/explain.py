@@ -15,16 +15,19 @@ from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.course import facts_of
 from schedule.domain.errors import Hint, UnknownError
 from schedule.domain.model import SSA_BRIDGE, SSA_SERIES, Event, Flag, RecordType, Status
+from schedule.domain.pregnancy import SERIES as PREGNANCY_TEST
+from schedule.domain.pregnancy import SETTING as PREGNANCY_SETTING
+from schedule.domain.pregnancy import pregnancy_tests
 from schedule.domain.regimen import Catalog, Window
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
 from schedule.store.database import Store
+from schedule.tracking.flag_reasons import flag_reason
 from schedule.tracking.reasons import (
     Basis,
     Reason,
     around,
     days_text,
-    flag_reason,
     source_id,
     ssa_source,
 )
@@ -137,7 +140,9 @@ class _Why(Basis):
             )
             facts = (self.said(before), *self.counted_from(before))
             return Reason("date", value, facts, rule, ssa_source(regimen, "maintenance"))
-        for related in (*regimen.related, *(r for _, items in regimen.precautions for r in items)):
+        tests = pregnancy_tests(regimen, self.settings)
+        precautions = (r for _, items in regimen.precautions for r in items)
+        for related in (*regimen.related, *tests, *precautions):
             if related.series == event.series:
                 parent = self.other(f"{dose.series}-{event.number}")
                 rule = around(related.start)
@@ -237,11 +242,13 @@ class _Why(Basis):
                 return Reason("window", value, (), rule, ssa_source(regimen, "after_dose"))
             rule, source = self._days(regimen.ssa.maintenance_window)
             return Reason("window", value, (), rule + " the target", source)
-        for related in regimen.related:
+        for related in (*regimen.related, *pregnancy_tests(regimen, self.settings)):
             if related.series == event.series:
                 late = related.late_until if related.late_until is not None else related.end
                 rule = f"from {around(related.start)} to {around(late)}"
-                return Reason("window", value, (), rule, source_id(related.source))
+                test = related.series == PREGNANCY_TEST
+                cited = PREGNANCY_SETTING if test else source_id(related.source)
+                return Reason("window", value, (), rule, cited)
         for item in regimen.after_course:
             if item.key == event.key and item.window is not None:
                 rule, source = self._days(item.window)

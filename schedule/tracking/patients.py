@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.errors import InputError
 from schedule.domain.localtime import check_days
-from schedule.domain.patients import check_name, check_time, check_tz
+from schedule.domain.patients import check_name, check_pregnancy, check_time, check_tz
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
@@ -31,7 +31,10 @@ def check_lang(value: str | None) -> str | None:
     return check_language(value)
 
 
-_CHECKS = {"name": check_name, "tz": check_tz, "time": check_time, "lang": check_lang}
+_CHECKS = {
+    "name": check_name, "tz": check_tz, "time": check_time, "lang": check_lang,
+    "pregnancy": check_pregnancy,
+}  # fmt: skip
 
 
 def checked(patient: Patient, changes: Mapping[str, str | None]) -> Patient:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,12 @@ from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.patients import check_appointments, checked
+from schedule.tracking.starts import check_start
 from schedule.tracking.tracker import Tracker
 
 ROSTER_COLUMNS = (
     "patient_id", "regimen", "start", "name", "tz", "time", "lang", "course", "interval",
-    "precautions",
+    "precautions", "pregnancy", "past_start",
 )  # fmt: skip
 
 
@@ -44,6 +46,7 @@ class RosterRow:
     fields: tuple[str, ...]  # the detail columns the file has
     course: Course
     number: int | None  # the course number the row names; None: the first, or the latest
+    past_start: bool  # its start may lie long past (the past_start column says yes)
 
 
 Progress = Callable[[int, int], None]  # (rows checked, rows in the file)
@@ -80,7 +83,10 @@ def _parse(tracker: Tracker, path: Path, on_progress: Progress | None = None) ->
             name, line, "time", check_appointments, tracker.catalog, tracker.settings, patient,
             [course],
         )  # fmt: skip
-        parsed.append(RosterRow(line, patient, fields, course, number))
+        past = row.get("past_start", "").strip().lower()
+        if past not in ("", "yes", "no"):
+            raise CsvError(name, line, "past_start", f"{past!r} is not yes, no or empty")
+        parsed.append(RosterRow(line, patient, fields, course, number, past == "yes"))
     return parsed
 
 
@@ -106,10 +112,20 @@ def import_roster(
     dry_run: bool,
     update: bool = False,
     on_progress: Progress | None = None,
+    today: date | None = None,
+    past_start: bool = False,
 ) -> ImportResult:
-    """`on_progress` hears (rows checked, rows in the file) as each row is checked."""
+    """`on_progress` hears (rows checked, rows in the file) as each row is checked. With
+    `today`, a course the file adds whose start is more than `past_start_days` before it is
+    refused, unless its row's `past_start` column says yes or `past_start` is given."""
     name = str(path)
     parsed = _parse(tracker, path, on_progress)
+
+    def check_new(row: RosterRow) -> None:
+        if today is not None and not (past_start or row.past_start):
+            field_value(name, row.line, "start", check_start, row.course.start, today, settings)
+
+    settings = tracker.settings
     added: list[tuple[Patient, Course]] = []
     more: list[tuple[Patient, Course]] = []  # further courses, in file order
     edits: list[tuple[Patient, Patient]] = []
@@ -131,6 +147,7 @@ def import_roster(
                 if first != 1:
                     problem = f"{pid} has no course {first - 1}; courses count from 1"
                     raise CsvError(name, row.line, "course", problem)
+                check_new(row)
                 added.append((row.patient, row.course))
                 courses[pid] = [replace(row.course, number=1)]
                 continue
@@ -152,6 +169,7 @@ def import_roster(
                     )
                 unchanged += edit is None
             elif number == len(existing) + 1:
+                check_new(row)
                 more.append((row.patient, row.course))
                 existing.append(replace(row.course, number=number))
             else:
@@ -211,6 +229,9 @@ def export_roster(store: Store) -> list[dict[str, Any]]:
                 "course": course.number,
                 "interval": interval,
                 "precautions": course.precautions,
+                "pregnancy": patient.pregnancy,
+                # Stored courses were accepted when entered: the file rebuilds them as they are.
+                "past_start": "yes",
             }
         )
     return rows

@@ -16,7 +16,13 @@ from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Flag, RecordType
 from schedule.domain.options import PlanOptions, check_options
-from schedule.domain.patients import check_name, check_patient_id, check_time, check_tz
+from schedule.domain.patients import (
+    check_name,
+    check_patient_id,
+    check_pregnancy,
+    check_time,
+    check_tz,
+)
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.domain.toxicity import Toxicity
@@ -26,6 +32,7 @@ from schedule.store.lookups import refuse_case_twin
 from schedule.store.transaction import Tx
 from schedule.tracking.patients import check_appointments
 from schedule.tracking.rules import Proposal, check_reason, check_record
+from schedule.tracking.starts import check_start
 from schedule.tracking.washout import Conflict, washout_conflicts
 
 
@@ -127,12 +134,27 @@ class Tracker:
         )
 
     def add_patient(
-        self, patient: Patient, regimen: str, start: date, options: PlanOptions, actor: Actor
+        self,
+        patient: Patient,
+        regimen: str,
+        start: date,
+        options: PlanOptions,
+        actor: Actor,
+        today: date | None = None,
+        past_start: bool = False,
     ) -> Course:
+        """A patient with a first course; with `today`, a start long past needs `past_start`."""
         check_patient_id(patient.id)
         check_name(patient.name)
-        patient = replace(patient, tz=check_tz(patient.tz), time=check_time(patient.time))
+        patient = replace(
+            patient,
+            tz=check_tz(patient.tz),
+            time=check_time(patient.time),
+            pregnancy=check_pregnancy(patient.pregnancy),
+        )
         course = self.new_course(patient.id, regimen, start, options)
+        if today is not None and not past_start:
+            check_start(start, today, self.settings)
         check_appointments(self.catalog, self.settings, patient, [course])
         try:
             with self.store.write() as tx:
@@ -157,11 +179,15 @@ class Tracker:
         actor: Actor,
         today: date,
         replaces: int | None = None,
+        past_start: bool = False,
     ) -> CourseAdded:
         """Add a course; with `replaces`, end that course where the new one needs it to end
         (a long-acting SSA course: on the last safe day before the first PRRT dose, L15).
-        Reports the injections of the patient's other courses the new course conflicts with."""
+        Reports the injections of the patient's other courses the new course conflicts with.
+        A start more than `past_start_days` before today is refused unless `past_start`."""
         course = self.new_course(patient_id, regimen, start, options)
+        if not past_start:
+            check_start(start, today, self.settings)
         with self.store.write() as tx:
             patient = tx.require_patient(patient_id)
             tx.lock_patient(patient_id)

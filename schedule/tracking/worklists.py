@@ -324,7 +324,10 @@ def _wanted(
         elif event.kind.recordable:
             wanted = event.status in (Status.DUE, Status.OVERDUE)
         else:
-            wanted = event.kind is Kind.DEADLINE and event.status is Status.ACTIVE
+            # A deadline today or ahead; a passed order deadline while its dose waits (order-late).
+            wanted = event.kind is Kind.DEADLINE and (
+                event.status is Status.ACTIVE or Flag.ORDER_LATE in event.flags
+            )
         if wanted:
             wanted_events.append(event)
     return wanted_events
