@@ -26,7 +26,7 @@ class SeriesPlan:
     """What stays the same from dose to dose of one course, computed once: the series loop
     runs for every dose of every course."""
 
-    calendar_month: bool
+    months: int  # calendar months per interval (0: the interval is in days)
     interval: timedelta
     before: timedelta  # the dose window
     after: timedelta
@@ -37,6 +37,7 @@ class SeriesPlan:
     around_dose: tuple[Related, ...]
     needs_parent: bool  # any events hang on the doses
     lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
+    first: tuple[str, Decimal] | None = None  # a loading dose 1 (text, base amount)
 
     @classmethod
     def of(cls, ctx: Context) -> SeriesPlan:
@@ -64,8 +65,12 @@ class SeriesPlan:
             for r in (*regimen.related, *regimen.precautions_for(ctx.precaution_variant()))
             if ctx.informational or r.kind.recordable or (ctx.lean and r.order)
         )
+        months = 1 if options.calendar_month else 0
+        if not options.calendar_month and not options.interval_days:
+            months = dose.interval_months
+        loading = dose.loading
         return cls(
-            calendar_month=options.calendar_month,
+            months=months,
             interval=timedelta(days=options.interval_days or dose.interval_days),
             before=timedelta(days=dose.window.before),
             after=timedelta(days=ctx.window_after(dose.window)),
@@ -76,6 +81,7 @@ class SeriesPlan:
             around_dose=around_dose,
             needs_parent=bool(around_dose) or regimen.ssa is not None,
             lower={},
+            first=(str(loading), loading.base) if loading is not None else None,
         )
 
 
@@ -121,7 +127,7 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
         target, reduced_after_hold, held = _apply_hold(ctx, state, k, target, given_fact)
         w_start, w_end = target - plan.before, target + plan.after
         status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
-        dose_text, flags = _amount(plan, given_fact, reduced_after_hold)
+        dose_text, flags = _amount(plan, given_fact, reduced_after_hold, k)
         actual = _actual(ctx, status, given_on, target)
         if _over_max_delay(ctx, state, status, given_on, actual, projected):
             flags.append(Flag.MAX_DELAY_EXCEEDED)
@@ -155,8 +161,8 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
 
 def _projected(plan: SeriesPlan, state: SeriesState) -> date:
     """The next dose's day by the rhythm alone: whole intervals (or months) from the anchor."""
-    if plan.calendar_month:
-        return add_months(state.anchor, state.steps)
+    if plan.months:
+        return add_months(state.anchor, state.steps * plan.months)
     return state.anchor + plan.interval * state.steps
 
 
@@ -231,19 +237,25 @@ def record_flags(
 
 
 def _amount(
-    plan: SeriesPlan, given_fact: Fact | None, reduced_after_hold: bool
+    plan: SeriesPlan, given_fact: Fact | None, reduced_after_hold: bool, k: int
 ) -> tuple[str, list[Flag]]:
     """The dose as text (as recorded, else full, or reduced after a hold) and its flags:
-    reduced-dose when below the full dose."""
+    reduced-dose when below the full dose (a loading dose 1: below the loading amount)."""
+    first = plan.first if k == 1 else None
     if given_fact is not None and given_fact.dose is not None:
         amount = given_fact.dose
         text = amount.text
+        if first is not None:
+            below = amount.dimension == plan.full_dimension and amount.base < first[1]
+            return text, [Flag.REDUCED_DOSE] if below else []
         lower = plan.lower.get(text)
         if lower is None:
             lower = plan.lower[text] = (
                 amount.dimension == plan.full_dimension and amount.base < plan.full_base
             )
         return text, [Flag.REDUCED_DOSE] if lower else []
+    if first is not None and not reduced_after_hold:
+        return first[0], []
     if reduced_after_hold:
         return plan.reduced_text, [Flag.REDUCED_DOSE]
     return plan.full_text, []
