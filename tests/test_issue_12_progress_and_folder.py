@@ -219,11 +219,11 @@ def test_a_second_export_into_the_same_folder_at_once_is_refused(
 def test_piped_nothing_but_the_summary(run, db: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     roster = run("--db", db, "import", "roster", str(SAMPLES / "roster.csv"))
     assert (roster.exit_code, roster.stdout, roster.stderr) == (
-        0, "imported 12 patients; 0 already stored\n", "",
+        0, "imported 12 patients; 1 more course; 0 already stored\n", "",
     )  # fmt: skip
     doses = run("--db", db, "import", "doses", str(SAMPLES / "doses.csv"))
     assert (doses.exit_code, doses.stdout, doses.stderr) == (
-        0, "imported 87 records; 0 already stored\n", "",
+        0, "imported 88 records; 0 already stored\n", "",
     )  # fmt: skip
     written = run("--db", db, "ics", "--all", "--dir", str(tmp_path / "cal"))
     assert (written.exit_code, written.stderr) == (0, "")
@@ -233,9 +233,12 @@ def test_on_a_terminal_a_bar_on_stderr_and_the_same_stdout(
     run, db: str, tmp_path: Path, terminal: None
 ) -> None:  # type: ignore[no-untyped-def]
     roster = run("--db", db, "import", "roster", str(SAMPLES / "roster.csv"))
-    assert (roster.exit_code, roster.stdout) == (0, "imported 12 patients; 0 already stored\n")
+    assert (roster.exit_code, roster.stdout) == (
+        0,
+        "imported 12 patients; 1 more course; 0 already stored\n",
+    )
     doses = run("--db", db, "import", "doses", str(SAMPLES / "doses.csv"))
-    assert (doses.exit_code, doses.stdout) == (0, "imported 87 records; 0 already stored\n")
+    assert (doses.exit_code, doses.stdout) == (0, "imported 88 records; 0 already stored\n")
     out = tmp_path / "cal"
     written = run("--db", db, "ics", "--all", "--dir", str(out))
     assert written.exit_code == 0

@@ -232,9 +232,7 @@ def _flag(table: TomlTable, name: str) -> bool:
     return value
 
 
-def _after_course(
-    tables: list[TomlTable], variants: tuple[str, ...]
-) -> tuple[AfterCourse, ...]:
+def _after_course(tables: list[TomlTable], variants: tuple[str, ...]) -> tuple[AfterCourse, ...]:
     series_count: dict[str, int] = {}
     for table in tables:
         name = table.text("series")

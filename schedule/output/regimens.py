@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from schedule.domain.regimen import Catalog
@@ -12,11 +13,19 @@ REGIMEN_COLUMNS = (
     "precautions", "summary", "file", "interval_months",
 )  # fmt: skip
 
+
+def _every(row: Mapping[str, Any]) -> str:
+    """The interval as a person reads it: "28/42/56 d", or "3 mo / 84 d" for calendar months."""
+    days = "/".join(map(str, row["interval_choices"])) + " d"
+    months = row["interval_months"]
+    return f"{months} mo / {days}" if months else days
+
+
 REGIMEN_TABLE = (
     Column("id", "id"),
     Column("doses", "doses", lambda r: "open" if r["doses"] is None else str(r["doses"])),
     Column("dose", "dose"),
-    Column("every", "interval_choices", lambda r: _every(r)),
+    Column("every", "interval_choices", _every),
     Column("name", "name"),
 )
 
@@ -39,10 +48,3 @@ def regimen_rows(catalog: Catalog) -> list[dict[str, Any]]:
         }
         for r in catalog.regimens
     ]
-
-
-def _every(row: dict[str, Any]) -> str:
-    """The interval as a person reads it: "28/42/56 d", or "3 mo / 84 d" for calendar months."""
-    days = "/".join(map(str, row["interval_choices"])) + " d"
-    months = row["interval_months"]
-    return f"{months} mo / {days}" if months else days
