@@ -190,6 +190,7 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
         "NET-011  2026-10-09  59 d late  followup-labs-1  Blood tests 1 month after the last PRRT dose  missed\n"
         "NET-008  2026-10-14  41 d late  ssa-2            Octreotide LAR 30 mg after PRRT dose 2        missed\n"
         "NET-004  2026-10-26  35 d late  ssa-6            Octreotide LAR 30 mg injection 6              missed\n"
+        "NET-009  2026-11-15  8 d late   labs-2           Blood tests before radioligand dose 2         missed\n"
     )
     assert prrt("missed", "--as-of", "2026-11-23", "--fail-if-any").exit_code == 1
     rows = list(
@@ -198,8 +199,8 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     assert list(rows[0]) == list(WORKLIST_COLUMNS)
     assert [(r["patient_id"], r["event"], r["days_late"], r["status"]) for r in rows[:5]] == [
         ("NET-005", "prrt-3", "91", "held"), ("NET-006", "ssa-12", "7", "overdue"),
-        ("NET-009", "rlt-2", "7", "overdue"), ("NET-011", "ssa-7", "6", "overdue"),
-        ("NET-003", "prrt-2", "5", "overdue"),
+        ("NET-009", "rlt-2", "7", "overdue"), ("NET-011", "scan-1", "7", "overdue"),
+        ("NET-009", "gnrh-2", "6", "overdue"),
     ]  # fmt: skip
     patients = json.loads(prrt("patient", "list", "--as-of", "2026-11-23", "-f", "json").stdout)
     states = {p["patient_id"]: p["state"] for p in patients}

@@ -277,7 +277,7 @@ def test_exports_show_a_bar_on_a_terminal_and_write_the_same_csv(
         last = shown.stderr.rstrip("\n").split("\r")[-1]
         assert last.startswith("writing rows  ["), shown.stderr
         assert "100%" in last
-    assert piped["doses"].stdout.count("\n") == 88  # the header and 87 records
+    assert piped["doses"].stdout.count("\n") == 89  # the header and 88 records
 
 
 def test_on_a_terminal_a_refused_import_ends_the_bar_before_its_error(
@@ -290,8 +290,10 @@ def test_on_a_terminal_a_refused_import_ends_the_bar_before_its_error(
     bar, error = result.stderr.rstrip("\n").rsplit("\n", 1)
     assert bar.split("\r")[-1].startswith("checking rows  [")
     assert error == (
-        f"prrt: {bad}: line 3: regimen: unknown regimen 'nothing'; known regimens: lanreotide, "
-        "lutathera, octreotide-lar, pluvicto"
+        f"prrt: {bad}: line 3: regimen: unknown regimen 'nothing'; known regimens: degarelix, "
+        "goserelin-12w, goserelin-28d, lanreotide, leuprolide-1m, leuprolide-3m, leuprolide-4m, "
+        "leuprolide-6m, lutathera, octreotide-lar, pluvicto, triptorelin-12w, triptorelin-24w, "
+        "triptorelin-4w"
     )
     store = Store.open(db, NOW.isoformat())
     with store.read() as tx:

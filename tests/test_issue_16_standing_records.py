@@ -61,7 +61,7 @@ def test_parallel_imports_of_one_file_store_each_record_once(db_url: str) -> Non
     ]
     store = Store.open(db_url, "x")
     with store.read() as tx:
-        assert sum(len(rs) for rs in tx.records().values()) == 87
+        assert sum(len(rs) for rs in tx.records().values()) == 88
     assert max(standing_given(store).values()) == 1
     store.close()
 
