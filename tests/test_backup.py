@@ -73,7 +73,7 @@ def build_clinic(run, db: str) -> None:  # type: ignore[no-untyped-def]
     ok("import", "roster", str(more))
     ok("record", "NET-004", "ssa-1", "--date", "2026-11-02", "--dose", "120 mg", "--course", "2")
     ok("record", "NET-003", "prrt-2", "--date", "2026-11-20", "--dose", "7.4 GBq")
-    ok("correct", "NET-003", "89", "--reason", "wrong day")
+    ok("correct", "NET-003", "90", "--reason", "wrong day")
     ok("feed", "url", "NET-001", "--base", "https://calendar.example.org")
     for pid in PATIENTS:  # publish again, so the memory of SEQUENCEs is in the backup
         ok("ics", pid)
@@ -104,7 +104,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--db", source, "backup", str(first))
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        f"backed up 12 patients, 90 records, 119 audit rows (823 rows, schema level 4) "
+        f"backed up 12 patients, 91 records, 121 audit rows (851 rows, schema level 4) "
         f"to {first} (archive)\n"
     )
     assert oct(first.stat().st_mode & 0o777) == "0o600"
@@ -112,7 +112,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--user", "admin", "restore", str(first), "--db", pg_url)
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "restored 12 patients, 90 records, 119 audit rows (823 rows, schema level 4)\n",
+        "restored 12 patients, 91 records, 121 audit rows (851 rows, schema level 4)\n",
         "",
     )
     assert table_rows(pg_url) == table_rows(source)
@@ -131,18 +131,18 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
         trail = tx.audit()
     store.close()
     assert [(a["action"], a["who"]) for a in trail[-2:]] == [("restore", "admin")] * 2
-    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 824, "schema": 4}
+    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 852, "schema": 4}
 
     # New rows on the restored PostgreSQL database get fresh ids (its sequences moved on).
     result = run("--db", pg_url, "record", "NET-003", "prrt-2", "--date", "2026-11-21")
     assert (result.exit_code, result.stdout) == (
         0,
-        "recorded prrt-2 for NET-003 on 2026-11-21 (record 91)\n",
+        "recorded prrt-2 for NET-003 on 2026-11-21 (record 92)\n",
     )
     more = tmp_path / "more.csv"
     more.write_text("patient_id,regimen,start,course\nNET-006,lanreotide,2026-11-23,2\n")
     assert run("--db", pg_url, "import", "roster", str(more)).exit_code == 0
-    assert max(row[0] for row in table_rows(pg_url)["courses"]) == 14
+    assert max(row[0] for row in table_rows(pg_url)["courses"]) == 15
 
 
 @freeze_time("2026-11-23 08:00:00")

@@ -70,8 +70,10 @@ def test_plan_csv_matches_json(run) -> None:  # type: ignore[no-untyped-def]
     reader = csv.DictReader(io.StringIO(as_csv))
     assert reader.fieldnames == CONTRACT
     rows = list(reader)
-    assert len(rows) == len(as_json) == 6
-    assert rows[5] == {
+    assert len(rows) == len(as_json) == 32  # with Pluvicto's care (issue 24)
+    doses = [r for r in rows if r["series"] == "rlt"]
+    assert len(doses) == 6
+    assert doses[5] == {
         "event": "rlt-6", "kind": "dose", "series": "rlt", "number": "6",
         "title": "Radioligand dose 6 of 6: Pluvicto infusion",
         "drug": "Pluvicto (lutetium Lu 177 vipivotide tetraxetan)", "dose": "7.4 GBq",
@@ -104,8 +106,9 @@ def test_unknown_regimen(run) -> None:  # type: ignore[no-untyped-def]
     result = run("plan", "lutetium", "--start", "2027-03-01")
     assert result.exit_code == 3
     assert result.stderr == (
-        "prrt: unknown regimen 'lutetium'; known regimens: lanreotide, lutathera, "
-        "octreotide-lar, pluvicto\n"
+        "prrt: unknown regimen 'lutetium'; known regimens: degarelix, goserelin-12w, "
+        "goserelin-28d, lanreotide, leuprolide-1m, leuprolide-3m, leuprolide-4m, leuprolide-6m, "
+        "lutathera, octreotide-lar, pluvicto, triptorelin-12w, triptorelin-24w, triptorelin-4w\n"
     )
 
 
@@ -149,11 +152,21 @@ def test_regimens_listing(run) -> None:  # type: ignore[no-untyped-def]
     result = run("regimens")
     assert result.exit_code == 0
     assert result.stdout == (
-        "ID              DOSES  DOSE     EVERY       NAME\n"
-        "lanreotide      open   120 mg   28/42/56 d  Lanreotide (Somatuline Depot) 120 mg\n"
-        "lutathera       4      7.4 GBq  56 d        Lutathera (lutetium Lu 177 dotatate) PRRT\n"
-        "octreotide-lar  open   30 mg    28 d        Octreotide LAR (Sandostatin LAR Depot) 30 mg\n"
-        "pluvicto        6      7.4 GBq  42 d        Pluvicto (lutetium Lu 177 vipivotide tetraxetan)\n"
+        "ID               DOSES  DOSE      EVERY         NAME\n"
+        "degarelix        open   80 mg     28 d          Degarelix (Firmagon) 240 mg then 80 mg\n"
+        "goserelin-12w    open   10.8 mg   84 d          Goserelin implant (Zoladex) 10.8 mg\n"
+        "goserelin-28d    open   3.6 mg    28 d          Goserelin implant (Zoladex) 3.6 mg\n"
+        "lanreotide       open   120 mg    28/42/56 d    Lanreotide (Somatuline Depot) 120 mg\n"
+        "leuprolide-1m    open   7.5 mg    1 mo / 28 d   Leuprolide depot (Lupron Depot) 7.5 mg, 1-month\n"
+        "leuprolide-3m    open   22.5 mg   3 mo / 84 d   Leuprolide depot (Lupron Depot) 22.5 mg, 3-month\n"
+        "leuprolide-4m    open   30 mg     4 mo / 112 d  Leuprolide depot (Lupron Depot) 30 mg, 4-month\n"
+        "leuprolide-6m    open   45 mg     6 mo / 168 d  Leuprolide depot (Lupron Depot) 45 mg, 6-month\n"
+        "lutathera        4      7.4 GBq   56 d          Lutathera (lutetium Lu 177 dotatate) PRRT\n"
+        "octreotide-lar   open   30 mg     28 d          Octreotide LAR (Sandostatin LAR Depot) 30 mg\n"
+        "pluvicto         6      7.4 GBq   42 d          Pluvicto (lutetium Lu 177 vipivotide tetraxetan)\n"
+        "triptorelin-12w  open   11.25 mg  84 d          Triptorelin (Trelstar) 11.25 mg\n"
+        "triptorelin-24w  open   22.5 mg   168 d         Triptorelin (Trelstar) 22.5 mg\n"
+        "triptorelin-4w   open   3.75 mg   28 d          Triptorelin (Trelstar) 3.75 mg\n"
     )
 
 

@@ -200,15 +200,15 @@ def test_duplicate_record_and_discontinued_course(prrt, db_url: str) -> None:  #
 def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
     assert (
         prrt("import", "roster", str(SAMPLES / "roster.csv")).stdout
-        == "imported 12 patients; 0 already stored\n"
+        == "imported 12 patients; 1 more course; 0 already stored\n"
     )
     assert (
         prrt("import", "doses", str(SAMPLES / "doses.csv")).stdout
-        == "imported 87 records; 0 already stored\n"
+        == "imported 88 records; 0 already stored\n"
     )
     assert (
         prrt("import", "doses", str(SAMPLES / "doses.csv")).stdout
-        == "imported 0 records; 87 already stored\n"
+        == "imported 0 records; 88 already stored\n"
     )
     missed = prrt("missed", "--as-of", "2026-11-23")
     assert missed.exit_code == 0
@@ -326,7 +326,7 @@ def test_export_then_import_restores_everything(prrt, run, tmp_path: Path) -> No
     assert run("--db", other, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
     assert (
         run("--db", other, "import", "doses", str(backup)).stdout
-        == "imported 87 records; 0 already stored\n"
+        == "imported 88 records; 0 already stored\n"
     )
     assert run("--db", other, "export", "doses").stdout == backup.read_text()
     original = prrt("due", "--as-of", "2026-11-23", "-f", "json").stdout

@@ -164,7 +164,8 @@ def test_discontinued_course_cancels_what_is_left(lutathera: Regimen) -> None:
     assert events["prrt-1"].status is Status.GIVEN
     assert {events[f"prrt-{k}"].status for k in (2, 3, 4)} == {Status.CANCELLED}
     assert not [e for e in events.values() if e.series == "ssa" and e.number > 4]
-    assert events["contraception-women"].date.month == 10  # 7 months after the last dose given
+    # The EU variant (the default): 6 months after the last dose given (L40, issue 24).
+    assert events["contraception"].date.month == 9
 
 
 def test_maintenance_reanchors_on_the_last_injection(lutathera: Regimen) -> None:

@@ -465,8 +465,9 @@ def test_a_refused_creating_command_leaves_no_database(run, tmp_path: Path) -> N
     )
     assert (result.exit_code, result.stderr) == (
         3,
-        "prrt: unknown regimen 'bogus'; known regimens: lanreotide, lutathera, octreotide-lar, "
-        "pluvicto\n",
+        "prrt: unknown regimen 'bogus'; known regimens: degarelix, goserelin-12w, goserelin-28d, "
+        "lanreotide, leuprolide-1m, leuprolide-3m, leuprolide-4m, leuprolide-6m, lutathera, "
+        "octreotide-lar, pluvicto, triptorelin-12w, triptorelin-24w, triptorelin-4w\n",
     )
     roster = tmp_path / "roster.csv"
     roster.write_text("patient_id,regimen,start\nP1,lanreotide,2026-02-30\n")

@@ -111,9 +111,10 @@ def test_staff_titles_stay_and_a_regimen_without_patient_words_falls_back(run) -
 
 def test_sex_specific_items_say_whom_they_are_for(tmp_path: Path) -> None:
     lutathera = load_catalog().get("lutathera")
-    events = build_calendar(lutathera, date(2027, 3, 1))
+    us = Settings(precautions="us")  # the sex-specific end dates are the US variant's (L39)
+    events = build_calendar(lutathera, date(2027, 3, 1), settings=us)
     now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
-    text = plan_calendar(lutathera, date(2027, 3, 1), events, Settings(), now, None, Titles.PLAIN)
+    text = plan_calendar(lutathera, date(2027, 3, 1), events, us, now, None, Titles.PLAIN)
     seen = check_calendar(text.encode(), tmp_path)
     summaries = {e["summary"] for e in seen["events"]}
     assert {

@@ -219,11 +219,11 @@ def test_a_second_export_into_the_same_folder_at_once_is_refused(
 def test_piped_nothing_but_the_summary(run, db: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     roster = run("--db", db, "import", "roster", str(SAMPLES / "roster.csv"))
     assert (roster.exit_code, roster.stdout, roster.stderr) == (
-        0, "imported 12 patients; 0 already stored\n", "",
+        0, "imported 12 patients; 1 more course; 0 already stored\n", "",
     )  # fmt: skip
     doses = run("--db", db, "import", "doses", str(SAMPLES / "doses.csv"))
     assert (doses.exit_code, doses.stdout, doses.stderr) == (
-        0, "imported 87 records; 0 already stored\n", "",
+        0, "imported 88 records; 0 already stored\n", "",
     )  # fmt: skip
     written = run("--db", db, "ics", "--all", "--dir", str(tmp_path / "cal"))
     assert (written.exit_code, written.stderr) == (0, "")
@@ -233,9 +233,12 @@ def test_on_a_terminal_a_bar_on_stderr_and_the_same_stdout(
     run, db: str, tmp_path: Path, terminal: None
 ) -> None:  # type: ignore[no-untyped-def]
     roster = run("--db", db, "import", "roster", str(SAMPLES / "roster.csv"))
-    assert (roster.exit_code, roster.stdout) == (0, "imported 12 patients; 0 already stored\n")
+    assert (roster.exit_code, roster.stdout) == (
+        0,
+        "imported 12 patients; 1 more course; 0 already stored\n",
+    )
     doses = run("--db", db, "import", "doses", str(SAMPLES / "doses.csv"))
-    assert (doses.exit_code, doses.stdout) == (0, "imported 87 records; 0 already stored\n")
+    assert (doses.exit_code, doses.stdout) == (0, "imported 88 records; 0 already stored\n")
     out = tmp_path / "cal"
     written = run("--db", db, "ics", "--all", "--dir", str(out))
     assert written.exit_code == 0
@@ -274,7 +277,7 @@ def test_exports_show_a_bar_on_a_terminal_and_write_the_same_csv(
         last = shown.stderr.rstrip("\n").split("\r")[-1]
         assert last.startswith("writing rows  ["), shown.stderr
         assert "100%" in last
-    assert piped["doses"].stdout.count("\n") == 88  # the header and 87 records
+    assert piped["doses"].stdout.count("\n") == 89  # the header and 88 records
 
 
 def test_on_a_terminal_a_refused_import_ends_the_bar_before_its_error(
@@ -287,8 +290,10 @@ def test_on_a_terminal_a_refused_import_ends_the_bar_before_its_error(
     bar, error = result.stderr.rstrip("\n").rsplit("\n", 1)
     assert bar.split("\r")[-1].startswith("checking rows  [")
     assert error == (
-        f"prrt: {bad}: line 3: regimen: unknown regimen 'nothing'; known regimens: lanreotide, "
-        "lutathera, octreotide-lar, pluvicto"
+        f"prrt: {bad}: line 3: regimen: unknown regimen 'nothing'; known regimens: degarelix, "
+        "goserelin-12w, goserelin-28d, lanreotide, leuprolide-1m, leuprolide-3m, leuprolide-4m, "
+        "leuprolide-6m, lutathera, octreotide-lar, pluvicto, triptorelin-12w, triptorelin-24w, "
+        "triptorelin-4w"
     )
     store = Store.open(db, NOW.isoformat())
     with store.read() as tx:

@@ -202,7 +202,7 @@ def test_imports_check_against_lean_calendars_as_against_whole_ones(
     assert (answers[0][0] == 0) == (extra in ACCEPTED)
 
 
-TWO_REFUSED = (  # the later patient's row comes first: line 89 is the one to report
+TWO_REFUSED = (  # the later patient's row comes first: line 90 is the one to report
     "NET-012,ssa-9,2026-11-20,120 mg,,\n" + BAD_ROWS[0]
 )
 
@@ -242,7 +242,7 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
     assert answers[0] == answers[1]
     assert answers[0][0] == (0 if not extra else 2)
     if extra == TWO_REFUSED:
-        assert answers[0][2].startswith(f"prrt: {doses}: line 89: "), answers[0][2]
+        assert answers[0][2].startswith(f"prrt: {doses}: line 90: "), answers[0][2]
 
 
 def test_an_imported_hold_and_discontinuation_keep_their_review_day_and_end_of_care(

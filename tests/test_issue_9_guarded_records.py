@@ -475,8 +475,9 @@ def test_replacing_a_course_in_maintenance_ends_its_injections(prrt) -> None:  #
 def test_after_a_discontinuation_the_end_dates_count_from_the_last_dose(prrt, p1: str) -> None:  # type: ignore[no-untyped-def]
     prrt("discontinue", "P1", "--reason", "progression", "--date", "2026-11-20")
     rows = {r["event"]: r for r in json.loads(prrt("show", "P1", "-f", "json").stdout)}
-    # L39: 4 months after the last dose given (2026-09-01), not after the discontinuation.
-    assert rows["contraception-men"]["date"] == "2027-01-01"
+    # L40 (the EU variant, the default; issue 24): 6 months after the last dose given
+    # (2026-09-01), not after the discontinuation.
+    assert rows["contraception"]["date"] == "2027-03-01"
     assert rows["followup-labs-1"]["date"] == "2026-12-20"  # care: from the discontinuation
 
 

@@ -104,7 +104,7 @@ def test_roster_row_with_other_details_is_refused_or_updated(
     prrt("import", "roster", str(SAMPLES / "roster.csv"))
     lines = (SAMPLES / "roster.csv").read_text().splitlines()
     lines[1] = lines[1].replace("Ana Example", "Ana Sample")
-    lines[3] = "NET-003,lutathera,2026-09-23,,Europe/Paris,"
+    lines[3] = "NET-003,lutathera,2026-09-23,,Europe/Paris,,"
     changed = tmp_path / "roster.csv"
     changed.write_text("\n".join(lines) + "\n")
     before = stored(db_url)
@@ -116,12 +116,12 @@ def test_roster_row_with_other_details_is_refused_or_updated(
         "'Ana Sample'; import with --update to store the file's values\n",
     )
     result = prrt("import", "roster", str(changed), "--update", "--dry-run")
-    assert result.stdout == "would import 0 patients; 2 updated; 10 already stored\n"
+    assert result.stdout == "would import 0 patients; 2 updated; 11 already stored\n"
     assert stored(db_url) == before
     result = prrt("import", "roster", str(changed), "--update")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "imported 0 patients; 2 updated; 10 already stored\n",
+        "imported 0 patients; 2 updated; 11 already stored\n",
         "",
     )
     patients, audit = stored(db_url)
@@ -134,7 +134,7 @@ def test_roster_row_with_other_details_is_refused_or_updated(
         ("NET-003", {"old": {"tz": None}, "new": {"tz": "Europe/Paris"}}),
     ]
     result = prrt("import", "roster", str(changed))  # now the same: nothing to do
-    assert result.stdout == "imported 0 patients; 12 already stored\n"
+    assert result.stdout == "imported 0 patients; 13 already stored\n"
 
 
 @freeze_time("2026-11-23 10:00:00")
@@ -179,7 +179,7 @@ def test_export_roster_and_doses_rebuild_a_database(prrt, run, db_url: str, tmp_
     (tmp_path / "doses.csv").write_text(doses)
     fresh = str(tmp_path / "fresh.db")
     assert run("--db", fresh, "import", "roster", str(tmp_path / "roster.csv")).stdout == (
-        "imported 12 patients; 2 more courses; 0 already stored\n"
+        "imported 12 patients; 3 more courses; 0 already stored\n"
     )
     assert run("--db", fresh, "import", "doses", str(tmp_path / "doses.csv")).exit_code == 0
     assert run("--db", fresh, "export", "roster").stdout == roster
@@ -193,7 +193,7 @@ def test_export_roster_and_doses_rebuild_a_database(prrt, run, db_url: str, tmp_
     assert names["NET-002"] == '=HYPERLINK("x")'  # read back unchanged
     # Importing the export into the database it came from changes nothing.
     assert prrt("import", "roster", str(tmp_path / "roster.csv")).stdout == (
-        "imported 0 patients; 14 already stored\n"
+        "imported 0 patients; 15 already stored\n"
     )
 
 

@@ -30,7 +30,11 @@ window = { before = 0, after = 3, source = "test" }
 
 
 def test_builtin_regimens(catalog: Catalog) -> None:
-    assert catalog.ids() == ("lanreotide", "lutathera", "octreotide-lar", "pluvicto")
+    assert catalog.ids() == (
+        "degarelix", "goserelin-12w", "goserelin-28d", "lanreotide", "leuprolide-1m",
+        "leuprolide-3m", "leuprolide-4m", "leuprolide-6m", "lutathera", "octreotide-lar",
+        "pluvicto", "triptorelin-12w", "triptorelin-24w", "triptorelin-4w",
+    )  # fmt: skip
 
 
 def _numbers_have_sources(node: object, path: str, problems: list[str]) -> None:
@@ -52,7 +56,7 @@ def test_every_clinical_number_in_builtin_files_cites_a_source() -> None:
     folder = resources.files("schedule.domain") / "regimens"
     problems: list[str] = []
     names = [f.name for f in folder.iterdir() if f.name.endswith(".toml")]
-    assert len(names) == 4
+    assert len(names) == 14
     for name in names:
         found: list[str] = []
         _numbers_have_sources(tomllib.loads((folder / name).read_text()), "", found)
@@ -79,7 +83,7 @@ def test_lanreotide_intervals_are_selectable(catalog: Catalog) -> None:
 
 
 def test_unknown_regimen_lists_the_known_ones(catalog: Catalog) -> None:
-    with pytest.raises(UnknownError, match="known regimens: lanreotide, lutathera"):
+    with pytest.raises(UnknownError, match="known regimens: degarelix, goserelin-12w"):
         catalog.get("lutetium")
 
 

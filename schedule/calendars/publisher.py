@@ -27,6 +27,7 @@ from schedule.calendars.titles import Titles
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
+from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
 from schedule.i18n import ENGLISH, LANGUAGES, Catalogue, catalogue
@@ -234,7 +235,7 @@ class Publisher:
                 view = course.view
                 course_id = view.course.id
                 regimen = self.catalog.get(view.course.regimen)
-                staff, provisional = regimen.staff_series, course.provisional
+                staff, provisional = hidden_from(regimen, patient), course.provisional
                 uid_of = Uids(snapshot.namespace, course_id)
                 body_of = bodies.course(regimen, slot)
                 for event in view.events:

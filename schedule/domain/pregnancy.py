@@ -1,5 +1,8 @@
-"""The pregnancy test before each radioligand dose: an event the engine adds to the doses of a
-patient who can become pregnant, or whose status is not known (`Patient.pregnancy`).
+"""The pregnancy test before each dose of a regimen whose label asks for one (its file's
+`pregnancy_test`, with the source: Lutathera; not Pluvicto, whose label treats men): an event
+the engine adds to the doses of a patient who can become pregnant, or whose status is not known
+(`Patient.pregnancy`). Patients' calendars show it only to a patient known to need it: an
+unknown status is a question for the care team (`pregnancy-test-missing` says to ask).
 
 Lutathera's US label asks to verify the pregnancy status of females of reproductive potential
 before starting; the EU text asks for pregnancy to be excluded with a validated test (domain.md
@@ -12,15 +15,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from schedule.domain.course import Patient
 from schedule.domain.model import Kind
-from schedule.domain.regimen import DoseKind, Regimen, Related
+from schedule.domain.regimen import Regimen, Related
 from schedule.domain.settings import Settings
 
 SERIES = "pregnancy-test"
-SOURCE = (
-    "domain.md 3b, pregnancy (radioligands); Lutathera US PI: verify the pregnancy status of "
-    "females of reproductive potential before starting; EU: exclude pregnancy with a validated test"
-)
 SETTING = "site setting pregnancy_test_days"
 TITLE = "Pregnancy test before dose {n}"
 DESCRIPTION = (
@@ -36,14 +36,22 @@ PATIENT_DESCRIPTION = (
 
 
 def pregnancy_tests(regimen: Regimen, settings: Settings) -> tuple[Related, ...]:
-    """The pregnancy test placed before each dose of a radioligand regimen; none for others."""
-    if regimen.dose.kind is not DoseKind.RADIOLIGAND:
+    """The pregnancy test placed before each dose of a regimen that asks for one."""
+    if not regimen.pregnancy_source:
         return ()
-    return (_test(settings.pregnancy_test_days),)
+    return (_test(settings.pregnancy_test_days, regimen.pregnancy_source),)
+
+
+def hidden_from(regimen: Regimen, patient: Patient) -> frozenset[str]:
+    """The series a patient's own calendar and handout leave out: the staff's, and the
+    pregnancy test unless the patient is known to need it."""
+    if patient.pregnancy == "yes" or not regimen.pregnancy_source:
+        return regimen.staff_series
+    return regimen.staff_series | {SERIES}
 
 
 @lru_cache(maxsize=16)
-def _test(days: int) -> Related:
+def _test(days: int, source: str) -> Related:
     return Related(
         series=SERIES,
         kind=Kind.LAB,
@@ -54,7 +62,7 @@ def _test(days: int) -> Related:
         late_until=None,
         weekday=None,
         doses=(),
-        source=SOURCE,
+        source=source,
         patient_title=PATIENT_TITLE,
         patient_description=PATIENT_DESCRIPTION,
     )

@@ -25,6 +25,7 @@ class DoseKind(enum.Enum):
 
     RADIOLIGAND = "radioligand"
     LONG_ACTING_SSA = "long-acting-ssa"
+    HORMONE = "hormone"  # hormone therapy that is no SSA (GnRH analogs): no washout counts it
 
 
 class Audience(enum.Enum):
@@ -76,6 +77,17 @@ class DoseSpec:
     # consider (R2, R16: `consider = true`).
     max_delay_consider: bool = False
     reduced_source: str = ""
+    # "every 3 months" as calendar months, clamped at month ends (0: the interval is in days);
+    # `interval_days` is then the label's day count, offered as a choice.
+    interval_months: int = 0
+    loading: Quantity | None = None  # a first dose of another amount (degarelix 240 mg, H1)
+    loading_source: str = ""
+
+    def amount_of(self, number: int) -> tuple[Quantity, str]:
+        """The full amount of dose `number` and its source: the loading dose first, if any."""
+        if number == 1 and self.loading is not None:
+            return self.loading, self.loading_source
+        return self.amount, self.amount_source
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,11 @@ class AfterCourse:
     source: str
     patient_title: str = ""  # the patient's calendar's words; the staff text when empty
     patient_description: str = ""
+    # The precaution variant (jurisdiction) the item belongs to; None: every variant.
+    variant: str | None = None
+    # Days before the nearest SSA injection inside the window the event moves to (R12: an
+    # SSTR PET 1-2 days before an SSA injection); 0: it stays on its day.
+    before_ssa: int = 0
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,9 @@ class Regimen:
     # What the label says to do when toxicity interrupts the course; None: no table (every
     # toxicity hold resumes at the reduced amount, if the regimen names one).
     modifications: Modifications | None = None
+    # The label asks for pregnancy to be excluded before a dose (`pregnancy_test`, its source);
+    # "": no test (`domain.pregnancy`).
+    pregnancy_source: str = ""
 
     @property
     def open_ended(self) -> bool:
@@ -185,6 +205,12 @@ class Regimen:
             if name == chosen:
                 return items
         return ()
+
+    def after_course_for(self, variant: str | None) -> tuple[AfterCourse, ...]:
+        """The care after the course under a precaution variant (the site's or the course's,
+        else the regimen's default): items of every variant and those of the chosen one."""
+        chosen = variant or self.default_precautions
+        return tuple(a for a in self.after_course if a.variant is None or a.variant == chosen)
 
 
 @dataclass(frozen=True)

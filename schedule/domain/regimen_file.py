@@ -55,7 +55,7 @@ def _dose(table: TomlTable) -> DoseSpec:
         (
             "series", "kind", "drug", "title", "description", "amount", "reduced", "count",
             "interval", "window", "max_gap", "max_delay", "visit", "patient_title",
-            "patient_description",
+            "patient_description", "loading",
         )
     )  # fmt: skip
     if table.has("max_gap"):
@@ -68,6 +68,9 @@ def _dose(table: TomlTable) -> DoseSpec:
     reduced, reduced_source = _quantity(table, "reduced") if table.has("reduced") else (None, "")
     if reduced is not None and (not reduced.comparable(amount) or reduced.base >= amount.base):
         raise table.fail("reduced.value", "must be a smaller amount of the same kind as amount")
+    loading, loading_source = _quantity(table, "loading") if table.has("loading") else (None, "")
+    if loading is not None and not loading.comparable(amount):
+        raise table.fail("loading.unit", "must be an amount of the same kind as amount")
     count = None
     if table.has("count"):
         count_table = table.need("count")
@@ -75,9 +78,10 @@ def _dose(table: TomlTable) -> DoseSpec:
         count_table.source()
         count = count_table.integer("value", low=1)
     interval = table.need("interval")
-    interval.unknown(("days", "choices", "calendar_month", "source"))
+    interval.unknown(("days", "months", "choices", "calendar_month", "source"))
     interval_source = interval.source()
     days = interval.integer("days", low=1)
+    months = interval.integer("months", low=1) if interval.has("months") else 0
     choices_raw = interval.data.get("choices", [days])
     if not isinstance(choices_raw, list) or not all(
         isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in choices_raw
@@ -88,6 +92,8 @@ def _dose(table: TomlTable) -> DoseSpec:
     calendar_month = interval.data.get("calendar_month", False)
     if not isinstance(calendar_month, bool):
         raise interval.fail("calendar_month", "must be true or false")
+    if months and calendar_month:
+        raise interval.fail("calendar_month", "is implied by `months`: leave it out")
     max_delay, max_delay_source, consider = None, "", False
     if table.has("max_delay"):
         delay = table.need("max_delay")
@@ -123,6 +129,9 @@ def _dose(table: TomlTable) -> DoseSpec:
         patient_description=table.optional_text("patient_description"),
         max_delay_consider=consider,
         reduced_source=reduced_source,
+        interval_months=months,
+        loading=loading,
+        loading_source=loading_source,
     )
 
 
@@ -227,7 +236,7 @@ def _flag(table: TomlTable, name: str) -> bool:
     return value
 
 
-def _after_course(tables: list[TomlTable]) -> tuple[AfterCourse, ...]:
+def _after_course(tables: list[TomlTable], variants: tuple[str, ...]) -> tuple[AfterCourse, ...]:
     series_count: dict[str, int] = {}
     for table in tables:
         name = table.text("series")
@@ -238,10 +247,15 @@ def _after_course(tables: list[TomlTable]) -> tuple[AfterCourse, ...]:
         table.unknown(
             (
                 "series", "kind", "title", "description", "months", "days", "window", "source",
-                "patient_title", "patient_description",
+                "patient_title", "patient_description", "variant", "before_ssa",
             )
         )  # fmt: skip
         series = table.text("series")
+        variant = None
+        if table.has("variant"):
+            if not variants:
+                raise table.fail("variant", "names a precaution variant; add [[precautions.NAME]]")
+            variant = table.choice("variant", variants)
         seen[series] = number = seen.get(series, 0) + 1
         key = series if series_count[series] == 1 else f"{series}-{number}"
         items.append(
@@ -258,9 +272,19 @@ def _after_course(tables: list[TomlTable]) -> tuple[AfterCourse, ...]:
                 source=table.source(),
                 patient_title=table.optional_text("patient_title"),
                 patient_description=table.optional_text("patient_description"),
+                variant=variant,
+                before_ssa=_before_ssa(table),
             )
         )
     return tuple(items)
+
+
+def _before_ssa(table: TomlTable) -> int:
+    if not table.has("before_ssa"):
+        return 0
+    if not table.has("window"):
+        raise table.fail("before_ssa", "needs a `window` to look for an SSA injection in")
+    return table.integer("before_ssa", low=1)
 
 
 def parse_regimen(text: str, path: str) -> Regimen:
@@ -273,7 +297,7 @@ def parse_regimen(text: str, path: str) -> Regimen:
     top.unknown(
         (
             "format", "id", "name", "summary", "dose", "ssa", "related", "precautions",
-            "after_course", "modifications",
+            "after_course", "modifications", "pregnancy_test",
         )
     )  # fmt: skip
     if top.integer("format", low=1) != FORMAT_VERSION:
@@ -305,8 +329,11 @@ def parse_regimen(text: str, path: str) -> Regimen:
         related=tuple(_related(t) for t in top.subs("related")),
         precautions=tuple(precautions),
         default_precautions=default_precautions,
-        after_course=_after_course(top.subs("after_course")),
+        after_course=_after_course(
+            top.subs("after_course"), tuple(name for name, _ in precautions)
+        ),
         modifications=_modifications(top, dose),
+        pregnancy_source=_pregnancy(top),
     )
     _check_keys_unique(regimen, top)
     return regimen
@@ -315,6 +342,14 @@ def parse_regimen(text: str, path: str) -> Regimen:
 def _modifications(top: TomlTable, dose: DoseSpec) -> Modifications | None:
     table = top.sub("modifications", required=False)
     return None if table is None else parse_modifications(table, dose.reduced is not None)
+
+
+def _pregnancy(top: TomlTable) -> str:
+    table = top.sub("pregnancy_test", required=False)
+    if table is None:
+        return ""
+    table.unknown(("source",))
+    return table.source()
 
 
 def _check_keys_unique(regimen: Regimen, top: TomlTable) -> None:

@@ -37,7 +37,7 @@ class SeriesPlan:
     """What stays the same from dose to dose of one course, computed once: the series loop
     runs for every dose of every course."""
 
-    calendar_month: bool
+    months: int  # calendar months per interval (0: the interval is in days)
     interval: timedelta
     before: timedelta  # the dose window
     after: timedelta
@@ -50,6 +50,7 @@ class SeriesPlan:
     lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
     full: Decision  # the decision for a dose no hold touched
     bridging: bool  # long-acting SSA goes on during a hold (site setting ssa_bridging)
+    first: tuple[str, Decimal] | None = None  # a loading dose 1 (text, base amount)
 
     @classmethod
     def of(cls, ctx: Context) -> SeriesPlan:
@@ -78,8 +79,12 @@ class SeriesPlan:
             for r in (*regimen.related, *tests, *regimen.precautions_for(ctx.precaution_variant()))
             if ctx.informational or r.kind.recordable or (ctx.lean and r.order)
         )
+        months = 1 if options.calendar_month else 0
+        if not options.calendar_month and not options.interval_days:
+            months = dose.interval_months
+        loading = dose.loading
         return cls(
-            calendar_month=options.calendar_month,
+            months=months,
             interval=timedelta(days=options.interval_days or dose.interval_days),
             before=timedelta(days=ctx.window_before(dose.window)),
             after=timedelta(days=ctx.window_after(dose.window)),
@@ -92,6 +97,7 @@ class SeriesPlan:
             lower={},
             full=full_decision(regimen),
             bridging=regimen.ssa is not None and ctx.settings.ssa_bridging,
+            first=(str(loading), loading.base) if loading is not None else None,
         )
 
 
@@ -144,12 +150,14 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
         if holds and plan.bridging and k > 1:
             bridges, target = bridging(ctx, state, k, target, holds[-1], held)
             events += bridges
+        if k == 1 and plan.first is not None and not decision.reduced:
+            decision = decision._replace(amount=dose.amount_of(1)[0])  # a loading dose (H1)
         state.decisions[key] = decision
         w_start, w_end = target - plan.before, target + plan.after
         status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
         if dose.kind is DoseKind.LONG_ACTING_SSA:
             status = ctx.still_due(status, dose.series, k)  # S9: stays due until given
-        dose_text, flags = _amount(ctx, plan, given_fact, decision)
+        dose_text, flags = _amount(ctx, plan, given_fact, decision, k)
         actual = _actual(ctx, status, given_on, target)
         if decision.toxic and _over_max_delay(ctx, state, status, given_on, actual, projected):
             flags.append(Flag.MAX_DELAY_EXCEEDED)
@@ -187,8 +195,8 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
 
 def _projected(plan: SeriesPlan, state: SeriesState) -> date:
     """The next dose's day by the rhythm alone: whole intervals (or months) from the anchor."""
-    if plan.calendar_month:
-        return add_months(state.anchor, state.steps)
+    if plan.months:
+        return add_months(state.anchor, state.steps * plan.months)
     return state.anchor + plan.interval * state.steps
 
 
@@ -265,23 +273,31 @@ def record_flags(
 
 
 def _amount(
-    ctx: Context, plan: SeriesPlan, given_fact: Fact | None, decision: Decision
+    ctx: Context, plan: SeriesPlan, given_fact: Fact | None, decision: Decision, k: int
 ) -> tuple[str, list[Flag]]:
     """The dose as text (as recorded, else the expected amount) and its flags: reduced-dose
-    when below the full dose, dose-below-expected when recorded below the expected amount by
-    more than the site's tolerance (`dose_tolerance_percent`)."""
+    when below the full dose (a loading dose 1: below the loading amount), dose-below-expected
+    when recorded below the expected amount by more than the site's tolerance
+    (`dose_tolerance_percent`)."""
+    first = plan.first if k == 1 else None
     if given_fact is not None and given_fact.dose is not None:
         amount = given_fact.dose
         text = amount.text
-        lower = plan.lower.get(text)
-        if lower is None:
-            lower = plan.lower[text] = (
-                amount.dimension == plan.full_dimension and amount.base < plan.full_base
-            )
-        flags = [Flag.REDUCED_DOSE] if lower else []
+        if first is not None:
+            below = amount.dimension == plan.full_dimension and amount.base < first[1]
+            flags = [Flag.REDUCED_DOSE] if below else []
+        else:
+            lower = plan.lower.get(text)
+            if lower is None:
+                lower = plan.lower[text] = (
+                    amount.dimension == plan.full_dimension and amount.base < plan.full_base
+                )
+            flags = [Flag.REDUCED_DOSE] if lower else []
         if below_expected(amount, decision.amount, ctx.settings.dose_tolerance_percent):
             flags.append(Flag.DOSE_BELOW_EXPECTED)
         return text, flags
+    if first is not None and not decision.reduced:
+        return first[0], []
     if decision.reduced:
         return plan.reduced_text, [Flag.REDUCED_DOSE]
     return plan.full_text, []

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from schedule.domain.dates import add_months
-from schedule.domain.model import Event, Status
+from schedule.domain.model import Event, Kind, Status
 from schedule.domain.regimen import AfterCourse
 from schedule.engine.companions import ssa_event
 from schedule.engine.context import Context
@@ -26,6 +26,7 @@ def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
     stop = ctx.facts.discontinued
     number = count
     recorded_up_to = _last_recorded(ctx, "ssa") if ctx.cutoff is not None else 0
+    reach = timedelta(days=_scan_reach(ctx))
     while True:
         number += 1
         key = f"ssa-{number}"
@@ -37,7 +38,7 @@ def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
         if key not in ctx.facts.given and (target > until or ended):
             return events
         w_start = target - timedelta(days=ctx.window_before(window))
-        if number > recorded_up_to and ctx.beyond(w_start, key):
+        if number > recorded_up_to and ctx.beyond(w_start - reach, key):
             return events  # opens past the cutoff, and nothing later is recorded
         w_end = target + timedelta(days=ctx.window_after(window))
         status, given_on = ctx.recorded(key, target, w_start, w_end, after_course=True)
@@ -45,6 +46,20 @@ def maintenance_events(ctx: Context, anchor: date | None) -> list[Event]:
         events.append(ssa_event(ctx, key, number, title, w_start, target, w_end, status, given_on))
         skipped = status is Status.SKIPPED
         anchor = target if skipped else given_on or ctx.pending_actual(target)
+
+
+def _scan_reach(ctx: Context) -> int:
+    """Days past a cutoff that maintenance injections are still built for: a follow-up event
+    open by the cutoff lands before the nearest injection in its window (`before_ssa`), so
+    those injections must be known."""
+    return max(
+        (
+            ctx.window_before(a.window) + ctx.window_after(a.window) + a.before_ssa
+            for a in ctx.regimen.after_course
+            if a.before_ssa and a.window is not None
+        ),
+        default=0,
+    )
 
 
 def _last_recorded(ctx: Context, series: str) -> int:
@@ -87,27 +102,44 @@ def after_course_events(
         )
     if last is None:
         return []
-    # The end dates of the periods after the last dose (L39) count from the last dose given,
-    # even when the care after a discontinuation counts from its day.
-    events = []
-    for item in ctx.regimen.after_course:
+    ssa_days = [
+        e.effective_date
+        for e in events
+        if e.series == "ssa" and e.kind is Kind.DOSE and e.status not in _WONT_HAPPEN
+    ]
+    # The end dates of the periods after the last dose (L39, L40) count from the last dose
+    # given, even when the care after a discontinuation counts from its day; they and the
+    # other items may belong to one precaution variant (jurisdiction) only.
+    built = []
+    for item in ctx.regimen.after_course_for(ctx.precaution_variant()):
         if ctx.informational or item.kind.recordable:
             start = last if item.kind.recordable or stop is None else last_given or last
-            event = _after_event(ctx, item, start)
+            event = _after_event(ctx, item, start, ssa_days)
             if event is not None:
-                events.append(event)
-    return events
+                built.append(event)
+    return built
 
 
-def _after_event(ctx: Context, item: AfterCourse, last: date) -> Event | None:
+_WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
+
+
+def _after_event(
+    ctx: Context, item: AfterCourse, last: date, ssa_days: Sequence[date] = ()
+) -> Event | None:
     """One follow-up event, its window (if any) around its day; None when its window opens
-    past the cutoff with nothing recorded for it."""
+    past the cutoff with nothing recorded for it. An item with `before_ssa` lands that many
+    days before the SSA injection nearest its day inside its window (R12), if there is one."""
     day = add_months(last, item.months) + timedelta(days=item.days)
     if item.window is not None:
         w_start = day - timedelta(days=ctx.window_before(item.window))
         w_end = day + timedelta(days=ctx.window_after(item.window))
     else:
         w_start = w_end = day
+    if item.before_ssa:
+        shift = timedelta(days=item.before_ssa)
+        near = [d - shift for d in ssa_days if w_start <= d - shift <= w_end]
+        if near:
+            day = min(near, key=lambda d: (abs((d - day).days), d))
     if ctx.beyond(w_start, item.key):
         return None
     given_on = None

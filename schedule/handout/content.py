@@ -30,6 +30,7 @@ from schedule.calendars.titles import Titles, discreet_title
 from schedule.calendars.wording import patient_words
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.model import Event, Kind, Status
+from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog, DoseKind, Regimen
 from schedule.domain.settings import Settings
 
@@ -104,10 +105,9 @@ def build(
     slot = appointment(patient)
     for settled in settled_courses(catalog, settings, patient, courses, records, today):
         regimen = catalog.get(settled.view.course.regimen)
+        hidden = hidden_from(regimen, patient)
         visible = [
-            e
-            for e in settled.view.events
-            if e.series not in regimen.staff_series and e.status not in _GONE
+            e for e in settled.view.events if e.series not in hidden and e.status not in _GONE
         ]
         prep = {r.series for r in regimen.related if r.series not in regimen.staff_series}
         for event in visible:

@@ -153,17 +153,24 @@ class _Why(Basis):
             if item.key == event.key:
                 last = self._last_dose()
                 rule = f"+ {item.months} months" + (f" {item.days} days" if item.days else "")
-                return Reason(
-                    "date", value, (last,), rule + " after the last dose", source_id(item.source)
-                )
+                rule += " after the last dose"
+                if item.before_ssa:
+                    rule += (
+                        f"; {item.before_ssa} day(s) before the nearest SSA injection in its "
+                        "window, if any"
+                    )
+                return Reason("date", value, (last,), rule, source_id(item.source))
         return Reason("date", value)
 
     def _dose_date(self, value: str) -> Reason:
         event, dose = self.event, self.regimen.dose
         options = self.view.course.options
+        months = 1 if options.calendar_month else 0
+        if not options.calendar_month and not options.interval_days:
+            months = dose.interval_months
         every = (
-            "+ 1 calendar month"
-            if options.calendar_month
+            f"+ {months} calendar month{'s' if months > 1 else ''}"
+            if months
             else days_text(options.interval_days or dose.interval_days)
         )
         source = None if options.interval_days else source_id(dose.interval_source)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from schedule.domain.model import SSA_SERIES, Flag, Status
 from schedule.domain.pregnancy import SERIES as PREGNANCY_TEST
-from schedule.domain.pregnancy import SOURCE as PREGNANCY_SOURCE
 from schedule.domain.units import Quantity
 from schedule.engine.doses import first_orderable
 from schedule.engine.modify import Decision
@@ -196,9 +195,9 @@ def _pregnancy(why: Basis) -> Reason:
         "flag",
         Flag.PREGNANCY_TEST_MISSING.value,
         tuple(facts),
-        f"a pregnancy test within {why.settings.pregnancy_test_days} days before each "
-        "radioligand dose (site setting pregnancy_test_days)",
-        source_id(PREGNANCY_SOURCE),
+        f"a pregnancy test within {why.settings.pregnancy_test_days} days before each dose "
+        "(site setting pregnancy_test_days)",
+        source_id(why.regimen.pregnancy_source),
     )
 
 

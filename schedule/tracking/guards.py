@@ -4,8 +4,9 @@ through when a clinician gives a reason, and stops at the others.
 
 - order: a dose of a series while an earlier dose of the same series is still pending;
 - spacing: a dose sooner after the previous one of its series than the regimen allows (a
-  radioligand: before its window opens, the interval less the window, L4/R1; a long-acting SSA
-  injection: the site's minimum, `ssa_min_interval_days`, since no label gives one);
+  radioligand or a hormone injection (GnRH): the interval in days less the window's days
+  before, L4/R1/H1-H4; a long-acting SSA injection: the site's minimum,
+  `ssa_min_interval_days`, since no label gives one);
 - amount: more than the full amount by over the site's tolerance (`dose_tolerance_percent`);
 - window: dose 1 before its window opens (the start is the target, not a floor);
 - closed: a new target on a day the clinic is closed (`site.closures`).
@@ -115,7 +116,7 @@ def minimum_gap(
 ) -> tuple[int, str]:
     """The fewest days between two doses of `series`, and why (the rule with its source)."""
     dose = regimen.dose
-    if series == dose.series and dose.kind is DoseKind.RADIOLIGAND:
+    if series == dose.series and dose.kind is not DoseKind.LONG_ACTING_SSA:
         interval = view.course.interval_days or dose.interval_days
         before = (
             settings.ssa_early_tolerance_days if dose.window.before is None else dose.window.before
@@ -177,7 +178,7 @@ def window_guard(view: CourseView, event: Event, day: date) -> list[GuardError]:
 def full_amount(regimen: Regimen, event: Event) -> tuple[Quantity, str] | None:
     """The regimen's full amount for a dose event, and its source."""
     if event.series == regimen.dose.series:
-        return regimen.dose.amount, regimen.dose.amount_source
+        return regimen.dose.amount_of(event.number)
     if regimen.ssa is not None and event.series in SSA_SERIES:
         return regimen.ssa.amount, regimen.ssa.amount_source
     return None
