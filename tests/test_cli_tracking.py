@@ -44,7 +44,8 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
         "added P1: course 1, lutathera from 2026-11-02\n",
-        "",
+        "prrt: warning: the order deadline of prrt-1 (order-1) was 2026-10-13: ordered today, "
+        "the dose can be given from 2026-12-08 (L41); it is on 'prrt due' as order-late\n",
     )
     result = prrt("record", "P1", "prrt-1", "--date", "2026-11-03", "--dose", "200 mCi")
     assert (result.exit_code, result.stdout) == (
@@ -219,6 +220,7 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
         "NET-011  2026-10-09  59 d late   followup-labs-1  Blood tests 1 month after the last PRRT dose            missed\n"
         "NET-008  2026-10-14  41 d late   ssa-2            Octreotide LAR 30 mg after PRRT dose 2                  missed\n"
         "NET-004  2026-10-26  35 d late   ssa-6            Octreotide LAR 30 mg injection 6                        overdue\n"
+        "NET-009  2026-11-15  8 d late    labs-2           Blood tests before radioligand dose 2                   missed\n"
     )
     assert prrt("missed", "--as-of", "2026-11-23", "--fail-if-any").exit_code == 1
     rows = list(
@@ -227,8 +229,8 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     assert list(rows[0]) == list(WORKLIST_COLUMNS)
     assert [(r["patient_id"], r["event"], r["days_late"], r["status"]) for r in rows[:5]] == [
         ("NET-005", "ssa-bridge-1", "105", "overdue"), ("NET-005", "prrt-3", "91", "held"),
-        ("NET-004", "ssa-6", "35", "overdue"), ("NET-006", "ssa-12", "7", "overdue"),
-        ("NET-009", "rlt-2", "7", "overdue"),
+        ("NET-004", "ssa-6", "35", "overdue"), ("NET-003", "order-2", "20", "past"),
+        ("NET-006", "ssa-12", "7", "overdue"),
     ]  # fmt: skip
     patients = json.loads(prrt("patient", "list", "--as-of", "2026-11-23", "-f", "json").stdout)
     states = {p["patient_id"]: p["state"] for p in patients}
@@ -273,7 +275,7 @@ def test_bad_csv_imports_nothing_and_names_line_and_field(
         == f"prrt: {roster}: line 3: start: '2026-02-30' is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01)\n"
     )
     assert json.loads(prrt("patient", "list", "-f", "json").stdout) == []
-    roster.write_text("patient_id,regimen,start\nA1,lanreotide,2026-01-05\n")
+    roster.write_text("patient_id,regimen,start,past_start\nA1,lanreotide,2026-01-05,yes\n")
     assert (
         prrt("import", "roster", str(roster), "--dry-run").stdout
         == "would import 1 patients; 0 already stored\n"

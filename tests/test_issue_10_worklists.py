@@ -44,6 +44,7 @@ def held(prrt, config_dir: Path):  # type: ignore[no-untyped-def]
     with freeze_time(TODAY):
         added = prrt(
             "patient", "add", "H1", "--regimen", "lutathera", "--start", "2026-01-05", "--past-start",
+            "--pregnancy", "no",
             "--name", "Ana Held",
         )  # fmt: skip
         assert added.exit_code == 0, added.stderr
@@ -101,6 +102,8 @@ def test_a_dose_late_with_no_hold_is_missed_never_past_the_max_delay(prrt) -> No
             "M1",
             "--regimen",
             "lutathera",
+            "--pregnancy",
+            "no",
             "--start",
             "2026-01-05",
             "--past-start",
@@ -123,6 +126,8 @@ def test_labs_too_old_for_their_dose_flag_it_stale(prrt) -> None:  # type: ignor
             "S1",
             "--regimen",
             "lutathera",
+            "--pregnancy",
+            "no",
             "--start",
             "2026-03-02",
             "--past-start",
@@ -149,6 +154,8 @@ def test_labs_never_recorded_for_a_given_dose_become_not_done(prrt) -> None:  # 
             "N1",
             "--regimen",
             "lutathera",
+            "--pregnancy",
+            "no",
             "--start",
             "2026-03-02",
             "--past-start",
@@ -178,6 +185,8 @@ def test_a_discontinued_course_keeps_its_after_course_care_on_the_lists(prrt) ->
             "D1",
             "--regimen",
             "lutathera",
+            "--pregnancy",
+            "no",
             "--start",
             "2026-01-05",
             "--past-start",
@@ -239,7 +248,7 @@ def test_init_and_the_creating_commands_say_when_they_create(run, tmp_path: Path
     other = tmp_path / "other.db"
     with freeze_time(TODAY):
         added = run("--db", str(other), "patient", "add", "P1", "--regimen", "lutathera",
-                    "--start", "2026-01-05")  # fmt: skip
+                    "--start", "2026-01-05", "--past-start")  # fmt: skip
     assert (added.exit_code, added.stderr) == (0, f"prrt: created a new database at {other}\n")
     roster = tmp_path / "roster.db"
     imported = run("--db", str(roster), "import", "roster", str(SAMPLES / "roster.csv"))
@@ -347,8 +356,9 @@ def test_tables_fit_the_terminal(clinic, monkeypatch: pytest.MonkeyPatch, width:
     header = fitted.splitlines()[0].split()
     for kept in ("PATIENT", "DUE", "EVENT", "STATUS", "FLAGS"):
         assert kept in header
-    line = next(x for x in fitted.splitlines() if x.startswith("NET-003"))
-    assert "prrt-2" in line
+    lines = [x for x in fitted.splitlines() if x.startswith("NET-003")]
+    assert "order-late" in lines[0]  # its order is late (issue 24): first on the list
+    line = next(x for x in lines if " prrt-2 " in x)
     assert "overdue" in line
     assert "labs-stale" in line
     if width == 160:

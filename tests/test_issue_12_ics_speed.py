@@ -25,6 +25,7 @@ from schedule.calendars.publisher import Publisher
 from schedule.calendars.settled import _moved, settled_courses
 from schedule.calendars.titles import Titles
 from schedule.domain.model import Event, Status
+from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
@@ -242,7 +243,7 @@ def plain_calendars(db: str, titles: Titles, lang: str | None) -> dict[str, byte
             regimen = CATALOG.get(view.course.regimen)
             for uid, item in course_entries(
                 snap.namespace, (view.course.id,), view.events, regimen, made.settings, slot,
-                titles, course.provisional, words,
+                titles, course.provisional, words, hidden_from(regimen, patient),
             ):  # fmt: skip
                 events.append((uid, Revision(0, NOW), item.body()))
         calendar = head(made.settings, patient, False, titles, words)

@@ -44,7 +44,7 @@ def clinic(run, db: str, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
     roster = tmp_path / "roster.csv"
     rows = [f"{pid},lanreotide,2026-11-0{n}" for n, pid in enumerate(IDS, 1)]
     roster.write_text("patient_id,regimen,start\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    assert run("--db", db, "import", "roster", str(roster)).exit_code == 0
+    assert run("--db", db, "import", "roster", str(roster), "--past-start").exit_code == 0
     return db
 
 

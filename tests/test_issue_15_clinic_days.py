@@ -69,9 +69,10 @@ def patients(prrt, clinic: Path):  # type: ignore[no-untyped-def]
             ("B", "lutathera", "2026-12-25"),
             ("C", "octreotide-lar", "2026-12-21"),
         ):
-            assert (
-                prrt("patient", "add", pid, "--regimen", regimen, "--start", start).exit_code == 0
+            added = prrt(
+                "patient", "add", pid, "--regimen", regimen, "--start", start, "--pregnancy", "no"
             )
+            assert added.exit_code == 0
 
 
 def event(prrt, pid: str, key: str) -> dict[str, object]:  # type: ignore[no-untyped-def]

@@ -241,11 +241,21 @@ def test_bridging_is_a_site_setting(lutathera: Regimen) -> None:
 
 @pytest.fixture
 def treated(prrt):  # type: ignore[no-untyped-def]
-    """NET-1 on Lutathera from 2025-03-03, two doses and their LARs given."""
+    """NET-1 on Lutathera from 2025-03-03 (cannot become pregnant: no pregnancy tests), two
+    doses and their LARs given."""
     with freeze_time("2025-05-01"):
         assert (
             prrt(
-                "patient", "add", "NET-1", "--regimen", "lutathera", "--start", "2025-03-03"
+                "patient",
+                "add",
+                "NET-1",
+                "--regimen",
+                "lutathera",
+                "--start",
+                "2025-03-03",
+                "--past-start",
+                "--pregnancy",
+                "no",
             ).exit_code
             == 0
         )
@@ -380,7 +390,16 @@ def test_cli_recurrence_is_on_due_and_missed_until_a_clinician_decides(treated) 
 
 def test_pluvicto_explain_cites_its_own_rows(prrt) -> None:  # type: ignore[no-untyped-def]
     with freeze_time("2025-01-06"):
-        prrt("patient", "add", "PC-1", "--regimen", "pluvicto", "--start", "2025-01-06")
+        prrt(
+            "patient",
+            "add",
+            "PC-1",
+            "--regimen",
+            "pluvicto",
+            "--start",
+            "2025-01-06",
+            "--past-start",
+        )
         prrt("record", "PC-1", "rlt-1", "--date", "2025-01-06", "--dose", "7.4 GBq")
     with freeze_time("2025-02-10"):
         prrt("hold", "PC-1", "--toxicity", "anaemia", "--grade", "3")

@@ -41,13 +41,14 @@ def _events(catalog: Catalog, regimen: str, test: bool) -> dict[str, Status]:
     return {e.key: e.status for e in events}
 
 
-def test_a_pregnancy_test_before_each_radioligand_dose_only_when_asked(catalog: Catalog) -> None:
+def test_a_pregnancy_test_before_each_dose_only_where_the_label_asks(catalog: Catalog) -> None:
     with_test = _events(catalog, "lutathera", True)
     assert [k for k in with_test if k.startswith("pregnancy-test")] == [
         "pregnancy-test-1", "pregnancy-test-2", "pregnancy-test-3", "pregnancy-test-4",
     ]  # fmt: skip
     assert not any(k.startswith("pregnancy-test") for k in _events(catalog, "lutathera", False))
-    assert "pregnancy-test-1" in _events(catalog, "pluvicto", True)
+    # Pluvicto's label treats men: its file asks for no pregnancy test.
+    assert not any(k.startswith("pregnancy") for k in _events(catalog, "pluvicto", True))
     # An SSA course gives no radioligand: no test, whatever the patient.
     assert not any(k.startswith("pregnancy") for k in _events(catalog, "lanreotide", True))
 
@@ -112,8 +113,8 @@ def test_pregnancy_on_patient_add_and_edit_and_what_the_lists_say(prrt, db_url: 
     why = prrt("explain", "W1", "prrt-1")
     assert why.stdout.splitlines()[-1] == (
         "flag pregnancy-test-missing: pregnancy-test-1 due, nothing recorded; W1 can become "
-        "pregnant (pregnancy yes); a pregnancy test within 7 days before each radioligand dose "
-        "(site setting pregnancy_test_days), domain.md 3b, pregnancy (radioligands)"
+        "pregnant (pregnancy yes); a pregnancy test within 7 days before each dose "
+        "(site setting pregnancy_test_days), L40"
     )
 
     edit = prrt("patient", "edit", "W1", "--pregnancy", "")

@@ -307,8 +307,8 @@ def test_dose_guards_for_gnrh(catalog: Catalog) -> None:
         view.regimen.dose.loading_source,
     )
     settings = Settings()
-    assert amount_guard(view, first, Quantity(Decimal(240), "mg"), settings) == []
-    (refused,) = amount_guard(view, second, Quantity(Decimal(240), "mg"), settings)
+    assert amount_guard(view, first, Quantity(Decimal(240), "mg"), settings, START) == []
+    (refused,) = amount_guard(view, second, Quantity(Decimal(240), "mg"), settings, START)
     assert "more than 10% above the full 80 mg of gnrh-2 (H1;" in str(refused)
     (leuprolide,) = _views(catalog, ("leuprolide-3m", START))
     gap, why = minimum_gap(leuprolide.regimen, leuprolide, "gnrh", settings)

@@ -30,7 +30,7 @@ def rows(prrt, pid: str) -> dict[str, dict[str, object]]:  # type: ignore[no-unt
 
 @freeze_time("2025-05-01")
 def test_a_missed_monthly_injection_stays_overdue_until_given(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "X", "--regimen", "lanreotide", "--start", "2025-03-01")
+    prrt("patient", "add", "X", "--regimen", "lanreotide", "--start", "2025-03-01", "--past-start")
     shown = rows(prrt, "X")
     assert (shown["ssa-1"]["status"], shown["ssa-1"]["date"]) == ("overdue", "2025-03-01")
     # The next one counts from the first day the missed one can still be given: today.
@@ -67,7 +67,7 @@ def test_a_missed_monthly_injection_stays_overdue_until_given(prrt) -> None:  # 
 
 @freeze_time("2025-05-01")
 def test_a_skipped_injection_is_no_longer_due_the_next_one_is(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "X", "--regimen", "lanreotide", "--start", "2025-03-01")
+    prrt("patient", "add", "X", "--regimen", "lanreotide", "--start", "2025-03-01", "--past-start")
     assert prrt("skip", "X", "ssa-1", "--reason", "doctor: wait for the next one").exit_code == 0
     assert rows(prrt, "X")["ssa-1"]["status"] == "skipped"
     # A skipped injection keeps the rhythm: the next one was due 28 days after its target.
@@ -107,7 +107,16 @@ def test_a_missed_maintenance_injection_after_prrt_stays_overdue(catalog: Catalo
 
 @freeze_time("2026-11-20")
 def test_an_injection_27_days_after_the_last_is_on_time_by_default(prrt, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "Y", "--regimen", "octreotide-lar", "--start", "2026-10-01")
+    prrt(
+        "patient",
+        "add",
+        "Y",
+        "--regimen",
+        "octreotide-lar",
+        "--start",
+        "2026-10-01",
+        "--past-start",
+    )
     prrt("record", "Y", "ssa-1", "--date", "2026-10-01")
     assert prrt("record", "Y", "ssa-2", "--date", "2026-10-28").exit_code == 0
     ssa2 = rows(prrt, "Y")["ssa-2"]
@@ -146,7 +155,9 @@ def late_dose(prrt) -> None:  # type: ignore[no-untyped-def]
     """A: Lutathera dose 1 given 2026-10-10; dose 2 (target 2026-12-05) overdue on 2026-12-07,
     so its LAR is planned for that day, the first its dose can still happen."""
     with freeze_time("2026-12-07"):
-        prrt("patient", "add", "A", "--regimen", "lutathera", "--start", "2026-10-10")
+        prrt(
+            "patient", "add", "A", "--regimen", "lutathera", "--start", "2026-10-10", "--past-start"
+        )
         for event, day in (
             ("labs-1", "2026-09-25"),
             ("prrt-1", "2026-10-10"),
@@ -233,7 +244,16 @@ _ADVICE = (
 
 @freeze_time("2026-11-21")
 def test_the_warning_names_a_missed_injection_still_due(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "octreotide-lar", "--start", "2026-09-01")
+    prrt(
+        "patient",
+        "add",
+        "P1",
+        "--regimen",
+        "octreotide-lar",
+        "--start",
+        "2026-09-01",
+        "--past-start",
+    )
     prrt("record", "P1", "ssa-1", "--date", "2026-09-01")
     # ssa-2 (2026-09-29) was missed: given today, it would be 19 days before PRRT dose 1.
     added = prrt("course", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-10")
@@ -246,14 +266,25 @@ def test_the_warning_names_a_missed_injection_still_due(prrt) -> None:  # type: 
 
 @freeze_time("2026-11-21")
 def test_the_warning_names_an_injection_given_inside_the_washout(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P2", "--regimen", "octreotide-lar", "--start", "2026-10-01")
+    prrt(
+        "patient",
+        "add",
+        "P2",
+        "--regimen",
+        "octreotide-lar",
+        "--start",
+        "2026-10-01",
+        "--past-start",
+    )
     prrt("record", "P2", "ssa-1", "--date", "2026-10-01")
     prrt("record", "P2", "ssa-2", "--date", "2026-10-29")
     added = prrt("course", "add", "P2", "--regimen", "lutathera", "--start", "2026-11-22")
     assert (added.exit_code, added.stderr) == (
         0,
         "prrt: warning: course 1 has ssa-2 given on 2026-10-29, ssa-4 planned on 2026-12-24, "
-        "ssa-6 planned on 2027-02-18, ssa-8 planned on 2027-04-15" + _ADVICE,
+        "ssa-6 planned on 2027-02-18, ssa-8 planned on 2027-04-15" + _ADVICE + "prrt: warning: "
+        "the order deadline of prrt-1 (order-1) was 2026-11-03: ordered today, the dose can be "
+        "given from 2026-12-08 (L41); it is on 'prrt due' as order-late\n",
     )
 
 

@@ -46,6 +46,8 @@ def p1(prrt):  # type: ignore[no-untyped-def]
             "--start",
             "2026-09-01",
             "--past-start",
+            "--pregnancy",
+            "no",
         )
         prrt("record", "P1", "prrt-1", "--date", "2026-09-01", "--dose", "7.4 GBq")
         prrt("record", "P1", "ssa-1", "--date", "2026-09-01", "--dose", "30 mg")
@@ -175,7 +177,17 @@ def test_several_guards_are_named_in_one_line(prrt, p1: str) -> None:  # type: i
 
 @freeze_time("2026-11-21")
 def test_dose_1_may_come_inside_its_window_before_the_start(prrt) -> None:  # type: ignore[no-untyped-def]
-    prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-20")
+    prrt(
+        "patient",
+        "add",
+        "P1",
+        "--regimen",
+        "lutathera",
+        "--start",
+        "2026-11-20",
+        "--pregnancy",
+        "no",
+    )
     refused(
         prrt,
         ("record", "P1", "prrt-1", "--date", "2026-11-12"),

@@ -104,7 +104,7 @@ def test_roster_row_with_other_details_is_refused_or_updated(
     prrt("import", "roster", str(SAMPLES / "roster.csv"))
     lines = (SAMPLES / "roster.csv").read_text().splitlines()
     lines[1] = lines[1].replace("Ana Example", "Ana Sample")
-    lines[3] = "NET-003,lutathera,2026-09-23,,Europe/Paris,,"
+    lines[3] = "NET-003,lutathera,2026-09-23,,Europe/Paris,,,no,yes"
     changed = tmp_path / "roster.csv"
     changed.write_text("\n".join(lines) + "\n")
     before = stored(db_url)
@@ -163,13 +163,16 @@ def test_export_roster_and_doses_rebuild_a_database(prrt, run, db_url: str, tmp_
     )
     roster = prrt("export", "roster").stdout
     lines = roster.splitlines()
-    assert lines[0] == "patient_id,regimen,start,name,tz,time,lang,course,interval,precautions"
-    assert lines[1] == "NET-001,lutathera,2026-12-14,Ana Example,Europe/Zurich,09:00,,1,,"
-    assert (
-        lines[2] == 'NET-002,lutathera,2026-07-06,"\'=HYPERLINK(""x"")",Europe/Zurich,08:30,de,1,,'
+    assert lines[0] == (
+        "patient_id,regimen,start,name,tz,time,lang,course,interval,precautions,pregnancy,"
+        "past_start"
     )
-    assert "NET-004,lanreotide,2026-11-02,,,,,2,month," in lines
-    assert "NET-007,lutathera,2026-11-30,,,,,2,,us" in lines
+    assert lines[1] == "NET-001,lutathera,2026-12-14,Ana Example,Europe/Zurich,09:00,,1,,,yes,yes"
+    assert lines[2] == (
+        'NET-002,lutathera,2026-07-06,"\'=HYPERLINK(""x"")",Europe/Zurich,08:30,de,1,,,no,yes'
+    )
+    assert "NET-004,lanreotide,2026-11-02,,,,,2,month,,,yes" in lines
+    assert "NET-007,lutathera,2026-11-30,,,,,2,,us,no,yes" in lines
     doses = prrt("export", "doses").stdout
     assert any(
         line.startswith("NET-004,ssa-1,2026-11-02,,'-2 days: @home,2,given")

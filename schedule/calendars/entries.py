@@ -185,12 +185,14 @@ def course_entries(
     titles: Titles = Titles.DISCREET,
     provisional: frozenset[str] = frozenset(),
     lang: Catalogue | None = None,
+    hidden: frozenset[str] | None = None,
 ) -> list[tuple[str, Entry]]:
     """The patient's entries of one course, each with its UID (a hash of the namespace, the
     course's identity in `uid_parts` and the event key: stable across reschedules).
     `provisional`: keys of the events that wait behind a late dose. `lang`: the patient's
-    language (None: the site's)."""
-    staff = regimen.staff_series
+    language (None: the site's). `hidden`: the series left out (the staff's by default; a
+    patient's: `pregnancy.hidden_from`)."""
+    staff = regimen.staff_series if hidden is None else hidden
     lang = lang or catalogue(None, settings)
     return [
         (
