@@ -54,7 +54,7 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
     )
     assert stored_records(db_url) == [("given", "prrt-1", "2026-11-03")]
     shown = json.loads(prrt("show", "P1", "-f", "json").stdout)
-    assert list(shown[0]) == ["patient_id", "course", *EVENT_COLUMNS, "name"]
+    assert list(shown[0]) == ["patient_id", "course", *EVENT_COLUMNS, "name", "reason", "since"]
     dose = next(r for r in shown if r["event"] == "prrt-1")
     assert (dose["status"], dose["given_on"], dose["dose"]) == ("given", "2026-11-03", "200 mCi")
     assert next(r for r in shown if r["event"] == "prrt-2")["date"] == "2026-12-29"

@@ -282,6 +282,16 @@ def test_cli_hold_stores_the_toxicity_and_grade_and_history_shows_them(treated) 
         "thrombocytopenia",
         2,
     )
+    with freeze_time("2025-05-21"):
+        shown = json.loads(treated("show", "NET-1", "--format", "json").output)
+        table = treated("show", "NET-1").output
+    dose = next(r for r in shown if r["event"] == "prrt-3")
+    assert (dose["status"], dose["reason"], dose["since"]) == (
+        "held",
+        "grade 2 thrombocytopenia",
+        "2025-05-20",
+    )
+    assert "on hold since 2025-05-20: grade 2 thrombocytopenia" in table
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from schedule.domain.closures import Closures
-from schedule.domain.course import Course, Patient
+from schedule.domain.course import Course, Patient, facts_of
 from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
 from schedule.domain.model import Event, Flag, Kind, Status
 from schedule.domain.regimen import Catalog
@@ -30,11 +30,10 @@ if TYPE_CHECKING:
 
 from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
-SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "name")
+SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "name", "reason", "since")
 WORKLIST_COLUMNS = (
     "patient_id", "course", *EVENT_COLUMNS, "days_late", "due_by", "reason", "since", "name",
 )  # fmt: skip
-SHOW_TABLE = (Column("course", "course"), *EVENT_TABLE)
 
 
 def _title(row: Mapping[str, Any]) -> str:
@@ -44,6 +43,11 @@ def _title(row: Mapping[str, Any]) -> str:
     return str(row["title"])
 
 
+# A held dose's title says why it waits, as on the worklists.
+SHOW_TABLE = (
+    Column("course", "course"),
+    *(replace(c, show=_title) if c.field == "title" else c for c in EVENT_TABLE),
+)
 WORKLIST_TABLE = (
     Column("patient", "patient_id"),
     Column("name", "name", squeeze=2, optional=True),
@@ -91,11 +95,23 @@ def show_rows(
             "of range); check its courses' dates"
         ) from None
     name = patient.name if names else None
-    return [
-        {**event_row(e, patient_id=patient.id, course=v.course.number), "name": name}
-        for v in views
-        for e in v.events
-    ]
+    rows = []
+    for view in views:
+        # A held dose says why it waits: the hold's cause (toxicity and grade) and first day
+        # (what hangs on it is held too, and says nothing more).
+        hold = open_hold(facts_of(view.records), settings.hold_review_days)
+        for e in view.events:
+            waits = e.status is Status.HELD and e.series == view.regimen.dose.series
+            held = hold if waits else None
+            rows.append(
+                {
+                    **event_row(e, patient_id=patient.id, course=view.course.number),
+                    "name": name,
+                    "reason": held.reason if held else None,
+                    "since": held.since.isoformat() if held else None,
+                }
+            )
+    return rows
 
 
 @dataclass(frozen=True)
