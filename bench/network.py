@@ -330,7 +330,7 @@ class Row:
 def import_sqlite(folder: Path, shape: Shape, db: Path, rows: list[Row]) -> None:
     roster, doses = write_csvs(shape, folder)
     n = len(shape.doses)
-    r = prrt(str(db), "import", "roster", str(roster))
+    r = prrt(str(db), "import", "roster", str(roster), "--past-start")
     say(f"import roster ({len(shape.roster)} patients): {r.wall:.1f} s; {r.out.strip()}")
     before = folder / "before-import.db"
     shutil.copyfile(db, before)
@@ -354,7 +354,7 @@ def import_pg(folder: Path, shape: Shape, url: str, rows: list[Row]) -> None:
     roster, doses = write_csvs(shape, folder)
     n = len(shape.doses)
     with pg_schema(url) as (db, schema):
-        r = prrt(db, "import", "roster", str(roster))
+        r = prrt(db, "import", "roster", str(roster), "--past-start")
         say(f"import roster into PostgreSQL schema {schema}: {r.wall:.1f} s")
         floor = pg_floor(url, schema, shape)
         say(f"floor: psycopg executemany of {n} records + {n} audit rows: {floor:.2f} s")
@@ -406,7 +406,7 @@ def build_direct(db: Path, folder: Path, shape: Shape) -> None:
     from schedule.store.database import Store
 
     roster, _ = write_csvs(shape, folder)
-    prrt(str(db), "import", "roster", str(roster))
+    prrt(str(db), "import", "roster", str(roster), "--past-start")
     store = Store.open(str(db), STAMP)
     actor = Actor("bench", datetime(2026, 11, 21, 9, tzinfo=UTC))
     try:

@@ -223,9 +223,91 @@ def test_a_bridging_injection_given_late_moves_the_dose_past_its_washout(
 def test_an_open_hold_plans_the_next_bridging_injection_only(lutathera: Regimen) -> None:
     facts = [*LUTATHERA_TWO, hold("2025-05-26", "renal", 2)]
     found = events(lutathera, "2025-03-03", facts, "2025-05-26")
-    assert [k for k in found if k.startswith("ssa-bridge")] == ["ssa-bridge-1", "ssa-bridge-2"]
-    assert found["ssa-bridge-2"].date == D("2025-06-23")
-    assert Flag.SSA_WASHOUT_CONFLICT not in found["ssa-bridge-2"].flags
+    assert [k for k in found if k.startswith("ssa-bridge")] == ["ssa-bridge-1"]
+    given = events(
+        lutathera, "2025-03-03", [*facts, gave("ssa-bridge-1", "2025-05-26")], "2025-06-20"
+    )
+    assert [k for k in given if k.startswith("ssa-bridge")] == ["ssa-bridge-1", "ssa-bridge-2"]
+    assert given["ssa-bridge-2"].date == D("2025-06-23")
+    assert Flag.SSA_WASHOUT_CONFLICT not in given["ssa-bridge-2"].flags
+
+
+def test_a_second_holds_bridging_injection_leaves_the_first_hold_and_given_doses_alone(
+    lutathera: Regimen,
+) -> None:
+    """A bridging injection recorded in a later hold belongs to that hold: a dose already
+    given keeps its target and window, and no second injection is asked for."""
+    first = [
+        *LUTATHERA_TWO,
+        hold("2025-05-26", "thrombocytopenia", 2),
+        gave("ssa-bridge-1", "2025-05-26"),
+        resume("2025-06-20"),
+    ]
+    before = events(lutathera, "2025-03-03", first, "2025-06-21")["prrt-3"]
+    given = [*first, gave("prrt-3", str(before.date), "3.7 GBq"), gave("ssa-3", str(before.date))]
+    second = [*given, hold(str(before.date + timedelta(days=21)), "renal", 2)]
+    bridge = before.date + timedelta(days=28)
+    found = events(
+        lutathera, "2025-03-03", [*second, gave("ssa-bridge-2", str(bridge))], str(bridge)
+    )
+    assert (found["prrt-3"].date, found["prrt-3"].window_start) == (
+        before.date,
+        before.window_start,
+    )
+    assert Flag.OUTSIDE_WINDOW not in found["prrt-3"].flags
+    assert found["ssa-bridge-1"].given_on == D("2025-05-26")
+    assert found["ssa-bridge-2"].given_on == bridge
+    assert found["ssa-bridge-3"].date == bridge + timedelta(days=28)  # not today
+
+
+def test_after_course_care_waits_on_a_held_last_dose(lutathera: Regimen) -> None:
+    facts = [
+        *LUTATHERA_TWO,
+        gave("prrt-3", "2025-06-23", "7.4 GBq"),
+        gave("ssa-3", "2025-06-23"),
+        hold("2025-07-20", "renal", 2),
+    ]
+    found = events(lutathera, "2025-03-03", facts, "2025-12-01")
+    assert found["prrt-4"].status is Status.HELD
+    assert found["followup-labs-1"].status is Status.HELD
+    planned = sorted(
+        e.date
+        for e in found.values()
+        if e.series in ("ssa", "ssa-bridge") and e.given_on is None and e.status is not Status.HELD
+    )
+    assert len(planned) == len(set(planned))  # never two injections on one day
+
+
+def test_a_toxicity_that_began_after_the_delay_limit_delayed_nothing(lutathera: Regimen) -> None:
+    facts = [*LUTATHERA_TWO[:2], hold("2026-01-05", "anaemia", 3)]
+    found = events(lutathera, "2025-03-03", facts, "2026-01-06")
+    assert Flag.MAX_DELAY_EXCEEDED not in found["prrt-2"].flags
+
+
+def test_pluvicto_a_further_reduction_past_its_one_is_a_stop(catalog: Catalog) -> None:
+    facts = [
+        *PLUVICTO_ONE,
+        hold("2025-02-10", "thrombocytopenia", 3),
+        resume("2025-03-03"),
+        gave("rlt-2", "2025-03-10", "5.9 GBq"),
+        hold("2025-04-01", "gastrointestinal", 3),
+    ]
+    found = events(catalog.get("pluvicto"), "2025-01-06", facts, "2025-04-02")
+    assert Flag.DISCONTINUE_PER_LABEL in found["rlt-3"].flags
+
+
+def test_bridging_off_still_shows_and_counts_what_was_recorded(lutathera: Regimen) -> None:
+    facts = [
+        *LUTATHERA_TWO,
+        hold("2025-05-26", "thrombocytopenia", 2),
+        gave("ssa-bridge-1", "2025-07-20"),
+        resume("2025-07-22"),
+    ]
+    found = events(
+        lutathera, "2025-03-03", facts, "2025-07-23", settings=Settings(ssa_bridging=False)
+    )
+    assert found["ssa-bridge-1"].given_on == D("2025-07-20")
+    assert (found["prrt-3"].date - D("2025-07-20")).days >= 28
 
 
 def test_bridging_is_a_site_setting(lutathera: Regimen) -> None:

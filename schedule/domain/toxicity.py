@@ -63,7 +63,9 @@ def check_cause(toxicity: Toxicity | None, grade: int | None) -> None:
     """A toxicity has a CTCAE grade (1 to 5); a cause that is not a toxicity has none."""
     if grade is not None and grade not in GRADES:
         raise InputError(f"grade {grade} is not a CTCAE grade; give 1 to 5", field="grade")
-    if toxicity is Toxicity.OTHER or toxicity is None:
+    if toxicity is Toxicity.OTHER and grade is not None:
+        raise InputError("a hold for another cause (other) takes no grade", field="grade")
+    if toxicity is None:
         if grade is not None:
             raise InputError(
                 "a grade belongs to a toxicity", field="grade", hint=Hint.NAME_TOXICITY

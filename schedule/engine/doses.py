@@ -49,7 +49,7 @@ class SeriesPlan:
     needs_parent: bool  # any events hang on the doses
     lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
     full: Decision  # the decision for a dose no hold touched
-    bridging: bool  # long-acting SSA goes on during a hold (site setting ssa_bridging)
+    bridging: bool  # long-acting SSA may go on during a hold (engine/bridging.py)
     first: tuple[str, Decimal] | None = None  # a loading dose 1 (text, base amount)
 
     @classmethod
@@ -96,7 +96,7 @@ class SeriesPlan:
             needs_parent=bool(around_dose) or regimen.ssa is not None,
             lower={},
             full=full_decision(regimen),
-            bridging=regimen.ssa is not None and ctx.settings.ssa_bridging,
+            bridging=regimen.ssa is not None,
             first=(str(loading), loading.base) if loading is not None else None,
         )
 
@@ -148,18 +148,21 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
         touched = bool(holds) or bool(state.level.why)
         decision = decide(ctx.regimen, state.level, holds) if touched else plan.full
         if holds and plan.bridging and k > 1:
-            bridges, target = bridging(ctx, state, k, target, holds[-1], held)
+            given_day = given_fact.date if given_fact is not None else None
+            bridges, target = bridging(ctx, state, k, target, holds[-1], held, given_day)
             events += bridges
         if k == 1 and plan.first is not None and not decision.reduced:
             decision = decision._replace(amount=dose.amount_of(1)[0])  # a loading dose (H1)
         state.decisions[key] = decision
         w_start, w_end = target - plan.before, target + plan.after
         status, given_on = ctx.recorded(key, target, w_start, w_end, held=held)
-        if dose.kind is DoseKind.LONG_ACTING_SSA:
+        if dose.kind is DoseKind.LONG_ACTING_SSA or dose.kind is DoseKind.HORMONE:
             status = ctx.still_due(status, dose.series, k)  # S9: stays due until given
         dose_text, flags = _amount(ctx, plan, given_fact, decision, k)
         actual = _actual(ctx, status, given_on, target)
-        if decision.toxic and _over_max_delay(ctx, state, status, given_on, actual, projected):
+        if decision.toxic is not None and _over_max_delay(
+            ctx, state, status, given_on, actual, projected, decision.toxic
+        ):
             flags.append(Flag.MAX_DELAY_EXCEEDED)
         if decision.stop is not None and status is not Status.CANCELLED:
             flags.append(Flag.DISCONTINUE_PER_LABEL)
@@ -320,6 +323,7 @@ def _over_max_delay(
     given_on: date | None,
     actual: date,
     planned: date,
+    toxic_from: date,
 ) -> bool:
     """max-delay-exceeded: a toxicity hold delays the dose (the caller checks), and it is
     given, or still not given, the regimen's maximum delay or more past its planned date (one
@@ -329,6 +333,8 @@ def _over_max_delay(
     limit = ctx.regimen.dose.max_delay_days
     if not limit or state.pending_before or state.last_given is None:
         return False
+    if (toxic_from - planned).days >= limit:
+        return False  # the toxicity began after the limit had passed: it delayed nothing
     if status is Status.SKIPPED or status is Status.CANCELLED:
         return False
     if ctx.as_of is None and given_on is None:
@@ -351,7 +357,7 @@ def _add_around(
     if ctx.regimen.ssa is not None:
         ssa = companion_ssa(ctx, k, parent)
         events.append(ssa)
-        if ssa.status is not Status.SKIPPED and ssa.status is not Status.CANCELLED:
+        if ssa.status not in (Status.SKIPPED, Status.CANCELLED, Status.HELD):  # a day it has
             state.last_ssa_anchor = ssa.given_on or ctx.pending_actual(ssa.date)
 
 

@@ -84,6 +84,7 @@ def after_course_events(
     """
     stop = ctx.facts.discontinued
     last: date | None
+    held = False  # the last dose waits on a hold: what counts from it waits too
     if stop is not None:
         if last_given is None or not ctx.care_goes_on():
             return []
@@ -92,14 +93,12 @@ def after_course_events(
         last = stop if cut_short else last_given
     else:
         series = ctx.regimen.dose.series
-        last = next(
-            (
-                e.given_on or e.date
-                for e in reversed(events)
-                if e.series == series and e.status is not Status.SKIPPED
-            ),
+        final = next(
+            (e for e in reversed(events) if e.series == series and e.status is not Status.SKIPPED),
             None,
         )
+        last = final.given_on or final.date if final is not None else None
+        held = final is not None and final.status is Status.HELD
     if last is None:
         return []
     ssa_days = [
@@ -116,6 +115,8 @@ def after_course_events(
             start = last if item.kind.recordable or stop is None else last_given or last
             event = _after_event(ctx, item, start, ssa_days)
             if event is not None:
+                if held and event.given_on is None and event.status is not Status.SKIPPED:
+                    event = event._replace(status=Status.HELD)
                 built.append(event)
     return built
 

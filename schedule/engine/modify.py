@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import NamedTuple
 
 from schedule.domain.modifications import Action, Row
@@ -32,15 +33,15 @@ class Stop(NamedTuple):
 
 
 class Decision(NamedTuple):
-    """The amount a dose is expected at, and why; a stop rule it meets; whether a toxicity
-    hold delayed it (the delay limit counts only for those, L12, R16)."""
+    """The amount a dose is expected at, and why; a stop rule it meets; the day the first
+    toxicity hold that delays it began (the delay limit counts only for those, L12, R16)."""
 
     amount: Quantity
     reduced: bool
     why: str
     source: str
     stop: Stop | None = None
-    toxic: bool = False
+    toxic: date | None = None
 
 
 @dataclass(slots=True)
@@ -53,6 +54,7 @@ class Level:
     source: str = ""
     pending: set[int] = field(default_factory=set)  # rows that reduced, no dose given since
     restarted: set[int] = field(default_factory=set)  # rows that reduced, a dose given since
+    rows: set[int] = field(default_factory=set)  # every row that called for a reduction
     given_reduced: bool = False  # the previous dose was given at the reduced level
 
 
@@ -77,37 +79,40 @@ def decide(regimen: Regimen, level: Level, holds: Sequence[Hold]) -> Decision:
     """The decision for the next dose after `holds` (those begun since the previous dose was
     given), updating `level`."""
     dose, table = regimen.dose, regimen.modifications
-    toxic = False
+    toxic: date | None = None
     stop: Stop | None = None
     for hold in holds:
         if hold.toxicity == Toxicity.OTHER.value:
             continue  # not a toxicity: the dose simply waits
-        toxic = True
+        toxic = toxic or hold.start
         action, index, row = _action(regimen, hold)
         words = toxicity_words(hold)
         if action is Action.DISCONTINUE and row is not None:
             stop = Stop(f"{words}: permanent discontinuation", _ids(row.source), hold)
         elif action is Action.REDUCE:
+            most = table.max_reductions if table else None
+            spent = table is not None and most is not None and level.reductions >= most
             if row is not None and row.recurrence and index in level.restarted:
                 rule = f"{words} recurred after restarting at the reduced dose: permanent "
                 stop = Stop(rule + "discontinuation", _ids(row.source), hold)
+                # Should a clinician go on, it is at the reduced amount.
+                level.reductions += 0 if level.reduced else 1
+                level.reduced, level.why = True, f"reduced after {words}"
+                level.source = _ids(row.source, dose.reduced_source)
+            elif spent and table is not None and (not level.reduced or index not in level.rows):
+                # A further reduction the table does not allow (Pluvicto: one, R3).
+                rule = f"{words} calls for a further reduction, and the table allows {most}: "
+                stop = Stop(rule + "permanent discontinuation", _ids(table.reductions_source), hold)
             elif not level.reduced:
-                most = table.max_reductions if table else None
-                if table is not None and most is not None and level.reductions >= most:
-                    rule = f"{words} calls for a reduction, and the table allows {most}: "
-                    rule += "permanent discontinuation"
-                    stop = Stop(rule, _ids(table.reductions_source), hold)
-                else:
-                    level.reduced, level.reductions = True, level.reductions + 1
-                    level.why = f"reduced after {words}"
-                    level.source = (
-                        _ids(row.source, dose.reduced_source) if row else _reduced(regimen)
-                    )
+                level.reduced, level.reductions = True, level.reductions + 1
+                level.why = f"reduced after {words}"
+                level.source = _ids(row.source, dose.reduced_source) if row else _reduced(regimen)
             if index is not None:
                 level.pending.add(index)
+                level.rows.add(index)
     if stop is not None and stop.hold.override is not None:
         stop = None  # a clinician resumed past the rule, with a reason
-    if not toxic and level.reduced and level.given_reduced and _full_again(regimen):
+    if toxic is None and level.reduced and level.given_reduced and _full_again(regimen):
         level.reduced = False
         level.why = "the full dose again: the reduced dose caused no recurrence"
         level.source = _ids(table.full_again_source) if table else _reduced(regimen)

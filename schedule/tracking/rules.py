@@ -75,10 +75,10 @@ def check_record(
     target is refused unless overridden."""
     settings = settings or Settings()
     toxic = proposal.toxicity not in (None, Toxicity.OTHER)
+    check_extras(proposal)
     note = check_reason(proposal.type, proposal.note, optional=toxic)
     override = check_override(proposal.override)
     kind, day = proposal.type, proposal.day
-    check_extras(proposal)
     if kind in COURSE_LEVEL:
         check_open(view)
         check_not_future(day, today)
@@ -250,6 +250,16 @@ def check_course_level(view: CourseView, proposal: Proposal) -> None:
             raise InputError(
                 f"date {day} is before {last.key} was given ({last.given_on}); a hold holds "
                 "the next dose, so it begins on or after the last one given",
+                field="date",
+            )
+    if kind is RecordType.DISCONTINUED:
+        series = view.regimen.dose.series
+        days = [d for e in view.events if e.series == series and (d := e.given_on) is not None]
+        floor = max([view.course.start, *days])
+        if day < floor:
+            raise InputError(
+                f"date {day} is before {'the last dose given' if days else 'the course start'}"
+                f" ({floor}); a course stops on or after it",
                 field="date",
             )
     if kind is RecordType.RESUME:
