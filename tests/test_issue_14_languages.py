@@ -112,6 +112,7 @@ def test_the_regimen_words_translated_are_the_shipped_regimens_words() -> None:
                 date(2027, 3, 1),
                 options=PlanOptions(precautions=variant),
                 pregnancy_test=True,
+                settings=Settings(interim_blood_counts=True),  # every part a regimen offers
             )
         ]
         for event in events:

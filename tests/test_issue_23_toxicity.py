@@ -514,3 +514,15 @@ def test_the_export_and_import_carry_a_holds_toxicity(treated, tmp_path: Path) -
     text = out.read_text()
     assert text.splitlines()[0].endswith(",toxicity,grade")
     assert "creatinine up 45%,1,hold,,2025-06-03,,renal,2" in text
+
+
+def test_a_discontinued_course_on_hold_plans_no_more_bridging(lutathera: Regimen) -> None:
+    facts = [
+        *LUTATHERA_TWO,
+        hold("2025-05-26", "renal", 2),
+        Fact(RecordType.DISCONTINUED, D("2025-06-30"), None, note="progression"),
+    ]
+    found = events(lutathera, "2025-03-03", facts, "2025-12-01")
+    bridges = [e for e in found.values() if e.series == "ssa-bridge"]
+    # What was pending ends with the course (its care after it goes on: maintenance).
+    assert [(e.key, e.status) for e in bridges] == [("ssa-bridge-1", Status.CANCELLED)]

@@ -360,3 +360,36 @@ def test_R12_with_no_ssa_in_the_window_the_scan_keeps_its_day(catalog: Catalog) 
     regimen = parse_regimen(no_maintenance, "copy.toml")
     events = by_key(build_calendar(regimen, START))
     assert events["scan-1"].date == add_months(events["prrt-4"].date, 3)
+
+
+def test_pluvicto_interim_blood_counts_are_a_site_setting(catalog: Catalog) -> None:
+    """R17: blood counts "before and during treatment"; the label names no days, so interim
+    counts 3 to 4 weeks after each dose are planned only where the site asks for them."""
+    pluvicto = catalog.get("pluvicto")
+    off = [e for e in build_calendar(pluvicto, START) if e.series == "interim-labs"]
+    on = [
+        e
+        for e in build_calendar(pluvicto, START, settings=Settings(interim_blood_counts=True))
+        if e.series == "interim-labs"
+    ]
+    assert off == []
+    assert [(e.key, e.window_start - START) for e in on[:2]] == [
+        ("interim-labs-1", timedelta(days=21)),
+        ("interim-labs-2", timedelta(days=42 + 21)),
+    ]
+    related = next(r for r in pluvicto.related if r.series == "interim-labs")
+    assert related.setting == "interim_blood_counts"
+    assert related.source.startswith("R17:")
+
+
+def test_a_related_event_names_a_true_or_false_site_setting_only() -> None:
+    from schedule.domain.errors import RegimenFileError
+    from schedule.domain.regimen_file import builtin_texts, parse_regimen
+
+    text = dict(builtin_texts())["<built-in>/pluvicto.toml"]
+    bad = text.replace('setting = "interim_blood_counts"', 'setting = "horizon_days"')
+    with pytest.raises(
+        RegimenFileError,
+        match=r"related\[1\]\.setting: must name a true/false site setting \(interim_blood_counts, ssa_bridging\), not 'horizon_days'",
+    ):
+        parse_regimen(bad, "site/pluvicto.toml")

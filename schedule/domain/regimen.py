@@ -132,6 +132,7 @@ class Related:
     after_order: bool = False  # on the worklists only once the dose's order is placed
     patient_title: str = ""  # the patient's calendar's words; the staff text when empty
     patient_description: str = ""
+    setting: str = ""  # planned only when this site setting (a true/false one) is true
 
 
 @dataclass(frozen=True)

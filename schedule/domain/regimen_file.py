@@ -12,7 +12,6 @@ from pathlib import Path
 from schedule.domain.dates import WEEKDAYS
 from schedule.domain.errors import RegimenFileError
 from schedule.domain.model import Kind
-from schedule.domain.modifications import Modifications, parse_modifications
 from schedule.domain.regimen import (
     SITE,
     AfterCourse,
@@ -25,6 +24,8 @@ from schedule.domain.regimen import (
     Related,
     Window,
 )
+from schedule.domain.regimen_extras import modifications_of, pregnancy_source_of
+from schedule.domain.settings import BOOL_SETTINGS
 from schedule.domain.toml_table import TomlTable
 from schedule.domain.units import Quantity
 
@@ -190,7 +191,7 @@ def _related(table: TomlTable, default_kind: str | None = None) -> Related:
         (
             "series", "kind", "title", "description", "at", "from", "to", "late_until",
             "weekday", "doses", "source", "audience", "order", "after_order", "patient_title",
-            "patient_description",
+            "patient_description", "setting",
         )
     )  # fmt: skip
     start, end = _offsets(table)
@@ -226,7 +227,17 @@ def _related(table: TomlTable, default_kind: str | None = None) -> Related:
         after_order=after_order,
         patient_title=table.optional_text("patient_title"),
         patient_description=table.optional_text("patient_description"),
+        setting=_setting(table),
     )
+
+
+def _setting(table: TomlTable) -> str:
+    """A site setting (a true/false one) that a related event is planned under, or ""."""
+    name = table.optional_text("setting")
+    if name and name not in BOOL_SETTINGS:
+        known = ", ".join(sorted(BOOL_SETTINGS))
+        raise table.fail("setting", f"must name a true/false site setting ({known}), not {name!r}")
+    return name
 
 
 def _flag(table: TomlTable, name: str) -> bool:
@@ -332,24 +343,11 @@ def parse_regimen(text: str, path: str) -> Regimen:
         after_course=_after_course(
             top.subs("after_course"), tuple(name for name, _ in precautions)
         ),
-        modifications=_modifications(top, dose),
-        pregnancy_source=_pregnancy(top),
+        modifications=modifications_of(top, dose),
+        pregnancy_source=pregnancy_source_of(top),
     )
     _check_keys_unique(regimen, top)
     return regimen
-
-
-def _modifications(top: TomlTable, dose: DoseSpec) -> Modifications | None:
-    table = top.sub("modifications", required=False)
-    return None if table is None else parse_modifications(table, dose.reduced is not None)
-
-
-def _pregnancy(top: TomlTable) -> str:
-    table = top.sub("pregnancy_test", required=False)
-    if table is None:
-        return ""
-    table.unknown(("source",))
-    return table.source()
 
 
 def _check_keys_unique(regimen: Regimen, top: TomlTable) -> None:

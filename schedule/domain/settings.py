@@ -33,6 +33,9 @@ class Settings:
     # Long-acting SSA injections go on every 4 weeks while a radioligand course is on hold
     # (bridging, engine/bridging.py); false: none are planned during a hold.
     ssa_bridging: bool = True
+    # Interim blood counts between radioligand doses where a regimen offers them (Pluvicto:
+    # "before and during treatment", R17, names no days): false plans none.
+    interim_blood_counts: bool = False
     # Days after a toxicity hold begins that it comes up for review on the worklists.
     hold_review_days: int = 14
     # Days before a radioligand dose that its pregnancy test may be taken and still count (for a
@@ -104,7 +107,8 @@ _INT_LIMITS = {
 }
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CHOICES = {"calendar_titles": ("discreet", "plain"), "lang": tuple(sorted(LANGUAGES))}
-_BOOLS = {"ssa_bridging"}
+_BOOLS = {"ssa_bridging", "interim_blood_counts"}
+BOOL_SETTINGS = frozenset(_BOOLS)  # what a regimen file's `setting` may name
 _INTERNAL = {"config_dir"}  # set on reading, never written in the file
 
 

@@ -65,7 +65,9 @@ def bridging(
             status = ctx.still_due(status, SSA_BRIDGE, number)  # (while it still fits)
         event = ssa_event(ctx, key, number, title, early, day, day + late, status, given_on)
         events.append(event._replace(series=SSA_BRIDGE))
-        if status is Status.SKIPPED or status is Status.CANCELLED:
+        if status is Status.CANCELLED:
+            break  # the course stopped: nothing more bridges it
+        if status is Status.SKIPPED:
             anchor = day
             continue
         anchor = given_on or ctx.pending_actual(day)

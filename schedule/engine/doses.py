@@ -77,7 +77,8 @@ class SeriesPlan:
         around_dose = tuple(
             r
             for r in (*regimen.related, *tests, *regimen.precautions_for(ctx.precaution_variant()))
-            if ctx.informational or r.kind.recordable or (ctx.lean and r.order)
+            if (ctx.informational or r.kind.recordable or (ctx.lean and r.order))
+            and (not r.setting or getattr(ctx.settings, r.setting))
         )
         months = 1 if options.calendar_month else 0
         if not options.calendar_month and not options.interval_days:

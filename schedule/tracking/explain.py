@@ -186,6 +186,21 @@ class _Why(Basis):
         hold = self.hold_before()
         if hold:
             facts.append(hold)
+        ssa = self.regimen.ssa
+        pushed = [
+            e
+            for e in self.view.events
+            if ssa is not None
+            and e.series == SSA_BRIDGE
+            and e.given_on is not None
+            and (event.date - e.given_on).days == ssa.washout_days
+        ]
+        if pushed and ssa is not None:  # the dose waits for the washout after a bridge
+            washout = ssa_source(self.regimen, "washout")
+            facts.append(
+                f"{self.said(pushed[0])}: no dose under {ssa.washout_days} days after a "
+                f"long-acting SSA ({washout})"
+            )
         if (
             event.status is not Status.GIVEN
             and event.date < self.as_of
