@@ -48,6 +48,7 @@ class SeriesPlan:
     around_dose: tuple[Related, ...]
     needs_parent: bool  # any events hang on the doses
     lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
+    below: dict[tuple[str, str], bool]  # cache: (recorded, expected) -> below the expected?
     full: Decision  # the decision for a dose no hold touched
     bridging: bool  # long-acting SSA may go on during a hold (engine/bridging.py)
     first: tuple[str, Decimal] | None = None  # a loading dose 1 (text, base amount)
@@ -96,6 +97,7 @@ class SeriesPlan:
             around_dose=around_dose,
             needs_parent=bool(around_dose) or regimen.ssa is not None,
             lower={},
+            below={},
             full=full_decision(regimen),
             bridging=regimen.ssa is not None,
             first=(str(loading), loading.base) if loading is not None else None,
@@ -288,8 +290,8 @@ def _amount(
         amount = given_fact.dose
         text = amount.text
         if first is not None:
-            below = amount.dimension == plan.full_dimension and amount.base < first[1]
-            flags = [Flag.REDUCED_DOSE] if below else []
+            loaded = amount.dimension == plan.full_dimension and amount.base < first[1]
+            flags = [Flag.REDUCED_DOSE] if loaded else []
         else:
             lower = plan.lower.get(text)
             if lower is None:
@@ -297,7 +299,12 @@ def _amount(
                     amount.dimension == plan.full_dimension and amount.base < plan.full_base
                 )
             flags = [Flag.REDUCED_DOSE] if lower else []
-        if below_expected(amount, decision.amount, ctx.settings.dose_tolerance_percent):
+        key = (text, decision.amount.text)  # a clinic records the same few amounts
+        short = plan.below.get(key)
+        if short is None:
+            tolerance = ctx.settings.dose_tolerance_percent
+            short = plan.below[key] = below_expected(amount, decision.amount, tolerance)
+        if short:
             flags.append(Flag.DOSE_BELOW_EXPECTED)
         return text, flags
     if first is not None and not decision.reduced:
