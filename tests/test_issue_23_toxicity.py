@@ -526,3 +526,43 @@ def test_a_discontinued_course_on_hold_plans_no_more_bridging(lutathera: Regimen
     bridges = [e for e in found.values() if e.series == "ssa-bridge"]
     # What was pending ends with the course (its care after it goes on: maintenance).
     assert [(e.key, e.status) for e in bridges] == [("ssa-bridge-1", Status.CANCELLED)]
+
+
+def test_a_bridging_injection_that_no_longer_fits_before_the_dose_is_no_longer_due(
+    lutathera: Regimen,
+) -> None:
+    """Given today, it would fall inside the washout before the re-planned dose: it stays
+    missed (to be skipped), not overdue on `due`."""
+    facts = [*LUTATHERA_TWO, hold("2025-05-26", "renal", 2), resume("2025-09-01")]
+    found = events(lutathera, "2025-03-03", facts, "2025-09-01")
+    bridges = [e for e in found.values() if e.series == "ssa-bridge"]
+    assert [(e.key, e.status) for e in bridges] == [("ssa-bridge-1", Status.MISSED)]
+    assert (found["prrt-3"].date - D("2025-09-01")).days < 28
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--grade", "2"), "prrt: a grade belongs to a toxicity; name it with --toxicity TYPE\n"),
+        (
+            ("--toxicity", "other", "--grade", "3", "--reason", "infection"),
+            "prrt: a hold for another cause (other) takes no grade\n",
+        ),
+    ],
+)
+def test_cli_hold_names_the_grade_problem_first(treated, args, message) -> None:  # type: ignore[no-untyped-def]
+    with freeze_time("2025-05-20"):
+        result = treated("hold", "NET-1", *args)
+    assert (result.exit_code, result.stderr) == (2, message)
+
+
+def test_cli_a_discontinuation_is_not_dated_before_the_last_dose_given(treated) -> None:  # type: ignore[no-untyped-def]
+    with freeze_time("2025-05-20"):
+        result = treated("discontinue", "NET-1", "--reason", "x", "--date", "2025-01-01")
+        rows = json.loads(treated("history", "NET-1", "--format", "json").output)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "prrt: date 2025-01-01 is before the last dose given (2025-04-28); a course stops on "
+        "or after it\n",
+    )
+    assert [r["action"] for r in rows].count("discontinued") == 0
