@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schedule.domain.course import Course, Patient, Record
-from schedule.domain.model import SSA_SERIES, Event, RecordType, Status
+from schedule.domain.course import Course, Patient, Record, facts_of
+from schedule.domain.model import SSA_SERIES, RecordType, Status
 from schedule.domain.modifications import Action
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.regimen_file import builtin_texts
@@ -48,7 +48,7 @@ def history(regimen: Regimen, plan: list[tuple[str, int, str, int, int, str]]) -
     records: list[Record] = []
     last = START
     for action, shift, toxicity, grade, length, amount in plan:
-        events = build_calendar(regimen, START, _facts(records))
+        events = build_calendar(regimen, START, facts_of(records))
         doses = [e for e in events if e.series == regimen.dose.series]
         pending = next((e for e in doses if e.status is Status.PLANNED), None)
         if pending is None:
@@ -86,12 +86,6 @@ def _record(
     )
 
 
-def _facts(records: list[Record]):  # type: ignore[no-untyped-def]
-    from schedule.domain.course import facts_of
-
-    return facts_of(records)
-
-
 def _reducing(regimen: Regimen, toxicity: str | None, grade: int | None) -> bool:
     table = regimen.modifications
     if toxicity == "other" or table is None or toxicity is None or grade is None:
@@ -106,8 +100,8 @@ def test_expected_doses_follow_the_table(
 ) -> None:
     regimen = catalog.get(regimen_id)
     records = history(regimen, plan)
-    decisions = dose_decisions(regimen, START, _facts(records))
-    events = {e.key: e for e in build_calendar(regimen, START, _facts(records))}
+    decisions = dose_decisions(regimen, START, facts_of(records))
+    events = {e.key: e for e in build_calendar(regimen, START, facts_of(records))}
     holds = [r for r in records if r.type is RecordType.HOLD]
     previous: date | None = None
     reductions, reduced_before = 0, False
@@ -142,7 +136,7 @@ def test_no_long_acting_ssa_planned_inside_the_washout_before_a_planned_dose(
     regimen = catalog.get(regimen_id)
     if regimen.ssa is None:
         return
-    events = build_calendar(regimen, START, _facts(history(regimen, plan)))
+    events = build_calendar(regimen, START, facts_of(history(regimen, plan)))
     planned = (Status.PLANNED,)
     ssa = [e.date for e in events if e.series in SSA_SERIES and e.status in planned]
     for dose in (e for e in events if e.series == regimen.dose.series and e.status in planned):
@@ -173,7 +167,3 @@ def test_every_flag_is_explained_by_a_rule_of_its_own_regimen(
             reason = flag_reason(Basis(views[0], views, event, SETTINGS, as_of), flag)
             cited = set(_ID.findall(" ".join(filter(None, (reason.source, reason.rule)))))
             assert cited <= allowed, (event.key, flag, reason)
-
-
-def _events(regimen: Regimen, records: list[Record]) -> list[Event]:
-    return list(build_calendar(regimen, START, _facts(records)))

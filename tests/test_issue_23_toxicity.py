@@ -359,6 +359,8 @@ def test_cli_hold_stores_the_toxicity_and_grade_and_history_shows_them(treated) 
             "NET-1 is on hold from 2025-05-20, for review on 2025-06-03 (record 5)\n",
         )
         rows = json.loads(treated("history", "NET-1", "--format", "json").output)
+        table = treated("history", "NET-1").output.splitlines()
+    assert table[-1].endswith("2025-05-20        grade 2 thrombocytopenia; review 2025-06-03")
     assert (rows[-1]["action"], rows[-1]["toxicity"], rows[-1]["grade"]) == (
         "hold",
         "thrombocytopenia",
@@ -432,6 +434,12 @@ def test_cli_records_the_expected_dose_and_refuses_above_it(treated) -> None:  #
             r["event"]: r for r in json.loads(treated("show", "NET-1", "--format", "json").output)
         }
     assert shown["ssa-3"]["flags"] == ["dose-below-expected"]
+    with freeze_time("2025-07-01"):
+        explained = treated("explain", "NET-1", "ssa-3").output.splitlines()
+    assert explained[-1] == (
+        "flag dose-below-expected: ssa-3 recorded as 7.4 mg; the full amount is 30 mg (L18); "
+        "more than 10% below the expected amount, site setting dose_tolerance_percent"
+    )
     assert shown["prrt-3"]["flags"] == ["reduced-dose", "labs-missing"]
 
 

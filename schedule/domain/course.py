@@ -67,14 +67,6 @@ class Record:
     toxicity: str | None = None  # a hold's adverse reaction (`toxicity.Toxicity` value)
     grade: int | None = None  # its CTCAE grade (1 to 5)
 
-    @property
-    def cause(self) -> str:
-        """A hold's cause in words: "grade 2 thrombocytopenia", "other" (see the note)."""
-        if self.toxicity is None:
-            return ""
-        what = self.toxicity.replace("-", " ")
-        return what if self.grade is None else f"grade {self.grade} {what}"
-
 
 @dataclass(frozen=True)
 class Actor:

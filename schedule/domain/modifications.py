@@ -37,13 +37,6 @@ class Row:
     def matches(self, toxicity: Toxicity, grade: int) -> bool:
         return toxicity in self.toxicities and grade in self.grades
 
-    @property
-    def label(self) -> str:
-        """The row's toxicities and grades in words: "grade 2-4 thrombocytopenia"."""
-        low, high = self.grades[0], self.grades[-1]
-        grades = f"grade {low}" if low == high else f"grade {low}-{high}"
-        return f"{grades} {' or '.join(t.words for t in self.toxicities)}"
-
 
 @dataclass(frozen=True)
 class Modifications:

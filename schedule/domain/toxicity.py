@@ -23,10 +23,6 @@ class Toxicity(enum.Enum):
     OTHER_NON_HAEMATOLOGICAL = "other-non-haematological"
     OTHER = "other"  # not a toxicity: the hold's reason says what
 
-    @property
-    def words(self) -> str:
-        return self.value.replace("-", " ")
-
 
 # Spellings a coordinator may type for the same reaction.
 _ALIASES = {
@@ -38,6 +34,20 @@ _ALIASES = {
     "kidney": Toxicity.RENAL,
 }
 GRADES = range(1, 6)  # CTCAE grades 1 (mild) to 5
+
+
+def cause_words(toxicity: str | None, grade: int | None) -> str:
+    """A hold's toxicity in words, "grade 2 thrombocytopenia"; "" when none was recorded or
+    the cause is not a toxicity (`other`: the note says what)."""
+    if toxicity is None or toxicity == Toxicity.OTHER.value:
+        return ""
+    what = toxicity.replace("-", " ")
+    return what if grade is None else f"grade {grade} {what}"
+
+
+def hold_words(toxicity: str | None, grade: int | None, note: str) -> str:
+    """A hold's cause and note in words: "grade 2 thrombocytopenia; platelets 60"."""
+    return "; ".join(p for p in (cause_words(toxicity, grade), note) if p)
 
 
 def toxicity_names() -> tuple[str, ...]:

@@ -48,9 +48,7 @@ class SeriesPlan:
     around_dose: tuple[Related, ...]
     needs_parent: bool  # any events hang on the doses
     lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
-    below: dict[tuple[str, str], bool]  # cache: (recorded, expected) -> below the expected?
     full: Decision  # the decision for a dose no hold touched
-    bridging: bool  # long-acting SSA may go on during a hold (engine/bridging.py)
     first: tuple[str, Decimal] | None = None  # a loading dose 1 (text, base amount)
 
     @classmethod
@@ -97,9 +95,7 @@ class SeriesPlan:
             around_dose=around_dose,
             needs_parent=bool(around_dose) or regimen.ssa is not None,
             lower={},
-            below={},
             full=full_decision(regimen),
-            bridging=regimen.ssa is not None,
             first=(str(loading), loading.base) if loading is not None else None,
         )
 
@@ -150,7 +146,7 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
         # Most doses: no hold since the previous one and nothing modified before.
         touched = bool(holds) or bool(state.level.why)
         decision = decide(ctx.regimen, state.level, holds) if touched else plan.full
-        if holds and plan.bridging and k > 1:
+        if holds and k > 1:  # none without an SSA (`bridging` says)
             given_day = given_fact.date if given_fact is not None else None
             bridges, target = bridging(ctx, state, k, target, holds[-1], held, given_day)
             events += bridges
@@ -242,17 +238,12 @@ def _apply_hold(
     last = holds[-1]
     if last.end is None:
         return target, holds, True
-    return orderable_from(ctx, k, max(target, last.end), last.end), holds, False
-
-
-def orderable_from(ctx: Context, k: int, day: date, since: date) -> date:
-    """The first day from `day` on whose dose k can still be ordered on or after `since`:
-    every order deadline of the dose falls on or after `since`."""
-    return first_orderable(ctx.regimen, k, day, since)
+    return first_orderable(ctx.regimen, k, max(target, last.end), last.end), holds, False
 
 
 def first_orderable(regimen: Regimen, k: int, day: date, since: date) -> date:
-    """`orderable_from` for a regimen (the explanation of a late order reads it too)."""
+    """The first day from `day` on whose dose k can still be ordered on or after `since`:
+    every order deadline of the dose falls on or after `since`."""
     orders = [r for r in regimen.related if r.order and (not r.doses or k in r.doses)]
     while any(order_deadline(r, day) < since for r in orders):
         day += timedelta(days=1)
@@ -299,12 +290,7 @@ def _amount(
                     amount.dimension == plan.full_dimension and amount.base < plan.full_base
                 )
             flags = [Flag.REDUCED_DOSE] if lower else []
-        key = (text, decision.amount.text)  # a clinic records the same few amounts
-        short = plan.below.get(key)
-        if short is None:
-            tolerance = ctx.settings.dose_tolerance_percent
-            short = plan.below[key] = below_expected(amount, decision.amount, tolerance)
-        if short:
+        if below_expected(amount, decision.amount, ctx.settings.dose_tolerance_percent):
             flags.append(Flag.DOSE_BELOW_EXPECTED)
         return text, flags
     if first is not None and not decision.reduced:

@@ -15,11 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 from schedule.domain.modifications import Action, Row
 from schedule.domain.regimen import Regimen
-from schedule.domain.toxicity import Toxicity
+from schedule.domain.toxicity import Toxicity, cause_words
 from schedule.domain.units import Quantity
 from schedule.engine.facts import Hold
 
@@ -58,20 +59,18 @@ class Level:
     given_reduced: bool = False  # the previous dose was given at the reduced level
 
 
+FULL_DOSE = "the full dose"  # the `why` of a dose no toxicity touched
+
+
 def full_decision(regimen: Regimen) -> Decision:
     """A dose no hold touched, at the full amount."""
     dose = regimen.dose
-    return Decision(dose.amount, False, "the full dose", _ids(dose.amount_source))
+    return Decision(dose.amount, False, FULL_DOSE, _ids(dose.amount_source))
 
 
 def toxicity_words(hold: Hold) -> str:
     """ "grade 3 thrombocytopenia (hold of 2025-05-26)"."""
-    if hold.toxicity is None:
-        what = "a toxicity of no recorded type"
-    elif hold.grade is None:
-        what = hold.toxicity.replace("-", " ")
-    else:
-        what = f"grade {hold.grade} {hold.toxicity.replace('-', ' ')}"
+    what = cause_words(hold.toxicity, hold.grade) or "a toxicity of no recorded type"
     return f"{what} (hold of {hold.start})"
 
 
@@ -124,6 +123,7 @@ def decide(regimen: Regimen, level: Level, holds: Sequence[Hold]) -> Decision:
     return full._replace(stop=stop, toxic=toxic) if stop or toxic else full
 
 
+@lru_cache(maxsize=1024)  # a clinic records the same few amounts, for every course
 def below_expected(amount: Quantity, expected: Quantity, tolerance: int) -> bool:
     """Recorded below the expected amount by more than `tolerance` percent."""
     return amount.comparable(expected) and amount.base * 100 < expected.base * (100 - tolerance)

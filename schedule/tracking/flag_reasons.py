@@ -110,26 +110,22 @@ def _reduced(why: Basis) -> Reason:
 
 
 def _below(why: Basis) -> Reason:
-    decision = _decision(why)
-    full = guards.expected_amount(why.view, why.event, why.settings, why.as_of)
-    expected = decision.amount if decision else full[0] if full else None
-    source = decision.source if decision else full[2] if full else None
-    reason = decision.why if decision else "the full dose"
+    """Recorded below its expected amount (`guards.expected_amount`: the full one, or the one
+    the dose-modification table asks for); a fifth of it or less reads as a unit slip."""
+    facts = [f"{why.event.key} recorded as {why.event.dose}"]
+    expected = guards.expected_amount(why.view, why.event, why.settings, why.as_of)
+    if expected is not None:
+        amount, what, because = expected
+        facts.append(f"the {what} amount is {amount} ({because})")
+        if why.event.dose and Quantity.parse(why.event.dose).base * guards.SLIP <= amount.base:
+            facts.append("a fifth of it or less: likely a unit or typing slip")
     tolerance = why.settings.dose_tolerance_percent
-    facts: tuple[str, ...] = (
-        f"{why.event.key} recorded as {why.event.dose}",
-        f"expected {expected}: {reason}",
-    )
-    if expected is not None and why.event.dose:
-        ratio = Quantity.parse(why.event.dose).base / expected.base
-        if ratio * guards.SLIP <= 1:
-            facts += ("about a tenth or less: likely a unit or typing slip",)
     return Reason(
         "flag",
         Flag.DOSE_BELOW_EXPECTED.value,
-        facts,
-        f"more than {tolerance}% below the expected amount (site setting dose_tolerance_percent)",
-        source,
+        tuple(facts),
+        f"more than {tolerance}% below the expected amount",
+        "site setting dose_tolerance_percent",
     )
 
 

@@ -22,6 +22,7 @@ from schedule.domain.model import SSA_SERIES, Event, Flag, Kind, Status
 from schedule.domain.regimen import DoseKind, Regimen
 from schedule.domain.settings import Settings
 from schedule.domain.units import Quantity
+from schedule.engine.modify import FULL_DOSE
 from schedule.engine.views import CourseView
 
 _PENDING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
@@ -195,7 +196,7 @@ def expected_amount(
         return None
     if event.series == view.regimen.dose.series:
         decision = view.decisions(settings, today).get(event.key)
-        if decision is not None and decision.why != "the full dose":
+        if decision is not None and decision.why != FULL_DOSE:  # the table changed it
             what = "expected" if decision.reduced else "full"
             return decision.amount, what, f"{decision.why}: {decision.source}"
     return full[0], "full", source_id(full[1])
@@ -232,15 +233,24 @@ def amount_guard(
 SLIP = 5  # a recorded amount this many times off the expected one is taken for a slip
 
 
+def stop_rule(view: CourseView, settings: Settings, today: date) -> tuple[str, str] | None:
+    """The dose of the course that meets the label's stop rule (`discontinue-per-label`) and
+    the rule in words with its source ids, if one does."""
+    flagged = next((e for e in view.events if Flag.DISCONTINUE_PER_LABEL in e.flags), None)
+    if flagged is None:
+        return None
+    decision = view.decisions(settings, today).get(flagged.key)
+    stop = decision.stop if decision else None
+    return flagged.key, f"{stop.rule} ({stop.source})" if stop else "the label's stop rule"
+
+
 def resume_guard(view: CourseView, settings: Settings, today: date) -> list[GuardError]:
-    """The held dose meets the label's stop rule (`discontinue-per-label`): a resume goes on
-    past it only with a clinician's reason."""
-    held = [e for e in view.events if Flag.DISCONTINUE_PER_LABEL in e.flags]
-    if not held:
+    """The held dose meets the label's stop rule: a resume goes on past it only with a
+    clinician's reason."""
+    found = stop_rule(view, settings, today)
+    if found is None:
         return []
-    pid, key = view.patient.id, held[0].key
-    decision = view.decisions(settings, today).get(key)
-    rule = f"{decision.stop.rule} ({decision.stop.source})" if decision and decision.stop else ""
+    pid, (key, rule) = view.patient.id, found
     return [
         GuardError(
             f"{key} of {pid} meets the label's stop rule: {rule}; a clinician confirms it by "

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from schedule.domain.toxicity import hold_words
 from schedule.output.render import Column
 
 if TYPE_CHECKING:
@@ -19,17 +20,14 @@ HISTORY_COLUMNS = (
 
 def _note(row: Mapping[str, Any]) -> str:
     """The note, with what else the record says in plain words."""
-    parts = [str(row["note"])] if row["note"] else []
+    parts = [hold_words(row.get("toxicity"), row.get("grade"), str(row["note"] or ""))]
     if row["override"]:
         parts.append(f"override: {row['override']}")
     if row["review"]:
         parts.append(f"review {row['review']}")
     if row["end_care"]:
         parts.append("care ends")
-    if row.get("toxicity") and row["toxicity"] != "other":
-        grade = f"grade {row['grade']} " if row.get("grade") else ""
-        parts.insert(0, f"{grade}{str(row['toxicity']).replace('-', ' ')}")
-    return "; ".join(parts)
+    return "; ".join(p for p in parts if p)
 
 
 HISTORY_TABLE = (

@@ -16,6 +16,7 @@ from schedule.domain.model import Event, RecordType, Status
 from schedule.domain.regimen import Regimen
 from schedule.domain.regimen_file import builtin_texts
 from schedule.domain.settings import Settings
+from schedule.domain.toxicity import hold_words
 from schedule.engine.views import CourseView
 
 
@@ -138,7 +139,7 @@ class Basis:
             return None
         hold = holds[-1]
         resumed = [r for r in level if r.type is RecordType.RESUME and r.day >= hold.day]
-        why = "; ".join(p for p in (hold.cause, hold.note) if p and p != "other")
+        why = hold_words(hold.toxicity, hold.grade, hold.note)
         text = f"on hold from {hold.day} ({why or 'no reason given'})"
         if resumed:
             orders = [source_id(r.source) for r in self.regimen.related if r.order]

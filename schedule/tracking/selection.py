@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from schedule.domain.course import Course, Patient
 from schedule.domain.model import Event, Fact, RecordType, Status
+from schedule.domain.toxicity import hold_words
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,7 @@ def open_hold(facts: Iterable[Fact], review_days: int) -> OpenHold | None:
     if found is None:
         return None
     review = found.review or found.date + timedelta(days=review_days)
-    return OpenHold(found.date, hold_reason(found), review)
-
-
-def hold_reason(hold: Fact) -> str:
-    """A hold's cause and note in words: "grade 2 thrombocytopenia; platelets 60"."""
-    cause = ""
-    if hold.toxicity is not None and hold.toxicity != "other":
-        what = hold.toxicity.replace("-", " ")
-        cause = what if hold.grade is None else f"grade {hold.grade} {what}"
-    return "; ".join(p for p in (cause, hold.note) if p)
+    return OpenHold(found.date, hold_words(found.toxicity, found.grade, found.note), review)
 
 
 def due_by(event: Event, hold: OpenHold | None = None) -> date:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from schedule.domain.closures import Closures
 from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
-from schedule.domain.model import Flag, RecordType
+from schedule.domain.model import RecordType
 from schedule.domain.options import PlanOptions, check_options
 from schedule.domain.patients import (
     check_name,
@@ -30,6 +30,7 @@ from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.lookups import refuse_case_twin
 from schedule.store.transaction import Tx
+from schedule.tracking.guards import stop_rule
 from schedule.tracking.patients import check_appointments
 from schedule.tracking.rules import Proposal, check_reason, check_record
 from schedule.tracking.starts import check_start
@@ -318,12 +319,7 @@ class Tracker:
         and the rule in words with its source ids, if one does."""
         with self.store.read() as tx:
             view = self.course_view(tx, patient_id, today, course_number)
-        flagged = [e for e in view.events if Flag.DISCONTINUE_PER_LABEL in e.flags]
-        if not flagged:
-            return None
-        stop = view.decisions(self.settings, today)[flagged[0].key].stop
-        rule = f"{stop.rule} ({stop.source})" if stop else "the label's stop rule"
-        return flagged[0].key, rule
+        return stop_rule(view, self.settings, today)
 
     def resume(
         self,
