@@ -222,6 +222,10 @@ class App:
             self._store = Store.open(self.db_target, Actor(self.user, now()).stamp, create=create)
             if self._store.created is not None:
                 fail_line(f"created a new database at {self._store.created}")
+            from schedule.calendars.memory import CalendarWatch
+
+            # Every write remembers what its patients' calendars show (SEQUENCE, LAST-MODIFIED).
+            self._store.watch = CalendarWatch(self.catalog, self.settings, today, now)
         return self._store
 
     @property
@@ -293,17 +297,9 @@ class App:
 
     @cached_property
     def settings(self) -> Settings:
-        from schedule.domain.errors import SettingsError
-        from schedule.domain.settings import Settings, parse_settings
+        from schedule.domain.settings import read_settings
 
-        path = self.config_dir / "config.toml"
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return Settings()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{path}: cannot be read: {exc}") from None
-        return parse_settings(text, str(path))
+        return read_settings(self.config_dir / "config.toml")
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -10,7 +10,6 @@ import click
 
 from commands.app import (
     App,
-    now,
     progress,
     write_text,
 )
@@ -195,8 +194,7 @@ def feed_revoke(app: App, patient_id: str) -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Processes that serve, sharing the port (POSIX; elsewhere one).  "
-    "[default: one per core, less one, at most 4]",
+    help="Processes that serve, sharing the port.  [default: one per core, less one, at most 4]",
 )
 @click.option(
     "--threads",
@@ -210,14 +208,19 @@ def feed_revoke(app: App, patient_id: str) -> None:
     type=click.IntRange(1, 10_000),
     default=500,
     show_default=True,
-    help="Open connections at once; more wait in the system's queue.",
+    help="Connections at once per process; beyond it a request gets 503.",
 )
 @click.option(
     "--channel-timeout",
     type=click.IntRange(1, 3600),
     default=20,
     show_default=True,
-    help="Seconds a connection may stay idle or half-sent before it is closed.",
+    help="Seconds a connection may stay idle between requests before it is closed.",
+)
+@click.option(
+    "--base-url",
+    help="The server's address as phones reach it, e.g. https://calendar.example.org, for the "
+    "links of the patient's page [default: site.feed_base_url].",
 )
 @click.pass_obj
 def serve(
@@ -228,39 +231,58 @@ def serve(
     threads: int,
     connection_limit: int,
     channel_timeout: int,
+    base_url: str | None,
 ) -> None:
-    """Serve patients' calendar feeds (GET /feeds/TOKEN.ics) until stopped (SIGTERM, Ctrl-C).
+    """Serve patients' calendar feeds (GET /feeds/TOKEN.ics), their pages (/p/TOKEN) and a
+    health check (/healthz) until stopped (SIGTERM, Ctrl-C).
 
     Put it behind a TLS reverse proxy for phones outside the clinic's network; the proxy adds
-    TLS, rate limits and request size and time limits.
+    TLS, rate limits and request time limits. Several servers, on several machines, may share
+    one PostgreSQL database behind one load balancer: they serve the same bytes.
     """
-    from schedule.calendars.server import FeedApp
-    from schedule.calendars.serving import Limits, default_workers, listen
+    import socket
 
-    application = FeedApp(app.store, app.catalog, app.settings, now)
-    limits = Limits(
-        threads=threads,
-        connection_limit=connection_limit,
-        channel_timeout=channel_timeout,
-        cleanup_interval=min(5, channel_timeout),
+    from schedule.calendars.feeds import feed_url
+    from schedule.web.asgi import Limits, Site
+    from schedule.web.serve import Listening, bind, default_workers, run
+
+    base = base_url or app.settings.feed_base_url
+    if base:
+        feed_url(base, "x" * 32)  # a malformed address is refused here, not on a request
+    app.store  # noqa: B018  # a database that is missing, or not prrt's, is refused before serving
+    app.catalog  # noqa: B018  # so are the site's files
+    site = Site(
+        app.db_target,
+        str(app.config_dir),
+        tuple(str(p) for p in app.regimen_files),
+        base,
+        Limits(threads=threads, queue=threads * 4),
     )
+    listening = Listening(workers or default_workers(), connection_limit, channel_timeout)
     try:
-        server = listen(application, host, port, limits, workers or default_workers())
+        sock = bind(host, port, listening.backlog)
+    except socket.gaierror:
+        from schedule.domain.errors import InputError
+
+        raise InputError(f"{host!r} is not a host name or address to listen on") from None
     except OSError as exc:  # a port in use, an address not on this machine, no permission
         from schedule.domain.errors import OutputError  # exit 6, as the README says
 
         raise OutputError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; give another --host or --port"
         ) from None
-    address = f"http://{host}:{server.effective_port}"
-    processes = f" in {server.workers} processes" if server.workers > 1 else ""
+    address = f"http://{host}:{sock.getsockname()[1]}"
+    processes = f" in {listening.workers} processes" if listening.workers > 1 else ""
     click.echo(
         f"prrt: serving feeds on {address}/feeds/TOKEN.ics{processes}; Ctrl-C stops", err=True
     )
+    if not base:
+        click.echo(
+            "prrt: no public address: the patients' pages give no links until site.feed_base_url "
+            "is set or --base-url is given",
+            err=True,
+        )
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        run(site, sock, listening)
     finally:
-        server.close()
-        application.close()
+        sock.close()

@@ -16,7 +16,6 @@ from schedule.calendars.ical import (
     escape_text,
     fingerprint,
     fold,
-    revise,
     uid_for,
     write_calendar,
 )
@@ -82,14 +81,6 @@ def test_all_day_event_ends_the_next_day_and_carries_one_display_alarm(tmp_path:
     assert seen["calendar"]["refresh"] == {"type": "duration", "value": "PT12H"}
     assert seen["calendar"]["method"] is None
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT12H\r\n" in text
-
-
-def test_revise_starts_at_zero_rises_on_change_and_keeps_an_unchanged_stamp() -> None:
-    earlier = datetime(2026, 10, 1, tzinfo=UTC)
-    last = {"a": (3, "f1", earlier)}
-    assert revise("new", "f9", last, NOW) == (Revision(0, NOW), True)
-    assert revise("a", "f1", last, NOW) == (Revision(3, earlier), False)
-    assert revise("a", "f2", last, NOW) == (Revision(4, NOW), True)
 
 
 def test_uids_are_opaque_stable_and_distinct() -> None:

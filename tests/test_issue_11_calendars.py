@@ -5,14 +5,12 @@ Every calendar written here is checked byte by byte and read by vobject and ical
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from freezegun import freeze_time
@@ -22,7 +20,6 @@ from hypothesis import strategies as st
 from schedule.calendars.feeds import issue
 from schedule.calendars.ical import Entry, Head, Revision, escape_text, write_calendar
 from schedule.calendars.publisher import Publisher
-from schedule.calendars.server import FeedApp
 from schedule.calendars.settled import horizon
 from schedule.domain.errors import InputError, SettingsError
 from schedule.domain.localtime import appointment_span, check_days
@@ -31,6 +28,7 @@ from schedule.domain.settings import Settings, parse_settings
 from schedule.store.database import Store
 from tests.calendars import by_title, check_calendar, check_files
 from tests.conftest import SAMPLES, actor
+from tests.web import feed_app, get
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 PATIENTS = [f"NET-{n:03d}" for n in range(1, 13)]
@@ -172,25 +170,6 @@ def test_ics_all_the_next_day_rewrites_only_the_calendars_that_changed(
     check_files(*(folder / name for name in rewritten))
 
 
-def wsgi(
-    app: FeedApp, path: str, query: str = "", **headers: str
-) -> tuple[str, dict[str, str], bytes]:
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, sent: list[tuple[str, str]]) -> None:
-        seen["status"], seen["headers"] = status, dict(sent)
-
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "wsgi.errors": io.StringIO(),
-        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
-    }
-    body = b"".join(app(environ, start_response))
-    return seen["status"], seen["headers"], body
-
-
 def test_feed_etag_holds_no_date_a_phone_gets_304_after_midnight(
     run, db_url: str, store: Store, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -199,26 +178,26 @@ def test_feed_etag_holds_no_date_a_phone_gets_304_after_midnight(
     for pid in ("NET-003", "NET-001"):
         issue(store, pid, False, actor(), lambda token, pid=pid: tokens.__setitem__(pid, token))
     clock = {"now": datetime(2026, 12, 14, 20, 0, tzinfo=UTC)}
-    app = FeedApp(store, load_catalog(), Settings(), lambda: clock["now"])
+    app = feed_app(store, load_catalog(), Settings(), lambda: clock["now"])
     path = {pid: f"/feeds/{token}.ics" for pid, token in tokens.items()}
-    status, headers, body = wsgi(app, path["NET-003"])
+    status, headers, body = get(app, path["NET-003"])
     assert status == "200 OK"
     etag = headers["ETag"]
     assert "2026" not in etag
     assert "1214" not in etag
-    _, headers_1, _ = wsgi(app, path["NET-001"])
+    _, headers_1, _ = get(app, path["NET-001"])
     clock["now"] = datetime(2026, 12, 15, 20, 0, tzinfo=UTC)  # the next day
-    status, headers, body = wsgi(app, path["NET-003"], if_none_match=etag)
+    status, headers, body = get(app, path["NET-003"], if_none_match=etag)
     assert (status, headers["ETag"], body) == ("304 Not Modified", etag, b"")
     # NET-001's prrt-1 (2026-12-14) is late from today: a new calendar, a new ETag.
-    status, headers, body = wsgi(app, path["NET-001"], if_none_match=headers_1["ETag"])
+    status, headers, body = get(app, path["NET-001"], if_none_match=headers_1["ETag"])
     assert status == "200 OK"
     assert headers["ETag"] != headers_1["ETag"]
     seen = check_calendar(body, tmp_path)
     dose = by_title(seen["events"], "Lutathera treatment 1 of 4: infusion at the clinic")
     assert dose["summary"] == "Not done yet: Clinic visit (infusion)"
     # A link issued with plain titles keeps them.
-    status, headers, body = wsgi(app, path["NET-003"], "titles=plain")
+    status, headers, body = get(app, path["NET-003"], "titles=plain")
     assert status == "200 OK"
     assert headers["ETag"] != etag
     assert b"SUMMARY:Not done yet: Lutathera treatment 2 of 4: infusion at the clinic\r\n" in body

@@ -23,7 +23,6 @@ from freezegun import freeze_time
 
 from schedule.calendars.feeds import issue
 from schedule.calendars.publisher import Publisher
-from schedule.calendars.server import FeedApp
 from schedule.domain.errors import InputError, SettingsError
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen_file import load_catalog
@@ -32,7 +31,8 @@ from schedule.i18n import LANGUAGES, SHIPPED, catalogue
 from schedule.store.database import Store
 from tests.calendars import check_calendar
 from tests.conftest import actor
-from tests.test_issue_11_calendars import unfolded, wsgi
+from tests.test_issue_11_calendars import unfolded
+from tests.web import feed_app, get
 
 TODAY = "2027-03-10 09:00:00"
 AREAS = ("calendar", "regimens")  # the areas this issue ships; others add theirs
@@ -411,19 +411,19 @@ def test_the_calendars_key_and_the_feeds_etag_change_with_the_language(prrt, db_
         tokens: list[str] = []
         issue(store, "P1", False, actor(), tokens.append)
         now = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
-        app = FeedApp(store, load_catalog(), Settings(), lambda: now)
+        app = feed_app(store, load_catalog(), Settings(), lambda: now)
         path = f"/feeds/{tokens[0]}.ics"
         publisher = Publisher(store, load_catalog(), Settings(), date(2027, 3, 10), now)
         with store.read() as tx:
             snap = publisher.snapshot(tx, "P1")
         english_key = publisher.key(snap, snap.patients[0])
         with freeze_time(TODAY):
-            status, headers, body = wsgi(app, path)
+            status, headers, body = get(app, path)
             assert status == "200 OK"
             assert "NAME:Treatment calendar" in unfolded(body.decode("utf-8"))
-            assert wsgi(app, path, if_none_match=headers["ETag"])[0] == "304 Not Modified"
+            assert get(app, path, if_none_match=headers["ETag"])[0] == "304 Not Modified"
             assert prrt("patient", "edit", "P1", "--lang", "de").exit_code == 0
-            status, german, text = wsgi(app, path, if_none_match=headers["ETag"])
+            status, german, text = get(app, path, if_none_match=headers["ETag"])
         assert status == "200 OK"
         assert german["ETag"] != headers["ETag"]
         assert "NAME:Behandlungskalender" in unfolded(text.decode("utf-8"))

@@ -1,5 +1,5 @@
-"""Issue 14: the patient's page, `GET /p/TOKEN` on the feed server, and its handout. Called as
-WSGI for the answers and headers; then opened for real in Debian's headless Chromium at a
+"""Issue 14: the patient's page, `GET /p/TOKEN` on the feed server, and its handout. Asked in
+this process for the answers and headers; then opened for real in Debian's headless Chromium at a
 phone's width, read without script, and checked by axe-core."""
 
 from __future__ import annotations
@@ -7,23 +7,24 @@ from __future__ import annotations
 import io
 import json
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from schedule.calendars.feeds import issue, revoke
-from schedule.calendars.page import POLICY
-from schedule.calendars.server import FeedApp
 from schedule.domain.course import Course, Patient
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.store.database import Store
+from schedule.web.asgi import FeedServer
+from schedule.web.page import POLICY
 from tests.calendars import JS, node
 from tests.conftest import actor, start_server
+from tests.web import feed_app, get
 
 pytestmark = pytest.mark.usefixtures("config_dir")
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -32,37 +33,23 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 def call(
-    app: FeedApp, path: str, method: str = "GET", query: str = ""
+    app: FeedServer, path: str, method: str = "GET", query: str = ""
 ) -> tuple[str, dict[str, str], bytes]:
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        answer["status"], answer["headers"] = status, dict(headers)
-
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "wsgi.url_scheme": "http",
-        "HTTP_HOST": "127.0.0.1:8080",
-        "wsgi.errors": io.StringIO(),
-    }
-    body = b"".join(app(environ, start_response))
-    return answer["status"], answer["headers"], body
+    return get(app, path, query, method)
 
 
 @pytest.fixture
-def served(store: Store, catalog: Catalog) -> Iterator[tuple[FeedApp, str]]:
+def served(store: Store, catalog: Catalog) -> Iterator[tuple[FeedServer, str]]:
     """A feed app on the test's database, and P1's live token (P1 starts Lutathera on
     2026-12-07, speaks French)."""
     with store.write() as tx:
         tx.add_patient(Patient("P1", "Ana Example", lang="fr"), actor())
         tx.add_course(Course(0, "P1", 1, "lutathera", date(2026, 12, 7)), actor())
     token = issue(store, "P1", False, actor(), lambda _: None)
-    return FeedApp(store, catalog, SITE, lambda: NOW), token
+    return feed_app(store, catalog, SITE, lambda: NOW), token
 
 
-def test_the_page_and_its_headers(served: tuple[FeedApp, str]) -> None:
+def test_the_page_and_its_headers(served: tuple[FeedServer, str]) -> None:
     app, token = served
     status, headers, body = call(app, f"/p/{token}")
     assert status == "200 OK"
@@ -97,7 +84,7 @@ def test_the_page_and_its_headers(served: tuple[FeedApp, str]) -> None:
     assert (head_status, head_headers, head_body) == (status, headers, b"")
 
 
-def test_titles_in_the_link_go_on_to_the_page_and_its_links(served: tuple[FeedApp, str]) -> None:
+def test_titles_in_the_link_go_on_to_the_page_and_its_links(served: tuple[FeedServer, str]) -> None:
     app, token = served
     _, _, body = call(app, f"/p/{token}", query="titles=plain")
     page = body.decode("utf-8")
@@ -108,7 +95,7 @@ def test_titles_in_the_link_go_on_to_the_page_and_its_links(served: tuple[FeedAp
     assert "Traitement par Lutathera 1 sur 4" not in discreet.decode("utf-8")
 
 
-def test_the_handout_as_a_download(served: tuple[FeedApp, str]) -> None:
+def test_the_handout_as_a_download(served: tuple[FeedServer, str]) -> None:
     import pypdf
 
     app, token = served
@@ -126,7 +113,7 @@ def test_the_handout_as_a_download(served: tuple[FeedApp, str]) -> None:
 
 
 def test_unknown_revoked_and_malformed_tokens_get_the_feeds_own_404(
-    served: tuple[FeedApp, str], store: Store
+    served: tuple[FeedServer, str], store: Store
 ) -> None:
     app, token = served
     expected = call(app, "/feeds/" + "A" * 32 + ".ics")
@@ -148,6 +135,34 @@ def test_unknown_revoked_and_malformed_tokens_get_the_feeds_own_404(
     assert call(app, f"/p/{token}", "POST")[0] == "405 Method Not Allowed"
 
 
+def test_without_a_configured_address_the_page_gives_no_links_and_says_why(
+    store: Store, catalog: Catalog
+) -> None:
+    with store.write() as tx:
+        tx.add_patient(Patient("P1", "Ana Example"), actor())
+        tx.add_course(Course(0, "P1", 1, "lutathera", date(2026, 12, 7)), actor())
+    token = issue(store, "P1", False, actor(), lambda _: None)
+    app = feed_app(store, catalog, Settings(), lambda: NOW)  # no feed_base_url, no --base-url
+    answer = get(app, f"/p/{token}", host="evil.example", x_forwarded_host="evil.example")
+    page = answer[2].decode("utf-8")
+    assert answer[0] == "200 OK"
+    assert "evil.example" not in page
+    assert "webcal://" not in page and token + ".ics" not in page
+    assert "the clinic has not set the calendar&#x27;s web address" in page
+    assert "set site.feed_base_url in config.toml, or start the server with --base-url" in page
+    # Given to the server, the address is the links' whatever the request says.
+    app = feed_app(store, catalog, Settings(), lambda: NOW, "https://cal.example.org")
+    page = get(app, f"/p/{token}", host="evil.example")[2].decode("utf-8")
+    assert f'href="webcal://cal.example.org/feeds/{token}.ics"' in page
+    assert "evil.example" not in page
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 # -- in a real browser --------------------------------------------------------------------------
 
 
@@ -160,7 +175,8 @@ def test_in_chromium_at_375_pixels_without_script(run, db_url: str, tmp_path: Pa
         "--lang", "de", "--tz", "Europe/Berlin", "--time", "09:30",
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
-    process, port = start_server(db_url)
+    port = free_port()  # the links' address is configured, never taken from a request
+    process, _ = start_server(db_url, "--port", str(port), "--base-url", f"http://127.0.0.1:{port}")
     try:
         link = run("--db", db_url, "feed", "url", "P1", "--base", f"http://127.0.0.1:{port}")
         assert link.exit_code == 0, link.stderr

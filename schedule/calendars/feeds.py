@@ -20,7 +20,7 @@ from schedule.store.database import Store
 TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # what token_urlsafe(24) gives
 PATH_PREFIX = "/feeds/"
-PAGE_PREFIX = "/p/"  # the patient's page (`calendars/page.py`)
+PAGE_PREFIX = "/p/"  # the patient's page (`web/page.py`)
 
 
 def token_hash(token: str) -> str:

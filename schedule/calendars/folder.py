@@ -133,13 +133,10 @@ def _write_folder(
         else:
             todo.append(patient)
 
-    by_id = {p.id: p for p in todo}
-
-    def task(low: int, high: int) -> list[tuple[str, bytes, dict[int, int]]]:
-        """A slice of patients built and published (in a worker, when there are several): what
-        comes back is each file's bytes and the revisions of the courses it raised."""
-        published = publisher.publish(publisher.build_slice(snap, todo[low:high]))
-        return [(pid, p.text.encode("utf-8"), p.revisions) for pid, p in published.items()]
+    def task(low: int, high: int) -> list[tuple[str, bytes]]:
+        """A slice of patients built (in a worker, when there are several): each file's bytes."""
+        built = publisher.build_slice(snap, todo[low:high])
+        return [(pid, p.text.encode("utf-8")) for pid, p in built.items()]
 
     done: set[str] = set()
     reached = 0
@@ -148,11 +145,8 @@ def _write_folder(
     try:
         for part in iter_slices(task, publisher.store, len(todo), workers, BATCH):
             batch: list[tuple[str, Path, bytes]] = []
-            for pid, data, revisions in part:
+            for pid, data in part:
                 done.add(pid)
-                snap.revisions.update(revisions)
-                if revisions:
-                    keys[pid] = publisher.key(snap, by_id[pid])
                 batch.append((pid, folder / file_name(pid), data))
             outcomes = _write_batch(folder, dir_fd, [(path, data) for _, path, data in batch])
             for (pid, path, _), outcome in zip(batch, outcomes, strict=True):

@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -204,23 +204,3 @@ def uid_for(namespace: str, *parts: object) -> str:
     patient ID, no record number): a hash of the database's namespace and the parts."""
     seed = "\x1f".join([namespace, *(str(p) for p in parts)])
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32] + "@prrt"
-
-
-def revise(
-    uid: str, fingerprint: str, last: Mapping[str, tuple[int, str, datetime]], now: datetime
-) -> tuple[Revision, bool]:
-    """The SEQUENCE of an event from what was last published under its UID, as (sequence,
-    fingerprint, modified): 0 when new, one more when the fingerprint changed, else the same.
-    Also says whether it changed."""
-    before = last.get(uid)
-    if before is None:
-        return _revision(0, now), True
-    if before[1] == fingerprint:
-        return _revision(before[0], before[2]), False
-    return _revision(before[0] + 1, now), True
-
-
-@lru_cache(maxsize=4096)
-def _revision(sequence: int, modified: datetime) -> Revision:
-    """One `Revision` for all the events that share it: most of a run's are (0, now)."""
-    return Revision(sequence, modified)

@@ -1,5 +1,6 @@
-"""Publishing patients' calendars. SEQUENCE is kept in the store (`tx.published`), so it rises
-whenever an event changes and never falls, whoever publishes.
+"""Building patients' calendars. Each event's SEQUENCE and LAST-MODIFIED come from what the
+store remembers (`memory.py`), which only writes that change a schedule update: building a
+calendar reads, and gives the same bytes in any process, however often it is asked.
 
 Every calendar also has a key: a hash of everything it is built from (the site's settings and
 regimens, the patient, the courses, how many records each course has, each course's publication
@@ -16,54 +17,34 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import NamedTuple
 
 from schedule import __version__
-from schedule.calendars.bodies import Bodies, Uids
+from schedule.calendars.bodies import Bodies, BodyOf
 from schedule.calendars.entries import Appointment, appointment, course_entries, head
-from schedule.calendars.ical import Head, Revision, revise, write_calendar
-from schedule.calendars.settled import settled_courses
+from schedule.calendars.ical import Revision, write_calendar
+from schedule.calendars.memory import revisions, shown_events
 from schedule.calendars.titles import Titles
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
-from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
 from schedule.i18n import ENGLISH, LANGUAGES, Catalogue, catalogue
 from schedule.store.database import Store
-from schedule.store.published import Change, PublishedEvent
+from schedule.store.published import PublishedEvent
 from schedule.store.transaction import Tx
 
 FORMAT = 2  # raise when what a calendar says changes shape: every key changes with it
 
 
-class BuiltEvent(NamedTuple):
-    """One event of a calendar as built, before its SEQUENCE is known."""
-
-    uid: str
-    course_id: int
-    fingerprint: str
-    body: str
-
-
-@dataclass(frozen=True)
-class Built:
-    """A patient's calendar before SEQUENCE: its head and its events."""
-
-    patient_id: str
-    head: Head
-    events: tuple[BuiltEvent, ...]
-    changed: bool  # against what was published when it was built
-
-
 @dataclass(frozen=True)
 class Published:
-    """A patient's calendar text, and the courses whose publication revision it raised."""
+    """A patient's calendar text, when it last changed (the latest LAST-MODIFIED of its events)
+    and how many events it holds."""
 
     text: str
-    revisions: dict[int, int]
-    modified: datetime | None = None  # the latest LAST-MODIFIED of its events
+    modified: datetime | None
+    events: int
 
 
 @dataclass(frozen=True)
@@ -206,19 +187,21 @@ class Publisher:
         with_name: bool | None = None,
         titles: Titles | None = None,
         alone: bool = False,
-    ) -> list[Built]:
-        """The patients' calendars before SEQUENCE. A calendar that cannot be computed from
-        what is stored is left out (a folder keeps the file it had, and says so), or is an
-        error when it is the one calendar asked for (`alone`)."""
+    ) -> dict[str, Published]:
+        """The patients' calendars, each event's revision derived from what the store remembers
+        (`memory.py`: building never writes). A calendar that cannot be computed from what is
+        stored is left out (a folder keeps the file it had, and says so), or is an error when it
+        is the one calendar asked for (`alone`)."""
         named = self.with_name if with_name is None else with_name
-        shown = self.titles_for(titles)
-        out = []
+        shown_titles = self.titles_for(titles)
+        out: dict[str, Published] = {}
         for patient in patients:
             courses = snapshot.courses.get(patient.id, [])
             try:
-                settled = settled_courses(
-                    self.catalog, self.settings, patient, courses, records, self.today
-                )
+                shown = shown_events(
+                    self.catalog, self.settings, snapshot.namespace, patient, courses, records,
+                    self.today,
+                )  # fmt: skip
             except (OverflowError, ValueError):
                 if alone:
                     raise StoreError(
@@ -228,26 +211,24 @@ class Publisher:
                 continue
             slot = appointment(patient)
             words = self.words(patient)
-            bodies = self._bodies_for(shown, words)
-            events: list[BuiltEvent] = []
-            changed = False
-            for course in settled:
-                view = course.view
-                course_id = view.course.id
-                regimen = self.catalog.get(view.course.regimen)
-                staff, provisional = hidden_from(regimen, patient), course.provisional
-                uid_of = Uids(snapshot.namespace, course_id)
-                body_of = bodies.course(regimen, slot)
-                for event in view.events:
-                    if event.series in staff:
-                        continue
-                    uid = uid_of(event.key)
-                    body, mark = body_of(event, event.key in provisional)
-                    before = last.get(uid)
-                    changed = changed or before is None or before.fingerprint != mark
-                    events.append(BuiltEvent(uid, course_id, mark, body))
-            calendar_head = head(self.settings, patient, named, shown, words)
-            out.append(Built(patient.id, calendar_head, tuple(events), changed))
+            bodies = self._bodies_for(shown_titles, words)
+            body_of: dict[int, BodyOf] = {}
+            revised = revisions(shown, last)
+            events = []
+            for item, revision in zip(shown, revised, strict=True):
+                of = body_of.get(item.course_id)
+                if of is None:
+                    course = next(c for c in courses if c.id == item.course_id)
+                    of = body_of[item.course_id] = bodies.course(
+                        self.catalog.get(course.regimen), slot
+                    )
+                events.append((item.uid, revision, of(item.event, item.provisional)[0]))
+            calendar_head = head(self.settings, patient, named, shown_titles, words)
+            out[patient.id] = Published(
+                write_calendar(calendar_head, events),
+                max((r.modified for r in revised), default=None),
+                len(events),
+            )
         return out
 
     def build_slice(
@@ -257,66 +238,14 @@ class Publisher:
         with_name: bool | None = None,
         titles: Titles | None = None,
         alone: bool = False,
-    ) -> list[Built]:
+    ) -> dict[str, Published]:
+        """`build`, reading the patients' records and the store's memory of their calendars in
+        one read transaction."""
         ids = [c.id for p in patients for c in snapshot.courses.get(p.id, [])]
         with self.store.read() as tx:
             records = tx.records(ids)
             last = tx.published.last_published(ids)
         return self.build(snapshot, patients, records, last, with_name, titles, alone)
-
-    # -- publishing ---------------------------------------------------------------------------
-
-    def publish(self, built: Sequence[Built]) -> dict[str, Published]:
-        """Texts of the calendars with SEQUENCE and stamps from the store; the store learns what
-        changed, in one transaction. The texts are written after it commits: the revisions are
-        settled by then, and the store's lock is held no longer than the store needs it."""
-        course_ids = sorted({e.course_id for b in built for e in b.events})
-        if not any(b.changed for b in built):  # as built: a read is enough, unless it raced
-            with self.store.read() as tx:
-                last = tx.published.last_published(course_ids)
-            revisions, changes = self._revise(built, last)
-            if not changes:
-                return self._texts(built, revisions, {})
-        with self.store.write() as tx:
-            tx.lock_courses(course_ids)
-            last = tx.published.last_published(course_ids)
-            revisions, changes = self._revise(built, last)
-            bumped = tx.published.save_published(changes, last.keys())
-        return self._texts(built, revisions, bumped)
-
-    def _revise(
-        self, built: Sequence[Built], last: dict[str, PublishedEvent]
-    ) -> tuple[list[list[Revision]], dict[str, Change]]:
-        """Each event's revision (`revise`), and the changes the store must learn."""
-        revisions: list[list[Revision]] = []
-        changes: dict[str, Change] = {}
-        for item in built:
-            revised: list[Revision] = []
-            for uid, course_id, mark, _ in item.events:
-                revision, changed = revise(uid, mark, last, self.now)
-                if changed:
-                    published = PublishedEvent(revision.sequence, mark, revision.modified)
-                    changes[uid] = Change(course_id, published)
-                revised.append(revision)
-            revisions.append(revised)
-        return revisions, changes
-
-    def _texts(
-        self, built: Sequence[Built], revisions: list[list[Revision]], bumped: dict[int, int]
-    ) -> dict[str, Published]:
-        out: dict[str, Published] = {}
-        for item, revised in zip(built, revisions, strict=True):
-            events = [
-                (event.uid, revision, event.body)
-                for event, revision in zip(item.events, revised, strict=True)
-            ]
-            courses = sorted({e.course_id for e in item.events})
-            out[item.patient_id] = Published(
-                write_calendar(item.head, events),
-                {c: bumped[c] for c in courses if c in bumped},
-                max((r.modified for r in revised), default=None),
-            )
-        return out
 
     # -- one patient --------------------------------------------------------------------------
 
@@ -327,17 +256,19 @@ class Publisher:
         titles: Titles | None = None,
         namespace: str | None = None,
     ) -> Calendar:
-        """Publish one patient's calendar (all courses)."""
+        """One patient's calendar (all courses), read in one transaction; nothing is written."""
         with self.store.read() as tx:
             snap = self.snapshot(tx, patient_id, namespace)
-        built = self.build_slice(snap, snap.patients, with_name, titles, alone=True)
-        published = self.publish(built)[patient_id]
-        snap.revisions.update(published.revisions)
+            ids = [c.id for c in snap.courses[patient_id]]
+            records = tx.records(ids)
+            last = tx.published.last_published(ids)
+        built = self.build(snap, snap.patients, records, last, with_name, titles, alone=True)
+        published = built[patient_id]
         return Calendar(
             patient_id,
             published.text,
             self.key(snap, snap.patients[0], with_name, titles),
-            len(built[0].events),
+            published.events,
             published.modified,
         )
 

@@ -37,11 +37,13 @@ _DONE = (Status.GIVEN, Status.SKIPPED, Status.CANCELLED)
 
 @dataclass(frozen=True)
 class Settled:
-    """One course as the calendar shows it, and the keys of the events that wait behind a late
-    dose (their dates are those they had before it was late)."""
+    """One course as the calendar shows it, the keys of the events that wait behind a late
+    dose (their dates are those they had before it was late), and the day they began to wait
+    (the first late dose's first late day; None when nothing waits)."""
 
     view: CourseView
     provisional: frozenset[str]
+    since: date | None = None
 
 
 def settled_courses(
@@ -95,7 +97,8 @@ def _settle(
             events.append(_moved(new, old.date, old.end))
             provisional.add(new.key)
     events += now.values()  # what exists only as of today (nothing moves it)
-    return Settled(replace(current, events=tuple(events)), frozenset(provisional))
+    since = day + timedelta(days=1) if provisional else None
+    return Settled(replace(current, events=tuple(events)), frozenset(provisional), since)
 
 
 def _moved(event: Event, day: date, end: date) -> Event:

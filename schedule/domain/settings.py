@@ -161,3 +161,14 @@ def _weekday_chairs(value: object, path: str) -> tuple[tuple[int, int], ...]:
             raise SettingsError(f"{where}.{name}: must be a whole number from {low} to {high}")
         pairs.append((WEEKDAYS.index(name.lower()), chairs))
     return tuple(sorted(dict(pairs).items()))
+
+
+def read_settings(path: Path) -> Settings:
+    """The site's settings from its file (`config.toml`): the defaults when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot be read: {exc}") from None
+    return parse_settings(text, str(path))

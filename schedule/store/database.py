@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,25 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from schedule.domain.errors import Hint, StoreError
 from schedule.store import tables
 from schedule.store.migrations import current_version, latest, migrate
-from schedule.store.transaction import Tx
+from schedule.store.transaction import Tx, Watch
 
 PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
+
+
+@dataclass(frozen=True)
+class Waits:
+    """How long the store waits on the database, in seconds: to connect (PostgreSQL), for one
+    statement (PostgreSQL; None: as long as it takes), for a lock (SQLite's busy timeout;
+    PostgreSQL's lock timeout when `statement` is set) and for a free pooled connection."""
+
+    connect: float = 10.0
+    statement: float | None = None
+    lock: float = 60.0
+    pool: float = 30.0
+
+
+# The feed server answers phones: a slow or silent database must give a 503 in seconds.
+SERVER_WAITS = Waits(connect=3.0, statement=5.0, lock=5.0, pool=5.0)
 
 
 def database_url(target: str) -> str:
@@ -50,18 +67,19 @@ def _create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def sqlite_engine(url: str) -> Engine:
+def sqlite_engine(url: str, waits: Waits = Waits()) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         _create_private_file(Path(database))
-    engine = create_engine(url, connect_args={"timeout": 60})
+    engine = create_engine(url, connect_args={"timeout": waits.lock}, pool_timeout=waits.pool)
+    busy = int(waits.lock * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={busy}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -73,19 +91,38 @@ def sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def postgresql_engine(url: str, waits: Waits = Waits()) -> Engine:
+    """A PostgreSQL engine whose connects (and, with `waits.statement`, statements and locks)
+    give up after their time instead of waiting on a server that does not answer."""
+    connect_args: dict[str, Any] = {"connect_timeout": max(1, round(waits.connect))}
+    if waits.statement is not None:
+        statement, lock = round(waits.statement * 1000), round(waits.lock * 1000)
+        given = make_url(url).query.get("options")  # the URL's own (a search_path) come too
+        own = given if isinstance(given, str) else " ".join(given or ())
+        connect_args["options"] = " ".join(
+            x for x in (own, f"-c statement_timeout={statement} -c lock_timeout={lock}") if x
+        )
+    return create_engine(
+        url, pool_pre_ping=True, pool_timeout=waits.pool, connect_args=connect_args
+    )
+
+
 class Store:
     """The database. Use `write()` for a transaction that changes data, `read()` otherwise."""
 
     created: str | None = None  # the path of the SQLite file this open created
+    watch: Watch | None = None  # what looks at each write's patients (`Tx.touch`)
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
 
     @classmethod
-    def open(cls, target: str, opened_at: str, create: bool = True) -> Store:
+    def open(
+        cls, target: str, opened_at: str, create: bool = True, waits: Waits = Waits()
+    ) -> Store:
         """Open (and migrate) the database. `create=False` refuses an SQLite file that does
-        not exist instead of creating it."""
+        not exist instead of creating it; `waits` bounds every wait on the database."""
         url = database_url(target)
         path = make_url(url).database if url.startswith("sqlite") else None
         new_file = bool(path) and path != ":memory:" and not Path(str(path)).exists()
@@ -93,9 +130,9 @@ class Store:
             raise StoreError(f"no database at {path}", hint=Hint.CREATE_DATABASE, path=path)
         try:
             if url.startswith("sqlite"):
-                engine = sqlite_engine(url)
+                engine = sqlite_engine(url, waits)
             elif url.startswith("postgresql"):
-                engine = create_engine(url, pool_pre_ping=True)
+                engine = postgresql_engine(url, waits)
             else:
                 raise StoreError(
                     f"database {target!r} is not supported; give a file path or a "
@@ -140,7 +177,9 @@ class Store:
             conn.info["prrt_write"] = True
             try:
                 with conn.begin():
-                    yield Tx(conn, self.dialect, writable=True)
+                    tx = Tx(conn, self.dialect, writable=True, watch=self.watch)
+                    yield tx
+                    tx.settle()
             finally:
                 conn.info.pop("prrt_write", None)
 

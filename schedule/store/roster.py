@@ -37,6 +37,7 @@ def update_patient(tx: Tx, old: Patient, new: Patient, actor: Actor) -> dict[str
     if not changes:
         return changes
     values = {PATIENT_FIELDS[field]: change["new"] for field, change in changes.items()}
+    tx.touch(old.id)
     p = tables.patients
     tx.writing().execute(p.update().where(p.c.id == old.id).values(**values))
     detail = {
@@ -51,6 +52,7 @@ def add_roster(tx: Tx, items: Sequence[tuple[Patient, Course]], actor: Actor) ->
     """New patients, each with a first course, in a few statements (for large rosters)."""
     if not items:
         return
+    tx.touch(*(p.id for p, _ in items))
     tx.writing().execute(
         tables.patients.insert(),
         [

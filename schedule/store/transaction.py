@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, String, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
@@ -26,16 +26,45 @@ from schedule.store.rows import by_patient, course_of, read_facts
 _CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
 
 
+class Watch(Protocol):
+    """What looks at the patients a write transaction changes (the calendars' memory,
+    `calendars/memory.py`): `before` when the transaction first touches them, `after` (with
+    what `before` said, by patient) just before it commits, in the same transaction."""
+
+    def before(self, tx: Tx, patient_ids: Sequence[str]) -> dict[str, Any]: ...
+
+    def after(self, tx: Tx, before: dict[str, Any]) -> None: ...
+
+
 class Tx:
     """An open transaction on the store: reads, row locks and writes of patients, courses,
     records and the audit trail; `published` and `tokens` hold the calendars' memory."""
 
-    def __init__(self, conn: Connection, dialect: str, writable: bool) -> None:
+    def __init__(
+        self, conn: Connection, dialect: str, writable: bool, watch: Watch | None = None
+    ) -> None:
         self.conn = conn
         self.dialect = dialect
         self.writable = writable
         self.published = PublishedMemory(self)
         self.tokens = FeedTokens(self)
+        self.watch = watch
+        self._touched: dict[str, Any] = {}  # patient -> what the watch said before the change
+
+    def touch(self, *patient_ids: str) -> None:
+        """Say that the schedules of these patients are about to change in this transaction
+        (the watch, if any, looks at them first: `Watch`)."""
+        new = [p for p in dict.fromkeys(patient_ids) if p not in self._touched]
+        if not new:
+            return
+        said = self.watch.before(self, new) if self.watch else {}
+        for pid in new:
+            self._touched[pid] = said.get(pid, {})
+
+    def settle(self) -> None:
+        """Just before the transaction commits: the watch remembers what changed."""
+        if self.watch is not None and self._touched:
+            self.watch.after(self, self._touched)
 
     def writing(self) -> Connection:
         """The connection, for a write; a write inside `Store.read()` is a bug."""
@@ -161,6 +190,7 @@ class Tx:
             self.conn.execute(query.with_for_update())
 
     def add_patient(self, patient: Patient, actor: Actor) -> None:
+        self.touch(patient.id)
         self.writing().execute(
             tables.patients.insert().values(
                 id=patient.id,
@@ -175,6 +205,7 @@ class Tx:
         self.add_audit(actor, "patient-add", patient.id, detail=patient_detail(patient))
 
     def add_course(self, course: Course, actor: Actor) -> Course:
+        self.touch(course.patient_id)
         number = (
             self.writing()
             .execute(
@@ -211,6 +242,7 @@ class Tx:
         return stored
 
     def add_record(self, patient_id: str, record: Record, actor: Actor) -> int:
+        self.touch(patient_id)
         values = record_values(record, actor.stamp, actor.who)
         result = self.writing().execute(tables.records.insert().values(**values))
         key = result.inserted_primary_key
@@ -250,7 +282,9 @@ class Tx:
         caller's transaction (as `add_record` one by one would): `bulk.add_records`."""
         from schedule.store.bulk import add_records
 
-        count = add_records(self, list(items), actor)
+        rows = list(items)
+        self.touch(*(patient_id for patient_id, _ in rows))
+        count = add_records(self, rows, actor)
         self.add_audit(actor, action, None, detail={"records": count})
         return count
 

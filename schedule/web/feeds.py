@@ -1,25 +1,22 @@
-"""The feed server: a WSGI application that answers `GET /feeds/TOKEN.ics` with the patient's
-calendar. Unknown, malformed and revoked tokens all get the same 404. Responses carry a strong
-ETag (a hash of the calendar's text, never of the day) and `Last-Modified` (the latest
-LAST-MODIFIED of its events). Conditional requests follow RFC 9110 (13.2.2): `If-None-Match`
-decides when present (a matching tag, or `*` for a feed that exists, gets 304), else
-`If-Modified-Since` does (304 when nothing changed since). A client that accepts gzip gets the
-calendar gzipped (`Vary: Accept-Encoding`; the gzipped bytes have their own ETag, the text's
-with `-gzip`, and either tag matches). A calendar is built, and gzipped, at most once per key
-(the day, the facts: `Publisher.key`) while cached.
-`?titles=plain` (or `discreet`) in the link chooses the titles for that patient's feed.
+"""The feeds: `GET /feeds/TOKEN.ics` answered with the patient's calendar, whatever serves HTTP
+(`asgi.py`). Unknown, malformed and revoked tokens all get the same 404. Responses carry a
+strong ETag (a hash of the calendar's bytes) and, once it is at least a second old,
+`Last-Modified` (the latest LAST-MODIFIED of its events). Conditional requests follow RFC 9110
+(13.2.2): `If-None-Match` decides when present (a matching tag, or `*` for a feed that exists,
+gets 304), else `If-Modified-Since` does. A client that accepts gzip gets the calendar gzipped
+(`Vary: Accept-Encoding`; the gzipped bytes have their own ETag, the text's with `-gzip`, and
+either tag matches). `?titles=plain` (or `discreet`) in the link chooses the titles.
+
+Serving only reads. Each event's SEQUENCE and time come from what the writes that changed the
+schedule remembered (`calendars/memory.py`), so any number of servers on one database give the
+same bytes and tags for the same feed, and asking for one form of a feed never changes another.
 
 What a feed was last read as (its key and tags: `Known`) is kept with the store's change mark
 (`store/changes.py`), the day and the wording's files: while none of them moved, a request is
-decided from memory without a query; any write anywhere in the store (a dose, a revoke, by any
-process) moves the mark, and the next request reads the token and its facts again in one query.
-`FeedApp.quick` gives that answer without blocking when the mark is local (SQLite), so the HTTP
-server (`http11.py`) can answer it at once instead of handing the request to a thread. A mark
-that cannot be read at once (SQLite busy) is unknown and equals no other: the request goes to a
-thread and reads the store, and nothing is answered from memory until the mark is read again.
-
-Known limit: `Last-Modified` follows the events, so a change of the calendar's name alone (the
-patient's name in a feed issued with it) leaves it as it was; the ETag changes.
+answered from memory without a query (`quick`, when the mark is local: SQLite); any write
+anywhere in the store moves the mark, and the next request reads the token and its facts again
+in one query. A calendar is built, and gzipped, at most once per key (`Publisher.key`) while
+cached.
 """
 
 from __future__ import annotations
@@ -27,28 +24,23 @@ from __future__ import annotations
 import gzip
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import cached_property
-from typing import Any
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from schedule.calendars.feeds import PAGE_PREFIX, PATH_PREFIX, TOKEN_SHAPE, token_hash
-from schedule.calendars.http11 import Answer, plain
+from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
 from schedule.calendars.publisher import Publisher, Snapshot, site_digest
 from schedule.calendars.titles import Titles
-from schedule.domain.errors import PrrtError
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.i18n import catalogue
 from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
 
-StartResponse = Callable[..., Any]
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 COMMON = [
     ("Cache-Control", "no-cache, private"),
@@ -57,6 +49,43 @@ COMMON = [
 ]
 VARY = ("Vary", "Accept-Encoding")
 KNOWN = 16_384  # feeds remembered (a few hundred bytes each, no calendar text)
+STRONG_AFTER = timedelta(seconds=1)  # RFC 9110, 8.8.2.2: a time at least this old is strong
+
+
+class Request(NamedTuple):
+    """What a feed or page request is decided on: the method, the path, the query string and
+    the headers (names in lower case)."""
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+
+    @property
+    def head(self) -> bool:
+        return self.method == "HEAD"
+
+
+class Answer(NamedTuple):
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found", 405: "Method Not Allowed",
+           503: "Service Unavailable"}  # fmt: skip
+
+
+def plain(status: int, extra: list[tuple[str, str]] | None = None, head: bool = False) -> Answer:
+    """A short text answer (a 404, a 503): its reason phrase as the body."""
+    body = f"{REASONS.get(status, '')}\n".encode("ascii")
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *(extra or []),
+        *COMMON,
+    ]
+    return Answer(status, headers, b"" if head else body)
 
 
 @dataclass(frozen=True)
@@ -70,9 +99,12 @@ class Tags:
     def gzip_etag(self) -> str:
         return self.etag[:-1] + '-gzip"'
 
-    @cached_property
-    def last_modified(self) -> str | None:
-        return format_datetime(self.modified, usegmt=True) if self.modified else None
+    def last_modified(self, now: datetime) -> str | None:
+        """`Last-Modified`, only once the time is a second older than `now` (the response's
+        Date): a change later in the same second then always shows as a later time."""
+        if self.modified is None or now - self.modified < STRONG_AFTER:
+            return None
+        return format_datetime(self.modified.astimezone(UTC), usegmt=True)
 
 
 @dataclass(frozen=True)
@@ -99,8 +131,9 @@ class Known:
     tags: Tags | None  # None: read, not built yet
 
 
-class FeedApp:
-    """`clock()` gives the current time (aware); today is its date in the server's zone."""
+class Feeds:
+    """The feeds of one store. `clock()` gives the current time (aware); today is its date in
+    the server's zone. Safe to call from several threads."""
 
     def __init__(
         self,
@@ -122,77 +155,34 @@ class FeedApp:
         self._namespace: str | None = None  # the UID namespace: never changes once read
         self.changes = ChangeMark(store)
 
-    def before_fork(self) -> None:
-        """In the process about to fork workers: no connection open, so none crosses a fork."""
-        self.changes.close()
-        self.store.engine.dispose()
-
-    def after_fork(self) -> None:
-        """In a forked worker: new connections, the same memory (a fork copies it)."""
-        self.store.after_fork()
-        self.changes = ChangeMark(self.store)
-        self._lock = threading.Lock()
-
     def close(self) -> None:
         """Close the connection the change mark is read through (the store is the caller's)."""
         self.changes.close()
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        if method not in ("GET", "HEAD"):
-            return plain_response(
-                start_response, "405 Method Not Allowed", [("Allow", "GET, HEAD")]
-            )
-        path = environ.get("PATH_INFO", "")
-        head = method == "HEAD"
-        try:
-            if path.startswith(PAGE_PREFIX):  # the patient's page and handout (page.py)
-                from schedule.calendars.page import serve_page
-
-                return serve_page(self, path, environ, start_response, head)
-            token = feed_token(path)
-            if token is None:
-                return plain_response(start_response, "404 Not Found")
-            return self.feed(token, environ, start_response, head)
-        except (SQLAlchemyError, PrrtError) as exc:
-            # The database's own text can hold a statement's parameters: log only its kind.
-            cause = getattr(exc, "orig", None)
-            kind = type(exc).__name__ + (f" ({type(cause).__name__})" if cause else "")
-            environ["wsgi.errors"].write(f"prrt serve: the database failed: {kind}\n")
-            return plain_response(
-                start_response, "503 Service Unavailable", [("Retry-After", "60")]
-            )
-
-    def quick(self, environ: dict[str, Any]) -> Answer | None:
+    def quick(self, request: Request) -> Answer | None:
         """The answer to a feed request from memory, when the change mark is local (so
         checking it waits on nothing) and the feed is known and unchanged; else None, and the
-        request goes to the application in a thread."""
-        if not self.changes.local or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        request goes to `answer` in a thread."""
+        if not self.changes.local:
             return None
-        token = feed_token(environ.get("PATH_INFO", ""))
+        token = feed_token(request.path)
         if token is None:
             return None
-        titles = asked_titles(environ.get("QUERY_STRING", ""))
-        known = self._recall(token_hash(token), titles)
-        if known is None:
-            return None
-        return self._answer(known, environ, environ["REQUEST_METHOD"] == "HEAD")
+        known = self._recall(token_hash(token), asked_titles(request.query))
+        return None if known is None else self._answer(known, request)
 
-    def feed(
-        self, token: str, environ: dict[str, Any], start_response: StartResponse, head: bool
-    ) -> Iterable[bytes]:
-        titles = asked_titles(environ.get("QUERY_STRING", ""))
+    def answer(self, token: str, request: Request) -> Answer:
+        """The answer to a feed request, reading the store when memory does not tell."""
+        titles = asked_titles(request.query)
         hashed = token_hash(token)
         known = self._recall(hashed, titles) or self._read(hashed, titles)
         if known is None:
-            return plain_response(start_response, "404 Not Found")
-        answer = self._answer(known, environ, head)
+            return plain(404, head=request.head)
+        answer = self._answer(known, request)
         if answer is None:  # not built yet, or no longer in the cache
-            answer = self._answer(known, environ, head, self._build(known, hashed, titles))
+            answer = self._answer(known, request, self._build(known, hashed, titles))
         assert answer is not None
-        status, headers, body = answer
-        start_response(status, headers)
-        return [body]
+        return answer
 
     # -- memory --------------------------------------------------------------------------------
 
@@ -235,9 +225,8 @@ class FeedApp:
 
     def _build(self, known: Known, hashed: str, titles: Titles | None) -> Cached:
         """Build the calendar of a feed known now, keep it, and remember its tags."""
-        namespace = self._namespace
         publisher = self._publisher(self.clock())
-        calendar = publisher.patient(known.patient_id, known.with_name, titles, namespace)
+        calendar = publisher.patient(known.patient_id, known.with_name, titles, self._namespace)
         body = calendar.text.encode("utf-8")
         tags = Tags(calendar.etag, calendar.modified)
         cached = Cached(tags, body, gzip.compress(body, mtime=0))
@@ -245,8 +234,6 @@ class FeedApp:
             self._bodies[calendar.key] = cached
             while len(self._bodies) > self.cache_size:
                 self._bodies.popitem(last=False)
-        # Publishing can raise the courses' revisions, which are part of the key: keep the
-        # calendar's own. (That write moves the mark: the next request reads the feed again.)
         self._remember(hashed, titles, replace(known, key=calendar.key, tags=tags))
         return cached
 
@@ -268,19 +255,19 @@ class FeedApp:
         )
 
     def _answer(
-        self, known: Known, environ: dict[str, Any], head: bool, cached: Cached | None = None
+        self, known: Known, request: Request, cached: Cached | None = None
     ) -> Answer | None:
         """The response to a feed known now: a 304, or the calendar when its bytes are in the
         cache; None when they must be built first."""
         tags = cached.tags if cached else known.tags
         if tags is None:
             return None  # read, not built yet
-        zipped = _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        zipped = accepts_gzip(request.headers.get("accept-encoding", ""))
         etag = tags.gzip_etag if zipped else tags.etag
-        stamp = tags.last_modified
+        stamp = tags.last_modified(self.clock())
         dated = [("Last-Modified", stamp)] if stamp else []
-        if _not_modified(environ, tags):
-            return "304 Not Modified", [("ETag", etag), *dated, VARY, *COMMON], b""
+        if not_modified(request.headers, tags, stamp):
+            return Answer(304, [("ETag", etag), *dated, VARY, *COMMON], b"")
         if cached is None:
             with self._lock:
                 cached = self._bodies.get(known.key)
@@ -297,7 +284,7 @@ class FeedApp:
             ("Content-Disposition", 'inline; filename="calendar.ics"'),
             *COMMON,
         ]
-        return "200 OK", headers, b"" if head else body
+        return Answer(200, headers, b"" if request.head else body)
 
 
 def feed_token(path: str) -> str | None:
@@ -321,20 +308,21 @@ def _etags(header: str) -> set[str]:
     return tags | {t[2:] for t in tags if t.startswith("W/")}
 
 
-def _not_modified(environ: dict[str, Any], tags: Tags) -> bool:
+def not_modified(headers: Mapping[str, str], tags: Tags, last_modified: str | None) -> bool:
     """RFC 9110, 13.2.2: `If-None-Match` when present (`*`: the feed exists, as it does
-    here; else a tag of either encoding), else `If-Modified-Since` against Last-Modified."""
-    match = environ.get("HTTP_IF_NONE_MATCH")
+    here; else a tag of either encoding), else `If-Modified-Since` against the time, only when
+    that time is strong enough to be given as `Last-Modified` now."""
+    match = headers.get("if-none-match")
     if match is not None:
         sent = _etags(match)
         return "*" in sent or tags.etag in sent or tags.gzip_etag in sent
-    since = _http_date(environ.get("HTTP_IF_MODIFIED_SINCE", ""))
-    if since is None or tags.modified is None:
+    since = http_date(headers.get("if-modified-since", ""))
+    if since is None or tags.modified is None or last_modified is None:
         return False
     return tags.modified.replace(microsecond=0) <= since
 
 
-def _http_date(text: str) -> datetime | None:
+def http_date(text: str) -> datetime | None:
     """An HTTP date (IMF-fixdate, or the obsolete forms), in UTC; None when it is not one."""
     try:
         when = parsedate_to_datetime(text.strip())
@@ -343,7 +331,7 @@ def _http_date(text: str) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # "-0000": UTC
 
 
-def _accepts_gzip(header: str) -> bool:
+def accepts_gzip(header: str) -> bool:
     """Whether `Accept-Encoding` accepts gzip: named (or `*`) without `q=0`."""
     if not header:
         return False
@@ -360,11 +348,3 @@ def _accepts_gzip(header: str) -> bool:
         if name:
             weights[name] = weight
     return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
-
-
-def plain_response(
-    start_response: StartResponse, status: str, extra: list[tuple[str, str]] | None = None
-) -> list[bytes]:
-    status, headers, body = plain(status, [*(extra or []), *COMMON])
-    start_response(status, headers)
-    return [body]

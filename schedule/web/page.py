@@ -11,26 +11,27 @@ printable schedule, and the clinic's contacts. High contrast, large type and tap
 frame and outside resource (`Content-Security-Policy`) and sends no referrer.
 
 `?titles=plain` (or `discreet`), as on the feed link, chooses the titles and goes on to the
-links the page gives. The links' address is `site.feed_base_url`, else the request's own.
+links the page gives. The links' address comes from the configuration only (the site's
+`feed_base_url`, or the server's base URL), never from the request: without one the page gives
+no links, and says so and how the clinic sets the address.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
 from datetime import timedelta
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schedule.calendars.feeds import PAGE_PREFIX, TOKEN_SHAPE, patient_links, token_hash
-from schedule.calendars.server import COMMON, StartResponse, asked_titles, plain_response
 from schedule.calendars.titles import Titles
 from schedule.domain.errors import InputError
 from schedule.handout import content, qr
+from schedule.web.feeds import COMMON, Answer, Feeds, Request, asked_titles, plain
 
 if TYPE_CHECKING:
-    from schedule.calendars.server import FeedApp
+    from schedule.calendars.feeds import Links
     from schedule.handout.content import Handout
     from schedule.i18n import Catalogue
 
@@ -64,45 +65,42 @@ POLICY = (
 HEADERS = [*COMMON, ("Content-Security-Policy", POLICY), ("X-Frame-Options", "DENY")]
 
 
-def serve_page(
-    app: FeedApp, path: str, environ: dict[str, Any], start_response: StartResponse, head: bool
-) -> Iterable[bytes]:
-    """Answer a request under `/p/`: the page, the handout, or the feed's 404."""
+def page_request(path: str) -> tuple[str, bool] | None:
+    """The token of a path under `/p/`, and whether it asks for the handout; None for a path
+    that is neither (it gets the feed's 404 without any query)."""
     token, slash, rest = path[len(PREFIX) :].partition("/")
     if not TOKEN_SHAPE.fullmatch(token) or slash + rest not in ("", "/handout.pdf"):
-        return plain_response(start_response, "404 Not Found")
-    # A database that fails is answered 503 by `FeedApp`, as for the feed.
-    return _answer(app, token, rest == "handout.pdf", environ, start_response, head)
+        return None
+    return token, rest == "handout.pdf"
 
 
-def _answer(
-    app: FeedApp,
-    token: str,
-    pdf: bool,
-    environ: dict[str, Any],
-    start_response: StartResponse,
-    head: bool,
-) -> Iterable[bytes]:
+def answer_page(
+    feeds: Feeds, base_url: str | None, token: str, pdf: bool, request: Request
+) -> Answer:
+    """The page, or the handout, of a live token; the feed's 404 for any other. A database
+    that fails is answered 503 by the caller, as for the feed."""
     from schedule.i18n import catalogue
 
-    today = app.clock().astimezone().date()
-    with app.store.read() as tx:
+    today = feeds.clock().astimezone().date()
+    with feeds.store.read() as tx:
         owner = tx.tokens.token_owner(token_hash(token))
         if owner is None:
-            return plain_response(start_response, "404 Not Found")
+            return plain(404, head=request.head)
         patient = tx.require_patient(owner.patient_id)
         courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
-    asked = asked_titles(environ.get("QUERY_STRING", ""))
-    try:
-        links = patient_links(_base(app, environ), token, asked.value if asked else None)
-    except InputError:  # a Host header that is no host
-        return plain_response(start_response, "404 Not Found")
-    words = catalogue(patient.lang, app.settings)
-    shown = asked or Titles(app.settings.calendar_titles)
+    asked = asked_titles(request.query)
+    links = None
+    if base_url:
+        try:
+            links = patient_links(base_url, token, asked.value if asked else None)
+        except InputError:  # checked when the server starts: never from a request
+            links = None
+    words = catalogue(patient.lang, feeds.settings)
+    shown = asked or Titles(feeds.settings.calendar_titles)
     built = content.build(
-        app.catalog,
-        app.settings,
+        feeds.catalog,
+        feeds.settings,
         patient,
         courses,
         records,
@@ -123,22 +121,8 @@ def _answer(
         body = page(built, words, f"{token}/handout.pdf{query}").encode("utf-8")
         kind = "text/html; charset=utf-8"
         extra = []
-    start_response(
-        "200 OK",
-        [("Content-Type", kind), ("Content-Length", str(len(body))), *extra, *HEADERS],
-    )
-    return [] if head else [body]
-
-
-def _base(app: FeedApp, environ: dict[str, Any]) -> str:
-    """Where phones reach the server: the site's `feed_base_url`, else the request's host."""
-    if app.settings.feed_base_url:
-        return app.settings.feed_base_url
-    scheme = environ.get("wsgi.url_scheme", "http")
-    host = environ.get("HTTP_HOST") or (
-        f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
-    )
-    return f"{scheme}://{host}"
+    headers = [("Content-Type", kind), ("Content-Length", str(len(body))), *extra, *HEADERS]
+    return Answer(200, headers, b"" if request.head else body)
 
 
 def _e(text: str) -> str:
@@ -150,7 +134,6 @@ def page(handout: Handout, cat: Catalogue, handout_href: str) -> str:
     from schedule.handout.html import contacts, item_todo, item_what
 
     links = handout.links
-    assert links is not None  # the page exists only for a live token
     t = cat.text
     title = _e(t("page.title_for", name=handout.name) if handout.name else t("page.title"))
     parts = [
@@ -164,15 +147,7 @@ def page(handout: Handout, cat: Catalogue, handout_href: str) -> str:
         f"<h1>{title}</h1>",
         f"<p>{_e(t('page.intro'))}</p>",
         f'<h2 id="add">{_e(t("page.add_heading"))}</h2>',
-        f'<a class="button" href="{_e(links.webcal)}">{_e(t("page.apple"))}</a>',
-        f'<p class="small">{_e(t("page.apple_hint"))}</p>',
-        f"<h3>{_e(t('page.google_heading'))}</h3>",
-        "<ol>",
-        f"<li>{_e(t('page.google_step1'))} "
-        f'<a href="{GOOGLE_FROM_URL}">{_e(t("page.google_open"))}</a></li>',
-        f"<li>{_e(t('page.google_step2'))}</li>",
-        f"<li>{_e(t('page.google_step3'))}<code>{_e(links.web)}</code></li>",
-        "</ol>",
+        *(_adding(links, cat) if links else [f'<p class="note">{_e(t("page.no_address"))}</p>']),
         f'<h2 id="coming">{_e(t("page.upcoming_heading"))}</h2>',
         f"<p>{_e(t('handout.as_of', day=cat.date(handout.today, 'long')))}</p>",
     ]
@@ -194,12 +169,36 @@ def page(handout: Handout, cat: Catalogue, handout_href: str) -> str:
         f'<h2 id="print">{_e(t("page.handout_heading"))}</h2>',
         f'<a class="button" href="{_e(handout_href)}" download>{_e(t("page.handout"))}</a>',
         contacts(handout, cat),
-        f'<h2 id="phone">{_e(t("page.qr_heading"))}</h2>',
-        f"<p>{_e(t('page.qr_text'))}</p>",
-        f'<div class="code">{qr.svg(links.page, t("page.qr_label"), 192)}</div>',
+        *(_code(links.page, cat) if links else []),
         "</main>",
         f'<footer><p class="small">{_e(t("page.private"))}</p>'
         f'<p class="small">{_e(t("handout.footer"))}</p></footer>',
         "</body></html>\n",
     ]
     return "\n".join(parts)
+
+
+def _adding(links: Links, cat: Catalogue) -> list[str]:
+    """How to add the calendar: Apple's and Outlook's button, Google's steps."""
+    t = cat.text
+    return [
+        f'<a class="button" href="{_e(links.webcal)}">{_e(t("page.apple"))}</a>',
+        f'<p class="small">{_e(t("page.apple_hint"))}</p>',
+        f"<h3>{_e(t('page.google_heading'))}</h3>",
+        "<ol>",
+        f"<li>{_e(t('page.google_step1'))} "
+        f'<a href="{GOOGLE_FROM_URL}">{_e(t("page.google_open"))}</a></li>',
+        f"<li>{_e(t('page.google_step2'))}</li>",
+        f"<li>{_e(t('page.google_step3'))}<code>{_e(links.web)}</code></li>",
+        "</ol>",
+    ]
+
+
+def _code(address: str, cat: Catalogue) -> list[str]:
+    """The code to scan to open the page on a phone."""
+    t = cat.text
+    return [
+        f'<h2 id="phone">{_e(t("page.qr_heading"))}</h2>',
+        f"<p>{_e(t('page.qr_text'))}</p>",
+        f'<div class="code">{qr.svg(address, t("page.qr_label"), 192)}</div>',
+    ]

@@ -1,0 +1,251 @@
+"""What patients' calendars remember between changes: each event's SEQUENCE and LAST-MODIFIED.
+
+RFC 5545 wants SEQUENCE to rise whenever an event's date, time or status changes, and never to
+fall. What every form of a calendar shows of an event (in any language, with either titles, with
+or without the patient's name) is summed up as its `State`. The store keeps, for each UID, the
+state last remembered, its SEQUENCE and when it changed (`tx.published`). Only a transaction that
+changes a schedule writes it (`CalendarWatch`, installed on the store by the application: a
+record, a hold, a new course, an import, an edit of the patient); reading never does. A feed
+request, an `ics` export or a folder derives each event's revision from the memory and the
+state as of its day (`served`), so every reader, on every machine, derives the same bytes:
+
+- the same state as remembered: the remembered SEQUENCE and time;
+- the day alone changes two things without anyone recording anything: an event reads "not done
+  yet" once its day is past (`late`), and events wait behind a late dose (`waiting`). Each adds
+  one to SEQUENCE, stamped at the start (UTC) of the day it happened;
+- anything else the memory does not explain (the site's settings or regimens changed, a store
+  written without the watch) adds one and keeps the remembered time.
+
+A write remembers each event's state as of its own day: an event that reads as it was served
+just before the write keeps its revision; one that changed gets that SEQUENCE plus one, stamped
+with the write's time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
+
+from schedule.calendars.bodies import Uids
+from schedule.calendars.entries import LATE, Appointment, appointment
+from schedule.calendars.ical import Revision
+from schedule.calendars.settled import settled_courses
+from schedule.domain.course import Course, Patient, Record
+from schedule.domain.model import Event, Status
+from schedule.domain.pregnancy import hidden_from
+from schedule.domain.regimen import Catalog
+from schedule.domain.settings import Settings
+from schedule.store.published import Change, PublishedEvent
+
+if TYPE_CHECKING:
+    from schedule.store.transaction import Tx
+
+LATE_MARK, WAITING_MARK = "L", "W"
+ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # the time of an event no write ever remembered
+_ONE_DAY = timedelta(days=1)
+_SHOWN_AS = {Status.SKIPPED: "cancelled", Status.CANCELLED: "cancelled", Status.HELD: "held"}
+
+
+class State(NamedTuple):
+    """What every form of a calendar shows of one event: `base`, a hash of all of it but the two
+    marks the day alone sets, and the first day of each of those marks (None: not set)."""
+
+    base: str
+    late: date | None  # the first day it read "not done yet"
+    waiting: date | None  # the first day it waited behind a late dose
+
+    @property
+    def fingerprint(self) -> str:
+        """As the store keeps it: the base, then the marks set."""
+        marks = (LATE_MARK if self.late else "") + (WAITING_MARK if self.waiting else "")
+        return f"{self.base}:{marks}"
+
+
+class Shown(NamedTuple):
+    """One event of a patient's calendar: its UID, course, the event as shown (settled), whether
+    it waits behind a late dose, and its state."""
+
+    uid: str
+    course_id: int
+    event: Event
+    provisional: bool
+    state: State
+
+
+def shown_events(
+    catalog: Catalog,
+    settings: Settings,
+    namespace: str,
+    patient: Patient,
+    courses: Sequence[Course],
+    records: Mapping[int, Sequence[Record]],
+    today: date,
+) -> list[Shown]:
+    """The events a patient's calendar shows as of `today`, in order, with their states."""
+    slot = appointment(patient)
+    out: list[Shown] = []
+    for course in settled_courses(catalog, settings, patient, courses, records, today):
+        course_id = course.view.course.id
+        regimen = catalog.get(course.view.course.regimen)
+        staff, main = hidden_from(regimen, patient), regimen.dose.series
+        uid_of = Uids(namespace, course_id)
+        for event in course.view.events:
+            if event.series in staff:
+                continue
+            waiting = event.key in course.provisional
+            timed = slot if event.series == main else None
+            state = state_of(event, timed, course.since if waiting else None, today)
+            out.append(Shown(uid_of(event.key), course_id, event, waiting, state))
+    return out
+
+
+def state_of(event: Event, slot: Appointment | None, waiting: date | None, today: date) -> State:
+    """The state of `event` as shown on `today` (`slot`: its appointment, when it has one)."""
+    parts = (
+        event.key, event.kind.value, event.series, event.number, event.title,
+        event.description, event.dose, _SHOWN_AS.get(event.status, ""), event.given_on,
+        event.date, event.end, slot,
+    )  # fmt: skip
+    late = None
+    if event.kind.recordable and event.status in LATE:
+        late = min(today, event.date + _ONE_DAY)  # read so from the day after its day
+    return State(_base(parts), late, waiting)
+
+
+@lru_cache(maxsize=65_536)
+def _base(parts: tuple[object, ...]) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def served(stored: PublishedEvent | None, state: State, origin: datetime = ORIGIN) -> Revision:
+    """The revision an event in `state` is shown with, from what the store remembers of it
+    (`stored`; None: nothing, and then `origin` is its time). See the module."""
+    if stored is None:
+        sequence, modified, marks, changed = 0, origin, "", False
+    else:
+        base, _, marks = stored.fingerprint.partition(":")
+        sequence, modified = stored.sequence, stored.modified
+        changed = (
+            base != state.base
+            or (LATE_MARK in marks and state.late is None)
+            or (WAITING_MARK in marks and state.waiting is None)
+        )
+    for mark, day in ((LATE_MARK, state.late), (WAITING_MARK, state.waiting)):
+        if day is not None and mark not in marks:
+            sequence += 1
+            modified = max(modified, _midnight(day))
+    return Revision(sequence + changed, modified)
+
+
+def origins(
+    shown: Iterable[Shown], last: Mapping[str, PublishedEvent]
+) -> dict[int, datetime]:
+    """Each course's latest remembered time: the time of its events that no write remembered
+    (new ones of an open-ended series, shown as the horizon moves)."""
+    out: dict[int, datetime] = {}
+    for item in shown:
+        stored = last.get(item.uid)
+        if stored is not None and stored.modified > out.get(item.course_id, ORIGIN):
+            out[item.course_id] = stored.modified
+    return out
+
+
+def revisions(shown: Sequence[Shown], last: Mapping[str, PublishedEvent]) -> list[Revision]:
+    """The revision of each event shown, in order (`served`)."""
+    start = origins(shown, last)
+    return [served(last.get(s.uid), s.state, start.get(s.course_id, ORIGIN)) for s in shown]
+
+
+# -- remembering, in the transaction that changes a schedule ----------------------------------
+
+Before = dict[str, dict[str, tuple[State, Revision]]]  # patient -> uid -> as served before
+
+
+class CalendarWatch:
+    """Remembers what the calendars of the patients a write transaction changes show, in that
+    transaction (`Store.watch`): `before` is called when a transaction first touches a patient,
+    `after` just before it commits. `today` and `now` read the application's clock."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        settings: Settings,
+        today: Callable[[], date],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.today = today
+        self.now = now
+
+    def before(self, tx: Tx, patient_ids: Sequence[str]) -> Before:
+        """How each patient's calendar is served now, before the transaction changes it."""
+        shown, last = self._read(tx, patient_ids, self.today())
+        return {
+            pid: {s.uid: (s.state, r) for s, r in zip(items, revisions(items, last), strict=True)}
+            for pid, items in shown.items()
+        }
+
+    def after(self, tx: Tx, before: Before) -> None:
+        """Remember each touched patient's events as they read now (see the module)."""
+        if not before:
+            return
+        now = self.now()
+        shown, last = self._read(tx, list(before), self.today())
+        changes: dict[str, Change] = {}
+        for pid, items in shown.items():
+            served_before = before.get(pid, {})
+            start = origins(items, last)
+            for item in items:
+                stored = last.get(item.uid)
+                prior = served_before.get(item.uid)
+                if prior is not None and prior[0].fingerprint == item.state.fingerprint:
+                    revision = prior[1]
+                elif prior is not None:
+                    revision = Revision(prior[1].sequence + 1, now)
+                elif stored is not None:  # shown again after a time away
+                    origin = start.get(item.course_id, ORIGIN)
+                    revision = Revision(served(stored, item.state, origin).sequence + 1, now)
+                else:
+                    revision = Revision(0, now)
+                fingerprint = item.state.fingerprint
+                remembered = PublishedEvent(revision.sequence, fingerprint, revision.modified)
+                if stored != remembered:
+                    changes[item.uid] = Change(item.course_id, remembered)
+        tx.published.save_published(changes, last.keys())
+
+    def _read(
+        self, tx: Tx, patient_ids: Sequence[str], today: date
+    ) -> tuple[dict[str, list[Shown]], dict[str, PublishedEvent]]:
+        """The patients' events as shown on `today`, and what the store remembers of them."""
+        many = len(patient_ids) > 50  # an import: read everyone at once, not one by one
+        if many:
+            wanted = set(patient_ids)
+            patients = [p for p in tx.patients() if p.id in wanted]
+            by_patient = {k: v for k, v in tx.courses_by_patient().items() if k in wanted}
+        else:
+            patients = [p for p in (tx.patient(pid) for pid in patient_ids) if p is not None]
+            by_patient = {p.id: tx.courses(p.id) for p in patients}
+        ids = [c.id for courses in by_patient.values() for c in courses]
+        if not ids:
+            return {}, {}
+        records = tx.records(ids)
+        last = tx.published.last_published(ids)
+        namespace = tx.published.namespace()
+        shown: dict[str, list[Shown]] = {}
+        for patient in patients:
+            courses = by_patient.get(patient.id, [])
+            try:
+                shown[patient.id] = shown_events(
+                    self.catalog, self.settings, namespace, patient, courses, records, today
+                )
+            except (OverflowError, ValueError):
+                continue  # a calendar that cannot be computed is remembered by no one
+        return shown, last
