@@ -23,11 +23,10 @@ from datetime import timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from schedule.calendars.feeds import PAGE_PREFIX, TOKEN_SHAPE, patient_links, token_hash
+from schedule.calendars.feeds import PAGE_PREFIX, TOKEN_SHAPE
 from schedule.calendars.server import COMMON, StartResponse, asked_titles, plain_response
-from schedule.calendars.titles import Titles
 from schedule.domain.errors import InputError
-from schedule.handout import content, qr
+from schedule.handout import qr
 
 if TYPE_CHECKING:
     from schedule.calendars.server import FeedApp
@@ -83,35 +82,18 @@ def _answer(
     start_response: StartResponse,
     head: bool,
 ) -> Iterable[bytes]:
-    from schedule.i18n import catalogue
+    from schedule.services.handout import FeedLink, patient_handout
 
     today = app.clock().astimezone().date()
-    with app.store.read() as tx:
-        owner = tx.tokens.token_owner(token_hash(token))
-        if owner is None:
-            return plain_response(start_response, "404 Not Found")
-        patient = tx.require_patient(owner.patient_id)
-        courses = tx.courses(patient.id)
-        records = tx.records([c.id for c in courses])
     asked = asked_titles(environ.get("QUERY_STRING", ""))
+    link = FeedLink(_base(app, environ), token, asked)
     try:
-        links = patient_links(_base(app, environ), token, asked.value if asked else None)
+        found = patient_handout(app.store, app.catalog, app.settings, today, None, link)
     except InputError:  # a Host header that is no host
         return plain_response(start_response, "404 Not Found")
-    words = catalogue(patient.lang, app.settings)
-    shown = asked or Titles(app.settings.calendar_titles)
-    built = content.build(
-        app.catalog,
-        app.settings,
-        patient,
-        courses,
-        records,
-        today,
-        words,
-        shown,
-        owner.with_name,
-        links,
-    )
+    if found is None:
+        return plain_response(start_response, "404 Not Found")
+    built, words = found.handout, found.words
     if pdf:
         from schedule.handout.pdf import render
 

@@ -20,10 +20,8 @@ from typing import NamedTuple
 
 from schedule import __version__
 from schedule.calendars.bodies import Bodies, Uids
-from schedule.calendars.entries import Appointment, appointment, course_entries, head
+from schedule.calendars.entries import course_entries, head
 from schedule.calendars.ical import Head, Revision, revise, write_calendar
-from schedule.calendars.settled import settled_courses
-from schedule.calendars.titles import Titles
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
@@ -31,6 +29,9 @@ from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
 from schedule.i18n import ENGLISH, LANGUAGES, Catalogue, catalogue
+from schedule.patientview.appointment import Appointment, appointment
+from schedule.patientview.settled import settled_courses
+from schedule.patientview.titles import Titles
 from schedule.store.database import Store
 from schedule.store.published import Change, PublishedEvent
 from schedule.store.transaction import Tx

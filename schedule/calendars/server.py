@@ -40,11 +40,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from schedule.calendars.feeds import PAGE_PREFIX, PATH_PREFIX, TOKEN_SHAPE, token_hash
 from schedule.calendars.http11 import Answer, plain
 from schedule.calendars.publisher import Publisher, Snapshot, site_digest
-from schedule.calendars.titles import Titles
 from schedule.domain.errors import PrrtError
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.i18n import catalogue
+from schedule.patientview.titles import Titles
 from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
 
