@@ -11,7 +11,7 @@ patient with its audit row, like an edit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -111,15 +111,15 @@ def _same_course(a: Course, b: Course) -> bool:
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RosterPlan:
     """What a roster file changes: the patients it adds (with their first course), the further
     courses of stored patients, the details it edits, and the rows already stored."""
 
-    added: list[tuple[Patient, Course]] = field(default_factory=list)
-    more: list[tuple[Patient, Course]] = field(default_factory=list)  # in file order
-    edits: list[tuple[Patient, Patient]] = field(default_factory=list)  # (before, after)
-    unchanged: int = 0
+    added: tuple[tuple[Patient, Course], ...]
+    more: tuple[tuple[Patient, Course], ...]  # in file order
+    edits: tuple[tuple[Patient, Patient], ...]  # (before, after)
+    unchanged: int
 
     def result(self, dry_run: bool) -> ImportResult:
         edited = len({before.id for before, _ in self.edits})
@@ -144,7 +144,10 @@ def plan_roster(
         if today is not None and not (past_start or row.past_start):
             field_value(name, row.line, "start", check_start, row.course.start, today, settings)
 
-    plan = RosterPlan()
+    added: list[tuple[Patient, Course]] = []
+    more: list[tuple[Patient, Course]] = []
+    edits: list[tuple[Patient, Patient]] = []
+    unchanged = 0
     stored = {p.id: p for p in tx.patients()}
     courses = tx.courses_by_patient()
     known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
@@ -162,12 +165,12 @@ def plan_roster(
                 problem = f"{pid} has no course {first - 1}; courses count from 1"
                 raise CsvError(name, row.line, "course", problem)
             check_new(row)
-            plan.added.append((row.patient, row.course))
+            added.append((row.patient, row.course))
             courses[pid] = [replace(row.course, number=1)]
             continue
         edit = _details(name, row, stored[pid], update) if pid in stored else None
         if edit is not None:
-            plan.edits.append((stored[pid], edit))
+            edits.append((stored[pid], edit))
             stored[pid] = edit
         number = row.number or existing[-1].number
         if number <= len(existing):
@@ -180,15 +183,15 @@ def plan_roster(
                     f"{pid} already exists with another course ({have.regimen} from {have.start})",
                     PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=pid),
                 )
-            plan.unchanged += edit is None
+            unchanged += edit is None
         elif number == len(existing) + 1:
             check_new(row)
-            plan.more.append((row.patient, row.course))
+            more.append((row.patient, row.course))
             existing.append(replace(row.course, number=number))
         else:
             problem = f"{pid} has no course {number - 1}; courses count from 1"
             raise CsvError(name, row.line, "course", problem)
-    return plan
+    return RosterPlan(tuple(added), tuple(more), tuple(edits), unchanged)
 
 
 def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
