@@ -59,7 +59,7 @@ def ics(
     SEQUENCE is remembered per event, so an event that changed carries a higher one. An
     imported file does not update itself: give patients a feed ('prrt feed url') for that.
     """
-    from schedule.calendars.titles import Titles
+    from schedule.patientview.titles import Titles
 
     publisher = app.publisher(with_name)
     publisher.titles = Titles(titles) if titles else None

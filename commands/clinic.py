@@ -63,7 +63,7 @@ def move(
 def days(app: App, first: date | None, last: date | None, all_days: bool, fmt: str) -> None:
     """Each clinic day: planned infusions and injections, the chair-hours they need against
     the clinic's capacity (site chairs x chair_hours), and the days over capacity."""
-    from schedule.tracking.days import DAY_COLUMNS, DAY_TABLE, clinic_days, day_rows
+    from schedule.services.worklists import day_list
 
     start = first or today()
     end = last or start + timedelta(days=13)
@@ -72,5 +72,5 @@ def days(app: App, first: date | None, last: date | None, all_days: bool, fmt: s
     if (end - start).days > 731:
         raise click.BadParameter("at most two years at a time", param_hint="'--to'")
     closures = app.closures  # a malformed calendar is refused before the database is opened
-    found = clinic_days(app.store, app.catalog, app.settings, closures, start, end, today())
-    emit(day_rows(found, all_days), DAY_COLUMNS, fmt, DAY_TABLE)
+    found = day_list(app.store, app.catalog, app.settings, closures, start, end, today(), all_days)
+    emit(found.rows, found.columns, fmt, found.table)

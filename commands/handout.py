@@ -52,12 +52,12 @@ def handout(
     A feed link is stored hashed, so prrt cannot print it again: give it with --feed-url, or
     revoke it and issue a new one ('prrt feed revoke', 'prrt feed url').
     """
-    from schedule.calendars.feeds import parse_feed_link, patient_links
-    from schedule.calendars.titles import Titles
+    from schedule.calendars.feeds import parse_feed_link
     from schedule.domain.errors import InputError
-    from schedule.handout import content, source
-    from schedule.i18n import catalogue, check_language
+    from schedule.i18n import check_language
     from schedule.output.files import check_replaceable, write_atomic_bytes
+    from schedule.patientview.titles import Titles
+    from schedule.services.handout import FeedLink, patient_handout
 
     kind = output.suffix.lower()
     if kind not in FORMATS:
@@ -69,25 +69,17 @@ def handout(
         chosen = check_language(lang)
     except InputError as exc:
         raise click.BadParameter(exc.message, param_hint="'--lang'") from None
-    base = token = link_titles = None
+    link = None
     if feed_url is not None:
         base, token, link_titles = parse_feed_link(feed_url)
-    facts = source.read(app.store, patient_id, token)
-    words = catalogue(chosen or facts.patient.lang, app.settings)
-    shown = Titles(titles or link_titles or app.settings.calendar_titles)
-    links = patient_links(base, token, link_titles) if base and token else None
-    built = content.build(
-        app.catalog,
-        app.settings,
-        facts.patient,
-        facts.courses,
-        facts.records,
-        as_of or today(),
-        words,
-        shown,
+        link = FeedLink(base, token, Titles(link_titles) if link_titles else None)
+    shown = Titles(titles) if titles else None
+    found = patient_handout(
+        app.store, app.catalog, app.settings, as_of or today(), patient_id, link, chosen, shown,
         with_name,
-        links,
-    )
+    )  # fmt: skip
+    assert found is not None  # a patient named is found, or refused
+    built, words = found.handout, found.words
     if kind == ".pdf":
         from schedule.handout.pdf import render
 
@@ -98,7 +90,7 @@ def handout(
         data = render_html(built, words).encode("utf-8")
     write_atomic_bytes(output, data)
     click.echo(f"wrote the handout of {patient_id} ({words.lang}) to {output}")
-    if facts.has_feed and links is None:
+    if found.has_feed and link is None:
         fail_line(
             f"note: {patient_id} has a feed link, stored hashed, so the handout has no code to "
             "scan; give it with --feed-url, or revoke it and issue a new one"

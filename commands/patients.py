@@ -15,7 +15,7 @@ from commands.app import (
     plan_options,
     today,
 )
-from commands.worklists import STATES, filter_options, filters_of, without_names
+from commands.worklists import STATES, filter_options, filters_of
 
 
 @click.group()
@@ -91,17 +91,13 @@ def patient_list(
     fmt: str,
 ) -> None:
     """List patients, one row per course, with what comes next (--kind: the next event's)."""
-    from schedule.tracking.patient_list import PATIENT_COLUMNS, PATIENT_TABLE, patient_rows
+    from schedule.services.worklists import patient_list as listing
 
-    rows = patient_rows(
-        app.store,
-        app.catalog,
-        app.settings,
-        as_of or today(),
-        filters_of(patient_id, name_part, regimen, kind, status),
-        names=not no_names,
-    )
-    emit(rows, PATIENT_COLUMNS, fmt, without_names(PATIENT_TABLE, no_names))
+    found = listing(
+        app.store, app.catalog, app.settings, as_of or today(),
+        filters_of(patient_id, name_part, regimen, kind, status), names=not no_names,
+    )  # fmt: skip
+    emit(found.rows, found.columns, fmt, found.table)
 
 
 @click.group()

@@ -81,9 +81,9 @@ def plan(
     chosen = app.catalog.get(regimen)
     events = build_calendar(chosen, start, options=options, settings=app.settings)
     if ics_file is not None:
-        from schedule.calendars.entries import appointment_for, check_slot
         from schedule.calendars.publisher import plan_calendar
         from schedule.domain.errors import InputError
+        from schedule.patientview.appointment import appointment_for, check_slot
 
         if bool(appt_time) != bool(tz):
             raise InputError("give --time and --tz together (a time needs its time zone)")

@@ -7,10 +7,14 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from commands.app import ISO_DATE, App, as_of_option, emit, format_option, today, write_text
+
+if TYPE_CHECKING:
+    from schedule.reports.tables import Report
 
 # The report's tables (`schedule.reports.tables.TABLES`), named here so that `--help` does
 # not import pandas.
@@ -66,7 +70,7 @@ def report(
         raise click.UsageError("--table goes with --format csv or json")
     if excel and fmt == "json":
         raise click.UsageError("--excel writes CSV; it cannot be combined with --format json")
-    from schedule.reports.build import build_report, report_span
+    from schedule.services.report import clinic_report, report_span
 
     day = as_of or today()
     span = report_span(day, start, end, weeks)
@@ -76,30 +80,30 @@ def report(
     if (span.end - span.start).days > MAX_SPAN_DAYS:
         raise click.UsageError("--from and --to span at most five years")
     closures = app.closures  # a malformed calendar is refused before the database is opened
-    found = build_report(app.store, app.catalog, app.settings, closures, span)
+    found = clinic_report(app.store, app.catalog, app.settings, closures, span)
+    _render(found, output, table_name, fmt, app.settings.clinic_name)
+
+
+def _render(
+    found: Report, output: Path | None, table_name: str | None, fmt: str, clinic: str
+) -> None:
+    """The report as an HTML page with its charts (to `output`), as text, or as numbers."""
     if output is not None:
         from schedule.reports.charts import all_charts
         from schedule.reports.document import html_report
 
         charts = all_charts(found)
-        page = html_report(found, charts, app.settings.clinic_name)
+        page = html_report(found, charts, clinic)
         write_text(output, page, f"wrote the report ({len(charts)} charts) to {output}")
-        return
-    if fmt == "table":
+    elif fmt == "table":
         from schedule.reports.summary import text_report
 
         click.echo(text_report(found), nl=False)
-        return
-    from schedule.reports.tables import COLUMNS
+    elif table_name is not None:
+        from schedule.reports.tables import COLUMNS
 
-    if table_name is not None:
         emit(found.rows(table_name), COLUMNS[table_name], fmt, ())
     elif fmt == "json":
-        tables = {name: found.rows(name) for name in REPORT_TABLES}
-        click.echo(json.dumps({**found.meta(), "tables": tables}, indent=2))
+        click.echo(json.dumps(found.document(), indent=2))
     else:
-        columns = ["table"]
-        for name in REPORT_TABLES:
-            columns += [c for c in COLUMNS[name] if c not in columns]
-        rows = [{"table": name, **row} for name in REPORT_TABLES for row in found.rows(name)]
-        emit(rows, columns, fmt, ())
+        emit(*found.combined(), fmt, ())

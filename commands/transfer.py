@@ -47,13 +47,13 @@ def _report_import(what: str, result: Any, update: bool = False) -> None:
 @click.pass_obj
 def import_roster(app: App, file: Path, dry_run: bool, update: bool, past_start: bool) -> None:
     """Patients' courses from CSV: patient_id,regimen,start[,name,tz,time,lang,course,...]."""
+    from schedule.services.imports import import_roster as run
     from schedule.tracking.roster import RosterChangeError
-    from schedule.tracking.roster import import_roster as run
 
     try:
         with progress("checking rows") as on_progress:
             result = run(
-                app.tracker, file, app.actor(), dry_run, update, on_progress, today(), past_start
+                app.tracker, file, app.actor(), today(), dry_run, update, past_start, on_progress
             )
     except RosterChangeError as exc:
         exc.message += "; import with --update to store the file's values"
@@ -67,7 +67,7 @@ def import_roster(app: App, file: Path, dry_run: bool, update: bool, past_start:
 @click.pass_obj
 def import_doses(app: App, file: Path, dry_run: bool) -> None:
     """Doses given from CSV: patient_id,event,date[,dose,note,course]."""
-    from schedule.tracking.transfer import import_doses as run
+    from schedule.services.imports import import_doses as run
 
     with progress("checking rows") as on_progress:
         result = run(

@@ -1,5 +1,6 @@
 """The worklists across all patients: `due` and `missed`; the filters and `--no-names` they
-share with `patient list`."""
+share with `patient list`. Each command parses its options, asks `schedule.services.worklists`
+for its list and renders it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from commands.app import (
 )
 
 if TYPE_CHECKING:
-    from schedule.output.render import Column
     from schedule.tracking.selection import Filters
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,11 +70,6 @@ def filters_of(
     return Filters(patient_id, name_part, regimen, kind, status, start, end)
 
 
-def without_names(table: tuple[Column, ...], no_names: bool) -> tuple[Column, ...]:
-    """The table view, without its name column for `--no-names`."""
-    return tuple(c for c in table if c.field != "name") if no_names else table
-
-
 @click.command()
 @as_of_option
 @click.option(
@@ -102,25 +97,14 @@ def due(
 ) -> None:
     """The worklist: what is due, late, or coming up, held courses up for review, and doses
     past the maximum delay, across all patients."""
-    from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
+    from schedule.services.worklists import due_list
 
     filters = filters_of(patient_id, name_part, regimen, kind, status, start, end)
-    workers = os.cpu_count() or 1
-    day = as_of or today()
-    rows = worklist_rows(
-        app.reader,
-        app.catalog,
-        app.settings,
-        day,
-        missed=False,
-        within=within,
-        workers=workers,
-        filters=filters,
-        names=not no_names,
-        closures=app.closures,
-        capacity=True,
-    )
-    emit(rows, WORKLIST_COLUMNS, fmt, without_names(WORKLIST_TABLE, no_names))
+    found = due_list(
+        app.reader, app.catalog, app.settings, app.closures, as_of or today(), within, filters,
+        not no_names, os.cpu_count() or 1,
+    )  # fmt: skip
+    emit(found.rows, found.columns, fmt, found.table)
 
 
 @click.command()
@@ -143,20 +127,12 @@ def missed(
 ) -> int:
     """Every missed dose, lab or scan, and every held dose past the maximum delay, across all
     patients, most overdue first."""
-    from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
+    from schedule.services.worklists import missed_list
 
-    day = as_of or today()
-    workers = os.cpu_count() or 1
-    rows = worklist_rows(
-        app.reader,
-        app.catalog,
-        app.settings,
-        day,
-        missed=True,
-        workers=workers,
-        filters=filters_of(patient_id, name_part, regimen, kind, status),
-        names=not no_names,
-        closures=app.closures,
-    )
-    emit(rows, WORKLIST_COLUMNS, fmt, without_names(WORKLIST_TABLE, no_names))
-    return 1 if fail_if_any and rows else 0
+    found = missed_list(
+        app.reader, app.catalog, app.settings, app.closures, as_of or today(),
+        filters_of(patient_id, name_part, regimen, kind, status), not no_names,
+        os.cpu_count() or 1,
+    )  # fmt: skip
+    emit(found.rows, found.columns, fmt, found.table)
+    return 1 if fail_if_any and found.rows else 0

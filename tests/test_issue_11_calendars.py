@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from schedule.calendars.feeds import issue
 from schedule.calendars.ical import Entry, Head, Revision, escape_text, write_calendar
 from schedule.calendars.publisher import Publisher
-from schedule.calendars.settled import horizon
 from schedule.domain.errors import InputError, SettingsError
 from schedule.domain.localtime import appointment_span, check_days
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings, parse_settings
+from schedule.patientview.settled import horizon
 from schedule.store.database import Store
 from tests.calendars import by_title, check_calendar, check_files
 from tests.conftest import SAMPLES, actor

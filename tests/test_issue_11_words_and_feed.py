@@ -22,12 +22,12 @@ from sqlalchemy import event
 
 from schedule.calendars.feeds import issue
 from schedule.calendars.publisher import plan_calendar
-from schedule.calendars.titles import Titles
-from schedule.calendars.wording import patient_words
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
+from schedule.patientview.titles import Titles
+from schedule.patientview.wording import patient_words
 from schedule.store.database import Store
 from schedule.web.asgi import FeedServer
 from tests.calendars import by_title, check_calendar

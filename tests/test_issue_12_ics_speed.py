@@ -18,18 +18,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schedule.calendars.bodies import Bodies, Uids
-from schedule.calendars.entries import Appointment, appointment, course_entries, entry, head
+from schedule.calendars.entries import course_entries, entry, head
 from schedule.calendars.folder import file_name, write_folder
 from schedule.calendars.ical import Revision, fingerprint, uid_for, write_calendar
 from schedule.calendars.publisher import Publisher
-from schedule.calendars.settled import _moved, settled_courses
-from schedule.calendars.titles import Titles
 from schedule.domain.model import Event, Status
 from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar
 from schedule.i18n import LANGUAGES, catalogue
+from schedule.patientview.appointment import Appointment, appointment
+from schedule.patientview.settled import _moved, settled_courses
+from schedule.patientview.titles import Titles
 from schedule.store.database import Store
 from tests.conftest import SAMPLES, add_broken_course
 

@@ -20,10 +20,10 @@ from freezegun import freeze_time
 from schedule.calendars import folder as folder_module
 from schedule.calendars.folder import MANIFEST, write_folder
 from schedule.calendars.publisher import Publisher
-from schedule.calendars.titles import Titles
 from schedule.domain.errors import OutputError
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
+from schedule.patientview.titles import Titles
 from schedule.store.database import Store
 from tests.conftest import ROOT, SAMPLES
 

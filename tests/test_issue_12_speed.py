@@ -216,8 +216,8 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
     """Each patient's rows checked on their own, in two processes: what is stored, or the
     refusal of the first line refused, is what one process checking the file in order gives."""
 
+    import schedule.services.imports as imports
     import schedule.store.parallel as parallel
-    import schedule.tracking.transfer as transfer
     from tests.conftest import SAMPLES
 
     doses = tmp_path / "doses.csv"
@@ -228,11 +228,11 @@ def test_imports_checked_in_worker_processes_answer_as_in_one(
     monkeypatch.setattr(
         parallel.mp, "get_context", lambda method: forked.append(method) or context(method)
     )
-    real = transfer.import_doses
+    real = imports.import_doses
     answers = []
     for workers in (1, 2):
         monkeypatch.setattr(
-            transfer,
+            imports,
             "import_doses",
             lambda *args, workers=workers, **kwargs: real(*args[:6], workers=workers),
         )

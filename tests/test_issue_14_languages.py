@@ -96,8 +96,8 @@ def test_every_catalogue_file_says_it_needs_clinical_review() -> None:
 def test_the_regimen_words_translated_are_the_shipped_regimens_words() -> None:
     """regimens.en.toml is the English each translation was made from: it must say what the
     shipped regimens say, or their translations silently stop showing."""
-    from schedule.calendars.wording import regimen_part
     from schedule.engine.calendar import build_calendar
+    from schedule.patientview.wording import regimen_part
 
     words = catalogue("en")
     catalog = load_catalog()

@@ -122,7 +122,7 @@ def test_an_import_checks_without_the_write_lock(
     """While an import checks its rows, another process records and reads, and the feed server
     answers, without waiting: only the short write at the end takes the lock (SQLite would
     make a writer wait 60 s)."""
-    from schedule.tracking import transfer
+    from schedule.services import imports
 
     start = date(2025, 1, 6)
     for pid in ("A", "B"):
@@ -133,7 +133,7 @@ def test_an_import_checks_without_the_write_lock(
     issue(tracker.store, "B", False, actor(), tokens.append)
     server, port = start_server(db_url)
     seen: list[tuple[int, int]] = []
-    check = transfer._check
+    check = imports.check_doses
 
     def checking_while_others_work(*args, **kwargs):  # type: ignore[no-untyped-def]
         if seen:  # the check again, inside the write: others wait for it, as they should
@@ -150,9 +150,9 @@ def test_an_import_checks_without_the_write_lock(
         conn.close()
         return check(*args, **kwargs)
 
-    monkeypatch.setattr(transfer, "_check", checking_while_others_work)
+    monkeypatch.setattr(imports, "check_doses", checking_while_others_work)
     try:
-        result = transfer.import_doses(tracker, doses, actor(), date(2026, 11, 21), dry_run=False)
+        result = imports.import_doses(tracker, doses, actor(), date(2026, 11, 21), dry_run=False)
     finally:
         server.terminate()
         server.wait(timeout=10)

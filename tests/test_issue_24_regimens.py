@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 
-from schedule.calendars.titles import discreet_title
 from schedule.domain.course import Course, Patient
 from schedule.domain.dates import add_months
 from schedule.domain.errors import RegimenFileError
@@ -24,6 +23,7 @@ from schedule.domain.settings import Settings
 from schedule.domain.units import Quantity
 from schedule.engine.calendar import build_calendar
 from schedule.engine.views import CourseView, course_views
+from schedule.patientview.titles import discreet_title
 from schedule.tracking.guards import amount_guard, full_amount, minimum_gap
 
 START = date(2027, 3, 1)

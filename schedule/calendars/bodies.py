@@ -21,14 +21,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from schedule.calendars.entries import Appointment, entry, visit_minutes
+from schedule.calendars.entries import entry, visit_minutes
 from schedule.calendars.ical import CRLF, date_value, fingerprint, utc_stamp
-from schedule.calendars.titles import Titles
 from schedule.domain.localtime import appointment_span
 from schedule.domain.model import Event
 from schedule.domain.regimen import Regimen
 from schedule.domain.settings import Settings
 from schedule.i18n import Catalogue
+from schedule.patientview.appointment import Appointment
+from schedule.patientview.titles import Titles
 
 _ONE_DAY = timedelta(days=1)
 WHOLES = 100_000  # bodies kept by their events' keys (about 35 MB), then forgotten at once

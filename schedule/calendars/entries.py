@@ -4,35 +4,33 @@ reminder rings. Turns the engine's events into iCalendar entries (see `ical.py` 
 Kept out on purpose (privacy): the record number, birth date and diagnosis. The patient's name
 appears, in the calendar's name only, when asked for. What a lock screen shows (the title, the
 alarm, the place, the calendar's name) is discreet unless plain titles are asked for
-(`titles.py`); the description keeps the details.
+(`patientview/titles.py`); the description keeps the details.
 
 What the patient must act on shows once, when it happens: a dose, blood test or scan not done by
 its day says "Not done yet: please call the clinic"; what waits behind a late dose keeps its
 date, marked tentative ("the new date will be confirmed"), until the clinic records what happened.
 A dose on hold says so, and that the care team will call with a new date; it rings no alarm.
 
-The words are the patient's (`wording.py`): plain, any medical term explained where it appears,
-in the patient's language (`schedule.i18n`: the fixed phrases are the `calendar.*` messages).
+The words are the patient's (`patientview/wording.py`): plain, any medical term explained where
+it appears, in the patient's language (`schedule.i18n`: the fixed phrases are the `calendar.*`
+messages).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from schedule.calendars.ical import Alarm, Entry, Head, uid_for
-from schedule.calendars.titles import Titles, discreet_title
-from schedule.calendars.wording import patient_words
 from schedule.domain.course import Patient
-from schedule.domain.errors import InputError
-from schedule.domain.localtime import appointment_span, check_days
+from schedule.domain.localtime import appointment_span
 from schedule.domain.model import Event, Kind, Status
-from schedule.domain.patients import check_time, check_tz
 from schedule.domain.regimen import Regimen
 from schedule.domain.settings import Settings
 from schedule.i18n import Catalogue, catalogue
+from schedule.patientview.appointment import Appointment
+from schedule.patientview.titles import Titles, discreet_title
+from schedule.patientview.wording import patient_words
 
 # One DISPLAY alarm per event, relative to its start. For all-day events the start is local
 # midnight, so -PT15H rings at 09:00 the day before and PT9H at 09:00 on the day.
@@ -49,21 +47,6 @@ TIMED_ALARM = ("-P1D", "tomorrow")  # a timed appointment: the same time the day
 AT_CLINIC = (Kind.DOSE, Kind.LAB, Kind.SCAN)
 BUSY = (Kind.DOSE, Kind.SCAN)  # the rest does not block the day (TRANSP:TRANSPARENT)
 LATE = (Status.OVERDUE, Status.MISSED)  # both read "Not done yet": one change, not two
-
-
-@dataclass(frozen=True)
-class Appointment:
-    """The patient's usual appointment time, for dose visits of the regimen's main series."""
-
-    at: time
-    zone: ZoneInfo
-
-
-def appointment(patient: Patient) -> Appointment | None:
-    if not patient.time or not patient.tz:
-        return None
-    hours, minutes = patient.time.split(":")
-    return Appointment(time(int(hours), int(minutes)), ZoneInfo(patient.tz))
 
 
 def head(
@@ -202,18 +185,3 @@ def course_entries(
         for event in events
         if event.series not in staff
     ]
-
-
-def appointment_for(at: str | None, zone: str | None) -> Appointment | None:
-    """The appointment slot from a time and a zone, checked; both or neither."""
-    if bool(at) != bool(zone):
-        raise InputError("a time needs its time zone: give both or neither")
-    return appointment(Patient("plan", None, check_tz(zone), check_time(at)))
-
-
-def check_slot(regimen: Regimen, events: Iterable[Event], slot: Appointment | None) -> None:
-    """Refuse an appointment time that does not exist, in its zone, on a day of a dose visit
-    (02:30 on the night the clocks go forward)."""
-    if slot is not None:
-        days = [e.effective_date for e in events if e.series == regimen.dose.series]
-        check_days(days, slot.at, slot.zone)

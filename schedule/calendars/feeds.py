@@ -10,11 +10,11 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from schedule.domain.course import Actor
 from schedule.domain.errors import ConflictError, Hint, InputError
+from schedule.patientview.links import Links
 from schedule.store.database import Store
 
 TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
@@ -83,16 +83,6 @@ def revoke(store: Store, patient_id: str, actor: Actor) -> list[int]:
     if not revoked:
         raise ConflictError(f"{patient_id} has no live feed link to revoke")
     return revoked
-
-
-@dataclass(frozen=True)
-class Links:
-    """A patient's links: the page (what the code opens), the `webcal://` subscription for
-    phones and the same feed as https:// for calendars on the web."""
-
-    page: str
-    webcal: str
-    web: str
 
 
 def patient_links(base: str, token: str, titles: str | None = None) -> Links:

@@ -30,14 +30,15 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from schedule.calendars.bodies import Uids
-from schedule.calendars.entries import LATE, Appointment, appointment
+from schedule.calendars.entries import LATE
 from schedule.calendars.ical import Revision
-from schedule.calendars.settled import settled_courses
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.model import Event, Status
 from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.patientview.appointment import Appointment, appointment
+from schedule.patientview.settled import settled_courses
 from schedule.store.published import Change, PublishedEvent
 
 if TYPE_CHECKING:
@@ -144,9 +145,7 @@ def served(stored: PublishedEvent | None, state: State, origin: datetime = ORIGI
     return Revision(sequence + changed, modified)
 
 
-def origins(
-    shown: Iterable[Shown], last: Mapping[str, PublishedEvent]
-) -> dict[int, datetime]:
+def origins(shown: Iterable[Shown], last: Mapping[str, PublishedEvent]) -> dict[int, datetime]:
     """Each course's latest remembered time: the time of its events that no write remembered
     (new ones of an open-ended series, shown as the horizon moves)."""
     out: dict[int, datetime] = {}

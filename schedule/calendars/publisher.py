@@ -20,16 +20,17 @@ from functools import cached_property
 
 from schedule import __version__
 from schedule.calendars.bodies import Bodies, BodyOf
-from schedule.calendars.entries import Appointment, appointment, course_entries, head
+from schedule.calendars.entries import course_entries, head
 from schedule.calendars.ical import Revision, write_calendar
 from schedule.calendars.memory import revisions, shown_events
-from schedule.calendars.titles import Titles
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
 from schedule.i18n import ENGLISH, LANGUAGES, Catalogue, catalogue
+from schedule.patientview.appointment import Appointment, appointment
+from schedule.patientview.titles import Titles
 from schedule.store.database import Store
 from schedule.store.published import PublishedEvent
 from schedule.store.transaction import Tx

@@ -1,10 +1,11 @@
 """What a handout (and the patient's page) says: the patient's events, in their words and
 language, grouped by day, with what to do before each treatment visit.
 
-The events are those of the patient's calendar (`calendars/settled.py`, `calendars/entries.py`):
-staff-only events (orders, cancellation deadlines) never appear, nor do cancelled or skipped
-ones. A dose, blood test or scan not done by its day reads "Not done yet"; what waits behind a
-late dose keeps its date, marked "to be confirmed", as in the calendar.
+The events are those of the patient's calendar, settled as it settles them
+(`patientview/settled.py`): staff-only events (orders, cancellation deadlines) never appear, nor
+do cancelled or skipped ones. A dose, blood test or scan not done by its day reads "Not done
+yet"; what waits behind a late dose keeps its date, marked "to be confirmed", as in the
+calendar.
 
 Discreet or plain (`Titles`), as the calendar: what shows at a glance (the title of each row,
 the timeline, the clinic's name) names no drug, therapy or clinic when discreet; the
@@ -23,16 +24,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from schedule.calendars.entries import appointment
-from schedule.calendars.feeds import Links
-from schedule.calendars.settled import settled_courses
-from schedule.calendars.titles import Titles, discreet_title
-from schedule.calendars.wording import patient_words
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.model import Event, Kind, Status
 from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog, DoseKind, Regimen
 from schedule.domain.settings import Settings
+from schedule.patientview.appointment import appointment
+from schedule.patientview.links import Links
+from schedule.patientview.settled import settled_courses
+from schedule.patientview.titles import Titles, discreet_title
+from schedule.patientview.wording import patient_words
 
 if TYPE_CHECKING:
     from schedule.i18n import Catalogue

@@ -66,6 +66,19 @@ class Report:
             "unreadable_courses": self.unreadable,
         }
 
+    def document(self) -> dict[str, Any]:
+        """The span and every table, as JSON has them."""
+        return {**self.meta(), "tables": {name: self.rows(name) for name in TABLES}}
+
+    def combined(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """Every table in one, for CSV: each row with its table's name first; the columns of
+        every table, each once."""
+        columns = ["table"]
+        for name in TABLES:
+            columns += [c for c in COLUMNS[name] if c not in columns]
+        rows = [{"table": name, **row} for name in TABLES for row in self.rows(name)]
+        return rows, columns
+
     @property
     def over_weeks(self) -> list[str]:
         load = self.frames["load"]

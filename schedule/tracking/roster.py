@@ -1,7 +1,7 @@
 """The roster of patients in CSV, in and out: each row a patient's course (the first one when
 `course` is empty). All-or-nothing: every row is checked before anything is kept; an error
-names line and field. `export_roster` writes the rows `import_roster` reads back, one per
-course, so with the doses they rebuild a database.
+names line and field (the import itself: `schedule.services.imports`). `export_roster` writes
+the rows the import reads back, one per course, so with the doses they rebuild a database.
 
 A row whose patient is stored with other details (name, time zone, time, language) is refused,
 naming the line and the field, unless updates are allowed: then the details are changed, each
@@ -21,9 +21,11 @@ from schedule.domain.dates import parse_iso_date
 from schedule.domain.errors import Hint, PrrtError
 from schedule.domain.options import PlanOptions
 from schedule.domain.patients import check_patient_id
+from schedule.domain.settings import Settings
 from schedule.store.database import Store
 from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
+from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.patients import check_appointments, checked
 from schedule.tracking.starts import check_start
@@ -52,7 +54,11 @@ class RosterRow:
 Progress = Callable[[int, int], None]  # (rows checked, rows in the file)
 
 
-def _parse(tracker: Tracker, path: Path, on_progress: Progress | None = None) -> list[RosterRow]:
+def parse_roster(
+    tracker: Tracker, path: Path, on_progress: Progress | None = None
+) -> list[RosterRow]:
+    """Every row of the file, checked on its own; `on_progress` hears (rows checked, rows in
+    the file) as each row is checked."""
     name = str(path)
     parsed: list[RosterRow] = []
     seen: dict[tuple[str, int], int] = {}
@@ -105,85 +111,97 @@ def _same_course(a: Course, b: Course) -> bool:
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
-def import_roster(
-    tracker: Tracker,
-    path: Path,
-    actor: Actor,
-    dry_run: bool,
+@dataclass(frozen=True)
+class RosterPlan:
+    """What a roster file changes: the patients it adds (with their first course), the further
+    courses of stored patients, the details it edits, and the rows already stored."""
+
+    added: tuple[tuple[Patient, Course], ...]
+    more: tuple[tuple[Patient, Course], ...]  # in file order
+    edits: tuple[tuple[Patient, Patient], ...]  # (before, after)
+    unchanged: int
+
+    def result(self, dry_run: bool) -> ImportResult:
+        edited = len({before.id for before, _ in self.edits})
+        return ImportResult(len(self.added), self.unchanged, dry_run, edited, len(self.more))
+
+
+def plan_roster(
+    tx: Tx,
+    name: str,
+    parsed: list[RosterRow],
+    settings: Settings,
     update: bool = False,
-    on_progress: Progress | None = None,
     today: date | None = None,
     past_start: bool = False,
-) -> ImportResult:
-    """`on_progress` hears (rows checked, rows in the file) as each row is checked. With
-    `today`, a course the file adds whose start is more than `past_start_days` before it is
-    refused, unless its row's `past_start` column says yes or `past_start` is given."""
-    name = str(path)
-    parsed = _parse(tracker, path, on_progress)
+) -> RosterPlan:
+    """The rows of file `name` checked against what `tx` has stored, in file order; the first
+    refusal stops everything. With `today`, a course the file adds whose start is more than
+    `past_start_days` before it is refused, unless its row's `past_start` column says yes or
+    `past_start` is given. `update`: a row may change a stored patient's details."""
 
     def check_new(row: RosterRow) -> None:
         if today is not None and not (past_start or row.past_start):
             field_value(name, row.line, "start", check_start, row.course.start, today, settings)
 
-    settings = tracker.settings
     added: list[tuple[Patient, Course]] = []
-    more: list[tuple[Patient, Course]] = []  # further courses, in file order
+    more: list[tuple[Patient, Course]] = []
     edits: list[tuple[Patient, Patient]] = []
     unchanged = 0
-    with tracker.store.write() as tx:
-        stored = {p.id: p for p in tx.patients()}
-        courses = tx.courses_by_patient()
-        known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
-        for row in parsed:
-            pid = row.patient.id
-            existing = courses.get(pid)
-            try:
-                refuse_case_twin(tx, pid, known)
-            except PrrtError as exc:
-                raise placed_error(name, row.line, "patient_id", exc) from None
-            known.setdefault(pid.lower(), pid)
-            if existing is None:
-                first = row.number or 1
-                if first != 1:
-                    problem = f"{pid} has no course {first - 1}; courses count from 1"
-                    raise CsvError(name, row.line, "course", problem)
-                check_new(row)
-                added.append((row.patient, row.course))
-                courses[pid] = [replace(row.course, number=1)]
-                continue
-            edit = _details(name, row, stored[pid], update) if pid in stored else None
-            if edit is not None:
-                edits.append((stored[pid], edit))
-                stored[pid] = edit
-            number = row.number or existing[-1].number
-            if number <= len(existing):
-                have = existing[number - 1]
-                if not _same_course(have, row.course):
-                    raise CsvError(
-                        name,
-                        row.line,
-                        "patient_id" if row.number is None else "course",
-                        f"{pid} already exists with another course "
-                        f"({have.regimen} from {have.start})",
-                        PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=pid),
-                    )
-                unchanged += edit is None
-            elif number == len(existing) + 1:
-                check_new(row)
-                more.append((row.patient, row.course))
-                existing.append(replace(row.course, number=number))
-            else:
-                problem = f"{pid} has no course {number - 1}; courses count from 1"
+    stored = {p.id: p for p in tx.patients()}
+    courses = tx.courses_by_patient()
+    known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
+    for row in parsed:
+        pid = row.patient.id
+        existing = courses.get(pid)
+        try:
+            refuse_case_twin(tx, pid, known)
+        except PrrtError as exc:
+            raise placed_error(name, row.line, "patient_id", exc) from None
+        known.setdefault(pid.lower(), pid)
+        if existing is None:
+            first = row.number or 1
+            if first != 1:
+                problem = f"{pid} has no course {first - 1}; courses count from 1"
                 raise CsvError(name, row.line, "course", problem)
-        if not dry_run:
-            if added:
-                add_roster(tx, added, actor)
-            for _patient, course in more:
-                tx.add_course(course, actor)
-            for before, after in edits:
-                update_patient(tx, before, after, actor)
-    edited = len({before.id for before, _ in edits})
-    return ImportResult(len(added), unchanged, dry_run, edited, len(more))
+            check_new(row)
+            added.append((row.patient, row.course))
+            courses[pid] = [replace(row.course, number=1)]
+            continue
+        edit = _details(name, row, stored[pid], update) if pid in stored else None
+        if edit is not None:
+            edits.append((stored[pid], edit))
+            stored[pid] = edit
+        number = row.number or existing[-1].number
+        if number <= len(existing):
+            have = existing[number - 1]
+            if not _same_course(have, row.course):
+                raise CsvError(
+                    name,
+                    row.line,
+                    "patient_id" if row.number is None else "course",
+                    f"{pid} already exists with another course ({have.regimen} from {have.start})",
+                    PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=pid),
+                )
+            unchanged += edit is None
+        elif number == len(existing) + 1:
+            check_new(row)
+            more.append((row.patient, row.course))
+            existing.append(replace(row.course, number=number))
+        else:
+            problem = f"{pid} has no course {number - 1}; courses count from 1"
+            raise CsvError(name, row.line, "course", problem)
+    return RosterPlan(tuple(added), tuple(more), tuple(edits), unchanged)
+
+
+def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
+    """Write what `plan_roster` found, in the same transaction."""
+    if plan.added:
+        add_roster(tx, plan.added, actor)
+    for _patient, course in plan.more:
+        tx.add_course(course, actor)
+    for before, after in plan.edits:
+        update_patient(tx, before, after, actor)
 
 
 def _details(name: str, row: RosterRow, stored: Patient, update: bool) -> Patient | None:

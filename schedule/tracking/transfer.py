@@ -1,6 +1,7 @@
 """The doses given, in CSV and out: every record that stands goes out as a row that `import
 doses` reads back. Imports are all-or-nothing: every row is checked before anything is kept;
-an error names line and field.
+an error names line and field. The import itself (when what is checked, in which transaction):
+`schedule.services.imports`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from schedule.domain.course import Actor, Course, Patient, Record, effective, facts_of
+from schedule.domain.course import Course, Patient, Record, effective, facts_of
 from schedule.domain.dates import parse_iso_date
 from schedule.domain.errors import PrrtError
 from schedule.domain.model import Fact, RecordType
@@ -22,7 +23,7 @@ from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.parallel import iter_slices
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
+from schedule.tracking.csvfiles import CsvError, field_value, placed_error, read_rows
 from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
 
@@ -37,45 +38,18 @@ _YES = {"": False, "no": False, "false": False, "0": False, "yes": True, "true":
 
 
 @dataclass(frozen=True)
-class _Row:
+class DoseRow:
+    """A row of a doses file, parsed: its line, the patient, the course it names (None: the
+    one the date chooses) and what it records."""
+
     line: int
     patient_id: str
     number: int | None
     proposal: Proposal
 
 
-def import_doses(
-    tracker: Tracker,
-    path: Path,
-    actor: Actor,
-    today: date,
-    dry_run: bool,
-    on_progress: Callable[[int, int], None] | None = None,
-    workers: int = 1,
-) -> ImportResult:
-    """Records from CSV, checked row by row in file order against the calendar as it stands
-    with the earlier rows applied. A row identical to a stored record is left as it is.
-
-    The checking runs in a read transaction, so readers and other writers go on meanwhile; the
-    write is one short transaction that locks the courses it writes and checks again only if
-    anything was recorded or added since (then against what is stored now). `workers` > 1
-    spreads the checking of large files over that many processes."""
-    rows = _parse(path)
-    with tracker.store.read() as tx:
-        stamp = tx.last_ids()  # rises with every record or course added
-        pending, unchanged = _check(tracker, tx, str(path), rows, today, on_progress, workers)
-    if dry_run or not pending:
-        return ImportResult(len(pending), unchanged, dry_run)
-    with tracker.store.write() as tx:
-        tx.lock_courses(sorted({r.course_id for _, r in pending}))
-        if tx.last_ids() != stamp:  # someone wrote meanwhile: check again against it
-            pending, unchanged = _check(tracker, tx, str(path), rows, today, workers=workers)
-        if pending:
-            tx.add_records_bulk(pending, actor, "import-doses")
-    return ImportResult(len(pending), unchanged, dry_run)
-
-
-def _parse(path: Path) -> list[_Row]:
+def parse_doses(path: Path) -> list[DoseRow]:
+    """Every row of the file, checked on its own."""
     name = str(path)
     parsed = []
     for line, row in read_rows(path, DOSES_COLUMNS, 3):
@@ -116,21 +90,22 @@ def _parse(path: Path) -> list[_Row]:
             toxicity,
             grade,
         )
-        parsed.append(_Row(line, pid, number, proposal))
+        parsed.append(DoseRow(line, pid, number, proposal))
     return parsed
 
 
-def _check(
+def check_doses(
     tracker: Tracker,
     tx: Tx,
     name: str,
-    rows: list[_Row],
+    rows: list[DoseRow],
     today: date,
     on_progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
 ) -> tuple[list[tuple[str, Record]], int]:
-    """The records to add for `rows` (with the earlier rows applied) and the count of rows
-    already stored; the first refusal stops everything, placed on its line and field.
+    """The records to add for the rows of file `name` (with the earlier rows applied) and the
+    count of rows already stored, checked against what `tx` has stored; the first refusal stops
+    everything, placed on its line and field.
 
     A row depends only on the earlier rows of its own patient, so each patient's rows are
     checked on their own, in file order, spread over `workers` processes; the refusal reported
@@ -141,7 +116,7 @@ def _check(
     records = tx.records()
     facts = {c: facts_of(rs) for c, rs in records.items()}
     check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts)
-    groups: dict[str, list[_Row]] = {}
+    groups: dict[str, list[DoseRow]] = {}
     for row in rows:
         groups.setdefault(row.patient_id, []).append(row)
     order = list(groups.items())
@@ -194,14 +169,14 @@ class _PatientCheck:
     records: dict[int, list[Record]]
     facts: dict[int, list[Fact]]
 
-    def outcome(self, pid: str, rows: list[_Row]) -> _Outcome:
+    def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
             accepted, unchanged = self.rows(pid, rows)
         except _Refused as refused:
             return _Outcome(pid, refused=refused.line)
         return _Outcome(pid, tuple(accepted), unchanged)
 
-    def rows(self, pid: str, rows: list[_Row]) -> tuple[list[tuple[int, str, Record]], int]:
+    def rows(self, pid: str, rows: list[DoseRow]) -> tuple[list[tuple[int, str, Record]], int]:
         """The rows of patient `pid`, in file order, with the earlier ones applied; the first
         refused raises `_Refused`."""
         patient = self.patients.get(pid)

@@ -34,10 +34,10 @@ from urllib.parse import parse_qs
 
 from schedule.calendars.feeds import PATH_PREFIX, TOKEN_SHAPE, token_hash
 from schedule.calendars.publisher import Publisher, Snapshot, site_digest
-from schedule.calendars.titles import Titles
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.i18n import catalogue
+from schedule.patientview.titles import Titles
 from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
 

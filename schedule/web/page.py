@@ -24,16 +24,14 @@ from datetime import timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
-from schedule.calendars.feeds import PAGE_PREFIX, TOKEN_SHAPE, patient_links, token_hash
-from schedule.calendars.titles import Titles
-from schedule.domain.errors import InputError
-from schedule.handout import content, qr
+from schedule.calendars.feeds import PAGE_PREFIX, TOKEN_SHAPE
+from schedule.handout import qr
 from schedule.web.feeds import COMMON, Answer, Feeds, Request, asked_titles, plain
 
 if TYPE_CHECKING:
-    from schedule.calendars.feeds import Links
     from schedule.handout.content import Handout
     from schedule.i18n import Catalogue
+    from schedule.patientview.links import Links
 
 PREFIX = PAGE_PREFIX
 UPCOMING_DAYS = 183  # the page lists about six months; the printable schedule has them all
@@ -79,37 +77,15 @@ def answer_page(
 ) -> Answer:
     """The page, or the handout, of a live token; the feed's 404 for any other. A database
     that fails is answered 503 by the caller, as for the feed."""
-    from schedule.i18n import catalogue
+    from schedule.services.handout import FeedLink, patient_handout
 
     today = feeds.clock().astimezone().date()
-    with feeds.store.read() as tx:
-        owner = tx.tokens.token_owner(token_hash(token))
-        if owner is None:
-            return plain(404, head=request.head)
-        patient = tx.require_patient(owner.patient_id)
-        courses = tx.courses(patient.id)
-        records = tx.records([c.id for c in courses])
-    asked = asked_titles(request.query)
-    links = None
-    if base_url:
-        try:
-            links = patient_links(base_url, token, asked.value if asked else None)
-        except InputError:  # checked when the server starts: never from a request
-            links = None
-    words = catalogue(patient.lang, feeds.settings)
-    shown = asked or Titles(feeds.settings.calendar_titles)
-    built = content.build(
-        feeds.catalog,
-        feeds.settings,
-        patient,
-        courses,
-        records,
-        today,
-        words,
-        shown,
-        owner.with_name,
-        links,
-    )
+    link = FeedLink(base_url, token, asked_titles(request.query))
+    found = patient_handout(feeds.store, feeds.catalog, feeds.settings, today, None, link)
+    if found is None:
+        return plain(404, head=request.head)
+    built, words = found.handout, found.words
+    asked = link.titles
     if pdf:
         from schedule.handout.pdf import render
 

@@ -6,7 +6,7 @@ days past that day, so a new injection appears at the far end every few weeks. A
 then download a changed calendar every day. Here each course is settled instead:
 
 - Statuses are as of today, so a dose, blood test or scan not done by its day reads "Not done
-  yet" from the next day on (`entries.py`): once, as late and missed read the same.
+  yet" from the next day on (`calendars/entries.py`): once, as late and missed read the same.
 - When a dose is late (not given past its day, or held past it), the events that wait behind
   it keep the dates they had on the day before the first late dose became late (the course
   built as of that day), and are `provisional`: marked tentative, the new date to be confirmed.

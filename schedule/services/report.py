@@ -1,4 +1,5 @@
-"""The one call a command makes: the report of a span, from the store."""
+"""The clinic's report of a span of months (see `schedule.reports`): the span asked for, and
+every table of it, from the store."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from schedule.reports.tables import Report, build
 from schedule.store.database import Store
 
 
-def build_report(
+def report_span(as_of: date, start: date | None, end: date | None, weeks: int) -> Span:
+    """The span asked for: up to `end` (default the as-of date), from `start` (default the
+    day after the same day twelve months before the end)."""
+    last = end or as_of
+    first = start or add_months(last, -12) + timedelta(days=1)
+    return Span(first, last, as_of, weeks)
+
+
+def clinic_report(
     store: Store,
     catalog: Catalog,
     settings: Settings,
@@ -22,11 +31,3 @@ def build_report(
 ) -> Report:
     """Every table of the report of `span` (see `schedule.reports.tables`)."""
     return build(collect(store, catalog, settings, closures, span), span)
-
-
-def report_span(as_of: date, start: date | None, end: date | None, weeks: int) -> Span:
-    """The span asked for: up to `end` (default the as-of date), from `start` (default the
-    day after the same day twelve months before the end)."""
-    last = end or as_of
-    first = start or add_months(last, -12) + timedelta(days=1)
-    return Span(first, last, as_of, weeks)
