@@ -71,29 +71,3 @@ def test_library_messages_name_no_command_or_option() -> None:
         if "'prrt " in text or " --" in text or text.startswith("--")
     ]
     assert found == []
-
-
-def _imported(package: str) -> set[str]:
-    """Every `schedule.*` module that the modules of `package` import, at any depth."""
-    found = set()
-    for path in sorted((SCHEDULE / package).glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                found.add(node.module)
-            elif isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-    return {name for name in found if name.startswith("schedule.")}
-
-
-@pytest.mark.parametrize(
-    ("package", "above"),
-    [
-        ("patientview", ("calendars", "handout", "services")),
-        ("handout", ("calendars", "services")),
-    ],
-)
-def test_lower_floors_import_nothing_above_them(package: str, above: tuple[str, ...]) -> None:
-    """What the patient is told sits below the calendars and the handout, and the handout below
-    the calendars (its page) and the use cases."""
-    reaching_up = {name for name in _imported(package) if name.split(".")[1] in above}
-    assert reaching_up == set()
