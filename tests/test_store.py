@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from schedule.domain.errors import StoreError
 from schedule.store import tables
 from schedule.store.database import Store, database_url
 from schedule.store.migrations import latest
+from tests.conftest import ROOT
 
 
 def unmade(db_url: str) -> str:
@@ -174,3 +178,49 @@ def test_fast_facts_equal_the_facts_of_the_records(tracker) -> None:  # type: ig
         first = min(records)
         assert tx.facts([first]) == {first: expected[first]}
     assert sum(len(f) for f in expected.values()) == 5  # the wrong record and its correction left
+
+
+def _store_imports() -> dict[str, set[str]]:
+    """Each module of `schedule.store` and the modules of it that it imports anywhere: at the
+    top, inside a function, or for the type checker alone."""
+    folder = ROOT / "schedule" / "store"
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+        prefix = "schedule.store."
+        found = {name.removeprefix(prefix) for name in imported if name.startswith(prefix)}
+        graph[path.stem] = {name for name in found if (folder / f"{name}.py").exists()}
+        graph[path.stem].discard(path.stem)
+    return graph
+
+
+def test_the_stores_modules_import_one_another_one_way() -> None:
+    graph = _store_imports()
+    assert {"transaction", "bulk", "published", "fastpath", "interface"} <= set(graph)
+
+    def reached(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for name in graph[todo.pop()] - seen:
+                seen.add(name)
+                todo.append(name)
+        return seen
+
+    assert sorted(name for name in graph if name in reached(name)) == []
+    assert graph["interface"] == set()  # what callers type against depends on nothing
+
+
+def test_the_raw_driver_paths_and_the_reader_import_no_sqlalchemy() -> None:
+    code = (
+        "import sys\n"
+        "import schedule.store.fastpath, schedule.store.interface, schedule.store.migrations\n"
+        "print('sqlalchemy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "False\n", "")

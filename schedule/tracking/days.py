@@ -23,7 +23,7 @@ from schedule.output.render import Column
 
 if TYPE_CHECKING:
     from schedule.store.database import Store
-    from schedule.store.reader import SqliteReader
+    from schedule.store.fastpath import SqliteReader
 
 DAY_COLUMNS = (
     "date", "weekday", "infusions", "injections", "chair_hours", "capacity", "flags", "closure",

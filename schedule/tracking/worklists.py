@@ -26,7 +26,7 @@ from schedule.tracking.days import add_hours, add_load, clinic_days, crowded_day
 
 if TYPE_CHECKING:
     from schedule.store.database import Store
-    from schedule.store.reader import SqliteReader
+    from schedule.store.fastpath import SqliteReader
 
 from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
