@@ -12,9 +12,7 @@ from schedule.domain.errors import ConflictError
 from schedule.domain.model import RecordType
 from schedule.store import tables
 from schedule.store.fastpath import insert_many
-from schedule.store.rows import RECORD_COLUMNS, audit_text, record_detail, record_row
-
-_CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
+from schedule.store.rows import CLAIMS, RECORD_COLUMNS, audit_text, record_detail, record_row
 
 
 def add_records(conn: Connection, items: list[tuple[str, Record]], actor: Actor) -> int:
@@ -42,7 +40,7 @@ def add_records(conn: Connection, items: list[tuple[str, Record]], actor: Actor)
     claims = [
         (r.course_id, r.event, rid)
         for (_, r), rid in zip(items, ids, strict=True)
-        if r.type in _CLAIMS and r.event
+        if r.type in CLAIMS and r.event
     ]
     if claims:
         claimed = ("course_id", "event", "record_id")

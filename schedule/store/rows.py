@@ -10,6 +10,10 @@ from datetime import date
 from typing import Any
 
 from schedule.domain.course import Course, Patient, Record
+from schedule.domain.model import RecordType
+
+# The records that claim their event, once per course (the `standing` table).
+CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
 
 
 def patient_of(row: Sequence[Any]) -> Patient:

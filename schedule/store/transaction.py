@@ -23,15 +23,14 @@ from schedule.store.bulk import add_records
 from schedule.store.fastpath import driver_facts
 from schedule.store.published import FeedTokens, PublishedMemory
 from schedule.store.rows import (
+    CLAIMS,
     audit_text,
     by_patient,
     course_of,
     patient_detail,
     record_detail,
     record_values,
-)  # fmt: skip
-
-_CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
+)
 
 
 class Tx:
@@ -230,7 +229,7 @@ class Tx:
         database refuses a second claim, whatever the timing of two writers); a correction
         frees the claim of the record it names."""
         s = tables.standing
-        if record.type in _CLAIMS and record.event:
+        if record.type in CLAIMS and record.event:
             insert = s.insert().values(
                 course_id=record.course_id, event=record.event, record_id=record_id
             )
