@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from schedule.domain.settings import Settings
     from schedule.output.render import Column
     from schedule.store.database import Store
-    from schedule.store.reader import SqliteReader
+    from schedule.store.fastpath import SqliteReader
+    from schedule.store.interface import ReadStore
     from schedule.tracking.tracker import Tracker
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -229,13 +230,13 @@ class App:
         return self._store
 
     @property
-    def reader(self) -> Store | SqliteReader:
+    def reader(self) -> ReadStore:
         """For the commands that only read every patient's facts (the worklists): on an SQLite
         file whose schema is current, a reader that needs no SQLAlchemy import
-        (`store.reader`); else the store, which refuses a missing file and migrates an old
-        one."""
+        (`store.fastpath.SqliteReader`); else the store, which refuses a missing file and
+        migrates an old one."""
         if self._reader is None and self._store is None:
-            from schedule.store.reader import SqliteReader
+            from schedule.store.fastpath import SqliteReader
 
             self._reader = SqliteReader.open(self.db_target)
         return self._reader or self.store

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from schedule.domain.errors import StoreError
 from schedule.store import tables
 from schedule.store.database import Store, database_url
 from schedule.store.migrations import latest
+from tests.conftest import ROOT
 
 
 def unmade(db_url: str) -> str:
@@ -174,3 +177,13 @@ def test_fast_facts_equal_the_facts_of_the_records(tracker) -> None:  # type: ig
         first = min(records)
         assert tx.facts([first]) == {first: expected[first]}
     assert sum(len(f) for f in expected.values()) == 5  # the wrong record and its correction left
+
+
+def test_the_raw_driver_paths_and_the_reader_import_no_sqlalchemy() -> None:
+    code = (
+        "import sys\n"
+        "import schedule.store.fastpath, schedule.store.interface, schedule.store.migrations\n"
+        "print('sqlalchemy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "False\n", "")

@@ -19,7 +19,7 @@ from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, workli
 
 if TYPE_CHECKING:
     from schedule.store.database import Store
-    from schedule.store.reader import SqliteReader
+    from schedule.store.interface import ReadStore
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def _named(table: tuple[Column, ...], names: bool) -> tuple[Column, ...]:
 
 
 def due_list(
-    reader: Store | SqliteReader,
+    reader: ReadStore,
     catalog: Catalog,
     settings: Settings,
     closures: Closures | None,
@@ -57,7 +57,7 @@ def due_list(
 
 
 def missed_list(
-    reader: Store | SqliteReader,
+    reader: ReadStore,
     catalog: Catalog,
     settings: Settings,
     closures: Closures | None,
@@ -76,7 +76,7 @@ def missed_list(
 
 
 def day_list(
-    store: Store | SqliteReader,
+    store: ReadStore,
     catalog: Catalog,
     settings: Settings,
     closures: Closures | None,

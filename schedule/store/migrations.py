@@ -1,14 +1,18 @@
-"""Numbered schema migrations, recorded in `schema_version`. A migration never drops data."""
+"""Numbered schema migrations, recorded in `schema_version`. A migration never drops data.
+
+The one place that knows the schema's version (`latest()`), read by the full store and by the
+light SQLite reader alike; so SQLAlchemy and the tables are imported where a migration runs,
+not when the version is read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from secrets import token_hex
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Table, inspect, select, text
-
-from schedule.store import tables
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Table
 
 
 @dataclass(frozen=True)
@@ -19,11 +23,17 @@ class Migration:
 
 
 def _initial(conn: Connection) -> None:
+    from schedule.store import tables
+
     for table in (tables.patients, tables.courses, tables.records, tables.audit):
         table.create(conn)
 
 
 def _calendars(conn: Connection) -> None:
+    from secrets import token_hex
+
+    from schedule.store import tables
+
     for table in (tables.calendar_meta, tables.published, tables.publications, tables.feed_tokens):
         table.create(conn)
     # The namespace hashed into every calendar UID: UIDs from two databases never collide.
@@ -33,6 +43,8 @@ def _calendars(conn: Connection) -> None:
 def _add_columns(conn: Connection, added: dict[Table, tuple[str, ...]]) -> None:
     """Add nullable columns as `tables.py` declares them; a new database's first migration
     creates the tables as they are now, columns included, so those present are passed over."""
+    from sqlalchemy import inspect, text
+
     for table, names in added.items():
         present = {c["name"] for c in inspect(conn).get_columns(table.name)}
         for name in names:
@@ -46,6 +58,10 @@ def _add_columns(conn: Connection, added: dict[Table, tuple[str, ...]]) -> None:
 def _guards(conn: Connection) -> None:
     """New nullable columns (existing rows keep NULL: no override, no review day, care goes
     on) and the standing-record table, filled from the records that stand today."""
+    from sqlalchemy import select
+
+    from schedule.store import tables
+
     _add_columns(
         conn,
         {tables.patients: ("lang",), tables.records: ("override", "review", "end_care")},
@@ -72,6 +88,8 @@ def _guards(conn: Connection) -> None:
 def _toxicity(conn: Connection) -> None:
     """A hold's toxicity and grade, and whether a patient can become pregnant. Existing rows
     keep NULL: a hold of no recorded type (read as before: a toxicity), a status not known."""
+    from schedule.store import tables
+
     _add_columns(conn, {tables.records: ("toxicity", "grade"), tables.patients: ("pregnancy",)})
 
 
@@ -84,6 +102,10 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 
 def current_version(conn: Connection) -> int:
+    from sqlalchemy import inspect, select
+
+    from schedule.store import tables
+
     if not inspect(conn).has_table("schema_version"):
         return 0
     versions = conn.execute(select(tables.schema_version.c.version)).scalars().all()
@@ -92,6 +114,10 @@ def current_version(conn: Connection) -> int:
 
 def migrate(conn: Connection, applied_at: str) -> list[int]:
     """Apply the migrations not yet applied, inside the caller's transaction."""
+    from sqlalchemy import inspect
+
+    from schedule.store import tables
+
     if not inspect(conn).has_table("schema_version"):
         tables.schema_version.create(conn)
     done = current_version(conn)
@@ -111,4 +137,5 @@ def migrate(conn: Connection, applied_at: str) -> list[int]:
 
 
 def latest() -> int:
+    """The schema's version: the last migration's."""
     return MIGRATIONS[-1].version

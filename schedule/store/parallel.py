@@ -1,34 +1,34 @@
-"""Spreading work over patients across forked processes, each with its own connections."""
+"""Spreading work over patients across forked processes, each with its own connections: the
+standard process pool, its workers forked so that they inherit what is loaded without copying
+it (and the task, a closure, without pickling it)."""
 
 from __future__ import annotations
 
 import gc
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from schedule.store.database import Store
-    from schedule.store.reader import SqliteReader
+    from schedule.store.interface import ReadStore
 
 T = TypeVar("T")
 PARALLEL_FROM = 2000  # patients; below this a second process costs more than it saves
 
-_TASK: tuple[Callable[[int, int], Any], Store | SqliteReader] | None = None
+# Set in each worker by `_start_worker` (never in the parent): what `_run_slice` runs.
+_worker_task: Callable[[int, int], Any] | None = None
 
 
-def _run_task(low: int, high: int) -> Any:
-    assert _TASK is not None
-    task, store = _TASK
+def _start_worker(task: Callable[[int, int], Any], store: ReadStore) -> None:
+    global _worker_task
     store.after_fork()
-    # A short-lived worker that makes many small acyclic objects: the cycle collector would
-    # only walk them (and touch the parent's pages, copying them) without freeing anything.
-    gc.disable()
-    return task(low, high)
+    _worker_task = task
 
 
-def _run_pair(bounds: tuple[int, int]) -> Any:
-    return _run_task(*bounds)
+def _run_slice(low: int, high: int) -> Any:
+    assert _worker_task is not None
+    return _worker_task(low, high)
 
 
 def _slices(count: int, step: int) -> list[tuple[int, int]]:
@@ -36,25 +36,24 @@ def _slices(count: int, step: int) -> list[tuple[int, int]]:
 
 
 def iter_slices(
-    task: Callable[[int, int], T],
-    store: Store | SqliteReader,
-    count: int,
-    workers: int,
-    step: int,
+    task: Callable[[int, int], T], store: ReadStore, count: int, workers: int, step: int
 ) -> Iterator[T]:
     """`task` over slices of `step` items, in order, as each is done. In one process when
     `workers` is 1, the count is small, or the platform cannot fork."""
-    global _TASK
     slices = _slices(count, max(step, 1))
     if workers <= 1 or count < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
         for low, high in slices:
             yield task(low, high)
         return
-    _TASK = (task, store)  # forked workers inherit it, and what is loaded, without copying
     gc.freeze()  # what is loaded so far stays out of the workers' collections
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=mp.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(task, store),
+    )
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_run_pair, slices)
+        yield from pool.map(_run_slice, [low for low, _ in slices], [high for _, high in slices])
     finally:
-        _TASK = None
+        pool.shutdown(cancel_futures=True)
         gc.unfreeze()

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from schedule.domain.course import Actor, Course, Patient
 from schedule.store import tables
-from schedule.store.transaction import Tx, patient_detail
+from schedule.store.rows import patient_detail
+from schedule.store.transaction import Tx
 
 # The patient's fields and the columns that hold them.
 PATIENT_FIELDS = {

@@ -1,33 +1,28 @@
-"""The store's rows as the engine's values, read through a plain DB-API cursor: what the full
-store (`transaction.Tx`) and the light SQLite reader (`reader.py`) both read, with no
-SQLAlchemy import. The table names are the schema's (`tables.py`; a test checks them)."""
+"""The store's rows and the engine's values, both ways, in plain Python (no SQLAlchemy, so
+the light SQLite reader shares them): a patient or a course from the values read, and a record,
+its audit detail and an audit row's text as they are written."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from schedule.domain.course import Course, Patient
-from schedule.domain.model import Fact, RecordType
-from schedule.domain.units import Quantity
+from schedule.domain.course import Course, Patient, Record
+from schedule.domain.model import RecordType
 
-PATIENTS_SQL = "SELECT id, name, tz, appt_time, lang, pregnancy FROM patients ORDER BY id"
-COURSES_SQL = (
-    "SELECT id, patient_id, number, regimen, start, interval_days, calendar_month, precautions"
-    " FROM courses ORDER BY patient_id, number"
-)
-_TYPES = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
+# The records that claim their event, once per course (the `standing` table).
+CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
 
 
 def patient_of(row: Sequence[Any]) -> Patient:
-    """A patient from the values of `PATIENTS_SQL`."""
+    """A patient from its values: id, name, tz, appt_time, lang, pregnancy."""
     return Patient(*row)
 
 
 def course_of(row: Sequence[Any]) -> Course:
-    """A course from the values of `COURSES_SQL` (SQLite's dates come as text)."""
+    """A course from its values in the dataclass's order (SQLite's dates come as text)."""
     cid, pid, number, regimen, start, interval, month, precautions = row
     start = date.fromisoformat(start) if isinstance(start, str) else start
     return Course(cid, pid, number, regimen, start, interval, bool(month), precautions)
@@ -41,43 +36,57 @@ def by_patient(courses: Sequence[Course]) -> dict[str, list[Course]]:
     return out
 
 
-def read_facts(cursor: Any, course_ids: Sequence[int] | None) -> dict[int, list[Fact]]:
-    """The engine's facts by course (all courses for None), from the records that stand, in
-    the order recorded: plain tuples from the driver's cursor, no result objects (the course
-    ids are integers, written into the statement so that no parameter limit applies)."""
-    where = ""
-    if course_ids is not None:
-        if not course_ids:
-            return {}
-        where = f" WHERE course_id IN ({','.join(str(int(i)) for i in course_ids)})"
-    cursor.execute(
-        "SELECT id, course_id, type, event, day, dose, note, override, review, end_care,"
-        " toxicity, grade"
-        f" FROM records{where} ORDER BY id"
-    )
-    rows = cursor.fetchall()
-    cursor.execute(
-        f"SELECT corrects FROM records WHERE type = '{RecordType.ENTERED_IN_ERROR.value}'"
-    )
-    wrong = {corrects for (corrects,) in cursor.fetchall()}
-    types, iso = _TYPES, date.fromisoformat
-    days: dict[Any, date] = {}  # SQLite keeps dates as ISO text: parse each text once
-    amounts: dict[str, Quantity] = {}  # and a clinic records the same few amounts
-    out: dict[int, list[Fact]] = defaultdict(list)
-    for rid, course_id, kind, key, day, dose, note, override, review, end, tox, grade in rows:
-        if kind not in types or (wrong and rid in wrong):
-            continue
-        if isinstance(day, str):
-            day = days.get(day) or days.setdefault(day, iso(day))
-        amount = None
-        if dose:
-            amount = amounts.get(dose)
-            if amount is None:
-                amount = amounts[dose] = Quantity.parse(dose)
-        out[course_id].append(
-            Fact(
-                types[kind], day, key, amount, note, override,
-                iso(review) if isinstance(review, str) else review, bool(end), tox, grade,
-            )
-        )  # fmt: skip
-    return dict(out)
+def patient_detail(patient: Patient) -> dict[str, Any]:
+    detail = {"name": patient.name, "tz": patient.tz, "time": patient.time}
+    if patient.pregnancy is not None:  # left out when not known, as before the field existed
+        detail["pregnancy"] = patient.pregnancy
+    return detail
+
+
+_AUDIT_JSON = json.JSONEncoder(sort_keys=True, default=str)  # json.dumps makes one per call
+
+
+def audit_text(detail: dict[str, Any]) -> str:
+    """An audit row's detail as stored: JSON, keys sorted, dates as ISO text."""
+    return _AUDIT_JSON.encode(detail)
+
+
+def record_detail(record: Record) -> dict[str, Any]:
+    """What the audit trail says of a record: its values but for the stamps."""
+    return {
+        "course_id": record.course_id,
+        "type": record.type.value,
+        "event": record.event,
+        "day": record.day.isoformat(),
+        "dose": record.dose,
+        "note": record.note,
+        "corrects": record.corrects,
+        "override": record.override,
+        "review": record.review,
+        "end_care": record.end_care or None,
+        "toxicity": record.toxicity,
+        "grade": record.grade,
+    }
+
+
+RECORD_COLUMNS = (
+    "course_id", "type", "event", "day", "dose", "note", "corrects", "recorded_at",
+    "recorded_by", "override", "review", "end_care", "toxicity", "grade",
+)  # fmt: skip
+
+
+def record_row(record: Record, stamp: str, who: str, text: bool = False) -> tuple[Any, ...]:
+    """A record's values in the order of `RECORD_COLUMNS`; `text`: dates as ISO text and the
+    end of care as 1, as SQLite keeps them (for the driver's own executemany)."""
+    review = record.review
+    return (
+        record.course_id, record.type.value, record.event,
+        record.day.isoformat() if text else record.day, record.dose, record.note,
+        record.corrects, stamp, who, record.override,
+        review.isoformat() if text and review else review,
+        (1 if text else True) if record.end_care else None, record.toxicity, record.grade,
+    )  # fmt: skip
+
+
+def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
+    return dict(zip(RECORD_COLUMNS, record_row(record, stamp, who), strict=True))

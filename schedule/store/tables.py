@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    type_coerce,
 )
 
 metadata = MetaData()
@@ -52,6 +53,14 @@ courses = Table(
     Column("created_at", String(32), nullable=False),
     Index("ix_courses_patient", "patient_id", "number", unique=True),
 )
+
+# A course's columns in the order of the `Course` dataclass (`rows.course_of`), the start as
+# read (SQLite's dates as text, parsed once by `course_of`): every course read selects these.
+COURSE_COLUMNS = (
+    courses.c.id, courses.c.patient_id, courses.c.number, courses.c.regimen,
+    type_coerce(courses.c.start, String), courses.c.interval_days, courses.c.calendar_month,
+    courses.c.precautions,
+)  # fmt: skip
 
 # Everything recorded against a course. Rows are never updated or deleted: a wrong record is
 # answered by a later `entered-in-error` row that names it in `corrects`.

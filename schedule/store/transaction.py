@@ -6,7 +6,6 @@ not at all. Writes through a read transaction are a bug and raise at once.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -20,10 +19,18 @@ from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.store import tables
+from schedule.store.bulk import add_records
+from schedule.store.fastpath import driver_facts
 from schedule.store.published import FeedTokens, PublishedMemory
-from schedule.store.rows import by_patient, course_of, read_facts
-
-_CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
+from schedule.store.rows import (
+    CLAIMS,
+    audit_text,
+    by_patient,
+    course_of,
+    patient_detail,
+    record_detail,
+    record_values,
+)
 
 
 class Watch(Protocol):
@@ -101,7 +108,7 @@ class Tx:
         """Courses in patient and number order. Columns are read in the dataclass's order and
         SQLite's dates as text: the worklists read every course, so this is kept quick."""
         c = tables.courses.c
-        query = select(*COURSE_COLUMNS).order_by(c.patient_id, c.number)
+        query = select(*tables.COURSE_COLUMNS).order_by(c.patient_id, c.number)
         if patient_id is not None:
             query = query.where(c.patient_id == patient_id)
         return [course_of(row) for row in self.conn.execute(query).fetchall()]
@@ -151,12 +158,8 @@ class Tx:
         what `facts_of(records(...))` gives, without building the records (for worklists).
 
         The one read of every record a worklist makes, so it goes to the driver's own cursor
-        (`rows.read_facts`)."""
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            return read_facts(cursor, course_ids)
-        finally:
-            cursor.close()
+        (`fastpath.read_facts`)."""
+        return driver_facts(self.conn, course_ids)
 
     def last_ids(self) -> tuple[int, int]:
         """The highest record and course ids: they rise with every record or course added."""
@@ -258,7 +261,7 @@ class Tx:
         database refuses a second claim, whatever the timing of two writers); a correction
         frees the claim of the record it names."""
         s = tables.standing
-        if record.type in _CLAIMS and record.event:
+        if record.type in CLAIMS and record.event:
             insert = s.insert().values(
                 course_id=record.course_id, event=record.event, record_id=record_id
             )
@@ -280,11 +283,9 @@ class Tx:
     ) -> int:
         """Insert many records, their claims and their audit rows in a few statements, in the
         caller's transaction (as `add_record` one by one would): `bulk.add_records`."""
-        from schedule.store.bulk import add_records
-
         rows = list(items)
         self.touch(*(patient_id for patient_id, _ in rows))
-        count = add_records(self, rows, actor)
+        count = add_records(self.writing(), rows, actor)
         self.add_audit(actor, action, None, detail={"records": count})
         return count
 
@@ -310,71 +311,7 @@ class Tx:
         )
 
 
-COURSE_COLUMNS = (
-    tables.courses.c.id, tables.courses.c.patient_id, tables.courses.c.number,
-    tables.courses.c.regimen, type_coerce(tables.courses.c.start, String),
-    tables.courses.c.interval_days, tables.courses.c.calendar_month,
-    tables.courses.c.precautions,
-)  # fmt: skip
-
-
 def _patient(row: Any) -> Patient:
     return Patient(
         row["id"], row["name"], row["tz"], row["appt_time"], row["lang"], row["pregnancy"]
     )
-
-
-def patient_detail(patient: Patient) -> dict[str, Any]:
-    detail = {"name": patient.name, "tz": patient.tz, "time": patient.time}
-    if patient.pregnancy is not None:  # left out when not known, as before the field existed
-        detail["pregnancy"] = patient.pregnancy
-    return detail
-
-
-_AUDIT_JSON = json.JSONEncoder(sort_keys=True, default=str)  # json.dumps makes one per call
-
-
-def audit_text(detail: dict[str, Any]) -> str:
-    """An audit row's detail as stored: JSON, keys sorted, dates as ISO text."""
-    return _AUDIT_JSON.encode(detail)
-
-
-def record_detail(record: Record) -> dict[str, Any]:
-    """What the audit trail says of a record: its values but for the stamps."""
-    return {
-        "course_id": record.course_id,
-        "type": record.type.value,
-        "event": record.event,
-        "day": record.day.isoformat(),
-        "dose": record.dose,
-        "note": record.note,
-        "corrects": record.corrects,
-        "override": record.override,
-        "review": record.review,
-        "end_care": record.end_care or None,
-        "toxicity": record.toxicity,
-        "grade": record.grade,
-    }
-
-
-RECORD_COLUMNS = (
-    "course_id", "type", "event", "day", "dose", "note", "corrects", "recorded_at",
-    "recorded_by", "override", "review", "end_care", "toxicity", "grade",
-)  # fmt: skip
-
-
-def record_row(record: Record, stamp: str, who: str, text: bool = False) -> tuple[Any, ...]:
-    """A record's values in the order of `RECORD_COLUMNS`; `text`: dates as ISO text and the
-    end of care as 1, as SQLite keeps them (for the driver's own executemany)."""
-    review = record.review
-    return (
-        record.course_id, record.type.value, record.event,
-        record.day.isoformat() if text else record.day, record.dose, record.note,
-        record.corrects, stamp, who, record.override,
-        review.isoformat() if text and review else review,
-        (1 if text else True) if record.end_care else None, record.toxicity, record.grade,
-    )  # fmt: skip
-
-
-def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
-    return dict(zip(RECORD_COLUMNS, record_row(record, stamp, who), strict=True))

@@ -22,8 +22,7 @@ from schedule.engine.views import CourseView, course_views
 from schedule.output.render import Column
 
 if TYPE_CHECKING:
-    from schedule.store.database import Store
-    from schedule.store.reader import SqliteReader
+    from schedule.store.interface import ReadStore
 
 DAY_COLUMNS = (
     "date", "weekday", "infusions", "injections", "chair_hours", "capacity", "flags", "closure",
@@ -82,7 +81,7 @@ class Day:
 
 
 def clinic_days(
-    store: Store | SqliteReader,
+    store: ReadStore,
     catalog: Catalog,
     settings: Settings,
     closures: Closures | None,

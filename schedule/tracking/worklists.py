@@ -26,7 +26,7 @@ from schedule.tracking.days import add_hours, add_load, clinic_days, crowded_day
 
 if TYPE_CHECKING:
     from schedule.store.database import Store
-    from schedule.store.reader import SqliteReader
+    from schedule.store.interface import ReadStore
 
 from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
@@ -125,7 +125,7 @@ class _Everything:
         return [c.id for p in patients for c in self.courses[p.id]]
 
 
-def load_everything(store: Store | SqliteReader, filters: Filters = EVERYTHING) -> _Everything:
+def load_everything(store: ReadStore, filters: Filters = EVERYTHING) -> _Everything:
     """The patients the filters let through, with all their courses."""
     with store.read() as tx:
         patients = [p for p in tx.patients() if filters.patient_matches(p)]
@@ -149,7 +149,7 @@ _OCCUPYING = frozenset(s.value for s in OCCUPYING)
 
 
 def worklist_rows(
-    store: Store | SqliteReader,
+    store: ReadStore,
     catalog: Catalog,
     settings: Settings,
     as_of: date,
