@@ -3,15 +3,15 @@ only through the store's interface (`interface.py`: `Tx.facts`, `Tx.add_records_
 `SqliteReader` as a `ReadStore`). Every other read and write goes through SQLAlchemy Core.
 
 - `read_facts`: the one read of every record a worklist makes, from the driver's own cursor
-  (plain tuples, no result objects). Benchmark: `python bench/network.py --only missed`
+  (plain tuples, no result objects). Benchmark: `python bench/clinic.py --only missed`
   ("reading the facts" beside `missed --as-of`).
 - `SqliteReader`: an SQLite file read through the standard library's sqlite3 alone, for the
   commands that only read every patient's facts (`prrt missed`, `prrt due`): importing
   SQLAlchemy costs a large share of such a command's start-up. Benchmark: `python
-  bench/network.py --only missed` (`missed --as-of` on 10,000 courses).
+  bench/clinic.py --only missed` (`missed --as-of` on 10,000 courses).
 - `insert_many`: an import's tens of thousands of records, claims and audit rows through the
   driver itself (SQLite's executemany, PostgreSQL's COPY), without SQLAlchemy building each
-  row's parameters. Benchmark: `python bench/network.py --only import-sqlite import-pg`.
+  row's parameters. Benchmark: `python bench/clinic.py --only import-sqlite import-pg`.
 
 Nothing here imports SQLAlchemy (the reader must not). The SQL names the schema's tables and
 columns (`tables.py`; a test checks them). The reader reads a file whose schema is current
