@@ -104,7 +104,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--db", source, "backup", str(first))
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        f"backed up 12 patients, 91 records, 121 audit rows (856 rows, schema level 4) "
+        f"backed up 12 patients, 91 records, 121 audit rows (869 rows, schema level 4) "
         f"to {first} (archive)\n"
     )
     assert oct(first.stat().st_mode & 0o777) == "0o600"
@@ -112,7 +112,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--user", "admin", "restore", str(first), "--db", pg_url)
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "restored 12 patients, 91 records, 121 audit rows (856 rows, schema level 4)\n",
+        "restored 12 patients, 91 records, 121 audit rows (869 rows, schema level 4)\n",
         "",
     )
     assert table_rows(pg_url) == table_rows(source)
@@ -131,7 +131,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
         trail = tx.audit()
     store.close()
     assert [(a["action"], a["who"]) for a in trail[-2:]] == [("restore", "admin")] * 2
-    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 857, "schema": 4}
+    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 870, "schema": 4}
 
     # New rows on the restored PostgreSQL database get fresh ids (its sequences moved on).
     result = run("--db", pg_url, "record", "NET-003", "prrt-2", "--date", "2026-11-21")
@@ -173,7 +173,8 @@ def test_restore_refuses_a_target_with_data(run, tmp_path: Path, db_url: str) ->
     assert (result.exit_code, result.stdout, result.stderr) == (
         4,
         "",
-        "prrt: the target database is not empty (audit: 2, patients: 1, courses: 1); a backup "
+        "prrt: the target database is not empty (audit: 2, patients: 1, courses: 1, publications: 1, "
+        "published: 17); a backup "
         "is restored only into an empty database\n",
     )
     assert table_rows(db_url) == before

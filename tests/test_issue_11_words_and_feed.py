@@ -259,5 +259,9 @@ def test_a_304_for_a_known_feed_reads_no_table_and_writes_nothing(
     finally:
         event.remove(store.engine, "before_cursor_execute", seen)
     # Building the calendar wrote nothing, so the store's change mark did not move: the feed
-    # is answered from memory, with no statement through the store at all.
-    assert statements == []
+    # is answered from memory, with no statement through the store at all. (PostgreSQL's mark
+    # covers the whole server, where other tests write: then the feed is read again, in one
+    # query, and still nothing is written.)
+    if store.dialect == "sqlite":
+        assert statements == []
+    assert statements in ([], ["SELECT"])

@@ -16,6 +16,9 @@ state as of its day (`served`), so every reader, on every machine, derives the s
 - anything else the memory does not explain (the site's settings or regimens changed, a store
   written without the watch) adds one and keeps the remembered time.
 
+The patient's own language, as stored, is part of the state (a feed follows it), and so is the
+appointment time; the language or titles a link or an export asks for are not.
+
 A write remembers each event's state as of its own day: an event that reads as it was served
 just before the write keeps its revision; one that changed gets that SEQUENCE plus one, stamped
 with the write's time.
@@ -98,17 +101,21 @@ def shown_events(
                 continue
             waiting = event.key in course.provisional
             timed = slot if event.series == main else None
-            state = state_of(event, timed, course.since if waiting else None, today)
+            state = state_of(event, timed, course.since if waiting else None, today, patient.lang)
             out.append(Shown(uid_of(event.key), course_id, event, waiting, state))
     return out
 
 
-def state_of(event: Event, slot: Appointment | None, waiting: date | None, today: date) -> State:
-    """The state of `event` as shown on `today` (`slot`: its appointment, when it has one)."""
+def state_of(
+    event: Event, slot: Appointment | None, waiting: date | None, today: date, lang: str | None
+) -> State:
+    """The state of `event` as shown on `today` (`slot`: its appointment, when it has one;
+    `lang`: the patient's language as stored, which a feed follows unless a link asks for
+    another: a change of it is a change of what the patient reads)."""
     parts = (
         event.key, event.kind.value, event.series, event.number, event.title,
         event.description, event.dose, _SHOWN_AS.get(event.status, ""), event.given_on,
-        event.date, event.end, slot,
+        event.date, event.end, slot, lang,
     )  # fmt: skip
     late = None
     if event.kind.recordable and event.status in LATE:
