@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from schedule.calendars.bodies import Bodies, Uids
 from schedule.calendars.entries import course_entries, entry, head
 from schedule.calendars.folder import file_name, write_folder
-from schedule.calendars.ical import Revision, fingerprint, uid_for, write_calendar
+from schedule.calendars.ical import fingerprint, uid_for, write_calendar
+from schedule.calendars.memory import revisions, shown_events
 from schedule.calendars.publisher import Publisher
 from schedule.domain.model import Event, Status
 from schedule.domain.pregnancy import hidden_from
@@ -223,19 +224,23 @@ def publisher(db: str, titles: Titles, lang: str | None = None) -> Publisher:
 
 
 def plain_calendars(db: str, titles: Titles, lang: str | None) -> dict[str, bytes]:
-    """Each active patient's first calendar the plain way: settled courses, `course_entries`,
-    `Entry.body`, `write_calendar`, every SEQUENCE 0."""
+    """Each active patient's calendar the plain way: settled courses, `course_entries`,
+    `Entry.body`, `write_calendar`, each event's revision as the store remembers it."""
     made = publisher(db, titles, lang)
     with made.store.read() as tx:
         snap = made.snapshot(tx)
         records = tx.records(None)
         stopped = tx.published.discontinued_courses()
+        last = tx.published.last_published(None)
     out = {}
     for patient in snap.patients:
         if all(c.id in stopped for c in snap.courses[patient.id]):
             continue  # no file for a patient whose care here has ended
         words = made.words(patient)
         slot = appointment(patient)
+        shown = shown_events(CATALOG, made.settings, snap.namespace, patient,
+                             snap.courses[patient.id], records, NOW.date())  # fmt: skip
+        revised = dict(zip([s.uid for s in shown], revisions(shown, last), strict=True))
         events = []
         for course in settled_courses(
             CATALOG, made.settings, patient, snap.courses[patient.id], records, NOW.date()
@@ -246,7 +251,7 @@ def plain_calendars(db: str, titles: Titles, lang: str | None) -> dict[str, byte
                 snap.namespace, (view.course.id,), view.events, regimen, made.settings, slot,
                 titles, course.provisional, words, hidden_from(regimen, patient),
             ):  # fmt: skip
-                events.append((uid, Revision(0, NOW), item.body()))
+                events.append((uid, revised[uid], item.body()))
         calendar = head(made.settings, patient, False, titles, words)
         out[file_name(patient.id)] = write_calendar(calendar, events).encode("utf-8")
     made.store.close()
