@@ -27,7 +27,8 @@ from commands import (
     transfer,
     worklists,
 )
-from commands.app import HINTS, App, PrrtGroup, now, today
+from commands.app import App, now, today
+from commands.errors import HINTS, PrrtGroup
 
 __all__ = ["HINTS", "cli", "main", "now", "today"]
 

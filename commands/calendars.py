@@ -8,11 +8,8 @@ from pathlib import Path
 
 import click
 
-from commands.app import (
-    App,
-    progress,
-    write_text,
-)
+from commands.app import App
+from commands.output import progress, write_text
 from schedule.domain.languages import LANGUAGES
 
 

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 import click
 
-from commands.app import ISO_DATE, App, emit, format_option, today
+from commands.app import App, today
+from commands.options import ISO_DATE, format_option
+from commands.output import emit
 
 
 @click.command()

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import click
 
-from commands.app import App, as_of_option, course_option, today
+from commands.app import App, today
+from commands.options import as_of_option, course_option
 
 
 @click.command()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from commands.app import ISO_DATE, App, fail_line, today
+from commands.app import App, today
+from commands.errors import fail_line
+from commands.options import ISO_DATE
 
 FORMATS = (".pdf", ".html")
 

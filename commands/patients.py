@@ -6,15 +6,9 @@ from datetime import date, timedelta
 
 import click
 
-from commands.app import (
-    App,
-    as_of_option,
-    course_spec_options,
-    emit,
-    format_option,
-    plan_options,
-    today,
-)
+from commands.app import App, today
+from commands.options import as_of_option, course_spec_options, format_option, plan_options
+from commands.output import emit
 from commands.worklists import STATES, filter_options, filters_of
 
 

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import click
 
-from commands.app import (
-    ISO_DATE,
-    App,
-    Interval,
-    emit,
-    format_option,
-    now,
-    plan_options,
-    write_text,
-)
+from commands.app import App, now
+from commands.options import ISO_DATE, Interval, format_option, plan_options
+from commands.output import emit, write_text
 from schedule.domain.languages import LANGUAGES
 
 

@@ -9,14 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
-from commands.app import (
-    ISO_DATE,
-    App,
-    course_option,
-    emit,
-    format_option,
-    today,
-)
+from commands.app import App, today
+from commands.options import ISO_DATE, course_option, format_option
+from commands.output import emit
 
 F = TypeVar("F", bound=Callable[..., Any])
 

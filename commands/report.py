@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.app import ISO_DATE, App, as_of_option, emit, format_option, today, write_text
+from commands.app import App, today
+from commands.options import ISO_DATE, as_of_option, format_option
+from commands.output import emit, write_text
 
 if TYPE_CHECKING:
     from schedule.reports.tables import Report

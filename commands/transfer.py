@@ -9,12 +9,9 @@ from typing import Any
 
 import click
 
-from commands.app import (
-    EXCEL_BOM,
-    App,
-    progress,
-    today,
-)
+from commands.app import App, today
+from commands.options import EXCEL_BOM
+from commands.output import progress
 
 
 @click.group("import")

@@ -11,14 +11,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from commands.app import (
-    ISO_DATE,
-    App,
-    as_of_option,
-    emit,
-    format_option,
-    today,
-)
+from commands.app import App, today
+from commands.options import ISO_DATE, as_of_option, format_option
+from commands.output import emit
 
 if TYPE_CHECKING:
     from schedule.tracking.selection import Filters

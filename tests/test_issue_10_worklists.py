@@ -348,7 +348,7 @@ def test_due_by_matches_the_status_in_due_and_patient_list(clinic) -> None:  # t
 @pytest.mark.parametrize("width", [80, 160])
 def test_tables_fit_the_terminal(clinic, monkeypatch: pytest.MonkeyPatch, width: int) -> None:  # type: ignore[no-untyped-def]
     piped = clinic("due", "--as-of", "2026-11-23").stdout
-    monkeypatch.setattr("commands.app.terminal_width", lambda: width)
+    monkeypatch.setattr("commands.output.terminal_width", lambda: width)
     for args in (("due",), ("missed",), ("patient", "list"), ("show", "NET-003")):
         out = clinic(*args, "--as-of", "2026-11-23").stdout
         assert max(len(line) for line in out.splitlines()) <= width, args
@@ -365,7 +365,7 @@ def test_tables_fit_the_terminal(clinic, monkeypatch: pytest.MonkeyPatch, width:
         assert "PRRT dose 2 of 4: Lutathera infusion" in fitted
     else:
         assert "PRRT dose 2 of 4: Lutathera infusion" not in fitted
-    monkeypatch.setattr("commands.app.terminal_width", lambda: None)
+    monkeypatch.setattr("commands.output.terminal_width", lambda: None)
     assert clinic("due", "--as-of", "2026-11-23").stdout == piped
 
 
