@@ -18,7 +18,6 @@ import click
 from commands.errors import fail_line
 
 if TYPE_CHECKING:
-    from schedule.calendars.publisher import Publisher
     from schedule.domain.closures import Closures
     from schedule.domain.course import Actor
     from schedule.domain.regimen import Catalog
@@ -132,11 +131,6 @@ class App:
             return check_user(name)
         except InputError as exc:
             raise click.UsageError(exc.message + "; give another with --user NAME") from None
-
-    def publisher(self, with_name: bool = False) -> Publisher:
-        from schedule.calendars.publisher import Publisher
-
-        return Publisher(self.store, self.catalog, self.settings, today(), now(), with_name)
 
     def actor(self) -> Actor:
         from schedule.domain.course import Actor

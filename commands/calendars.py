@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from commands.app import App
+from commands.app import App, now, today
 from commands.output import progress, write_text
 from schedule.domain.languages import LANGUAGES
 
@@ -57,19 +57,17 @@ def ics(
     imported file does not update itself: give patients a feed ('prrt feed url') for that.
     """
     from schedule.patientview.titles import Titles
+    from schedule.services.calendars import Form, calendar_folder, patient_calendar
 
-    publisher = app.publisher(with_name)
-    publisher.titles = Titles(titles) if titles else None
-    publisher.lang = lang.lower() if lang else None
+    form = Form(with_name, Titles(titles) if titles else None, lang.lower() if lang else None)
+    site = (app.store, app.catalog, app.settings, today(), now())
     if everyone:
         if patient_id or output:
             raise click.UsageError("--all writes every patient into --dir; drop PATIENT_ID / -o")
         if folder is None:
             raise click.UsageError("--all needs --dir FOLDER")
-        from schedule.calendars.folder import write_folder
-
         with progress("writing calendars") as on_progress:
-            result = write_folder(publisher, folder, os.cpu_count() or 1, on_progress)
+            result = calendar_folder(*site, folder, os.cpu_count() or 1, on_progress, form)
         failed = f"; {len(result.broken)} failed" if result.broken else ""
         click.echo(
             f"wrote {result.written} calendar{'' if result.written == 1 else 's'} to {folder}: "
@@ -86,7 +84,7 @@ def ics(
         raise click.UsageError("--dir goes with --all; for one patient use -o FILE")
     if not patient_id:
         raise click.UsageError("give a PATIENT_ID, or --all --dir FOLDER")
-    calendar = publisher.patient(patient_id)
+    calendar = patient_calendar(*site, patient_id, form)
     write_text(
         output,
         calendar.text,

@@ -38,6 +38,7 @@ from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.i18n import catalogue
 from schedule.patientview.titles import Titles
+from schedule.services.calendars import Form, patient_calendar
 from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
 
@@ -225,8 +226,12 @@ class Feeds:
 
     def _build(self, known: Known, hashed: str, titles: Titles | None) -> Cached:
         """Build the calendar of a feed known now, keep it, and remember its tags."""
-        publisher = self._publisher(self.clock())
-        calendar = publisher.patient(known.patient_id, known.with_name, titles, self._namespace)
+        now = self.clock()
+        form = Form(known.with_name, titles)
+        calendar = patient_calendar(
+            self.store, self.catalog, self.settings, now.astimezone().date(), now,
+            known.patient_id, form, self._namespace,
+        )  # fmt: skip
         body = calendar.text.encode("utf-8")
         tags = Tags(calendar.etag, calendar.modified)
         cached = Cached(tags, body, gzip.compress(body, mtime=0))
