@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from schedule.domain.options import PlanOptions
     from schedule.domain.regimen import Catalog
     from schedule.domain.settings import Settings
+    from schedule.output.columns import Row, TypedRow
     from schedule.output.render import Column
     from schedule.store.database import Store
     from schedule.store.reader import SqliteReader
@@ -377,7 +378,7 @@ def terminal_width() -> int | None:
 
 
 def emit(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, table: Sequence[Column]
+    rows: Sequence[Row | TypedRow], columns: Sequence[str], fmt: str, table: Sequence[Column]
 ) -> None:
     from schedule.output.render import render
 
