@@ -23,8 +23,8 @@ from schedule.engine.views import course_views
 from schedule.output.columns import json_row
 from schedule.store.database import Store
 from schedule.tracking.csvfiles import read_rows
-from schedule.tracking.selection import due_by, open_hold
 from schedule.tracking.rows import WorklistRow
+from schedule.tracking.selection import due_by, open_hold
 from tests.conftest import actor
 
 COLUMNS = ("patient_id", "event", "date", "note")

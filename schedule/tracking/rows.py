@@ -52,10 +52,24 @@ class WorklistRow(NamedTuple):
     name: str | None = None
 
     def columns(self) -> dict[str, Any]:
+        event = self.event  # spelled out: the list has a row for most courses
         return {
             "patient_id": self.patient_id,
             "course": self.course,
-            **event_columns(self.event),
+            "event": event.key,
+            "kind": event.kind,
+            "series": event.series,
+            "number": event.number,
+            "title": event.title,
+            "drug": event.drug,
+            "dose": event.dose,
+            "date": event.date,
+            "end": event.end,
+            "window_start": event.window_start,
+            "window_end": event.window_end,
+            "status": event.status,
+            "given_on": event.given_on,
+            "flags": event.flags,
             "days_late": self.days_late,
             "due_by": self.due_by,
             "reason": self.reason,
