@@ -134,6 +134,8 @@ class SeriesState:
 
 def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
     """The doses in order, each followed by its events; and the state after the last dose."""
+    # long: one loop carries the series' state from dose to dose, and each of its steps is a
+    # function already; what is left is their order, read best in one place.
     dose = ctx.regimen.dose
     plan = SeriesPlan.of(ctx)
     horizon = ctx.options.until or (
