@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from commands.app import App, now, today
 from commands.output import progress, write_text
+
+if TYPE_CHECKING:
+    from schedule.web.asgi import Limits, Site
 from schedule.domain.languages import LANGUAGES
 
 
@@ -237,22 +241,10 @@ def serve(
     """
     import socket
 
-    from schedule.calendars.feeds import feed_url
-    from schedule.web.asgi import Limits, Site
+    from schedule.web.asgi import Limits
     from schedule.web.serve import Listening, bind, default_workers, run
 
-    base = base_url or app.settings.feed_base_url
-    if base:
-        feed_url(base, "x" * 32)  # a malformed address is refused here, not on a request
-    app.store  # noqa: B018  # a database that is missing, or not prrt's, is refused before serving
-    app.catalog  # noqa: B018  # so are the site's files
-    site = Site(
-        app.db_target,
-        str(app.config_dir),
-        tuple(str(p) for p in app.regimen_files),
-        base,
-        Limits(threads=threads, queue=threads * 4),
-    )
+    site = _site(app, base_url, Limits(threads=threads, queue=threads * 4))
     listening = Listening(workers or default_workers(), connection_limit, channel_timeout)
     try:
         sock = bind(host, port, listening.backlog)
@@ -271,7 +263,7 @@ def serve(
     click.echo(
         f"prrt: serving feeds on {address}/feeds/TOKEN.ics{processes}; Ctrl-C stops", err=True
     )
-    if not base:
+    if not site.base_url:
         click.echo(
             "prrt: no public address: the patients' pages give no links until site.feed_base_url "
             "is set or --base-url is given",
@@ -281,3 +273,19 @@ def serve(
         run(site, sock, listening)
     finally:
         sock.close()
+
+
+def _site(app: App, base_url: str | None, limits: Limits) -> Site:
+    """What each of the server's workers builds its application from, checked here: the
+    database (missing, or not prrt's, is refused before serving), the site's files, and the
+    public address (a malformed one is refused here, never on a request)."""
+    from schedule.calendars.feeds import feed_url
+    from schedule.web.asgi import Site
+
+    base = base_url or app.settings.feed_base_url
+    if base:
+        feed_url(base, "x" * 32)
+    app.store  # noqa: B018
+    app.catalog  # noqa: B018
+    regimens = tuple(str(p) for p in app.regimen_files)
+    return Site(app.db_target, str(app.config_dir), regimens, base, limits)

@@ -14,6 +14,7 @@ import click
 from commands.options import EXCEL_BOM
 
 if TYPE_CHECKING:
+    from schedule.output.columns import Row, TypedRow
     from schedule.output.render import Column
 
 
@@ -29,7 +30,7 @@ def terminal_width() -> int | None:
 
 
 def emit(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, table: Sequence[Column]
+    rows: Sequence[Row | TypedRow], columns: Sequence[str], fmt: str, table: Sequence[Column]
 ) -> None:
     from schedule.output.render import render
 

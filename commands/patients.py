@@ -201,8 +201,8 @@ def show(app: App, patient_id: str, as_of: date | None, no_names: bool, fmt: str
         closures=closures,
         crowded=crowded,
     )
-    if fmt == "table" and rows and rows[0]["name"]:
-        click.echo(f"{rows[0]['patient_id']}  {visible(rows[0]['name'])}")
+    if fmt == "table" and rows and rows[0].name:
+        click.echo(f"{rows[0].patient_id}  {visible(rows[0].name)}")
     emit(rows, SHOW_COLUMNS, fmt, SHOW_TABLE)
 
 

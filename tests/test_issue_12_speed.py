@@ -20,11 +20,11 @@ from schedule.domain.model import Fact, RecordType, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import course_views
-from schedule.output.columns import event_row
+from schedule.output.columns import json_row
 from schedule.store.database import Store
 from schedule.tracking.csvfiles import read_rows
+from schedule.tracking.rows import WorklistRow
 from schedule.tracking.selection import due_by, open_hold
-from schedule.tracking.worklists import WORKLIST_COLUMNS, _row
 from tests.conftest import actor
 
 COLUMNS = ("patient_id", "event", "date", "note")
@@ -283,7 +283,7 @@ def test_an_imported_hold_and_discontinuation_keep_their_review_day_and_end_of_c
     regimen=st.sampled_from(["lutathera", "lanreotide", "octreotide-lar"]),
     hold=st.one_of(st.none(), st.integers(min_value=0, max_value=200)),
 )
-def test_worklist_rows_built_as_tuples_read_as_the_event_rows(
+def test_worklist_rows_read_as_the_event_rows(
     catalog: Catalog,
     offset: int,
     gaps: list[int],
@@ -291,8 +291,8 @@ def test_worklist_rows_built_as_tuples_read_as_the_event_rows(
     regimen: str,
     hold: int | None,
 ) -> None:
-    """Each worklist row is built straight into a tuple of `WORKLIST_COLUMNS`; it says what
-    `event_row` says of the event, then how late it is, its due-by day, the hold and the name."""
+    """Each worklist row is a typed tuple; as a row of the contract it says the event's
+    columns, then how late it is, its due-by day, the hold and the name."""
     as_of = date(2026, 11, 21)
     course = Course(1, "P", 1, regimen, as_of - timedelta(days=offset))
     facts = _history(course.start, gaps, given_flags)
@@ -303,9 +303,26 @@ def test_worklist_rows_built_as_tuples_read_as_the_event_rows(
     for event in views[0].events:
         held = opened if event.status is Status.HELD else None
         due = due_by(event, held)
-        row = dict(zip(WORKLIST_COLUMNS, _row(event, "P", 1, as_of, due, held, "Ana"), strict=True))
+        reason, since = (held.reason, held.since) if held else (None, None)
+        late = (as_of - event.end).days
+        row = json_row(WorklistRow("P", 1, event, late, due, reason, since, "Ana"))
         assert row == {
-            **event_row(event, patient_id="P", course=1),
+            "patient_id": "P",
+            "course": 1,
+            "event": event.key,
+            "kind": event.kind.value,
+            "series": event.series,
+            "number": event.number,
+            "title": event.title,
+            "drug": event.drug,
+            "dose": event.dose,
+            "date": event.date.isoformat(),
+            "end": event.end.isoformat(),
+            "window_start": event.window_start.isoformat(),
+            "window_end": event.window_end.isoformat(),
+            "status": event.status.value,
+            "given_on": event.given_on.isoformat() if event.given_on else None,
+            "flags": [flag.value for flag in event.flags],
             "days_late": (as_of - event.end).days,
             "due_by": due.isoformat(),
             "reason": held.reason if held else None,

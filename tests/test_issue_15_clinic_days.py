@@ -18,6 +18,7 @@ from schedule.domain.model import Flag, RecordType
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings, parse_settings
 from schedule.engine.views import course_views
+from schedule.output.columns import json_row
 from schedule.store.database import Store
 from schedule.tracking.days import clinic_days, crowded_days
 from schedule.tracking.selection import Filters
@@ -244,6 +245,7 @@ def test_show_and_the_worklists_flag_a_closed_day_when_given_the_closures(
         )
     finally:
         store.close()
+    rows, due = [json_row(r) for r in rows], [json_row(r) for r in due]
     assert {r["event"]: r["flags"] for r in rows if "clinic-closed" in r["flags"]} == {
         "prrt-1": ["labs-missing", "clinic-closed"],
         "ssa-1": ["clinic-closed"],
@@ -523,6 +525,8 @@ def test_the_doses_of_a_crowded_day_are_flagged(
         uncounted = worklist_rows(store, catalog, settings, D("2026-12-27"), False, 7)
     finally:
         store.close()
+    rows, due = [json_row(r) for r in rows], [json_row(r) for r in due]
+    only_b, uncounted = [json_row(r) for r in only_b], [json_row(r) for r in uncounted]
     assert crowded == {D("2026-12-28")}
     assert [(r["event"], r["flags"]) for r in rows if r["date"] == "2026-12-28"] == [
         ("prrt-1", ["over-capacity"]),

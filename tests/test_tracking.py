@@ -16,11 +16,13 @@ from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.domain.toxicity import Toxicity
+from schedule.output.columns import json_row
+from schedule.output.render import render
 from schedule.store import tables
 from schedule.store.database import Store
 from schedule.tracking.history import history_rows
 from schedule.tracking.tracker import Tracker
-from schedule.tracking.worklists import worklist_rows
+from schedule.tracking.worklists import WORKLIST_COLUMNS, worklist_rows
 from tests.conftest import actor
 
 START = date(2026, 9, 7)
@@ -232,9 +234,9 @@ def test_worklists(tracker: Tracker) -> None:
     tracker.add_patient(Patient("C"), "lanreotide", date(2026, 10, 25), PlanOptions(), actor())
     tracker.record("A", "ssa-1", date(2026, 9, 1), None, "", actor(), TODAY)
     as_of = date(2026, 10, 20)
-    missed = worklist_rows(*on(tracker), as_of, missed=True)
+    missed = [json_row(r) for r in worklist_rows(*on(tracker), as_of, missed=True)]
     assert [(r["patient_id"], r["event"], r["days_late"]) for r in missed] == [("A", "ssa-2", 21)]
-    due = worklist_rows(*on(tracker), as_of, missed=False, within=7)
+    due = [json_row(r) for r in worklist_rows(*on(tracker), as_of, missed=False, within=7)]
     # A's missed injection stays on the list until given or skipped (S9); C's window opened
     # 7 days before its target (site setting ssa_early_tolerance_days).
     assert [(r["patient_id"], r["event"], r["status"], r["days_late"]) for r in due] == [
@@ -242,8 +244,9 @@ def test_worklists(tracker: Tracker) -> None:
         ("B", "ssa-1", "due", 0),
         ("C", "ssa-1", "due", -5),
     ]
-    assert worklist_rows(*on(tracker), as_of, missed=False, within=4) == due
-    assert json.loads(json.dumps(due))[0]["flags"] == []
+    assert [json_row(r) for r in worklist_rows(*on(tracker), as_of, False, within=4)] == due
+    listed = worklist_rows(*on(tracker), as_of, missed=False, within=7)
+    assert json.loads(render(listed, WORKLIST_COLUMNS, "json", ()))[0]["flags"] == []
 
 
 def test_worklists_in_forked_workers_match_one_process(

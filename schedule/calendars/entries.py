@@ -94,19 +94,7 @@ def entry(
     late = event.kind.recordable and event.status in LATE
     words = patient_words(event, regimen, lang)
     shown = words.title if titles is Titles.PLAIN else discreet_title(event, regimen, lang)
-    summary = shown
-    notes: list[str] = []
-    if cancelled:
-        summary = lang.text("calendar.cancelled_title", title=shown)
-        notes.append(lang.text("calendar.cancelled"))
-    elif held:
-        summary = lang.text("calendar.on_hold_title", title=shown)
-        notes.append(lang.text("calendar.on_hold"))
-    elif late:
-        summary = lang.text("calendar.not_done_title", title=shown)
-        notes.append(lang.text("calendar.not_done"))
-    elif provisional:
-        notes.append(lang.text("calendar.waiting"))
+    summary, notes = _status_words(shown, cancelled, held, late, provisional, lang)
     if titles is Titles.DISCREET:
         notes.append(f"{words.title}.")
     if words.description:
@@ -149,6 +137,20 @@ def entry(
         if cancelled or held
         else Alarm(trigger, lang.text(f"calendar.alarm.{when}", title=shown)),
     )
+
+
+def _status_words(
+    shown: str, cancelled: bool, held: bool, late: bool, provisional: bool, lang: Catalogue
+) -> tuple[str, list[str]]:
+    """The summary of an event shown as `shown`, and the first note, by its status: cancelled,
+    on hold, not done yet, or waiting behind a late dose."""
+    if cancelled:
+        return lang.text("calendar.cancelled_title", title=shown), [lang.text("calendar.cancelled")]
+    if held:
+        return lang.text("calendar.on_hold_title", title=shown), [lang.text("calendar.on_hold")]
+    if late:
+        return lang.text("calendar.not_done_title", title=shown), [lang.text("calendar.not_done")]
+    return shown, [lang.text("calendar.waiting")] if provisional else []
 
 
 def visit_minutes(regimen: Regimen, settings: Settings) -> int:

@@ -19,13 +19,10 @@ class Kind(enum.Enum):
     SCAN = "scan"
     REMINDER = "reminder"
 
-    # Doses, labs and scans are done or not done; the other kinds only inform. Set on each
-    # member below: read for every event of every worklist, so a plain attribute.
-    recordable: bool
-
-
-for _kind in Kind:
-    _kind.recordable = _kind in (Kind.DOSE, Kind.LAB, Kind.SCAN)
+    def __init__(self, value: str) -> None:
+        # Doses, labs and scans are done or not done; the other kinds only inform. Read for
+        # every event of every worklist: a plain attribute of each member, set as it is made.
+        self.recordable = value in ("dose", "lab", "scan")
 
 
 class Status(enum.Enum):

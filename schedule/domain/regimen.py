@@ -177,6 +177,11 @@ class Regimen:
     # "": no test (`domain.pregnancy`).
     pregnancy_source: str = ""
 
+    def __hash__(self) -> int:
+        # Hashed for every course planned (`engine.doses`), so by its id alone, which equal
+        # regimens share; two regimens of one id that differ are told apart by equality.
+        return hash(self.id)
+
     @property
     def open_ended(self) -> bool:
         return self.dose.count is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from schedule.domain.regimen import (
     Related,
     Window,
 )
-from schedule.domain.regimen_extras import modifications_of, pregnancy_source_of
+from schedule.domain.regimen_extras import interval_of, modifications_of, pregnancy_source_of
 from schedule.domain.settings import BOOL_SETTINGS
 from schedule.domain.toml_table import TomlTable
 from schedule.domain.units import Quantity
@@ -49,6 +50,27 @@ def _window(table: TomlTable, name: str) -> Window:
     before = None if sub.data.get("before") == SITE else sub.integer("before", low=0)
     after = None if sub.data.get("after") == SITE else sub.integer("after", low=0)
     return Window(before, after, sub.source())
+
+
+def _max_delay(table: TomlTable) -> tuple[int | None, str, bool]:
+    """The days a dose may wait past its planned date, their source, and whether the label
+    only asks to consider stopping then (None, "", False: no limit)."""
+    if not table.has("max_delay"):
+        return None, "", False
+    delay = table.need("max_delay")
+    delay.unknown(("days", "consider", "source"))
+    source = delay.source()
+    return delay.integer("days", low=1), source, _flag(delay, "consider")
+
+
+def _visit_hours(table: TomlTable) -> Decimal | None:
+    """The hours an infusion visit takes (a chair's), if the regimen says."""
+    if not table.has("visit"):
+        return None
+    visit = table.need("visit")
+    visit.unknown(("hours", "source"))
+    visit.source()
+    return visit.number("hours")
 
 
 def _dose(table: TomlTable) -> DoseSpec:
@@ -78,36 +100,9 @@ def _dose(table: TomlTable) -> DoseSpec:
         count_table.unknown(("value", "source"))
         count_table.source()
         count = count_table.integer("value", low=1)
-    interval = table.need("interval")
-    interval.unknown(("days", "months", "choices", "calendar_month", "source"))
-    interval_source = interval.source()
-    days = interval.integer("days", low=1)
-    months = interval.integer("months", low=1) if interval.has("months") else 0
-    choices_raw = interval.data.get("choices", [days])
-    if not isinstance(choices_raw, list) or not all(
-        isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in choices_raw
-    ):
-        raise interval.fail("choices", "must be a list of whole numbers of days")
-    if days not in choices_raw:
-        raise interval.fail("choices", f"must include the default interval {days}")
-    calendar_month = interval.data.get("calendar_month", False)
-    if not isinstance(calendar_month, bool):
-        raise interval.fail("calendar_month", "must be true or false")
-    if months and calendar_month:
-        raise interval.fail("calendar_month", "is implied by `months`: leave it out")
-    max_delay, max_delay_source, consider = None, "", False
-    if table.has("max_delay"):
-        delay = table.need("max_delay")
-        delay.unknown(("days", "consider", "source"))
-        max_delay_source = delay.source()
-        max_delay = delay.integer("days", low=1)
-        consider = _flag(delay, "consider")
-    visit = None
-    if table.has("visit"):
-        visit_table = table.need("visit")
-        visit_table.unknown(("hours", "source"))
-        visit_table.source()
-        visit = visit_table.number("hours")
+    days, months, choices, calendar_month, interval_source = interval_of(table.need("interval"))
+    max_delay, max_delay_source, consider = _max_delay(table)
+    visit = _visit_hours(table)
     return DoseSpec(
         series=table.text("series"),
         kind=DoseKind(table.choice("kind", [k.value for k in DoseKind])),
@@ -119,7 +114,7 @@ def _dose(table: TomlTable) -> DoseSpec:
         reduced=reduced,
         count=count,
         interval_days=days,
-        interval_choices=tuple(sorted(set(choices_raw))),
+        interval_choices=choices,
         calendar_month=calendar_month,
         window=_window(table, "window"),
         max_delay_days=max_delay,

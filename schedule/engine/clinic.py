@@ -49,6 +49,12 @@ def chair_hours(regimen: Regimen, event: Event, settings: Settings) -> Decimal |
     return Decimal(settings.appointment_minutes) / 60
 
 
+def over_capacity(event: Event, crowded: frozenset[date]) -> bool:
+    """A dose that takes a chair (`OCCUPYING`) on a day over the clinic's capacity: the one
+    rule of `over-capacity`, for the calendars and the worklists alike."""
+    return event.kind is Kind.DOSE and event.status in OCCUPYING and event.effective_date in crowded
+
+
 def flag_clinic_days(
     events: Iterable[Event],
     closures: Closures | None,
@@ -61,12 +67,7 @@ def flag_clinic_days(
         adds = []
         if closures and on_closed_day(event, closures):
             adds.append(Flag.CLINIC_CLOSED)
-        if (
-            crowded
-            and event.kind is Kind.DOSE
-            and event.status in OCCUPYING
-            and event.effective_date in crowded
-        ):
+        if crowded and over_capacity(event, crowded):
             adds.append(Flag.OVER_CAPACITY)
         new = tuple(f for f in adds if f not in event.flags)
         out.append(event.with_flags(*new) if new else event)

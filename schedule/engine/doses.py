@@ -10,15 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from schedule.domain.dates import add_months, on_or_before_weekday
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
+from schedule.domain.options import PlanOptions
 from schedule.domain.pregnancy import pregnancy_tests
 from schedule.domain.regimen import DoseKind, Regimen, Related
+from schedule.domain.settings import Settings
 from schedule.engine.bridging import bridging
 from schedule.engine.companions import companion_ssa, related_event
 from schedule.engine.context import Context, event_title
-from schedule.engine.facts import Hold
+from schedule.engine.facts import FactIndex, Hold
 from schedule.engine.modify import (
     Decision,
     Level,
@@ -56,18 +59,10 @@ class SeriesPlan:
         """The plan of the context's regimen with the course's options and site settings; the
         same for every course of one regimen with the same choices, so made once for them."""
         options = ctx.options  # all but `until`, which the plan does not depend on
-        key = (
-            id(ctx.regimen), id(ctx.settings), options.interval_days, options.calendar_month,
+        return _series_plan(
+            ctx.regimen, ctx.settings, options.interval_days, options.calendar_month,
             options.precautions, ctx.informational, ctx.lean, ctx.pregnancy_test,
         )  # fmt: skip
-        found = _PLANS.get(key)
-        if found is not None and found[0] is ctx.regimen and found[1] is ctx.settings:
-            return found[2]
-        if len(_PLANS) > 256:
-            _PLANS.clear()
-        plan = cls._make(ctx)
-        _PLANS[key] = (ctx.regimen, ctx.settings, plan)  # kept alive: their ids stay theirs
-        return plan
 
     @classmethod
     def _make(cls, ctx: Context) -> SeriesPlan:
@@ -100,7 +95,25 @@ class SeriesPlan:
         )
 
 
-_PLANS: dict[tuple[object, ...], tuple[object, object, SeriesPlan]] = {}
+@lru_cache(maxsize=256)
+def _series_plan(
+    regimen: Regimen,
+    settings: Settings,
+    interval_days: int | None,
+    calendar_month: bool,
+    precautions: str | None,
+    informational: bool,
+    lean: bool,
+    pregnancy_test: bool,
+) -> SeriesPlan:
+    """The plan for these choices, keyed by their values (a regimen hashes by its id): what a
+    course's start, facts and as-of day do not change."""
+    options = PlanOptions(interval_days, calendar_month, precautions)
+    blank = Context(
+        regimen, date.min, FactIndex.from_facts(()), None, options, settings, informational,
+        lean=lean, pregnancy_test=pregnancy_test,
+    )  # fmt: skip
+    return SeriesPlan._make(blank)
 
 
 @dataclass(slots=True)
@@ -121,6 +134,8 @@ class SeriesState:
 
 def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
     """The doses in order, each followed by its events; and the state after the last dose."""
+    # long: one loop carries the series' state from dose to dose, and each of its steps is a
+    # function already; what is left is their order, read best in one place.
     dose = ctx.regimen.dose
     plan = SeriesPlan.of(ctx)
     horizon = ctx.options.until or (

@@ -81,6 +81,15 @@ class CourseView:
         return None
 
 
+def _others_ssa(
+    course: Course, courses: Sequence[Course], built: Mapping[int, Sequence[Event]]
+) -> list[date]:
+    """The days of the long-acting SSA injections the patient's other courses plan or gave."""
+    return [
+        e.effective_date for c in courses if c.id != course.id for e in built[c.id] if _live_ssa(e)
+    ]
+
+
 def course_views(
     catalog: Catalog,
     settings: Settings,
@@ -126,13 +135,7 @@ def course_views(
     built = {c.id: calendar(c) for c in courses}
     if len(courses) > 1:
         for course in courses:
-            others = [
-                e.effective_date
-                for c in courses
-                if c.id != course.id
-                for e in built[c.id]
-                if _live_ssa(e)
-            ]
+            others = _others_ssa(course, courses, built)
             if others and catalog.get(course.regimen).ssa is not None:
                 built[course.id] = calendar(course, others)
         built = _across_courses(catalog, settings, courses, built)

@@ -19,7 +19,7 @@ when asked for (`with_name`), as in the calendar.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -29,7 +29,7 @@ from schedule.domain.model import Event, Kind, Status
 from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog, DoseKind, Regimen
 from schedule.domain.settings import Settings
-from schedule.patientview.appointment import appointment
+from schedule.patientview.appointment import Appointment, appointment
 from schedule.patientview.links import Links
 from schedule.patientview.settled import settled_courses
 from schedule.patientview.titles import Titles, discreet_title
@@ -114,55 +114,22 @@ def build(
         for event in visible:
             words = patient_words(event, regimen, cat)
             title = words.title if titles is Titles.PLAIN else discreet_title(event, regimen, cat)
-            notes: list[str] = []
             late = event.kind.recordable and event.status in _LATE
-            if late:
-                notes.append(cat.text("calendar.not_done"))
-            elif event.status is Status.HELD:
-                notes.append(cat.text("calendar.on_hold"))
-            elif event.key in settled.provisional:
-                notes.append(cat.text("calendar.waiting"))
-            if event.given_on is not None:
-                notes.append(cat.text("calendar.done_on", day=cat.date(event.given_on, "long")))
             main = event.series == regimen.dose.series
-            if main and slot is not None and event.given_on is None:
-                notes.append(cat.text("handout.at_time", time=cat.time(slot.at)))
+            notes = _notes(event, late, event.key in settled.provisional, main, slot, cat)
             before: list[str] = []
             if main and event.given_on is None:
-                for other in visible:
-                    if (
-                        other.series in prep
-                        and other.number == event.number
-                        and other.kind is not Kind.DOSE
-                        and other.date <= event.date
-                        and other.given_on is None
-                    ):
-                        shown = _prep(other, regimen, titles, cat)
-                        before.append(f"{span(cat, other.date, other.end)}: {shown}")
+                before = [
+                    f"{span(cat, other.date, other.end)}: {_prep(other, regimen, titles, cat)}"
+                    for other in _to_prepare(event, visible, prep)
+                ]
             first, last = _days(event)
-            items.append(
-                Item(
-                    event.key,
-                    event.kind,
-                    lane(event, regimen),
-                    first,
-                    last,
-                    title,
-                    words.description,
-                    tuple(notes),
-                    tuple(before),
-                    late,
-                )
-            )
+            where = lane(event, regimen)
+            about = (title, words.description, notes, tuple(before), late)
+            items.append(Item(event.key, event.kind, where, first, last, *about))
     items.sort(key=lambda i: (i.first, i.lane is None, i.last, i.key))
-    ahead = [i for i in items if i.last >= today or i.late]
-    seen: set[str] = set()
-    for index, item in enumerate(ahead):  # the same instructions once: the first time
-        if item.details in seen and item.kind not in _SAY_AGAIN:
-            ahead[index] = replace(item, details="")
-        seen.add(item.details)
     days: dict[date, list[Item]] = {}
-    for item in ahead:
+    for item in _once(i for i in items if i.last >= today or i.late):
         days.setdefault(item.first, []).append(item)
     name = patient.name if with_name and patient.name else None
     heading = cat.text("handout.title_for", name=name) if name else cat.text("handout.title")
@@ -176,6 +143,56 @@ def build(
         contacts=contacts(settings, cat, titles),
         links=feed,
     )
+
+
+def _notes(
+    event: Event,
+    late: bool,
+    provisional: bool,
+    main: bool,
+    slot: Appointment | None,
+    cat: Catalogue,
+) -> tuple[str, ...]:
+    """What the handout says under an event's title: not done, on hold or waiting, the day it
+    was done, and for a dose still to come the usual appointment time."""
+    notes: list[str] = []
+    if late:
+        notes.append(cat.text("calendar.not_done"))
+    elif event.status is Status.HELD:
+        notes.append(cat.text("calendar.on_hold"))
+    elif provisional:
+        notes.append(cat.text("calendar.waiting"))
+    if event.given_on is not None:
+        notes.append(cat.text("calendar.done_on", day=cat.date(event.given_on, "long")))
+    if main and slot is not None and event.given_on is None:
+        notes.append(cat.text("handout.at_time", time=cat.time(slot.at)))
+    return tuple(notes)
+
+
+def _to_prepare(dose: Event, visible: Sequence[Event], prep: set[str]) -> list[Event]:
+    """What the patient does before a dose still to come: its labs and preparations (not
+    another dose) due by its day and not done yet."""
+    return [
+        other
+        for other in visible
+        if other.series in prep
+        and other.number == dose.number
+        and other.kind is not Kind.DOSE
+        and other.date <= dose.date
+        and other.given_on is None
+    ]
+
+
+def _once(ahead: Iterable[Item]) -> list[Item]:
+    """The items ahead, each instruction said once: the first time it comes."""
+    found = []
+    seen: set[str] = set()
+    for item in ahead:
+        if item.details in seen and item.kind not in _SAY_AGAIN:
+            item = replace(item, details="")
+        seen.add(item.details)
+        found.append(item)
+    return found
 
 
 def _prep(event: Event, regimen: Regimen, titles: Titles, cat: Catalogue) -> str:

@@ -9,11 +9,12 @@ language and name a patient may have; the file is the same bytes for the same ha
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from schedule.handout import qr
-from schedule.handout.content import Handout
+from schedule.handout.content import Handout, Item
 from schedule.handout.timeline import png
 
 if TYPE_CHECKING:
@@ -44,31 +45,52 @@ def _text(value: str) -> str:
     return escape(value).replace("\n", "<br/>")
 
 
+@dataclass(frozen=True)
+class _Page:
+    """The paragraph styles and the text width every part of the handout is set with."""
+
+    body: Any
+    small: Any
+    strong: Any
+    h1: Any
+    h2: Any
+    width: float
+
+    @classmethod
+    def make(cls) -> _Page:
+        from reportlab.lib.pagesizes import A4
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.lib.units import mm
+
+        body = ParagraphStyle("body", fontName=FONT, fontSize=10.5, leading=14)
+        return cls(
+            body=body,
+            small=ParagraphStyle("small", parent=body, fontSize=9, leading=12),
+            strong=ParagraphStyle("strong", parent=body, fontName=BOLD),
+            h1=ParagraphStyle(
+                "h1", parent=body, fontName=BOLD, fontSize=20, leading=25, spaceAfter=4
+            ),
+            h2=ParagraphStyle(
+                "h2",
+                parent=body,
+                fontName=BOLD,
+                fontSize=14,
+                leading=18,
+                spaceBefore=10,
+                spaceAfter=6,
+            ),
+            width=A4[0] - 30 * mm,
+        )
+
+
 def render(handout: Handout, cat: Catalogue) -> bytes:
     """The PDF's bytes."""
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import (
-        Image,
-        KeepTogether,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
     _fonts()
-    body = ParagraphStyle("body", fontName=FONT, fontSize=10.5, leading=14)
-    small = ParagraphStyle("small", parent=body, fontSize=9, leading=12)
-    strong = ParagraphStyle("strong", parent=body, fontName=BOLD)
-    h1 = ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=20, leading=25, spaceAfter=4)
-    h2 = ParagraphStyle(
-        "h2", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceBefore=10, spaceAfter=6
-    )
+    page = _Page.make()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -81,93 +103,10 @@ def render(handout: Handout, cat: Catalogue) -> bytes:
         lang=handout.lang,
         invariant=True,
     )
-    width = A4[0] - 30 * mm
-    story: list[Any] = []
-
-    top: list[Any] = [
-        Paragraph(_text(handout.heading), h1),
-        Paragraph(_text(cat.text("handout.as_of", day=cat.date(handout.today, "long"))), body),
-        Spacer(1, 6),
-        Paragraph(_text(cat.text("handout.contacts_heading")), strong),
-    ]
-    lines = handout.contacts or (cat.text("handout.no_contacts"),)
-    top += [Paragraph(_text(line), body) for line in lines]
-    if handout.links is not None:
-        code: list[Any] = [
-            qr.drawing(handout.links.page, QR_SIZE),
-            Paragraph(_text(cat.text("handout.scan")), small),
-        ]
-        head = Table([[top, code]], colWidths=[width - QR_SIZE - 12, QR_SIZE + 12])
-        head.setStyle(
-            TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-        )
-        story.append(head)
-        story.append(Spacer(1, 4))
-        story.append(Paragraph(_text(cat.text("handout.subscribe_heading")), strong))
-        story.append(Paragraph(_text(cat.text("handout.subscribe_steps")), body))
-        story.append(Paragraph(_text(handout.links.page), small))
-        story.append(Paragraph(_text(cat.text("handout.private")), small))
-    else:
-        story += top
-
-    picture = png(handout.items, handout.today, cat, handout.lang)
-    if picture is not None:
-        reader = ImageReader(io.BytesIO(picture))
-        pixels_wide, pixels_high = reader.getSize()
-        story.append(Paragraph(_text(cat.text("handout.timeline_heading")), h2))
-        story.append(Image(io.BytesIO(picture), width, width * pixels_high / pixels_wide))
-
-    story.append(Paragraph(_text(cat.text("handout.table_heading")), h2))
-    if not handout.days:
-        story.append(Paragraph(_text(cat.text("handout.nothing")), body))
-    else:
-        rows: list[list[Any]] = [
-            [
-                Paragraph(_text(cat.text(f"handout.column_{name}")), strong)
-                for name in ("date", "what", "todo")
-            ]
-        ]
-        shade: list[tuple[Any, ...]] = []
-        for number, day in enumerate(handout.days):
-            for index, item in enumerate(day.items):
-                what = [Paragraph(_text(item.title), strong)]
-                what += [Paragraph(_text(note), small) for note in item.notes]
-                todo: list[Any] = []
-                if item.before:
-                    todo.append(Paragraph(_text(cat.text("handout.before_visit")), strong))
-                    todo += [Paragraph("• " + _text(line), small) for line in item.before]
-                if item.last > item.first:
-                    until = cat.text("handout.until", day=cat.date(item.last, "long"))
-                    what.append(Paragraph(_text(until), small))
-                if item.details:
-                    todo.append(Paragraph(_text(item.details), small))
-                label = Paragraph(_text(day.label), strong) if index == 0 else ""
-                rows.append([label, what, todo])
-                if number % 2:
-                    shade.append(
-                        (
-                            "BACKGROUND",
-                            (0, len(rows) - 1),
-                            (-1, len(rows) - 1),
-                            colors.HexColor("#eeeeee"),
-                        )
-                    )
-        table = Table(rows, colWidths=[34 * mm, 52 * mm, width - 86 * mm], splitInRow=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LINEBELOW", (0, 0), (-1, 0), 1.2, colors.black),
-                    ("LINEBELOW", (0, 1), (-1, -1), 0.4, colors.HexColor("#999999")),
-                    ("TOPPADDING", (0, 0), (-1, -1), 4),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                    *shade,
-                ]
-            )
-        )
-        story.append(table)
+    story = [*_head(handout, cat, page), *_timeline(handout, cat, page)]
+    story += _table(handout, cat, page)
     story.append(Spacer(1, 10))
-    story.append(KeepTogether([Paragraph(_text(cat.text("handout.footer")), small)]))
+    story.append(KeepTogether([Paragraph(_text(cat.text("handout.footer")), page.small)]))
 
     footer = cat.text("handout.footer_short")
 
@@ -180,3 +119,108 @@ def render(handout: Handout, cat: Catalogue) -> bytes:
 
     document.build(story, onFirstPage=number_pages, onLaterPages=number_pages)
     return buffer.getvalue()
+
+
+def _head(handout: Handout, cat: Catalogue, page: _Page) -> list[Any]:
+    """The title, the day, the clinic's contacts and, with links, the code to scan beside them
+    and how to subscribe."""
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+    top: list[Any] = [
+        Paragraph(_text(handout.heading), page.h1),
+        Paragraph(_text(cat.text("handout.as_of", day=cat.date(handout.today, "long"))), page.body),
+        Spacer(1, 6),
+        Paragraph(_text(cat.text("handout.contacts_heading")), page.strong),
+    ]
+    lines = handout.contacts or (cat.text("handout.no_contacts"),)
+    top += [Paragraph(_text(line), page.body) for line in lines]
+    if handout.links is None:
+        return top
+    code: list[Any] = [
+        qr.drawing(handout.links.page, QR_SIZE),
+        Paragraph(_text(cat.text("handout.scan")), page.small),
+    ]
+    head = Table([[top, code]], colWidths=[page.width - QR_SIZE - 12, QR_SIZE + 12])
+    head.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    )
+    return [
+        head,
+        Spacer(1, 4),
+        Paragraph(_text(cat.text("handout.subscribe_heading")), page.strong),
+        Paragraph(_text(cat.text("handout.subscribe_steps")), page.body),
+        Paragraph(_text(handout.links.page), page.small),
+        Paragraph(_text(cat.text("handout.private")), page.small),
+    ]
+
+
+def _timeline(handout: Handout, cat: Catalogue, page: _Page) -> list[Any]:
+    """The timeline picture under its heading, if there is one."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image, Paragraph
+
+    picture = png(handout.items, handout.today, cat, handout.lang)
+    if picture is None:
+        return []
+    pixels_wide, pixels_high = ImageReader(io.BytesIO(picture)).getSize()
+    return [
+        Paragraph(_text(cat.text("handout.timeline_heading")), page.h2),
+        Image(io.BytesIO(picture), page.width, page.width * pixels_high / pixels_wide),
+    ]
+
+
+def _table(handout: Handout, cat: Catalogue, page: _Page) -> list[Any]:
+    """The table of dates with what to do, every other day shaded, under its heading."""
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    heading = Paragraph(_text(cat.text("handout.table_heading")), page.h2)
+    if not handout.days:
+        return [heading, Paragraph(_text(cat.text("handout.nothing")), page.body)]
+    rows: list[list[Any]] = [
+        [
+            Paragraph(_text(cat.text(f"handout.column_{name}")), page.strong)
+            for name in ("date", "what", "todo")
+        ]
+    ]
+    shade: list[tuple[Any, ...]] = []
+    for number, day in enumerate(handout.days):
+        for index, item in enumerate(day.items):
+            label = Paragraph(_text(day.label), page.strong) if index == 0 else ""
+            rows.append([label, *_cells(item, cat, page)])
+            if number % 2:
+                grey = colors.HexColor("#eeeeee")
+                shade.append(("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), grey))
+    table = Table(rows, colWidths=[34 * mm, 52 * mm, page.width - 86 * mm], splitInRow=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.2, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.4, colors.HexColor("#999999")),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                *shade,
+            ]
+        )
+    )
+    return [heading, table]
+
+
+def _cells(item: Item, cat: Catalogue, page: _Page) -> tuple[list[Any], list[Any]]:
+    """An item's "what" cell (its title, notes and last day) and its "to do" cell."""
+    from reportlab.platypus import Paragraph
+
+    what = [Paragraph(_text(item.title), page.strong)]
+    what += [Paragraph(_text(note), page.small) for note in item.notes]
+    todo: list[Any] = []
+    if item.before:
+        todo.append(Paragraph(_text(cat.text("handout.before_visit")), page.strong))
+        todo += [Paragraph("• " + _text(line), page.small) for line in item.before]
+    if item.last > item.first:
+        until = cat.text("handout.until", day=cat.date(item.last, "long"))
+        what.append(Paragraph(_text(until), page.small))
+    if item.details:
+        todo.append(Paragraph(_text(item.details), page.small))
+    return what, todo

@@ -10,9 +10,9 @@ when a picture is drawn.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from schedule.handout.content import Item, Lane
 
@@ -49,6 +49,37 @@ def months(first: date, last: date, most: int = 9) -> list[date]:
     return found[::step]
 
 
+def _draw_lane(
+    axes: Any, lane: Lane, y: float, mine: list[Item], date2num: Callable[[date], float]
+) -> None:
+    """One lane's items at height `y`: markers for a day's doses and injections, bars for the
+    spans (hatched for the precautions)."""
+    if lane in MARKERS:
+        axes.plot(
+            [date2num(i.first) for i in mine],
+            [y] * len(mine),
+            linestyle="none",
+            marker=MARKERS[lane],
+            markersize=9 if lane is Lane.DOSES else 7,
+            markerfacecolor="white" if lane is Lane.INJECTIONS else "black",
+            markeredgecolor="black",
+            markeredgewidth=1.2,
+            zorder=3,
+        )
+        return
+    spans = [(date2num(i.first), (i.last - i.first).days + 1) for i in mine]
+    hatched = lane is Lane.PRECAUTIONS
+    axes.broken_barh(
+        spans,
+        (y - 0.25, 0.5),
+        facecolors="white" if hatched else "#555555",
+        edgecolors="black",
+        hatch="////" if hatched else None,
+        linewidth=0.8,
+        zorder=2,
+    )
+
+
 def png(items: Sequence[Item], today: date, cat: Catalogue, lang: str) -> bytes | None:
     """The picture as PNG bytes, or None when there is nothing to draw."""
     from matplotlib.figure import Figure
@@ -68,31 +99,7 @@ def png(items: Sequence[Item], today: date, cat: Catalogue, lang: str) -> bytes 
     for row, lane in enumerate(lanes):
         y = len(lanes) - 1 - row
         axes.axhline(y, color="#bbbbbb", linewidth=0.6, zorder=0)
-        mine = [i for i in shown if i.lane is lane]
-        if lane in MARKERS:
-            axes.plot(
-                [date2num(i.first) for i in mine],
-                [y] * len(mine),
-                linestyle="none",
-                marker=MARKERS[lane],
-                markersize=9 if lane is Lane.DOSES else 7,
-                markerfacecolor="white" if lane is Lane.INJECTIONS else "black",
-                markeredgecolor="black",
-                markeredgewidth=1.2,
-                zorder=3,
-            )
-            continue
-        spans = [(date2num(i.first), (i.last - i.first).days + 1) for i in mine]
-        hatched = lane is Lane.PRECAUTIONS
-        axes.broken_barh(
-            spans,
-            (y - 0.25, 0.5),
-            facecolors="white" if hatched else "#555555",
-            edgecolors="black",
-            hatch="////" if hatched else None,
-            linewidth=0.8,
-            zorder=2,
-        )
+        _draw_lane(axes, lane, y, [i for i in shown if i.lane is lane], date2num)
     axes.axvline(date2num(today), color="black", linestyle="dashed", linewidth=1.2, zorder=4)
     axes.annotate(
         cat.text("handout.today"),

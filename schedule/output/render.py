@@ -1,6 +1,7 @@
 """One renderer for every listing: `table` for people, `csv` and `json` for programs.
 
-It returns text; the caller writes it. Rows are mappings of JSON-typed values.
+It returns text; the caller writes it. Rows are typed rows of the library (`columns.TypedRow`:
+dates, enumerations) or mappings of JSON-typed values; a typed row becomes text here only.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from schedule.output.columns import Row
+from schedule.output.columns import Row, TypedRow, json_row, json_value
 
 FORMATS = ("table", "csv", "json")
 
@@ -50,6 +52,8 @@ def csv_cell(value: Any) -> str:
 
     >>> csv_cell("=HYPERLINK(0)"), csv_cell("-3"), csv_cell("@x"), csv_cell(["a", "b"])
     ("'=HYPERLINK(0)", '-3', "'@x", 'a;b')
+
+    Typed values (`columns.json_value`) are written as the contract writes them.
     """
     kind = type(value)
     if kind is str:
@@ -57,14 +61,16 @@ def csv_cell(value: Any) -> str:
             return str(value)
     elif kind is int:
         return str(value)  # a number is no formula, whatever its sign
-    text = _cell(value)
+    elif kind is date:
+        return str(value.isoformat())  # a typed row's date (ISO: no formula)
+    text = _cell(json_value(value))
     if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
 def render(
-    rows: Sequence[Row],
+    rows: Sequence[Row | TypedRow],
     columns: Sequence[str],
     fmt: str,
     table: Sequence[Column],
@@ -72,28 +78,33 @@ def render(
 ) -> str:
     """Render rows with the contract `columns` (csv, json) or the `table` view (fitted to
     `width` when given)."""
-    if fmt == "json":
-        return json.dumps([{c: row.get(c) for c in columns} for row in rows], indent=2) + "\n"
-    if fmt == "csv":
+    if fmt == "csv":  # each cell straight from its typed value: a worklist has many rows
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([csv_cell(row.get(c)) for c in columns])
+            values = row if isinstance(row, Mapping) else row.columns()
+            writer.writerow([csv_cell(values.get(c)) for c in columns])
         return buffer.getvalue()
+    found = [json_row(row) for row in rows]
+    if fmt == "json":
+        return json.dumps([{c: row.get(c) for c in columns} for row in found], indent=2) + "\n"
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}")
-    return render_table(rows, table, width)
+    return render_table(found, table, width)
 
 
-def render_table(rows: Sequence[Row], table: Sequence[Column], width: int | None = None) -> str:
+def render_table(
+    rows: Sequence[Row | TypedRow], table: Sequence[Column], width: int | None = None
+) -> str:
     """Aligned columns under upper-case headers; empty columns are kept (but for optional ones),
     trailing spaces are not. Cells go to a terminal, so what a terminal would obey rather than
     show is made visible. `width`: the terminal's; columns that may be squeezed are shortened,
     then dropped, until the lines fit (None: every column in full, as for a pipe or a file)."""
-    table = [c for c in table if not c.optional or any(row.get(c.field) for row in rows)]
+    found = [json_row(row) for row in rows]
+    table = [c for c in table if not c.optional or any(row.get(c.field) for row in found)]
     cells = [[c.header.upper() for c in table]]
-    for row in rows:
+    for row in found:
         cells.append([visible(c.show(row) if c.show else _cell(row.get(c.field))) for c in table])
     widths = [max(len(line[i]) for line in cells) for i in range(len(table))]
     shown = list(range(len(table)))

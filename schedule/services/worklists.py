@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schedule.domain.closures import Closures
 from schedule.domain.regimen import Catalog
@@ -18,6 +18,7 @@ from schedule.tracking.selection import EVERYTHING, Filters
 from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
 
 if TYPE_CHECKING:
+    from schedule.output.columns import TypedRow
     from schedule.store.database import Store
     from schedule.store.interface import ReadStore
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 class Listing:
     """Rows, their columns (CSV and JSON) and their table view."""
 
-    rows: list[dict[str, Any]]
+    rows: Sequence[TypedRow]  # made text at the output edge (`output.render`)
     columns: Sequence[str]
     table: tuple[Column, ...]
 

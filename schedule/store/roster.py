@@ -49,6 +49,20 @@ def update_patient(tx: Tx, old: Patient, new: Patient, actor: Actor) -> dict[str
     return changes
 
 
+def _added(
+    patient: Patient, course: Course, course_id: int | None, actor: Actor
+) -> list[dict[str, Any]]:
+    """The audit rows of a patient added with a first course."""
+    base = {"at": actor.stamp, "who": actor.who, "patient_id": patient.id, "record_id": None}
+    course_detail = {"course": 1, "regimen": course.regimen, "start": course.start.isoformat()}
+    return [
+        {**base, "action": "patient-add", "course_id": None,
+         "detail": json.dumps(patient_detail(patient), sort_keys=True)},
+        {**base, "action": "course-add", "course_id": course_id,
+         "detail": json.dumps(course_detail, sort_keys=True)},
+    ]  # fmt: skip
+
+
 def add_roster(tx: Tx, items: Sequence[tuple[Patient, Course]], actor: Actor) -> None:
     """New patients, each with a first course, in a few statements (for large rosters)."""
     if not items:
@@ -89,26 +103,6 @@ def add_roster(tx: Tx, items: Sequence[tuple[Patient, Course]], actor: Actor) ->
         tables.courses.c.created_at == actor.stamp, tables.courses.c.number == 1
     )
     ids = {row.patient_id: row.id for row in tx.writing().execute(query)}
-    audit_rows = []
-    for patient, course in items:
-        base = {
-            "at": actor.stamp,
-            "who": actor.who,
-            "patient_id": patient.id,
-            "record_id": None,
-        }
-        audit_rows.append(
-            {**base, "action": "patient-add", "course_id": None,
-             "detail": json.dumps(patient_detail(patient), sort_keys=True)}
-        )  # fmt: skip
-        course_detail = {
-            "course": 1,
-            "regimen": course.regimen,
-            "start": course.start.isoformat(),
-        }
-        audit_rows.append(
-            {**base, "action": "course-add", "course_id": ids.get(patient.id),
-             "detail": json.dumps(course_detail, sort_keys=True)}
-        )  # fmt: skip
+    audit_rows = [row for p, c in items for row in _added(p, c, ids.get(p.id), actor)]
     tx.writing().execute(tables.audit.insert(), audit_rows)
     tx.add_audit(actor, "import-roster", None, detail={"patients": len(items)})

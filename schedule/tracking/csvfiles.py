@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from schedule.domain.errors import COMMAND_ONLY_HINTS, Hint, InputError, PrrtError
+from schedule.output.render import FORMULA_STARTS
 
 
 class CsvError(InputError):
@@ -58,10 +59,6 @@ class ImportResult:
     courses: int = 0  # further courses of stored patients
 
 
-# A cell that a spreadsheet would run as a formula is written with a `'` in front (OWASP CSV
-# injection; see `schedule.output.render`); reading it back takes that quote away.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 HOW_TO_SAVE_UTF8 = (
     "save it as UTF-8 (in Excel: Save As, 'CSV UTF-8 (Comma delimited)'; in LibreOffice: "
     "character set 'Unicode (UTF-8)')"
@@ -69,7 +66,8 @@ HOW_TO_SAVE_UTF8 = (
 
 
 def unquote(cell: str) -> str:
-    """A cell as it was before export neutralised it.
+    """A cell as it was before export neutralised it: a cell that a spreadsheet would run as a
+    formula is written with a `'` in front (`schedule.output.render.csv_cell`).
 
     >>> unquote("'=1+1"), unquote("'-3"), unquote("'quoted'")
     ('=1+1', '-3', "'quoted'")

@@ -43,11 +43,6 @@ def _hours(value: Any) -> str:
     return f"{value:g}"
 
 
-def _number(value: Decimal) -> int | float:
-    """Whole hours as an integer, else as a decimal number (JSON numbers in either case)."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 @dataclass
 class Day:
     """One clinic day: what it needs and what it has."""
@@ -64,18 +59,22 @@ class Day:
         """Needs more than it has; a closed day is flagged as closed instead."""
         return self.closure is None and self.hours > self.capacity
 
-    def row(self) -> dict[str, Any]:
-        flags = [Flag.CLINIC_CLOSED.value] if self.closure and self.hours else []
-        if self.over:
-            flags.append(Flag.OVER_CAPACITY.value)
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        """`clinic-closed` when something is planned on a closed day; `over-capacity`."""
+        closed = (Flag.CLINIC_CLOSED,) if self.closure and self.hours else ()
+        return (*closed, Flag.OVER_CAPACITY) if self.over else closed
+
+    def columns(self) -> dict[str, Any]:
+        """The day's columns of `DAY_COLUMNS`, typed (hours as decimals)."""
         return {
-            "date": self.day.isoformat(),
+            "date": self.day,
             "weekday": WEEKDAYS[self.day.weekday()],
             "infusions": self.infusions,
             "injections": self.injections,
-            "chair_hours": _number(self.hours),
-            "capacity": _number(self.capacity),
-            "flags": flags,
+            "chair_hours": self.hours,
+            "capacity": self.capacity,
+            "flags": self.flags,
             "closure": self.closure,
         }
 
@@ -145,10 +144,10 @@ def add_hours(days: dict[date, Day], hours: Mapping[date, Decimal]) -> None:
             days[day].hours += extra
 
 
-def day_rows(days: list[Day], all_days: bool = False) -> list[dict[str, Any]]:
-    """The rows of `days`: open days, and closed days only when something is planned on them
+def day_rows(days: list[Day], all_days: bool = False) -> list[Day]:
+    """The days listed: open days, and closed days only when something is planned on them
     (every day with `all_days`)."""
-    return [d.row() for d in days if all_days or d.closure is None or d.hours]
+    return [d for d in days if all_days or d.closure is None or d.hours]
 
 
 def crowded_days(days: list[Day]) -> frozenset[date]:

@@ -154,16 +154,10 @@ def plan_roster(
     for row in parsed:
         pid = row.patient.id
         existing = courses.get(pid)
-        try:
-            refuse_case_twin(tx, pid, known)
-        except PrrtError as exc:
-            raise placed_error(name, row.line, "patient_id", exc) from None
-        known.setdefault(pid.lower(), pid)
+        _check_case(tx, name, row, known)
         if existing is None:
-            first = row.number or 1
-            if first != 1:
-                problem = f"{pid} has no course {first - 1}; courses count from 1"
-                raise CsvError(name, row.line, "course", problem)
+            if row.number not in (None, 1):
+                raise _no_course(name, row, row.number - 1)
             check_new(row)
             added.append((row.patient, row.course))
             courses[pid] = [replace(row.course, number=1)]
@@ -174,23 +168,14 @@ def plan_roster(
             stored[pid] = edit
         number = row.number or existing[-1].number
         if number <= len(existing):
-            have = existing[number - 1]
-            if not _same_course(have, row.course):
-                raise CsvError(
-                    name,
-                    row.line,
-                    "patient_id" if row.number is None else "course",
-                    f"{pid} already exists with another course ({have.regimen} from {have.start})",
-                    PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=pid),
-                )
+            _check_same_course(name, row, existing[number - 1])
             unchanged += edit is None
         elif number == len(existing) + 1:
             check_new(row)
             more.append((row.patient, row.course))
             existing.append(replace(row.course, number=number))
         else:
-            problem = f"{pid} has no course {number - 1}; courses count from 1"
-            raise CsvError(name, row.line, "course", problem)
+            raise _no_course(name, row, number - 1)
     return RosterPlan(tuple(added), tuple(more), tuple(edits), unchanged)
 
 
@@ -202,6 +187,36 @@ def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
         tx.add_course(course, actor)
     for before, after in plan.edits:
         update_patient(tx, before, after, actor)
+
+
+def _check_case(tx: Tx, name: str, row: RosterRow, known: dict[str, str]) -> None:
+    """A new ID must not differ from a stored one by case alone (file names would collide);
+    `known` (IDs by their folded case) takes the row's."""
+    pid = row.patient.id
+    try:
+        refuse_case_twin(tx, pid, known)
+    except PrrtError as exc:
+        raise placed_error(name, row.line, "patient_id", exc) from None
+    known.setdefault(pid.lower(), pid)
+
+
+def _no_course(name: str, row: RosterRow, number: int) -> CsvError:
+    """A row for a course after one the patient does not have."""
+    problem = f"{row.patient.id} has no course {number}; courses count from 1"
+    return CsvError(name, row.line, "course", problem)
+
+
+def _check_same_course(name: str, row: RosterRow, have: Course) -> None:
+    """A row for a stored course must name it as it is stored."""
+    if not _same_course(have, row.course):
+        raise CsvError(
+            name,
+            row.line,
+            "patient_id" if row.number is None else "course",
+            f"{row.patient.id} already exists with another course "
+            f"({have.regimen} from {have.start})",
+            PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=row.patient.id),
+        )
 
 
 def _details(name: str, row: RosterRow, stored: Patient, update: bool) -> Patient | None:

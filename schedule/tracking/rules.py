@@ -80,25 +80,7 @@ def check_record(
     override = check_override(proposal.override)
     kind, day = proposal.type, proposal.day
     if kind in COURSE_LEVEL:
-        check_open(view)
-        check_not_future(day, today)
-        check_course_level(view, proposal)
-        passed(resume_guard(view, settings, today) if kind is RecordType.RESUME else [], override)
-        toxicity = proposal.toxicity or (Toxicity.OTHER if kind is RecordType.HOLD else None)
-        return Record(
-            0,
-            view.course.id,
-            kind,
-            day,
-            None,
-            None,
-            note,
-            override=override,
-            review=proposal.review,
-            end_care=proposal.end_care,
-            toxicity=toxicity.value if toxicity else None,
-            grade=proposal.grade,
-        )
+        return _course_level_record(view, proposal, today, settings, note, override)
     if not proposal.event:
         raise InputError("no event is named; name one such as prrt-2", field="event")
     event = pending_event(view, proposal.event, _VERBS.get(kind, "reschedule"))
@@ -133,6 +115,37 @@ def check_record(
     dose_text = str(quantity) if quantity else None
     return Record(
         0, view.course.id, kind, day, event.key, dose_text, note, override=override or None
+    )
+
+
+def _course_level_record(
+    view: CourseView,
+    proposal: Proposal,
+    today: date,
+    settings: Settings,
+    note: str,
+    override: str | None,
+) -> Record:
+    """The record of a hold, a resume or a discontinuation, which name no event."""
+    kind, day = proposal.type, proposal.day
+    check_open(view)
+    check_not_future(day, today)
+    check_course_level(view, proposal)
+    passed(resume_guard(view, settings, today) if kind is RecordType.RESUME else [], override)
+    toxicity = proposal.toxicity or (Toxicity.OTHER if kind is RecordType.HOLD else None)
+    return Record(
+        0,
+        view.course.id,
+        kind,
+        day,
+        None,
+        None,
+        note,
+        override=override,
+        review=proposal.review,
+        end_care=proposal.end_care,
+        toxicity=toxicity.value if toxicity else None,
+        grade=proposal.grade,
     )
 
 

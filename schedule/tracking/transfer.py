@@ -176,6 +176,23 @@ class _PatientCheck:
             return _Outcome(pid, refused=refused.line)
         return _Outcome(pid, tuple(accepted), unchanged)
 
+    def _course(
+        self,
+        pid: str,
+        row: DoseRow,
+        lean: list[CourseView],
+        calendars: Callable[..., list[CourseView]],
+    ) -> CourseView:
+        """The course a row is for, from the lean calendars, or from the whole ones when a
+        lean one lacks the row's event; a refusal is the course column's."""
+        try:
+            chosen = choose_course(pid, lean, row.number)
+            if row.proposal.event and chosen.event(row.proposal.event) is None:
+                chosen = choose_course(pid, calendars(lean=False), row.number)
+        except PrrtError as exc:
+            raise _Refused(row.line, placed_error(self.name, row.line, "course", exc)) from None
+        return chosen
+
     def rows(self, pid: str, rows: list[DoseRow]) -> tuple[list[tuple[int, str, Record]], int]:
         """The rows of patient `pid`, in file order, with the earlier ones applied; the first
         refused raises `_Refused`."""
@@ -213,13 +230,7 @@ class _PatientCheck:
                 end = proposal.day + timedelta(days=_LOOK_AHEAD)
             if known is None or known[0] != end:
                 known = (end, calendars(lean=True, end=end))
-            try:
-                chosen = choose_course(pid, known[1], row.number)
-                if proposal.event and chosen.event(proposal.event) is None:
-                    chosen = choose_course(pid, calendars(lean=False), row.number)
-            except PrrtError as exc:
-                error = placed_error(self.name, row.line, "course", exc)
-                raise _Refused(row.line, error) from None
+            chosen = self._course(pid, row, known[1], calendars)
             kind, key, day = proposal.type, proposal.event, proposal.day
             same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
             if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):

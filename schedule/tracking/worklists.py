@@ -1,11 +1,12 @@
 """Read-only views over the store: a patient's calendar, the worklists and the patient list.
-Each returns rows for the shared renderer (the audit trail: `history.py`).
+Each returns typed rows (`tracking.rows`) for the shared renderer (the audit trail:
+`history.py`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,21 +15,21 @@ from typing import TYPE_CHECKING, Any
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient, facts_of
 from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
-from schedule.domain.model import Event, Flag, Kind, Status
+from schedule.domain.model import Event, Fact, Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
-from schedule.engine.clinic import OCCUPYING
+from schedule.engine.clinic import over_capacity
 from schedule.engine.views import CourseView, course_views
-from schedule.output.columns import EVENT_COLUMNS, event_row
+from schedule.output.columns import EVENT_COLUMNS, UNCOMPUTABLE
 from schedule.output.render import EVENT_TABLE, Column
 from schedule.store.parallel import iter_slices
 from schedule.tracking.days import add_hours, add_load, clinic_days, crowded_days, empty_days
+from schedule.tracking.rows import CalendarRow, Listed, UncomputableRow, WorklistRow, urgency
+from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
 if TYPE_CHECKING:
     from schedule.store.database import Store
     from schedule.store.interface import ReadStore
-
-from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
 
 SHOW_COLUMNS = ("patient_id", "course", *EVENT_COLUMNS, "name", "reason", "since")
 WORKLIST_COLUMNS = (
@@ -52,7 +53,7 @@ WORKLIST_TABLE = (
     Column("patient", "patient_id"),
     Column("name", "name", squeeze=2, optional=True),
     Column("due by", "due_by"),
-    Column("late", "days_late", lambda r: _late(r["days_late"]), squeeze=1),
+    Column("late", "days_late", lambda r: _late(r), squeeze=1),
     Column("event", "event"),
     Column("title", "title", _title, squeeze=3),
     Column("status", "status"),
@@ -60,8 +61,9 @@ WORKLIST_TABLE = (
 )
 
 
-def _late(days: int) -> str:
-    if days >= _BROKEN:
+def _late(row: Mapping[str, Any]) -> str:
+    days = row["days_late"]
+    if row["status"] == UNCOMPUTABLE:
         return "?"
     if days > 0:
         return f"{days} d late"
@@ -79,7 +81,7 @@ def show_rows(
     names: bool = True,
     closures: Closures | None = None,
     crowded: frozenset[date] = frozenset(),
-) -> list[dict[str, Any]]:
+) -> list[CalendarRow]:
     """The patient's calendar, every course; `names=False` leaves the name out."""
     with store.read() as tx:
         patient = tx.require_patient(patient_id)
@@ -103,14 +105,8 @@ def show_rows(
         for e in view.events:
             waits = e.status is Status.HELD and e.series == view.regimen.dose.series
             held = hold if waits else None
-            rows.append(
-                {
-                    **event_row(e, patient_id=patient.id, course=view.course.number),
-                    "name": name,
-                    "reason": held.reason if held else None,
-                    "since": held.since.isoformat() if held else None,
-                }
-            )
+            reason, since = (held.reason, held.since) if held else (None, None)
+            rows.append(CalendarRow(patient.id, view.course.number, e, name, reason, since))
     return rows
 
 
@@ -144,8 +140,92 @@ def load_everything(store: ReadStore, filters: Filters = EVERYTHING) -> _Everyth
     return _Everything(patients, courses)
 
 
-Rows = list[dict[str, Any]]
-_OCCUPYING = frozenset(s.value for s in OCCUPYING)
+@dataclass(frozen=True)
+class _Worklist:
+    """One worklist being made: what it asks for, and the patients it goes over."""
+
+    store: ReadStore
+    catalog: Catalog
+    settings: Settings
+    as_of: date
+    missed: bool
+    horizon: date  # the last day the list looks at
+    until: date  # the last day calendars are built to
+    filters: Filters
+    names: bool
+    closures: Closures | None
+    count_load: bool  # count every patient's chair-hours in the same pass
+    data: _Everything
+
+    def part(self, low: int, high: int) -> tuple[list[Listed], dict[date, Decimal]]:
+        """The rows of the patients from `low` to `high` and the chair-hours they take each
+        day; each worker reads its own patients' facts, in one statement."""
+        patients = self.data.patients[low:high]
+        with self.store.read() as tx:
+            facts = tx.facts(self.data.course_ids(patients))
+        days = (
+            empty_days(self.settings, self.closures, self.as_of, self.horizon)
+            if self.count_load
+            else {}
+        )
+        rows: list[Listed] = []
+        for patient in patients:
+            courses = self.data.courses[patient.id]
+            try:
+                views = course_views(
+                    self.catalog, self.settings, patient, courses, {}, self.as_of,
+                    not self.missed, self.until, facts, closures=self.closures, cutoff=self.until,
+                )  # fmt: skip
+            except (OverflowError, ValueError, PrrtError) as exc:
+                # One patient whose stored facts cannot be computed is listed as such, first;
+                # it never keeps the others off the list.
+                problem = exc.message if isinstance(exc, PrrtError) else type(exc).__name__
+                rows += [
+                    UncomputableRow(patient.id, c.number, self.as_of, problem) for c in courses
+                ]
+                continue
+            if days:
+                add_load(days, views, self.settings)
+            name = patient.name if self.names else None
+            for view in views:
+                rows += self._listed(view, facts.get(view.course.id, ()), name)
+        return rows, {d.day: d.hours for d in days.values() if d.hours}
+
+    def _listed(
+        self, view: CourseView, facts: Iterable[Fact], name: str | None
+    ) -> list[WorklistRow]:
+        """The rows of one course the filters let through."""
+        if not self.filters.course_matches(view.course):
+            return []
+        # A discontinued course lists only what the discontinuation left in place (its
+        # after-course care): everything else of it is cancelled.
+        hold = open_hold(facts, self.settings.hold_review_days)
+        everything = self.filters == EVERYTHING
+        rows = []
+        for event in _wanted(view, self.as_of, self.horizon, self.missed, hold):
+            held = hold if event.status is Status.HELD else None
+            due = due_by(event, held)
+            if everything or self.filters.row_matches(event.kind.value, event.status.value, due):
+                late = (self.as_of - event.end).days
+                reason, since = (held.reason, held.since) if held else (None, None)
+                course = view.course.number
+                rows.append(
+                    WorklistRow(view.patient.id, course, event, late, due, reason, since, name)
+                )
+        return rows
+
+    def crowded(self, hours: Mapping[date, Decimal]) -> frozenset[date]:
+        """The days over the clinic's capacity: from the chair-hours counted in the pass, or
+        for a narrowed list from every patient's calendar."""
+        if self.count_load:
+            days = empty_days(self.settings, self.closures, self.as_of, self.horizon)
+            add_hours(days, hours)
+            return crowded_days(list(days.values()))
+        found = clinic_days(
+            self.store, self.catalog, self.settings, self.closures, self.as_of, self.horizon,
+            self.as_of,
+        )  # fmt: skip
+        return crowded_days(found)
 
 
 def worklist_rows(
@@ -160,7 +240,7 @@ def worklist_rows(
     names: bool = True,
     closures: Closures | None = None,
     capacity: bool = False,
-) -> Rows:
+) -> list[Listed]:
     """`missed`: events past their window with nothing recorded, and held doses past the
     maximum delay. Otherwise what is due: late within the window, coming within `within`
     days (or up to `filters.end`; deadlines included), held courses whose review day has come,
@@ -170,7 +250,7 @@ def worklist_rows(
     calendar in the same pass when the filters keep every patient.
 
     Nothing past the list's horizon is built (`cutoff`), each worker reads the facts of its
-    own patients (in one statement), and workers send back tuples of the columns."""
+    own patients (in one statement), and workers send back typed rows."""
     horizon = as_of + timedelta(days=within)
     if filters.end is not None:
         horizon = max(horizon, filters.end)
@@ -178,125 +258,38 @@ def worklist_rows(
     # An open-ended SSA series is built up to `until` by its targets: one whose window opens
     # early (ssa_early_tolerance_days) is due before its target, and listed then.
     until = as_of if missed else horizon + timedelta(days=settings.ssa_early_tolerance_days)
-    count = len(data.patients)
-    filtered = filters != EVERYTHING
     everyone = filters.patient is None and not filters.name
-    count_load = capacity and everyone
-    everything = not filtered
-
-    def task(low: int, high: int) -> tuple[list[tuple[Any, ...]], dict[date, Decimal]]:
-        with store.read() as tx:  # each worker reads its own patients' facts, at once
-            facts = tx.facts(data.course_ids(data.patients[low:high]))
-        days = empty_days(settings, closures, as_of, horizon) if count_load else {}
-        rows: list[tuple[Any, ...]] = []
-        for patient in data.patients[low:high]:
-            courses = data.courses[patient.id]
-            try:
-                views = course_views(
-                    catalog, settings, patient, courses, {}, as_of, not missed, until, facts,
-                    closures=closures, cutoff=until,
-                )  # fmt: skip
-            except (OverflowError, ValueError, PrrtError) as exc:
-                # One patient whose stored facts cannot be computed is listed as such, first;
-                # it never keeps the others off the list.
-                rows += [_tuple(broken_row(patient.id, c.number, as_of, exc)) for c in courses]
-                continue
-            if days:
-                add_load(days, views, settings)
-            for view in views:
-                if not filters.course_matches(view.course):
-                    continue
-                # A discontinued course lists only what the discontinuation left in place
-                # (its after-course care): everything else of it is cancelled.
-                hold = open_hold(facts.get(view.course.id, ()), settings.hold_review_days)
-                name = patient.name if names else None
-                for event in _wanted(view, as_of, horizon, missed, hold):
-                    held = hold if event.status is Status.HELD else None
-                    due = due_by(event, held)
-                    if everything or filters.row_matches(event.kind.value, event.status.value, due):
-                        rows.append(
-                            _row(event, patient.id, view.course.number, as_of, due, held, name)
-                        )
-        return rows, {d.day: d.hours for d in days.values() if d.hours}
-
-    rows: Rows = []
+    job = _Worklist(
+        store, catalog, settings, as_of, missed, horizon, until, filters, names, closures,
+        capacity and everyone, data,
+    )  # fmt: skip
+    rows: list[Listed] = []
     hours: dict[date, Decimal] = defaultdict(Decimal)
+    count = len(data.patients)
     step = -(-count // max(workers, 1))
-    for part, load in iter_slices(task, store, count, workers, step):
-        rows += [dict(zip(WORKLIST_COLUMNS, values, strict=True)) for values in part]
+    for part, load in iter_slices(job.part, store, count, workers, step):
+        rows += part
         for day, extra in load.items():
             hours[day] += extra
     if capacity:
-        if count_load:
-            days = empty_days(settings, closures, as_of, horizon)
-            add_hours(days, hours)
-            full = crowded_days(list(days.values()))
-        else:  # a narrowed list: the clinic's load still counts everyone
-            found = clinic_days(store, catalog, settings, closures, as_of, horizon, as_of)
-            full = crowded_days(found)
-        _flag_crowded(rows, {d.isoformat() for d in full})
-    rows.sort(key=lambda r: (-r["days_late"], r["patient_id"], r["course"], r["event"] or ""))
+        rows = _flag_crowded(rows, job.crowded(hours))
+    rows.sort(key=urgency)
     return rows
 
 
-def _tuple(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row[c] for c in WORKLIST_COLUMNS)
-
-
-def _row(
-    event: Event,
-    patient_id: str,
-    course: int,
-    as_of: date,
-    due: date,
-    held: OpenHold | None,
-    name: str | None,
-) -> tuple[Any, ...]:
-    """A worklist row as a tuple of `WORKLIST_COLUMNS`: the event's columns as `event_row`
-    makes them, then how late it is, its due-by day, the hold and the name. Built directly, as
-    the list has a row for most courses."""
-    given = event.given_on
-    return (
-        patient_id, course, event.key, event.kind.value, event.series, event.number,
-        event.title, event.drug, event.dose, event.date.isoformat(), event.end.isoformat(),
-        event.window_start.isoformat(), event.window_end.isoformat(), event.status.value,
-        given.isoformat() if given else None, [flag.value for flag in event.flags],
-        (as_of - event.end).days, due.isoformat(), held.reason if held else None,
-        held.since.isoformat() if held else None, name,
-    )  # fmt: skip
-
-
-def _flag_crowded(rows: Rows, crowded: set[str]) -> None:
+def _flag_crowded(rows: list[Listed], crowded: frozenset[date]) -> list[Listed]:
     """`over-capacity` on the rows of doses that take a chair on a day over capacity."""
     if not crowded:
-        return
-    flag = Flag.OVER_CAPACITY.value
-    for row in rows:
-        if (
-            row["kind"] == "dose"
-            and row["status"] in _OCCUPYING
-            and (row["given_on"] or row["date"]) in crowded
-            and flag not in row["flags"]
-        ):
-            row["flags"].append(flag)
-
-
-def broken_row(patient_id: str, course: int, as_of: date, problem: Exception) -> dict[str, Any]:
-    """A worklist row for a course whose calendar cannot be computed from what is stored (a
-    date out of range written by other means, a regimen gone): status `error`, listed first."""
-    day = as_of.isoformat()
-    what = problem.message if isinstance(problem, PrrtError) else type(problem).__name__
-    return {
-        "patient_id": patient_id, "course": course, "event": None, "kind": None, "series": None,
-        "number": None, "title": f"the calendar cannot be computed ({what}); check the stored "
-        "dates and the regimen", "drug": None, "dose": None, "date": day, "end": day,
-        "window_start": day, "window_end": day, "status": "error", "given_on": None,
-        "flags": [], "days_late": _BROKEN, "due_by": day, "reason": None, "since": None,
-        "name": None,
-    }  # fmt: skip
-
-
-_BROKEN = 10**6  # sorts a broken course before everything late
+        return rows
+    flag = Flag.OVER_CAPACITY
+    return [
+        row._replace(event=row.event.with_flags(flag))
+        if isinstance(row, WorklistRow)
+        and over_capacity(row.event, crowded)
+        and flag not in row.event.flags
+        else row
+        for row in rows
+    ]
 
 
 _STILL_TO_DO = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
