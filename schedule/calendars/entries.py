@@ -120,9 +120,7 @@ def entry(
             first, final = lang.date(day), lang.date(last)
             notes.append(lang.text("calendar.from_to", first=first, last=final))
         trigger, when = ALL_DAY_ALARMS[event.kind]
-    at_clinic = event.kind in AT_CLINIC
-    place = (settings.clinic_name, settings.clinic_address)
-    location = ", ".join(x for x in (place if titles is Titles.PLAIN else place[1:]) if x)
+    location = _place(event, settings, titles)
     notes += _clinic_lines(settings, lang)
     return Entry(
         summary=summary,
@@ -132,11 +130,20 @@ def entry(
         cancelled=cancelled,
         tentative=held or (provisional and not late),
         transparent=cancelled or event.kind not in BUSY,
-        location=location if at_clinic else "",
+        location=location,
         alarm=None
         if cancelled or held
         else Alarm(trigger, lang.text(f"calendar.alarm.{when}", title=shown)),
     )
+
+
+def _place(event: Event, settings: Settings, titles: Titles) -> str:
+    """Where an event at the clinic takes place: the address, and with plain titles the
+    clinic's name before it; nothing for an event elsewhere."""
+    if event.kind not in AT_CLINIC:
+        return ""
+    place = (settings.clinic_name, settings.clinic_address)
+    return ", ".join(x for x in (place if titles is Titles.PLAIN else place[1:]) if x)
 
 
 def _status_words(
