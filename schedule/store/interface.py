@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
 
     from schedule.domain.course import Actor, Course, Patient
     from schedule.domain.model import Fact
@@ -78,3 +78,11 @@ class Transaction(Protocol):
         record_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None: ...
+
+
+class Engined(Protocol):
+    """A store as its change mark reads it (`fastpath.ChangeMark`): its engine and the kind of
+    database."""
+
+    engine: Engine
+    dialect: str

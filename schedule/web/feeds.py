@@ -12,7 +12,7 @@ schedule remembered (`calendars/memory.py`), so any number of servers on one dat
 same bytes and tags for the same feed, and asking for one form of a feed never changes another.
 
 What a feed was last read as (its key and tags: `Known`) is kept with the store's change mark
-(`store/changes.py`), the day and the wording's files: while none of them moved, a request is
+(`store/fastpath.py`), the day and the wording's files: while none of them moved, a request is
 answered from memory without a query (`quick`, when the mark is local: SQLite); any write
 anywhere in the store moves the mark, and the next request reads the token and its facts again
 in one query. A calendar is built, and gzipped, at most once per key (`Publisher.key`) while
@@ -39,8 +39,8 @@ from schedule.domain.settings import Settings
 from schedule.i18n import catalogue
 from schedule.patientview.titles import Titles
 from schedule.services.calendars import Form, patient_calendar
-from schedule.store.changes import ChangeMark
 from schedule.store.database import Store
+from schedule.store.fastpath import ChangeMark
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 COMMON = [
