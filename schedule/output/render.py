@@ -10,11 +10,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from schedule.output.columns import Row, TypedRow, json_row
+from schedule.output.columns import Row, TypedRow, json_row, json_value
 
 FORMATS = ("table", "csv", "json")
 
@@ -51,6 +52,8 @@ def csv_cell(value: Any) -> str:
 
     >>> csv_cell("=HYPERLINK(0)"), csv_cell("-3"), csv_cell("@x"), csv_cell(["a", "b"])
     ("'=HYPERLINK(0)", '-3', "'@x", 'a;b')
+
+    Typed values (`columns.json_value`) are written as the contract writes them.
     """
     kind = type(value)
     if kind is str:
@@ -58,7 +61,9 @@ def csv_cell(value: Any) -> str:
             return str(value)
     elif kind is int:
         return str(value)  # a number is no formula, whatever its sign
-    text = _cell(value)
+    elif kind is date:
+        return str(value.isoformat())  # a typed row's date (ISO: no formula)
+    text = _cell(json_value(value))
     if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
@@ -73,16 +78,17 @@ def render(
 ) -> str:
     """Render rows with the contract `columns` (csv, json) or the `table` view (fitted to
     `width` when given)."""
-    found = [json_row(row) for row in rows]
-    if fmt == "json":
-        return json.dumps([{c: row.get(c) for c in columns} for row in found], indent=2) + "\n"
-    if fmt == "csv":
+    if fmt == "csv":  # each cell straight from its typed value: a worklist has many rows
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        for row in found:
-            writer.writerow([csv_cell(row.get(c)) for c in columns])
+        for row in rows:
+            values = row if isinstance(row, Mapping) else row.columns()
+            writer.writerow([csv_cell(values.get(c)) for c in columns])
         return buffer.getvalue()
+    found = [json_row(row) for row in rows]
+    if fmt == "json":
+        return json.dumps([{c: row.get(c) for c in columns} for row in found], indent=2) + "\n"
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}")
     return render_table(found, table, width)
