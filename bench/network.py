@@ -181,10 +181,12 @@ def distinct(port: int, tokens: list[str], clients: int) -> tuple[float, list[tu
     return len(tokens) / (time.perf_counter() - began), feeds
 
 
-def measure(cli: Path, db: str, tokens: list[str], args: argparse.Namespace) -> tuple[float, Load]:
+def measure(
+    cli: Path, db: str, tokens: list[str], args: argparse.Namespace, extra: list[str]
+) -> tuple[float, Load]:
     server = subprocess.Popen(
         [sys.executable, str(cli), "--db", db, "serve", "--port", "0",
-         "--workers", str(args.workers)],
+         "--workers", str(args.workers), *extra],
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -227,9 +229,13 @@ def main() -> None:
         tokens = issue_tokens(str(db), [p for p, _, _ in shape.roster])
         shutil.copy(db, folder / "old.db")
         say(f"{len(tokens)} patients with a feed; old server: {commit}")
-        for name, cli, copy in (("hand-written", old / "cli.py", "old.db"),
-                                ("uvicorn", ROOT / "cli.py", "new.db")):  # fmt: skip
-            rate, result = measure(cli, str(folder / copy), tokens, args)
+        servers = (
+            ("hand-written", old / "cli.py", "old.db", []),
+            ("uvicorn, h11", ROOT / "cli.py", "new.db", ["--http", "h11"]),
+            ("uvicorn, httptools", ROOT / "cli.py", "new.db", ["--http", "httptools"]),
+        )
+        for name, cli, copy, extra in servers:
+            rate, result = measure(cli, str(folder / copy), tokens, args, extra)
             say(f"{name}: 200s {rate:,.0f}/s; 304s {result.line()}")
             met = result.requests / result.seconds >= 2000 and result.p99 < 0.05
             goal = ">= 2,000/s, p99 < 50 ms"

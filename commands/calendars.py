@@ -217,6 +217,15 @@ def feed_revoke(app: App, patient_id: str) -> None:
     help="Seconds a connection may stay idle between requests before it is closed.",
 )
 @click.option(
+    "--http",
+    "parser",
+    type=click.Choice(["h11", "httptools"]),
+    default="h11",
+    show_default=True,
+    help="The HTTP/1.1 parser: h11 limits a request's headers; httptools is faster and leaves "
+    "that limit to the proxy.",
+)
+@click.option(
     "--base-url",
     help="The server's address as phones reach it, e.g. https://calendar.example.org, for the "
     "links of the patient's page [default: site.feed_base_url].",
@@ -230,6 +239,7 @@ def serve(
     threads: int,
     connection_limit: int,
     channel_timeout: int,
+    parser: str,
     base_url: str | None,
 ) -> None:
     """Serve patients' calendar feeds (GET /feeds/TOKEN.ics), their pages (/p/TOKEN) and a
@@ -245,7 +255,9 @@ def serve(
     from schedule.web.serve import Listening, bind, default_workers, run
 
     site = _site(app, base_url, Limits(threads=threads, queue=threads * 4))
-    listening = Listening(workers or default_workers(), connection_limit, channel_timeout)
+    listening = Listening(
+        workers or default_workers(), connection_limit, channel_timeout, http=parser
+    )
     try:
         sock = bind(host, port, listening.backlog)
     except socket.gaierror:

@@ -35,6 +35,7 @@ class Listening:
     idle_timeout: int = 20  # seconds a connection may stay idle between requests
     backlog: int = 1024  # connections the system queues before they are accepted
     header_limit: int = 16_384  # bytes of a request's line and headers; a phone sends < 2 KiB
+    http: str = "h11"  # the HTTP/1.1 parser: h11, or httptools (faster; no header size limit)
 
 
 def default_workers() -> int:
@@ -77,7 +78,7 @@ def run(site: Site, sock: socket.socket, listening: Listening) -> None:
         "schedule.web.asgi:create",
         factory=True,
         workers=listening.workers,
-        http="h11",
+        http=listening.http,
         loop="auto",  # uvloop where installed
         lifespan="on",
         limit_concurrency=listening.connection_limit,
