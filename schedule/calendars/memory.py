@@ -16,8 +16,9 @@ state as of its day (`served`), so every reader, on every machine, derives the s
 - anything else the memory does not explain (the site's settings or regimens changed, a store
   written without the watch) adds one and keeps the remembered time.
 
-The patient's own language, as stored, is part of the state (a feed follows it), and so is the
-appointment time; the language or titles a link or an export asks for are not.
+The language the patient reads (theirs, else the site's) is part of the state (a feed follows
+it), and so is the appointment time; the language or titles a link or an export asks for are
+not.
 
 A write remembers each event's state as of its own day: an event that reads as it was served
 just before the write keeps its revision; one that changed gets that SEQUENCE plus one, stamped
@@ -40,6 +41,7 @@ from schedule.domain.model import Event, Status
 from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.i18n import ENGLISH, LANGUAGES
 from schedule.patientview.appointment import Appointment, appointment
 from schedule.patientview.settled import settled_courses
 from schedule.store.published import Change, PublishedEvent
@@ -90,6 +92,7 @@ def shown_events(
 ) -> list[Shown]:
     """The events a patient's calendar shows as of `today`, in order, with their states."""
     slot = appointment(patient)
+    lang = next((x for x in (patient.lang, settings.lang) if x in LANGUAGES), ENGLISH)
     out: list[Shown] = []
     for course in settled_courses(catalog, settings, patient, courses, records, today):
         course_id = course.view.course.id
@@ -101,7 +104,7 @@ def shown_events(
                 continue
             waiting = event.key in course.provisional
             timed = slot if event.series == main else None
-            state = state_of(event, timed, course.since if waiting else None, today, patient.lang)
+            state = state_of(event, timed, course.since if waiting else None, today, lang)
             out.append(Shown(uid_of(event.key), course_id, event, waiting, state))
     return out
 
@@ -110,8 +113,8 @@ def state_of(
     event: Event, slot: Appointment | None, waiting: date | None, today: date, lang: str | None
 ) -> State:
     """The state of `event` as shown on `today` (`slot`: its appointment, when it has one;
-    `lang`: the patient's language as stored, which a feed follows unless a link asks for
-    another: a change of it is a change of what the patient reads)."""
+    `lang`: the language the patient reads, theirs else the site's, which a feed follows unless
+    a link asks for another: a change of it is a change of what the patient reads)."""
     parts = (
         event.key, event.kind.value, event.series, event.number, event.title,
         event.description, event.dose, _SHOWN_AS.get(event.status, ""), event.given_on,
