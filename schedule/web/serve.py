@@ -4,14 +4,15 @@ The socket is bound before anything runs, so that a port in use or an address no
 machine is known at once (and said in one line). uvicorn then runs `Listening.workers` worker
 processes on it (its own supervisor: a worker that dies is replaced; SIGTERM or SIGINT stops
 them all, each answering the requests under way for at most `GRACE` seconds), each building its
-own application from the environment (`asgi.create`). HTTP is parsed by h11, which refuses a
-request whose headers exceed `header_limit` bytes, and a request that is not HTTP/1.1 as h11
-reads it (both Content-Length and Transfer-Encoding, a malformed line), with 400. uvicorn closes
-a connection idle for `idle_timeout` seconds and answers 503 beyond `connection_limit`
-connections at once. What it does not do, the TLS proxy in front of it must (README, "Running
-the feed server"): TLS, a deadline for a request's headers (slow clients), rate limits.
-
-h11 rather than httptools: httptools sets no limit on the size of a request's headers.
+own application from the environment (`asgi.create`). HTTP is parsed by httptools (llhttp,
+Node.js's parser: strict; a request with both Content-Length and Transfer-Encoding, two
+lengths, an unknown coding or a malformed line gets 400), or with `--http h11` by h11, which
+also refuses a request whose headers are still incomplete past `header_limit` bytes (at about
+half the requests a second: bench/network.py). uvicorn closes a connection idle for
+`idle_timeout` seconds after an answer and answers 503 beyond `connection_limit` connections at
+once. What it does not do, the TLS proxy in front of it must (README, "Running the feed
+server"): TLS, a deadline for a request's headers (slow clients), a limit on their size (with
+httptools), rate limits.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class Listening:
     idle_timeout: int = 20  # seconds a connection may stay idle between requests
     backlog: int = 1024  # connections the system queues before they are accepted
     header_limit: int = 16_384  # bytes of a request's line and headers; a phone sends < 2 KiB
-    http: str = "h11"  # the HTTP/1.1 parser: h11, or httptools (faster; no header size limit)
+    http: str = "httptools"  # the HTTP/1.1 parser: httptools, or h11 (half the speed; limits
+    # the size of a request's headers itself)
 
 
 def default_workers() -> int:
