@@ -89,7 +89,9 @@ class App:
             from schedule.calendars.memory import CalendarWatch
 
             # Every write remembers what its patients' calendars show (SEQUENCE, LAST-MODIFIED).
-            self._store.watch = CalendarWatch(self.catalog, self.settings, today, now)
+            self._store.watch = CalendarWatch(
+                self.catalog, self.settings, today, now, os.cpu_count() or 1
+            )
         return self._store
 
     @property

@@ -44,6 +44,7 @@ from schedule.domain.settings import Settings
 from schedule.i18n import ENGLISH, LANGUAGES
 from schedule.patientview.appointment import Appointment, appointment
 from schedule.patientview.settled import settled_courses
+from schedule.store.parallel import iter_slices
 from schedule.store.published import Change, PublishedEvent
 
 if TYPE_CHECKING:
@@ -175,12 +176,21 @@ def revisions(shown: Sequence[Shown], last: Mapping[str, PublishedEvent]) -> lis
 # -- remembering, in the transaction that changes a schedule ----------------------------------
 
 Before = dict[str, dict[str, tuple[State, Revision]]]  # patient -> uid -> as served before
+MANY = 50  # patients in one write (an import): read at once, built over the cores, no `before`
 
 
 class CalendarWatch:
     """Remembers what the calendars of the patients a write transaction changes show, in that
     transaction (`Store.watch`): `before` is called when a transaction first touches a patient,
-    `after` just before it commits. `today` and `now` read the application's clock."""
+    `after` just before it commits. `today` and `now` read the application's clock; `workers`
+    processes build the calendars of a write that touches many patients.
+
+    A write of one or a few patients (a record, a hold, an edit) builds their calendars before
+    it as well, so that an event that changed gets exactly one more than it was served with. A
+    write of many (an import) builds them after it only, over the cores: an event that changed
+    then gets one more than the most any reader could have been served from the memory (the
+    memory's SEQUENCE, one for a change, one for each mark the day could have set since), a
+    jump of up to four, never a fall."""
 
     def __init__(
         self,
@@ -188,73 +198,133 @@ class CalendarWatch:
         settings: Settings,
         today: Callable[[], date],
         now: Callable[[], datetime],
+        workers: int = 1,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
         self.today = today
         self.now = now
+        self.workers = workers
 
     def before(self, tx: Tx, patient_ids: Sequence[str]) -> Before:
         """How each patient's calendar is served now, before the transaction changes it."""
-        shown, last = self._read(tx, patient_ids, self.today())
+        if len(patient_ids) > MANY:
+            return {}
+        snapshot = _read(tx, patient_ids)
+        shown = self._shown(snapshot, 0, len(snapshot.patients), self.today())
         return {
-            pid: {s.uid: (s.state, r) for s, r in zip(items, revisions(items, last), strict=True)}
+            pid: {
+                s.uid: (s.state, r)
+                for s, r in zip(items, revisions(items, snapshot.last), strict=True)
+            }
             for pid, items in shown.items()
         }
 
     def after(self, tx: Tx, before: Before) -> None:
-        """Remember each touched patient's events as they read now (see the module)."""
+        """Remember each touched patient's events as they read now (see the class)."""
         if not before:
             return
-        now = self.now()
-        shown, last = self._read(tx, list(before), self.today())
-        changes: dict[str, Change] = {}
-        for pid, items in shown.items():
-            served_before = before.get(pid, {})
-            start = origins(items, last)
-            for item in items:
-                stored = last.get(item.uid)
-                prior = served_before.get(item.uid)
-                if prior is not None and prior[0].fingerprint == item.state.fingerprint:
-                    revision = prior[1]
-                elif prior is not None:
-                    revision = Revision(prior[1].sequence + 1, now)
-                elif stored is not None:  # shown again after a time away
-                    origin = start.get(item.course_id, ORIGIN)
-                    revision = Revision(served(stored, item.state, origin).sequence + 1, now)
-                else:
-                    revision = Revision(0, now)
-                fingerprint = item.state.fingerprint
-                remembered = PublishedEvent(revision.sequence, fingerprint, revision.modified)
-                if stored != remembered:
-                    changes[item.uid] = Change(item.course_id, remembered)
-        tx.published.save_published(changes, last.keys())
+        now, today = self.now(), self.today()
+        snapshot = _read(tx, list(before))
 
-    def _read(
-        self, tx: Tx, patient_ids: Sequence[str], today: date
-    ) -> tuple[dict[str, list[Shown]], dict[str, PublishedEvent]]:
-        """The patients' events as shown on `today`, and what the store remembers of them."""
-        many = len(patient_ids) > 50  # an import: read everyone at once, not one by one
-        if many:
-            wanted = set(patient_ids)
-            patients = [p for p in tx.patients() if p.id in wanted]
-            by_patient = {k: v for k, v in tx.courses_by_patient().items() if k in wanted}
-        else:
-            patients = [p for p in (tx.patient(pid) for pid in patient_ids) if p is not None]
-            by_patient = {p.id: tx.courses(p.id) for p in patients}
-        ids = [c.id for courses in by_patient.values() for c in courses]
-        if not ids:
-            return {}, {}
-        records = tx.records(ids)
-        last = tx.published.last_published(ids)
-        namespace = tx.published.namespace()
+        def task(low: int, high: int) -> dict[str, Change]:
+            changes: dict[str, Change] = {}
+            for pid, items in self._shown(snapshot, low, high, today).items():
+                changes.update(_remembered(items, before.get(pid, {}), snapshot.last, now))
+            return changes
+
+        changes: dict[str, Change] = {}
+        count = len(snapshot.patients)
+        workers = self.workers if count > MANY else 1
+        for part in iter_slices(task, None, count, workers, 500):
+            changes.update(part)
+        tx.published.save_published(changes, snapshot.last.keys())
+
+    def _shown(
+        self, snapshot: _Snapshot, low: int, high: int, today: date
+    ) -> dict[str, list[Shown]]:
+        """The events of the snapshot's patients `low` to `high` as shown on `today`."""
         shown: dict[str, list[Shown]] = {}
-        for patient in patients:
-            courses = by_patient.get(patient.id, [])
+        for patient in snapshot.patients[low:high]:
+            courses = snapshot.courses.get(patient.id, [])
             try:
                 shown[patient.id] = shown_events(
-                    self.catalog, self.settings, namespace, patient, courses, records, today
-                )
+                    self.catalog, self.settings, snapshot.namespace, patient, courses,
+                    snapshot.records, today,
+                )  # fmt: skip
             except (OverflowError, ValueError):
                 continue  # a calendar that cannot be computed is remembered by no one
-        return shown, last
+        return shown
+
+
+def _remembered(
+    items: Sequence[Shown],
+    served_before: dict[str, tuple[State, Revision]],
+    last: Mapping[str, PublishedEvent],
+    now: datetime,
+) -> dict[str, Change]:
+    """What the store must learn of one patient's events, as they read now (`CalendarWatch`)."""
+    changes: dict[str, Change] = {}
+    start = origins(items, last)
+    for item in items:
+        stored = last.get(item.uid)
+        prior = served_before.get(item.uid)
+        fingerprint = item.state.fingerprint
+        if prior is not None and prior[0].fingerprint == fingerprint:
+            revision = prior[1]
+        elif prior is not None:
+            revision = Revision(prior[1].sequence + 1, now)
+        elif stored is not None and _only_the_day(stored, item.state):
+            revision = served(stored, item.state, start.get(item.course_id, ORIGIN))
+        elif stored is not None:
+            revision = Revision(_most(stored) + 1, now)
+        else:
+            revision = Revision(0, now)
+        remembered = PublishedEvent(revision.sequence, fingerprint, revision.modified)
+        if stored != remembered:
+            changes[item.uid] = Change(item.course_id, remembered)
+    return changes
+
+
+def _only_the_day(stored: PublishedEvent, state: State) -> bool:
+    """Whether `state` differs from what is remembered by what the day alone sets, if at all:
+    then every reader was served it as `served` derives it, and that is kept."""
+    base, _, marks = stored.fingerprint.partition(":")
+    return (
+        base == state.base
+        and (LATE_MARK not in marks or state.late is not None)
+        and (WAITING_MARK not in marks or state.waiting is not None)
+    )
+
+
+def _most(stored: PublishedEvent) -> int:
+    """The highest SEQUENCE any reader can have been served from `stored` (`served`)."""
+    _, _, marks = stored.fingerprint.partition(":")
+    return stored.sequence + 1 + (LATE_MARK not in marks) + (WAITING_MARK not in marks)
+
+
+class _Snapshot(NamedTuple):
+    """What the watch reads of the touched patients, in the write transaction."""
+
+    patients: list[Patient]
+    courses: dict[str, list[Course]]
+    records: dict[int, list[Record]]
+    last: dict[str, PublishedEvent]
+    namespace: str
+
+
+def _read(tx: Tx, patient_ids: Sequence[str]) -> _Snapshot:
+    """The patients, their courses and records, and what the store remembers of them."""
+    if len(patient_ids) > MANY:  # read everyone at once, not one by one
+        wanted = set(patient_ids)
+        patients = [p for p in tx.patients() if p.id in wanted]
+        by_patient = {k: v for k, v in tx.courses_by_patient().items() if k in wanted}
+    else:
+        patients = [p for p in (tx.patient(pid) for pid in patient_ids) if p is not None]
+        by_patient = {p.id: tx.courses(p.id) for p in patients}
+    ids = [c.id for courses in by_patient.values() for c in courses]
+    if not ids:
+        return _Snapshot([], {}, {}, {}, "")
+    records = tx.records(ids)
+    last = tx.published.last_published(ids)
+    return _Snapshot(patients, by_patient, records, last, tx.published.namespace())

@@ -20,9 +20,10 @@ PARALLEL_FROM = 2000  # patients; below this a second process costs more than it
 _worker_task: Callable[[int, int], Any] | None = None
 
 
-def _start_worker(task: Callable[[int, int], Any], store: ReadStore) -> None:
+def _start_worker(task: Callable[[int, int], Any], store: ReadStore | None) -> None:
     global _worker_task
-    store.after_fork()
+    if store is not None:  # None: the task works on what the parent read, never the database
+        store.after_fork()
     _worker_task = task
 
 
@@ -36,7 +37,11 @@ def _slices(count: int, step: int) -> list[tuple[int, int]]:
 
 
 def iter_slices(
-    task: Callable[[int, int], T], store: ReadStore, count: int, workers: int, step: int
+    task: Callable[[int, int], T],
+    store: ReadStore | None,
+    count: int,
+    workers: int,
+    step: int,
 ) -> Iterator[T]:
     """`task` over slices of `step` items, in order, as each is done. In one process when
     `workers` is 1, the count is small, or the platform cannot fork."""
