@@ -106,3 +106,40 @@ def test_each_write_raises_what_it_changed_by_one_and_nothing_else(run, tmp_path
     with freeze_time("2026-12-10 10:00:00"):  # a second write that changes nothing shown
         prrt("patient", "edit", "P1", "--name", "Ana Example")
     assert _published(db) == moved
+
+
+def test_an_import_of_many_patients_never_lowers_a_sequence_and_raises_what_it_changed(
+    run, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """More than `MANY` patients in one write: their calendars are built after it only, and an
+    event that changed gets more than any reader could have been served (a jump, never a fall)."""
+    from freezegun import freeze_time
+
+    from schedule.calendars.memory import MANY
+
+    db = str(tmp_path / "many.db")
+    count = MANY + 10
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "patient_id,regimen,start,past_start\n"
+        + "".join(f"P{n:03},lanreotide,2026-11-02,yes\n" for n in range(count)),
+        encoding="utf-8",
+    )
+    doses = tmp_path / "doses.csv"
+    doses.write_text(
+        "patient_id,event,date,dose\n"
+        + "".join(f"P{n:03},ssa-1,2026-11-0{2 + n % 3},120 mg\n" for n in range(count)),
+        encoding="utf-8",
+    )
+    with freeze_time("2026-11-20 09:00:00"):
+        assert run("--db", db, "import", "roster", str(roster)).exit_code == 0
+        before = _published(db)
+        assert len(before) >= count  # every patient's events remembered as added
+        done = run("--db", db, "import", "doses", str(doses))
+        assert done.exit_code == 0, done.stderr
+    after = _published(db)
+    assert set(after) >= set(before)
+    changed = [u for u in before if after[u][1] != before[u][1]]
+    assert len(changed) >= count  # at least each patient's first injection, now given
+    assert all(after[u][0] > before[u][0] for u in changed)
+    assert all(after[u][0] >= before[u][0] for u in before)
