@@ -116,10 +116,11 @@ def state_of(
     """The state of `event` as shown on `today` (`slot`: its appointment, when it has one;
     `lang`: the language the patient reads, theirs else the site's, which a feed follows unless
     a link asks for another: a change of it is a change of what the patient reads)."""
+    at = f"{slot.at.isoformat()} {slot.zone.key}" if slot is not None else None
     parts = (
         event.key, event.kind.value, event.series, event.number, event.title,
         event.description, event.dose, _SHOWN_AS.get(event.status, ""), event.given_on,
-        event.date, event.end, slot, lang,
+        event.date, event.end, at, lang,
     )  # fmt: skip
     late = None
     if event.kind.recordable and event.status in LATE:
@@ -127,9 +128,16 @@ def state_of(
     return State(_base(parts), late, waiting)
 
 
-@lru_cache(maxsize=65_536)
 def _base(parts: tuple[object, ...]) -> str:
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+    """A hash of the parts as written out, each as its text (`str`: a date as its ISO form,
+    whatever class made it), so that the same state gives the same hash in every process;
+    values that compare equal but read differently are different states."""
+    return _digest("\x1f".join("" if x is None else str(x) for x in parts))
+
+
+@lru_cache(maxsize=65_536)
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _midnight(day: date) -> datetime:
