@@ -14,7 +14,6 @@ from schedule.calendars.ical import (
     Head,
     Revision,
     escape_text,
-    fingerprint,
     fold,
     uid_for,
     write_calendar,
@@ -91,13 +90,3 @@ def test_uids_are_opaque_stable_and_distinct() -> None:
     assert one != uid_for("other", 1, "prrt-1")
     assert "prrt-1" not in one
     assert one.endswith("@prrt")
-
-
-def test_fingerprint_follows_what_a_subscriber_sees() -> None:
-    base = Entry("Dose", "", date(2027, 3, 1), date(2027, 3, 2))
-    moved = Entry("Dose", "", date(2027, 3, 8), date(2027, 3, 9))
-    cancelled = Entry("Cancelled: Dose", "", date(2027, 3, 1), date(2027, 3, 2), cancelled=True)
-    marks = {fingerprint(e.body()) for e in (base, moved, cancelled)}
-    assert len(marks) == 3
-    same = Entry("Dose", "", date(2027, 3, 1), date(2027, 3, 2))
-    assert fingerprint(base.body()) == fingerprint(same.body())

@@ -66,6 +66,37 @@ def test_the_day_alone_never_lowers_a_revision(
     assert served(stored, before) == first  # derived: the same every time it is asked
 
 
+def test_the_state_follows_what_any_form_of_the_feed_shows() -> None:
+    """A date, a time, a status the patient reads, a dose given or the patient's language
+    change an event's state; what no form shows (planned or due) does not, and the same event
+    always has the same state (it is hashed from text: the same in every process)."""
+    from zoneinfo import ZoneInfo
+
+    from schedule.calendars.memory import state_of
+    from schedule.domain.model import Status
+    from schedule.domain.regimen_file import load_catalog
+    from schedule.engine.calendar import build_calendar
+    from schedule.patientview.appointment import Appointment
+
+    day = date(2027, 3, 1)
+    event = build_calendar(load_catalog().get("lutathera"), day, as_of=day)[0]
+    base = state_of(event, None, None, day, "en").base
+    assert state_of(event, None, None, day, "en").base == base
+    assert state_of(event._replace(status=Status.DUE), None, None, day, "en").base == base
+    nine = Appointment(datetime(2027, 3, 1, 9).time(), ZoneInfo("Europe/Zurich"))
+    ten = Appointment(datetime(2027, 3, 1, 10).time(), ZoneInfo("Europe/Zurich"))
+    changed = [
+        state_of(event._replace(date=day + timedelta(days=7)), None, None, day, "en"),
+        state_of(event._replace(status=Status.CANCELLED), None, None, day, "en"),
+        state_of(event._replace(status=Status.HELD), None, None, day, "en"),
+        state_of(event._replace(given_on=day), None, None, day, "en"),
+        state_of(event, nine, None, day, "en"),
+        state_of(event, ten, None, day, "en"),
+        state_of(event, None, None, day, "fr"),
+    ]
+    assert len({base, *(s.base for s in changed)}) == len(changed) + 1
+
+
 # -- written by the writes that change a schedule, never by reading -------------------------
 
 

@@ -9,7 +9,7 @@ The rest is built by the plain path (`entry`, then `Entry.body`) the first time 
 its words is seen, and reused for every later event that would give the same words: its key
 holds everything the rest is made of (the event's identity in its regimen, its own texts, its
 status, the day it was given, a range of days, the appointment slot, whether it waits behind a
-late dose). The two halves and the body's fingerprint are kept by the event's key and dates.
+late dose). The two halves are kept by the event's key and dates.
 
 The output is the plain path's, byte for byte (`tests/test_issue_12_ics_speed.py`).
 """
@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from schedule.calendars.entries import entry, visit_minutes
-from schedule.calendars.ical import CRLF, date_value, fingerprint, utc_stamp
+from schedule.calendars.ical import CRLF, date_value, utc_stamp
 from schedule.domain.localtime import appointment_span
 from schedule.domain.model import Event
 from schedule.domain.regimen import Regimen
@@ -36,7 +36,7 @@ WHOLES = 100_000  # bodies kept by their events' keys (about 35 MB), then forgot
 RESTS = 50_000  # rests kept per regimen (about 35 MB), likewise
 
 Key = tuple[Any, ...]
-BodyOf = Callable[[Event, bool], tuple[str, str]]  # (event, provisional) -> (body, fingerprint)
+BodyOf = Callable[[Event, bool], str]  # (event, provisional) -> body
 
 
 class Bodies:
@@ -49,12 +49,12 @@ class Bodies:
         # Per regimen (the very object, kept: its id is part of every key), the rests by key.
         self._regimens: dict[int, tuple[Regimen, dict[Key, str]]] = {}
         self._spans: dict[Key, str] = {}
-        self._wholes: dict[Key, tuple[str, str, str]] = {}  # (dates, rest, fingerprint)
+        self._wholes: dict[Key, tuple[str, str]] = {}  # (dates, rest)
 
     def course(self, regimen: Regimen, slot: Appointment | None) -> BodyOf:
-        """The body and fingerprint of each event of a course of `regimen` for a patient with
-        the appointment `slot`: what `entry(event, ...).body()` gives, with the same settings,
-        titles and language, and `fingerprint` of it."""
+        """The body of each event of a course of `regimen` for a patient with the appointment
+        `slot`: what `entry(event, ...).body()` gives, with the same settings, titles and
+        language."""
         ident = id(regimen)
         if ident not in self._regimens:
             self._regimens[ident] = (regimen, {})
@@ -63,7 +63,7 @@ class Bodies:
         main = regimen.dose.series
         minutes = visit_minutes(regimen, self.settings)
 
-        def build(event: Event, provisional: bool, timed: bool) -> tuple[str, str, str]:
+        def build(event: Event, provisional: bool, timed: bool) -> tuple[str, str]:
             given = event.given_on
             day = given or event.date
             if timed:
@@ -91,9 +91,9 @@ class Bodies:
                 if not whole.startswith(span):  # the halves are cut where the plain path puts them
                     raise AssertionError(f"the dates of {event.key} differ: {whole[:80]!r}")
                 rest = rests[key] = whole[len(span) :]
-            return span, rest, fingerprint(span + rest)
+            return span, rest
 
-        def body_of(event: Event, provisional: bool) -> tuple[str, str]:
+        def body_of(event: Event, provisional: bool) -> str:
             timed = slot is not None and event.series == main
             # Enumerations by their values: an enumeration's own hash is a Python call.
             key = (
@@ -106,8 +106,8 @@ class Bodies:
                 if len(wholes) >= WHOLES:
                     wholes.clear()
                 found = wholes[key] = build(event, provisional, timed)
-            span, rest, mark = found
-            return span + rest, mark
+            span, rest = found
+            return span + rest
 
         return body_of
 

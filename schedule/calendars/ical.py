@@ -142,11 +142,6 @@ class Entry:
         return "".join(fold(line) + CRLF for line in self.lines())
 
 
-def fingerprint(body: str) -> str:
-    """Changes whenever anything a subscriber sees changes: date, time, status or text."""
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
-
-
 @dataclass(frozen=True)
 class Revision:
     """What was last published for one event: its SEQUENCE and when it last changed."""

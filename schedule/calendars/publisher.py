@@ -223,7 +223,7 @@ class Publisher:
                     of = body_of[item.course_id] = bodies.course(
                         self.catalog.get(course.regimen), slot
                     )
-                events.append((item.uid, revision, of(item.event, item.provisional)[0]))
+                events.append((item.uid, revision, of(item.event, item.provisional)))
             calendar_head = head(self.settings, patient, named, shown_titles, words)
             out[patient.id] = Published(
                 write_calendar(calendar_head, events),
