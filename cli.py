@@ -18,6 +18,7 @@ from commands import (
     clinic,
     data,
     explain,
+    fhir,
     handout,
     patients,
     plans,
@@ -114,6 +115,7 @@ for command in (
     handout.handout,
     transfer.import_group,
     transfer.export_group,
+    fhir.fhir,
     data.backup,
     data.restore,
 ):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from schedule.domain.codes import Codes
 from schedule.domain.errors import UnknownError
 from schedule.domain.model import Kind
 from schedule.domain.modifications import Modifications
@@ -176,6 +177,7 @@ class Regimen:
     # The label asks for pregnancy to be excluded before a dose (`pregnancy_test`, its source);
     # "": no test (`domain.pregnancy`).
     pregnancy_source: str = ""
+    codes: Codes = ()  # medication codes of the dose and SSA drugs (`codes.py`)
 
     def __hash__(self) -> int:
         # Hashed for every course planned (`engine.doses`), so by its id alone, which equal

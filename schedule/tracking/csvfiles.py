@@ -22,8 +22,9 @@ class CsvError(InputError):
         field: str | None,
         problem: str,
         cause: PrrtError | None = None,
+        place: str = "line",  # what `line` counts: lines, or a Bundle's entries
     ) -> None:
-        where = path + (f": line {line}" if line else "") + (f": {field}" if field else "")
+        where = path + (f": {place} {line}" if line else "") + (f": {field}" if field else "")
         # A way out about the world (the patient's course ended) holds for a file as well;
         # one about an option of a command is worded for the file's columns instead.
         hint = cause.hint if cause is not None else None
@@ -45,9 +46,9 @@ _COLUMN_WAYS = {
 }
 
 
-def placed_error(path: str, line: int, field: str, exc: PrrtError) -> CsvError:
+def placed_error(path: str, line: int, field: str, exc: PrrtError, place: str = "line") -> CsvError:
     """A library error placed on the line, under the field it names (else `field`)."""
-    return CsvError(path, line, exc.field or field, exc.message, exc)
+    return CsvError(path, line, exc.field or field, exc.message, exc, place)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ an error names line and field. The import itself (when what is checked, in which
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -102,6 +102,8 @@ def check_doses(
     today: date,
     on_progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    place: str = "line",
+    ranks: Mapping[int, int] | None = None,
 ) -> tuple[list[tuple[str, Record]], int]:
     """The records to add for the rows of file `name` (with the earlier rows applied) and the
     count of rows already stored, checked against what `tx` has stored; the first refusal stops
@@ -111,11 +113,14 @@ def check_doses(
     checked on their own, in file order, spread over `workers` processes; the refusal reported
     is the one on the first line refused (the one a check of the whole file in order meets
     first), checked again in this process so that it reads exactly as it would."""
+    # Stored in file order, or in the order `ranks` gives a row's line (records read from
+    # FHIR resources that say in which order they were recorded).
+    rank = ranks or {}
     patients = {p.id: p for p in tx.patients()}
     all_courses = tx.courses_by_patient()
     records = tx.records()
     facts = {c: facts_of(rs) for c, rs in records.items()}
-    check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts)
+    check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts, place)
     groups: dict[str, list[DoseRow]] = {}
     for row in rows:
         groups.setdefault(row.patient_id, []).append(row)
@@ -140,7 +145,11 @@ def check_doses(
         except _Refused as again:
             raise again.error from None
         raise AssertionError("a refused row passed when checked again")  # pragma: no cover
-    accepted = sorted((line, pid, record) for o in outcomes for line, pid, record in o.accepted)
+    accepted = sorted(
+        ((rank.get(line, line), line), pid, record)
+        for o in outcomes
+        for line, pid, record in o.accepted
+    )
     unchanged = sum(o.unchanged for o in outcomes)
     return [(pid, record) for _, pid, record in accepted], unchanged
 
@@ -168,6 +177,7 @@ class _PatientCheck:
     courses: dict[str, list[Course]]
     records: dict[int, list[Record]]
     facts: dict[int, list[Fact]]
+    place: str = "line"  # what a row's `line` counts (a Bundle's entries)
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
@@ -190,7 +200,8 @@ class _PatientCheck:
             if row.proposal.event and chosen.event(row.proposal.event) is None:
                 chosen = choose_course(pid, calendars(lean=False), row.number)
         except PrrtError as exc:
-            raise _Refused(row.line, placed_error(self.name, row.line, "course", exc)) from None
+            error = placed_error(self.name, row.line, "course", exc, self.place)
+            raise _Refused(row.line, error) from None
         return chosen
 
     def rows(self, pid: str, rows: list[DoseRow]) -> tuple[list[tuple[int, str, Record]], int]:
@@ -200,7 +211,7 @@ class _PatientCheck:
         if patient is None:
             unknown = f"unknown patient {pid!r}; import the roster first"
             line = rows[0].line
-            raise _Refused(line, CsvError(self.name, line, "patient_id", unknown))
+            raise _Refused(line, CsvError(self.name, line, "patient_id", unknown, place=self.place))
         courses = self.courses.get(pid, [])
         # This patient's records and facts, kept as rows are added (rather than derived from
         # the records again for every row); the calendars are built again only once a row has
@@ -241,7 +252,8 @@ class _PatientCheck:
                     chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
                 )
             except PrrtError as exc:
-                raise _Refused(row.line, placed_error(self.name, row.line, "type", exc)) from None
+                error = placed_error(self.name, row.line, "type", exc, self.place)
+                raise _Refused(row.line, error) from None
             # Until written, a row's record has a provisional id: minus its line.
             stored = replace(record, id=-row.line)
             records.setdefault(chosen.course.id, []).append(stored)
