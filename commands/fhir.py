@@ -4,11 +4,13 @@ format) and `fhir import` (doses given, from MedicationAdministration resources)
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import click
 
 from commands.app import App, today
+from commands.options import as_of_option
 from commands.output import progress, write_text
 
 
@@ -26,6 +28,7 @@ def fhir() -> None:
 @click.option("--out", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the --all export.")  # fmt: skip
 @click.option("--with-name", is_flag=True, help="Put patients' names in the Patient resources.")
+@as_of_option
 @click.pass_obj
 def export(
     app: App,
@@ -34,6 +37,7 @@ def export(
     everyone: bool,
     folder: Path | None,
     with_name: bool,
+    as_of: date | None,
 ) -> None:
     """Write a patient's plan and doses as a FHIR Bundle (or --all --out DIR: Bulk Data NDJSON).
 
@@ -50,7 +54,7 @@ def export(
 
         with progress("exporting patients") as on_progress:
             result = fhir_bulk(
-                app.tracker, folder, today(), with_name, os.cpu_count() or 1, on_progress
+                app.tracker, folder, as_of or today(), with_name, os.cpu_count() or 1, on_progress
             )
         written = ", ".join(f"{n} {kind}" for kind, n in result.counts)
         click.echo(f"wrote {written} to {folder}")
@@ -68,7 +72,7 @@ def export(
     from schedule.fhir.bundle import dumps
     from schedule.services.fhir import fhir_bundle
 
-    made = fhir_bundle(app.tracker, patient_id, today(), with_name)
+    made = fhir_bundle(app.tracker, patient_id, as_of or today(), with_name)
     entries = len(made["entry"])
     write_text(output, dumps(made, indent=2) + "\n", f"wrote {entries} resources to {output}")
 

@@ -467,3 +467,13 @@ def test_elements_of_the_wrong_type_are_refused_by_name(
     assert "internal error" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert path.split(".")[0] in result.stderr
+
+
+@freeze_time(TODAY)
+def test_the_readmes_example_bundle_is_what_prrt_writes(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert prrt("import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+    assert prrt("import", "doses", str(SAMPLES / "doses.csv")).exit_code == 0
+    made = tmp_path / "NET-012.json"
+    assert prrt("fhir", "export", "NET-012", "--as-of", TODAY, "-o", str(made)).exit_code == 0
+    shipped = Path(__file__).parent.parent / "docs" / "fhir" / "NET-012.json"
+    assert json.loads(made.read_text()) == json.loads(shipped.read_text())
