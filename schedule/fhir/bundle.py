@@ -78,7 +78,12 @@ def bundle(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# One line per resource (NDJSON); no check for cycles, which resources built here never have.
+_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def dumps(resource: dict[str, Any], indent: int | None = None) -> str:
     """A resource's JSON: keys in the order built, UTF-8 as is, one line unless indented."""
-    separators = (",", ":") if indent is None else (",", ": ")
-    return json.dumps(resource, ensure_ascii=False, indent=indent, separators=separators)
+    if indent is None:
+        return _LINE.encode(resource)
+    return json.dumps(resource, ensure_ascii=False, indent=indent)
