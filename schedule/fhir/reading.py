@@ -7,6 +7,7 @@ read or matched is refused with its position and why; nothing is kept then."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -69,11 +70,13 @@ def read_file(path: Path, patient_system: str) -> Read:
     except OSError as exc:
         raise CsvError(name, None, None, f"cannot be read: {exc.strerror or exc}") from None
     resources, place = _resources(name, text)
-    patients = {
-        f"Patient/{r['id']}": r
-        for _, r in resources
-        if r.get("resourceType") == "Patient" and "id" in r
-    }
+    patients: dict[str, dict[str, Any]] = {}
+    if isinstance(resources, list):  # a Bundle's: its Patients resolve the subjects
+        patients = {
+            f"Patient/{r['id']}": r
+            for _, r in resources
+            if r.get("resourceType") == "Patient" and "id" in r
+        }
     found, corrected, other = [], 0, 0
     bundled = place == "entry"
     for position, resource in resources:
@@ -93,8 +96,12 @@ def read_file(path: Path, patient_system: str) -> Read:
     return Read(found, place, corrected, other)
 
 
-def _resources(name: str, text: str) -> tuple[list[tuple[int, dict[str, Any]]], str]:
-    """The resources of a Bundle (numbered by entry) or of NDJSON (numbered by line)."""
+Numbered = Iterable[tuple[int, dict[str, Any]]]
+
+
+def _resources(name: str, text: str) -> tuple[Numbered, str]:
+    """The resources of a Bundle (numbered by entry), or of NDJSON (numbered by line, read one
+    at a time: only what is kept of each stays in memory)."""
     try:
         whole = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
@@ -117,8 +124,7 @@ def _resources(name: str, text: str) -> tuple[list[tuple[int, dict[str, Any]]], 
     return made, "entry"
 
 
-def _lines(name: str, text: str) -> list[tuple[int, dict[str, Any]]]:
-    made = []
+def _lines(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -128,8 +134,7 @@ def _lines(name: str, text: str) -> list[tuple[int, dict[str, Any]]]:
             raise CsvError(name, number, None, f"is not JSON: {exc.msg}") from None
         if not isinstance(resource, dict):
             raise CsvError(name, number, None, "is not a FHIR resource (a JSON object)")
-        made.append((number, resource))
-    return made
+        yield number, resource
 
 
 def _dict(value: Any, field: str, fail: Any) -> dict[str, Any]:
