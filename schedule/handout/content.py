@@ -137,7 +137,7 @@ def build(
             mark = mark_of(event, late, waits and held)
             notes = _notes(event, mark, waits, main, slot, cat)
             before: list[str] = []
-            if main and event.given_on is None:
+            if main and mark is Mark.PLANNED:  # a paused visit waits for its new date
                 before = [
                     cat.text(
                         "handout.before_item",
@@ -192,8 +192,8 @@ def _notes(
     cat: Catalogue,
 ) -> tuple[str, ...]:
     """What the handout says under an event's title: not done, paused (on hold, or waiting
-    behind a dose on hold) or waiting, the day it was done, and for a dose still to come the
-    usual appointment time."""
+    behind a dose on hold) or waiting, the day it was done, and for a dose planned the usual
+    appointment time."""
     notes: list[str] = []
     if mark is Mark.NOT_DONE:
         notes.append(cat.text("calendar.not_done"))
@@ -203,7 +203,7 @@ def _notes(
         notes.append(cat.text("calendar.waiting"))
     if event.given_on is not None:
         notes.append(cat.text("calendar.done_on", day=cat.date(event.given_on, "long")))
-    if main and slot is not None and event.given_on is None:
+    if main and slot is not None and mark is Mark.PLANNED:
         notes.append(cat.text("handout.at_time", time=cat.time(slot.at)))
     return tuple(notes)
 

@@ -67,8 +67,10 @@ padding:.5rem 0}ul{padding-left:1.2rem;margin:.25rem 0}
 .note{font-weight:bold}.small{font-size:.95rem}
 .code svg{display:block;width:12rem;height:12rem;max-width:100%}
 a.second{background:#fff;color:#0b4a8f;border:2px solid #0b4a8f}
+nav.lang{max-width:40rem;margin:0 auto;padding:0 1rem}
 nav.lang ul{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem}
-nav.lang a{display:inline-block;min-height:44px;padding:.6rem 0}
+nav.lang a,nav.lang strong{display:inline-block;min-height:44px;padding:.6rem 0}
+ol.days ul.items{list-style:none;padding:0}ol.days ul.items>li{margin:.4rem 0}
 @media print{a.button,nav.lang{display:none}}
 """
 STYLE += MARK_STYLE  # the marks' colours, as in the handout
@@ -206,7 +208,7 @@ def page(
     else:
         parts.append('<ol class="days">')
         for day in days:
-            parts.append(f"<li><h3>{_e(day.label)}</h3><ul>")
+            parts.append(f'<li><h3>{_e(day.label)}</h3><ul class="items">')
             for item in day.items:
                 parts.append(f"<li>{item_what(item, cat)}{item_todo(item, cat)}</li>")
             parts.append("</ul></li>")
