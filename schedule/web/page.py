@@ -2,13 +2,16 @@
 `GET /p/TOKEN/handout.pdf`, the printable schedule. Unknown, malformed and revoked tokens get
 the feed's own 404, byte for byte.
 
-A small page for a phone, read without any script: the dates coming up (as the patient's
-calendar words them, in the patient's language), buttons that add the feed to Apple Calendar or
-Outlook (`webcal://`) and the steps for Google Calendar (its web version subscribes from a
-https:// address; its phone app cannot), the code to scan to open the page on a phone, the
-printable schedule, and the clinic's contacts. High contrast, large type and tap targets, one
-`main` landmark, headings in order, the page's language set. The response forbids every script,
-frame and outside resource (`Content-Security-Policy`) and sends no referrer.
+A small page for a phone, read without any script: near the top the code to scan to open the
+page on a phone (for whoever reads it on a computer or holds the printout), buttons that add the
+feed to Apple Calendar or Outlook (`webcal://`) and to Google Calendar (its "add by URL" link;
+the steps by hand should it fail: its web version subscribes from the http(s) address, its
+phone app cannot), then the dates coming up (as the patient's calendar words them, each with
+its mark: done, planned, paused, not done, and a legend), the printable schedule, and the
+clinic's contacts (a phone number to call, an address to write to). High contrast, large type
+and tap targets, one `main` landmark, headings in order, the page's language set. The response
+forbids every script, frame and outside resource (`Content-Security-Policy`) and sends no
+referrer.
 
 `?titles=plain` (or `discreet`), as on the feed link, chooses the titles and goes on to the
 links the page gives; a second button adds the calendar with the other titles, and one sentence
