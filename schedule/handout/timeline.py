@@ -100,15 +100,19 @@ def _legend(figure: Any, cat: Catalogue) -> None:
     """Under the picture: each mark's fill and name."""
     from matplotlib.lines import Line2D
 
-    handles = []
+    handles: list[Any] = []
     for which in Mark:
         face, edge, _ = FILLS[which]
-        handles.append(
-            Line2D([], [], linestyle="none", marker="D", markersize=8, markerfacecolor=face,
-                   markeredgecolor=edge, markeredgewidth=1.2,
-                   label=cat.text(f"handout.mark_{which.value}"))
-        )  # fmt: skip
-    figure.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False,
+        shape = Line2D([], [], linestyle="none", marker="D", markersize=8, markerfacecolor=face,
+                       markeredgecolor=edge, markeredgewidth=1.2)  # fmt: skip
+        if which is Mark.NOT_DONE:  # crossed out, as drawn
+            cross = Line2D([], [], linestyle="none", marker="x", markersize=8, color=NOT_DONE,
+                           markeredgewidth=1.6)  # fmt: skip
+            handles.append((shape, cross))
+        else:
+            handles.append(shape)
+    labels = [cat.text(f"handout.mark_{which.value}") for which in Mark]
+    figure.legend(handles, labels, loc="lower center", ncol=len(handles), frameon=False,
                   fontsize=8, handletextpad=0.3, columnspacing=1.5)  # fmt: skip
 
 
