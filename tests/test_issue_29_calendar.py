@@ -235,3 +235,28 @@ def test_12_a_patients_name_with_a_comma_in_a_real_calendar(
     assert (seen["calendar"]["name"], seen["calendar"]["xWrCalname"]) == (name, name)
     text = target.read_text(encoding="utf-8")
     assert what_each_shows(text, tmp_path, "named-again.ics")["vobject"] == (name, name)
+
+
+def test_4_every_event_a_patient_sees_says_what_to_do_in_every_regimen() -> None:
+    from schedule.domain.regimen_file import load_catalog
+    from schedule.domain.settings import Settings
+    from schedule.engine.calendar import PlanOptions, build_calendar
+    from schedule.patientview.wording import patient_words
+
+    catalog = load_catalog()
+    for regimen in catalog.regimens:
+        for variant in regimen.precaution_variants or (None,):
+            events = build_calendar(
+                regimen, date(2027, 3, 1), options=PlanOptions(precautions=variant),
+                pregnancy_test=True, settings=Settings(interim_blood_counts=True),
+            )  # fmt: skip
+            for event in events:
+                if event.series not in regimen.staff_series:
+                    for lang in ("en", "de", "es", "fr"):
+                        words = patient_words(event, regimen, catalogue(lang))
+                        assert words.description, (regimen.id, event.key, lang)
+    lutathera = catalog.get("lutathera")
+    follow_up = next(
+        e for e in build_calendar(lutathera, date(2027, 3, 1)) if e.key == "followup-labs-2"
+    )
+    assert patient_words(follow_up, lutathera, catalogue("de")).description.startswith("Blutbild")
