@@ -199,10 +199,24 @@ def test_6_names_in_other_scripts_have_their_letters_in_the_pdf(
     picture = pdfium.PdfDocument(data)[0].render(scale=2).to_pil().convert("L")
     band = picture.crop((0, 90, picture.width, 200))
     assert sum(band.histogram()[:100]) > 4000
-    # Without the fonts, the letters stay in DejaVu Sans and `missing` names them.
+    # Found by file name under the folders, wherever the package put it; else None.
     assert fonts.find(["DroidSansFallbackFull.ttf"], [tmp_path]) is None
     assert fonts.find(["DroidSansFallbackFull.ttf"]) is not None
     assert fonts.missing("李\U000e0001") == "\U000e0001"
+
+
+def test_6_without_the_fonts_the_pdf_is_still_written_and_says_what_it_lacks(
+    clinic: Store, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schedule.handout.pdf import render
+
+    gone = fonts.Fallback("PrrtGone", ("no-such-font.ttf",))
+    monkeypatch.setattr(fonts, "FALLBACKS", (gone,))
+    assert fonts.missing(NAMES["CJK"]) == "".join(sorted(set(NAMES["CJK"].replace(" ", ""))))
+    assert list(fonts.runs("Ana 李")) == [(None, "Ana 李")]  # left in DejaVu Sans
+    found = patient_handout(clinic, catalog, SITE, TODAY, "NET-020", with_name=True)
+    assert found is not None
+    assert NAMES["Greek"] in pages_text(render(found.handout, found.words))[0]
 
 
 @freeze_time(NOW)
