@@ -61,6 +61,7 @@ def test_the_page_and_its_headers(served: tuple[FeedServer, str]) -> None:
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": POLICY,
         "X-Frame-Options": "DENY",
+        "Vary": "Accept-Language",  # issue 29: the page follows the browser's language
     }
     assert POLICY.startswith("default-src 'none'; style-src 'sha256-")
     assert "script" not in POLICY

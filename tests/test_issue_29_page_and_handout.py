@@ -262,6 +262,11 @@ def test_9_the_page_in_the_readers_language(clinic: Store, catalog: Catalog) -> 
     plain = page_of(clinic, catalog, f"/p/{french}", "lang=es&titles=plain")
     assert f'href="{french}?lang=fr&amp;titles=plain"' in plain
     assert '<html lang="fr">' in page_of(clinic, catalog, f"/p/{french}", "lang=xx")
+    app = feed_app(clinic, catalog, SITE, lambda: NOW)
+    for path in (f"/p/{bare}", f"/p/{bare}/handout.pdf"):
+        assert get(app, path, accept_language="de")[1]["Vary"] == "Accept-Language"
+    handout = get(app, f"/p/{bare}/handout.pdf", "lang=fr")[2]
+    assert "Votre calendrier de traitement" in " ".join(pages_text(handout)[0].split())
 
 
 def test_10_one_tap_google_calls_mails_and_the_code_near_the_top(

@@ -60,7 +60,7 @@ _NAME_SAFE = {ord(","): "\u201a", ord("\\"): "\uff3c", ord("\r"): " ", ord("\n")
 def name_text(value: str) -> str:
     """The value of NAME and X-WR-CALNAME: the same name in every parser tried.
 
-    >>> name_text("Doe, Jane; A\\B") == "Doe\u201a Jane; A\uff3cB"
+    >>> name_text("Doe, Jane; A\\\\B") == "Doe\u201a Jane; A\uff3cB"
     True
     """
     if not value.isprintable():

@@ -141,10 +141,10 @@ def build(
                 before = [
                     cat.text(
                         "handout.before_item",
-                        when=span(cat, other.date, other.end),
-                        what=_prep(other, regimen, titles, cat),
+                        when=span(cat, step.date, step.end),
+                        what=_prep(step, regimen, titles, cat),
                     )
-                    for other in _to_prepare(event, visible, prep)
+                    for step in _to_prepare(event, visible, prep)
                 ]
             first, last = _days(event)
             where = lane(event, regimen)

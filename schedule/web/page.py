@@ -124,6 +124,7 @@ def answer_page(
         kind = "text/html; charset=utf-8"
         extra = []
     headers = [("Content-Type", kind), ("Content-Length", str(len(body))), *extra, *HEADERS]
+    headers.append(("Vary", "Accept-Language"))  # the page follows the browser's language
     return Answer(200, headers, b"" if request.head else body)
 
 
