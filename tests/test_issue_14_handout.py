@@ -283,7 +283,9 @@ def test_a_late_dose_says_not_done_yet(patient, tmp_path: Path) -> None:  # type
     target = tmp_path / "late.html"
     assert patient("handout", "NET-042", "-o", str(target)).exit_code == 0
     words = Page.read(target).words
-    assert "1 February 2027 Clinic visit (infusion) Not done yet: please call the clinic." in words
+    assert (
+        "1 February 2027 ✕ Not done Clinic visit (infusion) Not done yet: please call the clinic."
+    ) in words
     assert "7 December 2026" not in words  # done and past: in the timeline only
 
 
