@@ -44,17 +44,19 @@ HISTORY_TABLE = (
 
 
 def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
-    """The audit trail of one patient, oldest first."""
+    """The audit trail of one patient, oldest first (one entered in error too: its trail is
+    kept). Every row names what `correct` reaches: a record's number, `C2` for what was done to
+    course 2 itself (added, its start changed), `P` for the patient's own rows."""
     with store.read() as tx:
-        tx.require_patient(patient_id)
-        numbers = {c.id: c.number for c in tx.courses(patient_id)}
+        patient_id = tx.require_patient(patient_id, hidden=True).id
+        numbers = {c.id: c.number for c in tx.courses(patient_id, hidden=True)}
         entries = tx.audit(patient_id)
     rows = []
     for entry in entries:
         detail = json.loads(entry["detail"])
         rows.append(
             {
-                "record": entry["record_id"],
+                "record": _reference(entry, numbers, detail),
                 "at": entry["at"],
                 "who": entry["who"],
                 "action": entry["action"],
@@ -85,3 +87,15 @@ def _edited(detail: dict[str, Any]) -> str | None:
     return "; ".join(
         f"{field}: {old.get(field) or '-'} -> {new.get(field) or '-'}" for field in new
     )
+
+
+def _reference(
+    entry: Mapping[str, Any], numbers: Mapping[int, int], detail: Mapping[str, Any]
+) -> int | str:
+    """A record's number; `C2` for a row about course 2 itself; `P` for the patient's."""
+    if entry["record_id"] is not None:
+        return int(entry["record_id"])
+    number = numbers.get(entry["course_id"]) or detail.get("course")
+    if entry["course_id"] is not None and number:
+        return f"C{number}"
+    return "P"

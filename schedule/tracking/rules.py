@@ -19,6 +19,7 @@ from schedule.domain.errors import ConflictError, GuardError, Hint, InputError, 
 from schedule.domain.model import Event, Kind, RecordType, Status
 from schedule.domain.patients import check_note
 from schedule.domain.settings import Settings
+from schedule.domain.suggest import did_you_mean
 from schedule.domain.toxicity import Toxicity, check_cause
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView
@@ -289,7 +290,8 @@ def pending_event(view: CourseView, key: str, verb: str) -> Event:
     pid = view.patient.id
     if event is None:
         raise UnknownError(
-            f"{pid} has no event {key!r} in course {view.course.number} ({view.course.regimen})",
+            f"{pid} has no event {key!r} in course {view.course.number} ({view.course.regimen})"
+            + did_you_mean(key, [e.key for e in view.events]),
             field="event",
             hint=Hint.SHOW_EVENTS,
             patient=pid,

@@ -85,7 +85,7 @@ def show_rows(
     """The patient's calendar, every course; `names=False` leaves the name out."""
     with store.read() as tx:
         patient = tx.require_patient(patient_id)
-        courses = tx.courses(patient_id)
+        courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
     try:
         views = course_views(
