@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from commands.app import App, today
-from commands.options import ISO_DATE, course_option, format_option
+from commands.options import DAY_DATE, ISO_DATE, course_option, format_option
 from commands.output import emit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +28,9 @@ def override_option(func: F) -> F:
 @click.command()
 @click.argument("patient_id")
 @click.argument("event")
-@click.option("--date", "day", required=True, type=ISO_DATE, help="Day it was given.")
+@click.option(
+    "--date", "day", required=True, type=DAY_DATE, help="Day it was given (or today, yesterday)."
+)
 @click.option("--dose", help="Amount given: GBq, MBq or mCi for radioligands, mg for injections.")
 @click.option("--note", default="", help="A free-text note.")
 @course_option
@@ -90,7 +92,10 @@ def reschedule(
 
 def since_option(what: str) -> Callable[[F], F]:
     return click.option(
-        "--date", "day", type=ISO_DATE, help=f"The day {what} (not in the future) [default: today]."
+        "--date",
+        "day",
+        type=DAY_DATE,
+        help=f"The day {what} (not in the future; or yesterday) [default: today].",
     )
 
 

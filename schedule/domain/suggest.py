@@ -29,7 +29,7 @@ def closest(word: str, known: Iterable[str], limit: int = 3) -> list[str]:
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """" (did you mean 'X'?)" (or 'X' or 'Y') for the closest known names, else "".
+    """ " (did you mean 'X'?)" (or 'X' or 'Y') for the closest known names, else "".
 
     >>> did_you_mean("prtt-2", ["prrt-1", "prrt-2", "ssa-1"])
     " (did you mean 'prrt-2'?)"

@@ -124,8 +124,10 @@ class Tx:
         if not wrong and course is not None:
             c = tables.courses.c
             reason = self.conn.execute(select(c.in_error).where(c.id == course.id)).scalar()
-            what, ref, wrong = f"course {course.number} of {patient_id}", f"C{course.number}", (
-                reason is not None
+            what, ref, wrong = (
+                f"course {course.number} of {patient_id}",
+                f"C{course.number}",
+                (reason is not None),
             )
         if wrong:
             raise ConflictError(

@@ -160,7 +160,9 @@ class Tracker:
         check_appointments(self.catalog, self.settings, patient, [course])
         try:
             with self.store.write() as tx:
-                if tx.patient(patient.id) is not None:
+                existing = tx.patient(patient.id, hidden=True)
+                if existing is not None and existing.id == patient.id:
+                    tx.refuse_in_error(existing.id)  # restored, not added again
                     raise ConflictError(
                         f"patient {patient.id!r} already exists",
                         hint=Hint.NEW_COURSE_EXISTS,
