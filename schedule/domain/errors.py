@@ -34,7 +34,7 @@ class Hint(enum.Enum):
     NAME_TOXICITY = "name-toxicity"  # a grade given with no toxicity
     GIVE_GRADE = "give-grade"  # a toxicity given with no grade
     PAST_START = "past-start"  # a start long past, meant all the same
-    RESTORE = "restore"  # data: patient, ref (P or Cn: a patient or course entered in error)
+    REINSTATE = "reinstate"  # data: patient, ref (P or Cn: a patient or course entered in error)
     IMPORT_AGAIN = "import-again"  # data: path (two lines of one file for one event)
 
 

@@ -133,7 +133,7 @@ class Tx:
             raise ConflictError(
                 f"{what} was entered in error",
                 field="patient_id",
-                hint=Hint.RESTORE,
+                hint=Hint.REINSTATE,
                 patient=patient_id,
                 ref=ref,
             )
