@@ -145,7 +145,7 @@ def course_add(
     )
     course = added.course
     click.echo(
-        f"added course {course.number} to {patient_id}: {course.regimen} from {course.start}"
+        f"added course {course.number} to {course.patient_id}: {course.regimen} from {course.start}"
     )
     if added.ended is not None:
         old, stop = added.ended

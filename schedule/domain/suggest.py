@@ -20,10 +20,15 @@ def closest(word: str, known: Iterable[str], limit: int = 3) -> list[str]:
     ['Lutathera']
     >>> closest("zzz", ["NET-100"])
     []
+    >>> closest("prrt-7", ["prrt-1", "prrt-2"])  # another number is not a typing slip
+    []
     """
     folded: dict[str, str] = {}
+    shape = _letters(word)
     for name in known:
-        folded.setdefault(name.casefold(), name)
+        # One that differs only in its numbers is another one, not a slip of typing.
+        if _letters(name) != shape or name.casefold() == word.casefold():
+            folded.setdefault(name.casefold(), name)
     found = difflib.get_close_matches(word.casefold(), list(folded), n=limit, cutoff=CUTOFF)
     return [folded[f] for f in found]
 
@@ -38,3 +43,8 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     if not found:
         return ""
     return " (did you mean " + " or ".join(repr(f) for f in found) + "?)"
+
+
+def _letters(name: str) -> str:
+    """What is left of a name without its digits, folded: `prrt-` for `PRRT-7`."""
+    return "".join(c for c in name.casefold() if not c.isdigit())

@@ -31,18 +31,16 @@ def check_day(view: CourseView, event: Event, day: date) -> None:
 
 
 def check_in_course(view: CourseView, event: Event, day: date) -> None:
-    """A dose is given inside its course: on or after the course start (or its window's
-    opening, where that comes first). Not a guard: no override passes it, for a date before
-    the course is a mistyped date, never a clinical decision."""
-    earliest = min(view.course.start, event.window_start)
+    """A dose is given inside its course: not before anything of the course can happen (its
+    start, or the earliest window of its events: the labs before the first dose). Not a guard:
+    no override passes it, for a dose before its course is a mistyped date, never a clinical
+    decision (a dose a little early, inside the course, meets the window guard)."""
+    earliest = min([view.course.start, *(e.window_start for e in view.events)])
     if day < earliest:
-        opens = (
-            f"; {event.key} can be given from {earliest}" if earliest < view.course.start else ""
-        )
         raise InputError(
             f"date {day} is outside course {view.course.number}, which started "
-            f"{view.course.start}{opens}; an override passes a clinical guard, never a date "
-            "outside the course: check the date",
+            f"{view.course.start} (nothing of it comes before {earliest}); an override passes "
+            "a clinical guard, never a date outside the course: check the date",
             field="date",
         )
 

@@ -25,6 +25,7 @@ from schedule.domain.settings import Settings
 from schedule.store.database import Store
 from schedule.store.lookups import ids_by_folded_case
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
+from schedule.store.rows import by_patient
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.patients import check_appointments, checked
@@ -149,7 +150,8 @@ def plan_roster(
     edits: list[tuple[Patient, Patient]] = []
     unchanged = 0
     stored = {p.id: p for p in tx.patients()}
-    courses = tx.courses_by_patient()
+    # Courses entered in error too: they keep their numbers (a row for one is left as it is).
+    courses = by_patient(tx.courses(hidden=True))
     known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
     hidden = set(known.values()) - set(stored)  # patients entered in error
     for row in parsed:

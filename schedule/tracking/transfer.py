@@ -336,7 +336,8 @@ def export_doses(store: Store) -> list[dict[str, Any]]:
         courses = {c.id: c for c in tx.courses()}
         records = tx.records()
     rows = []
-    order = sorted(records, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
+    shown = [cid for cid in records if cid in courses]  # not those entered in error
+    order = sorted(shown, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
     for course_id in order:
         course = courses[course_id]
         for record in effective(records[course_id]):
