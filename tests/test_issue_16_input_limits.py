@@ -274,7 +274,7 @@ def test_ids_differing_only_in_case_are_one_patient(prrt, db_url: str) -> None: 
 
 
 @freeze_time("2026-11-21 10:00:00")
-def test_roster_rows_differing_only_in_case_are_one_patient(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_roster_ids_in_other_case_are_one_patient(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     prrt(
         "patient",
         "add",
