@@ -12,6 +12,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import text
 
+from schedule.calendars.feeds import token_hash
 from schedule.store import migrations
 from schedule.store.database import Store
 
@@ -157,6 +158,8 @@ def test_a_patient_entered_in_error_is_hidden_everywhere_and_reinstated(
 ) -> None:  # type: ignore[no-untyped-def]
     add(prrt)
     add(prrt, "NET-003")
+    link = prrt("feed", "url", "NET-003", "--base", "https://x.example").stdout
+    token = link.split("/feeds/")[1].split(".ics")[0]
     result = prrt("correct", "net-003", "P", "--reason", "duplicate of NET-002")
     assert (result.exit_code, result.stdout) == (
         0,
@@ -177,6 +180,11 @@ def test_a_patient_entered_in_error_is_hidden_everywhere_and_reinstated(
                  ("feed", "url", "NET-003", "--base", "https://x.example")):  # fmt: skip
         result = prrt(*args)
         assert (result.exit_code, result.stderr) == (4, hidden), args
+    # Its feed link answers as an unknown one does (the server's 404).
+    store = Store.open(db_url, "x")
+    with store.read() as tx:
+        assert tx.tokens.feed_state(token_hash(token)) is None
+    store.close()
     # Added again, by hand or from a roster: refused, for it is reinstated instead.
     result = prrt("patient", "add", "NET-003", "--regimen", "lutathera", "--start", "2026-12-14")
     assert (result.exit_code, result.stderr) == (4, hidden)
@@ -196,6 +204,10 @@ def test_a_patient_entered_in_error_is_hidden_everywhere_and_reinstated(
     )
     assert listed(prrt, "patient", "list") == ["NET-002", "NET-003"]
     assert prrt("show", "NET-003").exit_code == 0
+    store = Store.open(db_url, "x")
+    with store.read() as tx:
+        assert tx.tokens.feed_state(token_hash(token)) is not None
+    store.close()
 
 
 # -- the migration ---------------------------------------------------------------------------
