@@ -62,7 +62,7 @@ def test_a_course_start_changes_while_nothing_is_recorded(prrt, db_url: str) -> 
     shown = json.loads(prrt("patient", "list", "-f", "json").stdout)
     assert shown[0]["start"] == "2026-12-21"
     trail = json.loads(prrt("history", "NET-002", "-f", "json").stdout)
-    assert [(r["record"], r["action"], r["date"], r["note"]) for r in trail][-1] == (
+    assert [(r["ref"], r["action"], r["date"], r["note"]) for r in trail][-1] == (
         "C1", "course-start", "2026-12-21", "start: 2026-12-14 -> 2026-12-21",
     )  # fmt: skip
     # The calendar is planned again: every event that moved has a higher SEQUENCE.
@@ -101,9 +101,12 @@ def test_every_history_row_names_what_correct_reaches(prrt) -> None:  # type: ig
     prrt("record", "NET-002", "labs-1", "--date", "2026-12-07")
     prrt("patient", "edit", "NET-002", "--name", "Ana")
     trail = json.loads(prrt("history", "NET-002", "-f", "json").stdout)
-    assert [(r["record"], r["action"]) for r in trail] == [
-        ("P", "patient-add"), ("C1", "course-add"), (1, "given"), ("P", "patient-edit"),
+    assert [(r["ref"], r["record"], r["action"]) for r in trail] == [
+        ("P", None, "patient-add"), ("C1", None, "course-add"), ("1", 1, "given"),
+        ("P", None, "patient-edit"),
     ]  # fmt: skip
+    table = prrt("history", "NET-002").stdout.splitlines()
+    assert [line.split()[0] for line in table] == ["RECORD", "P", "C1", "1", "P"]
     result = prrt("correct", "NET-002", "X1", "--reason", "x")
     assert (result.exit_code, result.stderr) == (
         2,
@@ -132,7 +135,7 @@ def test_a_course_entered_in_error_is_hidden_and_reinstated(
     assert "lanreotide" not in prrt("export", "doses").stdout
     # Kept in the audit trail, with the reason.
     trail = json.loads(prrt("history", "NET-002", "-f", "json").stdout)
-    assert (trail[-1]["record"], trail[-1]["action"], trail[-1]["note"]) == (
+    assert (trail[-1]["ref"], trail[-1]["action"], trail[-1]["note"]) == (
         "C2", "course-entered-in-error", "meant for NET-020",
     )  # fmt: skip
     # Twice is refused; reinstating puts it back.
@@ -194,7 +197,7 @@ def test_a_patient_entered_in_error_is_hidden_everywhere_and_reinstated(
     assert result.stderr == f"prrt: {roster}: line 2: patient_id: {hidden[6:]}"
     # The audit trail is kept, and still read.
     trail = json.loads(prrt("history", "NET-003", "-f", "json").stdout)
-    assert (trail[-1]["record"], trail[-1]["action"], trail[-1]["note"]) == (
+    assert (trail[-1]["ref"], trail[-1]["action"], trail[-1]["note"]) == (
         "P", "patient-entered-in-error", "duplicate of NET-002",
     )  # fmt: skip
     result = prrt("reinstate", "NET-003", "C1", "--reason", "x")
