@@ -80,6 +80,19 @@ def test_imports_find_a_patient_whatever_the_case(prrt, db_url: str, tmp_path: P
     assert result.stdout == "imported 0 patients; 1 already stored\n"
 
 
+@freeze_time("2026-11-21 10:00:00")
+def test_event_keys_in_any_case(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_net100(prrt)
+    assert prrt("record", "NET-100", "LABS-1", "--date", "2026-11-10").stdout == (
+        "recorded LABS-1 for NET-100 on 2026-11-10 (record 1)\n"
+    )
+    assert prrt("explain", "NET-100", "Labs-1").exit_code == 0
+    doses = tmp_path / "doses.csv"
+    doses.write_text("patient_id,event,date\nNET-100,Labs-1,2026-11-10\n")
+    assert prrt("import", "doses", str(doses)).stdout == "imported 0 records; 1 already stored\n"
+    assert records(db_url) == [("given", "labs-1", "2026-11-10", None, "")]
+
+
 # -- did you mean ----------------------------------------------------------------------------
 
 

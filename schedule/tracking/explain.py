@@ -68,7 +68,9 @@ def explain_event(
     chosen = [v for v in views if course_number in (None, v.course.number)]
     if course_number is not None and not chosen:
         raise UnknownError(f"{patient.id} has no course {course_number}", field="course")
-    found = [(v, e) for v in reversed(chosen) for e in v.events if e.key == key]
+    found = [
+        (v, e) for v in reversed(chosen) for e in v.events if e.key.casefold() == key.casefold()
+    ]
     if not found:
         raise UnknownError(
             f"{patient.id} has no event {key!r}"

@@ -248,6 +248,8 @@ class _PatientCheck:
                 known = (end, calendars(lean=True, end=end))
             chosen = self._course(pid, row, known[1], calendars)
             kind, key, day = proposal.type, proposal.event, proposal.day
+            if key is not None and (named := chosen.event(key)) is not None:
+                key = named.key  # as the calendar writes it (`PRRT-2` is `prrt-2`)
             same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
             if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):
                 self._same_note(pid, row, same[-1])
