@@ -247,12 +247,7 @@ class _PatientCheck:
             if known is None or known[0] != end:
                 known = (end, calendars(lean=True, end=end))
             chosen = self._course(pid, row, known[1], calendars)
-            kind, key, day = proposal.type, proposal.event, proposal.day
-            if key is not None and (named := chosen.event(key)) is not None:
-                key = named.key  # as the calendar writes it (`PRRT-2` is `prrt-2`)
-            same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
-            if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):
-                self._same_note(pid, row, same[-1])
+            if self._stored(pid, row, chosen):
                 unchanged += 1
                 continue
             try:
@@ -268,6 +263,19 @@ class _PatientCheck:
             known = None
             accepted.append((row.line, pid, record))
         return accepted, unchanged
+
+    def _stored(self, pid: str, row: DoseRow, chosen: CourseView) -> bool:
+        """Whether the row is a record that stands (type, event, day and dose alike); one
+        that differs from it only in its note is refused (`_same_note`)."""
+        proposal = row.proposal
+        kind, key, day = proposal.type, proposal.event, proposal.day
+        if key is not None and (named := chosen.event(key)) is not None:
+            key = named.key  # as the calendar writes it (`PRRT-2` is `prrt-2`)
+        same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
+        if not same or (same[-1].dose or None) != _canonical_dose(proposal.dose):
+            return False
+        self._same_note(pid, row, same[-1])
+        return True
 
     def _same_note(self, pid: str, row: DoseRow, stored: Record) -> None:
         """A row that is a stored record but for its note is refused (its note would be lost),
