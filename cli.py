@@ -101,6 +101,7 @@ for command in (
     records.resume,
     records.discontinue,
     records.correct,
+    records.reinstate,
     records.history,
     worklists.due,
     worklists.missed,

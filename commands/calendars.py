@@ -92,7 +92,7 @@ def ics(
     write_text(
         output,
         calendar.text,
-        f"wrote the calendar of {patient_id} ({calendar.events} events) to {output}",
+        f"wrote the calendar of {calendar.patient_id} ({calendar.events} events) to {output}",
     )
 
 

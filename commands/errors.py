@@ -41,6 +41,8 @@ HINTS = {
     "name-toxicity": "; name it with --toxicity TYPE",
     "give-grade": "; give --grade 1 to 5",
     "past-start": ", or pass --past-start if it is meant",
+    "reinstate": "; 'prrt reinstate {patient} {ref} --reason ...' puts it back",
+    "import-again": "; delete the wrong line, then run 'prrt import doses {path}' again",
     "create-database": (
         "; 'prrt --db {path} init' creates it, or give the database meant with --db (or $PRRT_DB)"
     ),

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -32,6 +32,24 @@ class IsoDate(click.ParamType[date]):
             return self.fail(exc.message, param, ctx)
 
 
+class DayDate(IsoDate):
+    """A `YYYY-MM-DD` date, or `today` or `yesterday` (any case), as the clock says today
+    (read in `app.today`, the one place)."""
+
+    name = "YYYY-MM-DD|today|yesterday"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        word = str(value).strip().lower() if isinstance(value, str) else ""
+        if word in ("today", "yesterday"):
+            from commands.app import today
+
+            return today() - timedelta(days=word == "yesterday")
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            return self.fail(f"{exc.message}, or today or yesterday", param, ctx)
+
+
 class Interval(click.ParamType[int | str]):
     """An interval in days (one the regimen allows) or `month` for calendar months."""
 
@@ -49,6 +67,7 @@ class Interval(click.ParamType[int | str]):
 
 
 ISO_DATE = IsoDate()
+DAY_DATE = DayDate()
 
 # The commands that may create a database that does not exist yet.
 

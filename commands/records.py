@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from commands.app import App, today
-from commands.options import ISO_DATE, course_option, format_option
+from commands.options import DAY_DATE, ISO_DATE, course_option, format_option
 from commands.output import emit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +28,9 @@ def override_option(func: F) -> F:
 @click.command()
 @click.argument("patient_id")
 @click.argument("event")
-@click.option("--date", "day", required=True, type=ISO_DATE, help="Day it was given.")
+@click.option(
+    "--date", "day", required=True, type=DAY_DATE, help="Day it was given (or today, yesterday)."
+)
 @click.option("--dose", help="Amount given: GBq, MBq or mCi for radioligands, mg for injections.")
 @click.option("--note", default="", help="A free-text note.")
 @course_option
@@ -90,7 +92,10 @@ def reschedule(
 
 def since_option(what: str) -> Callable[[F], F]:
     return click.option(
-        "--date", "day", type=ISO_DATE, help=f"The day {what} (not in the future) [default: today]."
+        "--date",
+        "day",
+        type=DAY_DATE,
+        help=f"The day {what} (not in the future; or yesterday) [default: today].",
     )
 
 
@@ -201,16 +206,52 @@ def discontinue(
 
 @click.command()
 @click.argument("patient_id")
-@click.argument("record_id", type=click.IntRange(min=1))
+@click.argument("record_id", metavar="RECORD")
 @click.option("--reason", required=True, help="What was wrong.")
 @course_option
 @click.pass_obj
 def correct(
-    app: App, patient_id: str, record_id: int, reason: str, course_number: int | None
+    app: App, patient_id: str, record_id: str, reason: str, course_number: int | None
 ) -> None:
-    """Mark record RECORD_ID entered-in-error (it stays in the history)."""
-    number = app.tracker.correct(patient_id, record_id, reason, app.actor(), today(), course_number)
-    click.echo(f"marked record {record_id} of {patient_id} entered-in-error (record {number})")
+    """Mark RECORD entered-in-error (it stays in the history): a record's number, C2 for
+    course 2 itself, P for the patient, as 'prrt history' shows them. A course or a patient
+    entered in error is left out of every list, worklist and feed until 'prrt reinstate'."""
+    from schedule.tracking.entries import mark_in_error, parse_reference
+
+    ref = parse_reference(record_id)
+    if ref.record is not None:
+        number = app.tracker.correct(
+            patient_id, ref.record, reason, app.actor(), today(), course_number
+        )
+        click.echo(f"marked record {ref.record} of {patient_id} entered-in-error (record {number})")
+        return
+    stored = mark_in_error(app.tracker, patient_id, ref.course, reason, app.actor())
+    what = "patient" if ref.course is None else f"course {ref.course} of"
+    click.echo(
+        f"marked {what} {stored} entered-in-error; 'prrt reinstate {stored} "
+        f"{record_id.upper()} --reason ...' puts it back"
+    )
+
+
+@click.command()
+@click.argument("patient_id")
+@click.argument("ref", metavar="P|Cn")
+@click.option("--reason", required=True, help="Why it is put back.")
+@click.pass_obj
+def reinstate(app: App, patient_id: str, ref: str, reason: str) -> None:
+    """Put back a patient (P) or a course (C2: course 2) marked entered-in-error."""
+    from schedule.domain.errors import InputError
+    from schedule.tracking.entries import parse_reference, reinstate
+
+    found = parse_reference(ref)
+    if found.record is not None:
+        raise InputError(
+            f"record {found.record} is not entered in error as a whole: give P for the "
+            "patient or C and a course's number; a corrected record is recorded again"
+        )
+    stored = reinstate(app.tracker, patient_id, found.course, reason, app.actor())
+    what = "patient" if found.course is None else f"course {found.course} of"
+    click.echo(f"reinstated {what} {stored}")
 
 
 @click.command()

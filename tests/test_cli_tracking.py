@@ -87,7 +87,7 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
         (
             ("record", "P1", "prrt-1", "--date", "2026-11-31"),
             2,
-            "prrt: Invalid value for '--date': '2026-11-31' is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01) (see 'prrt record --help')\n",
+            "prrt: Invalid value for '--date': '2026-11-31' is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01), or today or yesterday (see 'prrt record --help')\n",
         ),
         (
             ("record", "P1", "prrt-1", "--date", "2026-11-03", "--dose", "30 mg"),
@@ -288,8 +288,9 @@ def test_bad_csv_imports_nothing_and_names_line_and_field(
     )
     result = prrt("import", "doses", str(doses))
     assert result.exit_code == 2
-    assert result.stderr.startswith(
-        f"prrt: {doses}: line 3: event: ssa-1 of A1 is already recorded as given on 2026-01-05"
+    assert result.stderr == (  # two lines of one file for one event (issue 28)
+        f"prrt: {doses}: line 3: event: ssa-1 of A1 is also on line 2 of this file; it is "
+        f"recorded once; delete the wrong line, then run 'prrt import doses {doses}' again\n"
     )
     assert stored_records(db_url) == []
     for text, problem in [
@@ -342,8 +343,8 @@ def test_history_shows_who_and_when(prrt) -> None:  # type: ignore[no-untyped-de
     prrt("correct", "P1", "1", "--reason", "wrong patient")
     assert prrt("history", "P1").stdout == (
         "RECORD  AT                    WHO          ACTION            COURSE  EVENT  DATE        DOSE    NOTE\n"
-        "        2026-11-21T08:30:00Z  coordinator  patient-add\n"
-        "        2026-11-21T08:30:00Z  coordinator  course-add        1              2026-10-01          lanreotide\n"
+        "P       2026-11-21T08:30:00Z  coordinator  patient-add\n"
+        "C1      2026-11-21T08:30:00Z  coordinator  course-add        1              2026-10-01          lanreotide\n"
         "1       2026-11-21T08:30:00Z  coordinator  given             1       ssa-1  2026-10-01  120 mg\n"
         "2       2026-11-21T08:30:00Z  coordinator  entered-in-error  1       ssa-1  2026-11-21          wrong patient\n"
     )

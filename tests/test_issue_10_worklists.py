@@ -239,7 +239,7 @@ def test_init_and_the_creating_commands_say_when_they_create(run, tmp_path: Path
     first = run("--db", str(path), "init")
     assert (first.exit_code, first.stdout, first.stderr) == (
         0,
-        f"database ready at {path} (schema level 4)\n",
+        f"database ready at {path} (schema level 5)\n",
         f"prrt: created a new database at {path}\n",
     )
     again = run("--db", str(path), "init")
@@ -263,7 +263,7 @@ def test_init_on_either_database(prrt, db_url: str) -> None:  # type: ignore[no-
     result = prrt("init")
     assert result.exit_code == 0
     assert result.stdout.startswith("database ready at ")
-    assert result.stdout.endswith(" (schema level 4)\n")
+    assert result.stdout.endswith(" (schema level 5)\n")
     assert prrt("due").stdout == "PATIENT  DUE BY  LATE  EVENT  TITLE  STATUS  FLAGS\n"
 
 
@@ -441,11 +441,14 @@ def test_a_filter_naming_no_stored_patient_or_regimen_is_refused(clinic) -> None
     assert (result.exit_code, result.stdout, result.stderr) == (
         3,
         "",
-        "prrt: unknown patient 'NET-0O3'; 'prrt patient list' shows the patients\n",
+        "prrt: unknown patient 'NET-0O3' (did you mean 'NET-003'?); 'prrt patient list' shows "
+        "the patients\n",
     )
     result = clinic("due", "--regimen", "lutatera")
     assert result.exit_code == 3
-    assert result.stderr.startswith("prrt: unknown regimen 'lutatera'; known regimens: ")
+    assert result.stderr.startswith(
+        "prrt: unknown regimen 'lutatera' (did you mean 'lutathera'?); known regimens: "
+    )
 
 
 def test_history_says_what_a_patient_edit_changed(clinic) -> None:  # type: ignore[no-untyped-def]

@@ -58,7 +58,7 @@ def issue(
     """Make a new token for the patient and hand it to `deliver` (print it, draw its QR code)
     before the transaction commits: if delivering fails, no token exists."""
     with store.write() as tx:
-        tx.require_patient(patient_id)
+        patient_id = tx.require_patient(patient_id).id
         tx.lock_patient(patient_id)
         current = tx.tokens.active_token(patient_id)
         if current is not None:
@@ -77,7 +77,7 @@ def issue(
 def revoke(store: Store, patient_id: str, actor: Actor) -> list[int]:
     """Make the patient's live link dead. The record of it stays, marked revoked."""
     with store.write() as tx:
-        tx.require_patient(patient_id)
+        patient_id = tx.require_patient(patient_id).id
         tx.lock_patient(patient_id)
         revoked = tx.tokens.revoke_tokens(patient_id, actor)
     if not revoked:

@@ -67,15 +67,16 @@ def patient_handout(
     token = link.token if link is not None else None
     with store.read() as tx:
         owner = tx.tokens.token_owner(token_hash(token)) if token else None
+        has_feed = False
         if patient_id is None:
             if owner is None:
                 return None
             patient_id = owner.patient_id
             has_feed = True
-        else:
-            has_feed = tx.tokens.active_token(patient_id) is not None
         patient = tx.require_patient(patient_id)
-        courses = tx.courses(patient_id)
+        if not has_feed:
+            has_feed = tx.tokens.active_token(patient.id) is not None
+        courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
     if token and not has_feed:
         raise InputError(

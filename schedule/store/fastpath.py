@@ -47,10 +47,16 @@ if TYPE_CHECKING:
 
     from schedule.store.interface import Engined
 
-PATIENTS_SQL = "SELECT id, name, tz, appt_time, lang, pregnancy FROM patients ORDER BY id"
+# Patients and courses entered in error are left out, as `Tx.patients()` and `Tx.courses()` do.
+PATIENTS_SQL = (
+    "SELECT id, name, tz, appt_time, lang, pregnancy FROM patients WHERE in_error IS NULL"
+    " ORDER BY id"
+)
 COURSES_SQL = (
     "SELECT id, patient_id, number, regimen, start, interval_days, calendar_month, precautions"
-    " FROM courses ORDER BY patient_id, number"
+    " FROM courses WHERE in_error IS NULL"
+    " AND patient_id NOT IN (SELECT id FROM patients WHERE in_error IS NOT NULL)"
+    " ORDER BY patient_id, number"
 )
 _TYPES = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
 

@@ -90,11 +90,21 @@ def decode(name: str, data: bytes) -> str:
         raise CsvError(name, line, None, f"is not UTF-8 text; {HOW_TO_SAVE_UTF8}") from None
 
 
+def column_name(cell: str) -> str:
+    """A header cell as the column it names: any case, spaces or hyphens for underscores.
+
+    >>> column_name(" Patient ID "), column_name("Patient_ID"), column_name("end-care")
+    ('patient_id', 'patient_id', 'end_care')
+    """
+    return "_".join(cell.strip().lower().replace("-", " ").replace("_", " ").split())
+
+
 def read_rows(
     path: Path, columns: Sequence[str], required: int
 ) -> list[tuple[int, dict[str, str]]]:
     """Rows of a CSV file as (line number, {column: text}); the first `required` columns must be
-    present, the others may be. UTF-8 with or without a byte-order mark, CRLF or LF line ends,
+    present, the others may be; a header names them in any case, with spaces or hyphens for
+    underscores (`column_name`). UTF-8 with or without a byte-order mark, CRLF or LF line ends,
     commas or semicolons (as European spreadsheets write) between the cells."""
     import csv
     import io
@@ -116,7 +126,7 @@ def read_rows(
         found = next((cells for cells in reader if any(c.strip() for c in cells)), None)
         if found is None:
             raise CsvError(name, None, None, "the file is empty; it needs a header line")
-        header = [c.strip() for c in found]
+        header = [column_name(c) for c in found]
         missing = [c for c in columns[:required] if c not in header]
         if missing:
             raise CsvError(

@@ -20,6 +20,7 @@ from schedule.domain.pregnancy import SETTING as PREGNANCY_SETTING
 from schedule.domain.pregnancy import pregnancy_tests
 from schedule.domain.regimen import Catalog, Window
 from schedule.domain.settings import Settings
+from schedule.domain.suggest import did_you_mean
 from schedule.engine.views import course_views
 from schedule.store.database import Store
 from schedule.tracking.flag_reasons import flag_reason
@@ -67,10 +68,13 @@ def explain_event(
     chosen = [v for v in views if course_number in (None, v.course.number)]
     if course_number is not None and not chosen:
         raise UnknownError(f"{patient.id} has no course {course_number}", field="course")
-    found = [(v, e) for v in reversed(chosen) for e in v.events if e.key == key]
+    found = [
+        (v, e) for v in reversed(chosen) for e in v.events if e.key.casefold() == key.casefold()
+    ]
     if not found:
         raise UnknownError(
-            f"{patient.id} has no event {key!r}",
+            f"{patient.id} has no event {key!r}"
+            + did_you_mean(key, [e.key for v in chosen for e in v.events]),
             field="event",
             hint=Hint.SHOW_EVENTS,
             patient=patient.id,

@@ -23,8 +23,9 @@ from schedule.domain.options import PlanOptions
 from schedule.domain.patients import check_patient_id
 from schedule.domain.settings import Settings
 from schedule.store.database import Store
-from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
+from schedule.store.lookups import ids_by_folded_case
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
+from schedule.store.rows import by_patient
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
 from schedule.tracking.patients import check_appointments, checked
@@ -72,7 +73,7 @@ def parse_roster(
             if not row["course"].isdigit() or int(row["course"]) < 1:
                 raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
             number = int(row["course"])
-        key = (pid, number or 1)
+        key = (pid.lower(), number or 1)  # IDs are compared without case
         if key in seen:
             raise CsvError(name, line, "patient_id", f"{pid} is already on line {seen[key]}")
         seen[key] = line
@@ -149,12 +150,14 @@ def plan_roster(
     edits: list[tuple[Patient, Patient]] = []
     unchanged = 0
     stored = {p.id: p for p in tx.patients()}
-    courses = tx.courses_by_patient()
+    # Courses entered in error too: they keep their numbers (a row for one is left as it is).
+    courses = by_patient(tx.courses(hidden=True))
     known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
+    hidden = set(known.values()) - set(stored)  # patients entered in error
     for row in parsed:
+        row = _as_stored(tx, name, row, known, hidden)
         pid = row.patient.id
         existing = courses.get(pid)
-        _check_case(tx, name, row, known)
         if existing is None:
             if row.number not in (None, 1):
                 raise _no_course(name, row, row.number - 1)
@@ -189,15 +192,23 @@ def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
         update_patient(tx, before, after, actor)
 
 
-def _check_case(tx: Tx, name: str, row: RosterRow, known: dict[str, str]) -> None:
-    """A new ID must not differ from a stored one by case alone (file names would collide);
-    `known` (IDs by their folded case) takes the row's."""
-    pid = row.patient.id
-    try:
-        refuse_case_twin(tx, pid, known)
-    except PrrtError as exc:
-        raise placed_error(name, row.line, "patient_id", exc) from None
-    known.setdefault(pid.lower(), pid)
+def _as_stored(
+    tx: Tx, name: str, row: RosterRow, known: dict[str, str], hidden: set[str]
+) -> RosterRow:
+    """The row with its patient ID as stored (`net-003` is the stored `NET-003`, as everywhere
+    IDs are compared without case) or, for a new patient, as the file first wrote it; a
+    patient entered in error is refused (it is restored, not added again). `known` (IDs by
+    their folded case) takes the row's."""
+    pid = known.setdefault(row.patient.id.lower(), row.patient.id)
+    if pid in hidden:
+        try:
+            tx.refuse_in_error(pid)
+        except PrrtError as exc:
+            raise placed_error(name, row.line, "patient_id", exc) from None
+    if pid == row.patient.id:
+        return row
+    patient = replace(row.patient, id=pid)
+    return replace(row, patient=patient, course=replace(row.course, patient_id=pid))
 
 
 def _no_course(name: str, row: RosterRow, number: int) -> CsvError:

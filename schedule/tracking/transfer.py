@@ -14,9 +14,10 @@ from typing import Any
 
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
 from schedule.domain.dates import parse_iso_date
-from schedule.domain.errors import PrrtError
+from schedule.domain.errors import ConflictError, Hint, PrrtError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.patients import check_patient_id
+from schedule.domain.suggest import did_you_mean
 from schedule.domain.toxicity import parse_toxicity
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView, course_views
@@ -122,8 +123,9 @@ def check_doses(
     facts = {c: facts_of(rs) for c, rs in records.items()}
     check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts, place)
     groups: dict[str, list[DoseRow]] = {}
+    stored = {pid.lower(): pid for pid in patients}  # IDs are compared without case
     for row in rows:
-        groups.setdefault(row.patient_id, []).append(row)
+        groups.setdefault(stored.get(row.patient_id.lower(), row.patient_id), []).append(row)
     order = list(groups.items())
 
     def task(low: int, high: int) -> list[_Outcome]:
@@ -209,7 +211,10 @@ class _PatientCheck:
         refused raises `_Refused`."""
         patient = self.patients.get(pid)
         if patient is None:
-            unknown = f"unknown patient {pid!r}; import the roster first"
+            unknown = (
+                f"unknown patient {pid!r}{did_you_mean(pid, self.patients)}; "
+                "import the roster first"
+            )
             line = rows[0].line
             raise _Refused(line, CsvError(self.name, line, "patient_id", unknown, place=self.place))
         courses = self.courses.get(pid, [])
@@ -242,9 +247,7 @@ class _PatientCheck:
             if known is None or known[0] != end:
                 known = (end, calendars(lean=True, end=end))
             chosen = self._course(pid, row, known[1], calendars)
-            kind, key, day = proposal.type, proposal.event, proposal.day
-            same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
-            if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):
+            if self._stored(pid, row, chosen):
                 unchanged += 1
                 continue
             try:
@@ -252,8 +255,7 @@ class _PatientCheck:
                     chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
                 )
             except PrrtError as exc:
-                error = placed_error(self.name, row.line, "type", exc, self.place)
-                raise _Refused(row.line, error) from None
+                raise _Refused(row.line, self._placed(pid, row, exc)) from None
             # Until written, a row's record has a provisional id: minus its line.
             stored = replace(record, id=-row.line)
             records.setdefault(chosen.course.id, []).append(stored)
@@ -261,6 +263,59 @@ class _PatientCheck:
             known = None
             accepted.append((row.line, pid, record))
         return accepted, unchanged
+
+    def _stored(self, pid: str, row: DoseRow, chosen: CourseView) -> bool:
+        """Whether the row is a record that stands (type, event, day and dose alike); one
+        that differs from it only in its note is refused (`_same_note`)."""
+        proposal = row.proposal
+        kind, key, day = proposal.type, proposal.event, proposal.day
+        if key is not None and (named := chosen.event(key)) is not None:
+            key = named.key  # as the calendar writes it (`PRRT-2` is `prrt-2`)
+        same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
+        if not same or (same[-1].dose or None) != _canonical_dose(proposal.dose):
+            return False
+        self._same_note(pid, row, same[-1])
+        return True
+
+    def _same_note(self, pid: str, row: DoseRow, stored: Record) -> None:
+        """A row that is a stored record but for its note is refused (its note would be lost),
+        naming the record; an empty note is no other note. The note is never repeated."""
+        note = row.proposal.note.strip()
+        if not note or note == stored.note:
+            return
+        what = row.proposal.event or row.proposal.type.value
+        if stored.id < 0:  # a row of this file: two lines for one record
+            error = _twice(self.name, pid, what, -stored.id, self.place)
+        else:
+            error = ConflictError(
+                f"{what} of {pid} is already recorded on {stored.day} (record {stored.id}) "
+                "with another note; give the stored note or none",
+                field="note",
+                hint=Hint.CORRECT_RECORD,
+                patient=pid,
+                record=stored.id,
+            )
+        raise _Refused(row.line, placed_error(self.name, row.line, "note", error, self.place))
+
+    def _placed(self, pid: str, row: DoseRow, exc: PrrtError) -> CsvError:
+        """A refusal of `check_record` on its line; one that names a record of this file (a
+        provisional id, minus its line) names both lines instead."""
+        earlier = exc.data.get("record")
+        if isinstance(earlier, int) and earlier < 0:
+            what = row.proposal.event or row.proposal.type.value
+            exc = _twice(self.name, pid, what, -earlier, self.place)
+        return placed_error(self.name, row.line, "type", exc, self.place)
+
+
+def _twice(name: str, pid: str, what: str, line: int, place: str) -> ConflictError:
+    """Two rows of one file for one event: the first one named (a file's lines name the way
+    to import it again; another kind of file, a Bundle's entries, only the rows)."""
+    return ConflictError(
+        f"{what} of {pid} is also on {place} {line} of this file; it is recorded once",
+        field="event",
+        hint=Hint.IMPORT_AGAIN if place == "line" else None,
+        path=name,
+    )
 
 
 class _Refused(Exception):
@@ -291,7 +346,8 @@ def export_doses(store: Store) -> list[dict[str, Any]]:
         courses = {c.id: c for c in tx.courses()}
         records = tx.records()
     rows = []
-    order = sorted(records, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
+    shown = [cid for cid in records if cid in courses]  # not those entered in error
+    order = sorted(shown, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
     for course_id in order:
         course = courses[course_id]
         for record in effective(records[course_id]):

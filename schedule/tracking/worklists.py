@@ -18,6 +18,7 @@ from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.domain.suggest import did_you_mean
 from schedule.engine.clinic import over_capacity
 from schedule.engine.views import CourseView, course_views
 from schedule.output.columns import EVENT_COLUMNS, UNCOMPUTABLE
@@ -85,7 +86,7 @@ def show_rows(
     """The patient's calendar, every course; `names=False` leaves the name out."""
     with store.read() as tx:
         patient = tx.require_patient(patient_id)
-        courses = tx.courses(patient_id)
+        courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
     try:
         views = course_views(
@@ -124,11 +125,13 @@ class _Everything:
 def load_everything(store: ReadStore, filters: Filters = EVERYTHING) -> _Everything:
     """The patients the filters let through, with all their courses."""
     with store.read() as tx:
-        patients = [p for p in tx.patients() if filters.patient_matches(p)]
+        every = tx.patients()
+        patients = [p for p in every if filters.patient_matches(p)]
         if filters.patient is not None and not patients:
             # A mistyped ID must not read as "nothing missed".
+            known = did_you_mean(filters.patient, [p.id for p in every])
             raise UnknownError(
-                f"unknown patient {filters.patient!r}",
+                f"unknown patient {filters.patient!r}{known}",
                 field="patient_id",
                 hint=Hint.LIST_PATIENTS,
             )
