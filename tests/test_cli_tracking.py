@@ -215,12 +215,12 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     assert missed.exit_code == 0
     # A monthly injection past its window stays overdue until given or skipped (S9).
     assert missed.stdout == (
-        "PATIENT  DUE BY      LATE        EVENT            TITLE                                                   STATUS   FLAGS\n"
-        "NET-005  2026-08-17  105 d late  ssa-bridge-1     Octreotide LAR 30 mg monthly injection during the hold  overdue\n"
-        "NET-011  2026-10-09  59 d late   followup-labs-1  Blood tests 1 month after the last PRRT dose            missed\n"
-        "NET-008  2026-10-14  41 d late   ssa-2            Octreotide LAR 30 mg after PRRT dose 2                  missed\n"
-        "NET-004  2026-10-26  35 d late   ssa-6            Octreotide LAR 30 mg injection 6                        overdue\n"
-        "NET-009  2026-11-15  8 d late    labs-2           Blood tests before radioligand dose 2                   missed\n"
+        "PATIENT  TARGET      LATE   WINDOW END  EVENT            TITLE                                                   STATUS   FLAGS\n"
+        "NET-005  2026-08-10  105 d  2026-08-17  ssa-bridge-1     Octreotide LAR 30 mg monthly injection during the hold  overdue\n"
+        "NET-011  2026-09-25  59 d   2026-10-09  followup-labs-1  Blood tests 1 month after the last PRRT dose            missed\n"
+        "NET-008  2026-10-13  41 d   2026-10-14  ssa-2            Octreotide LAR 30 mg after PRRT dose 2                  missed\n"
+        "NET-004  2026-10-19  35 d   2026-10-26  ssa-6            Octreotide LAR 30 mg injection 6                        overdue\n"
+        "NET-009  2026-11-15  8 d    2026-11-15  labs-2           Blood tests before radioligand dose 2                   missed\n"
     )
     assert prrt("missed", "--as-of", "2026-11-23", "--fail-if-any").exit_code == 1
     rows = list(
@@ -256,7 +256,7 @@ def test_missed_fail_if_any_is_zero_when_nothing_is_missed(prrt) -> None:  # typ
     result = prrt("missed", "--fail-if-any")
     assert (result.exit_code, result.stdout) == (
         0,
-        "PATIENT  DUE BY  LATE  EVENT  TITLE  STATUS  FLAGS\n",
+        "PATIENT  TARGET  LATE  WINDOW END  EVENT  TITLE  STATUS  FLAGS\n",
     )
 
 
