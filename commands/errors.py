@@ -45,13 +45,15 @@ HINTS = {
     "create-database": (
         "; 'prrt --db {path} init' creates it, or give the database meant with --db (or $PRRT_DB)"
     ),
+    "upgrade-database": ": run 'prrt --db {path} init' once where the file can be written",
 }
 
 
 # Input echoed in an error is cut to this many characters (a 100,000-character ID pasted by
 # mistake is named by its start and its length, not printed in full).
 ECHO_LIMIT = 200
-_LONG_WORD = re.compile("[^\\s'\"]{" + str(ECHO_LIMIT + 1) + ",}")
+# A run that starts after a blank or a quote: a file's name after its folder's `/` is whole.
+_LONG_WORD = re.compile("(?<![^\\s'\"])[^\\s'\"/]{" + str(ECHO_LIMIT + 1) + ",}")
 
 
 def shorten(message: str) -> str:

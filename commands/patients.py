@@ -7,7 +7,13 @@ from datetime import date, timedelta
 import click
 
 from commands.app import App, today
-from commands.options import as_of_option, course_spec_options, format_option, plan_options
+from commands.options import (
+    as_of_option,
+    course_spec_options,
+    create_option,
+    format_option,
+    plan_options,
+)
 from commands.output import emit
 from commands.worklists import STATES, filter_options, filters_of
 
@@ -35,6 +41,7 @@ def patient() -> None:
     help="Accept a start more than site.past_start_days (30) days ago (patients already in "
     "treatment).",
 )
+@create_option
 @click.pass_obj
 def patient_add(
     app: App,

@@ -325,7 +325,10 @@ def test_export_then_import_restores_everything(prrt, run, tmp_path: Path) -> No
     backup = tmp_path / "backup.csv"
     assert prrt("export", "doses", "-o", str(backup)).exit_code == 0
     other = str(tmp_path / "restored.db")
-    assert run("--db", other, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+    assert (
+        run("--db", other, "import", "roster", "--create", str(SAMPLES / "roster.csv")).exit_code
+        == 0
+    )
     assert (
         run("--db", other, "import", "doses", str(backup)).stdout
         == "imported 88 records; 0 already stored\n"

@@ -247,16 +247,19 @@ def test_init_and_the_creating_commands_say_when_they_create(run, tmp_path: Path
     assert run("--db", str(path), "due").exit_code == 0
     other = tmp_path / "other.db"
     with freeze_time(TODAY):
-        added = run("--db", str(other), "patient", "add", "P1", "--regimen", "lutathera",
+        added = run("--db", str(other), "patient", "add", "--create", "P1", "--regimen", "lutathera",
                     "--start", "2026-01-05", "--past-start")  # fmt: skip
     assert (added.exit_code, added.stderr) == (0, f"prrt: created a new database at {other}\n")
     roster = tmp_path / "roster.db"
-    imported = run("--db", str(roster), "import", "roster", str(SAMPLES / "roster.csv"))
+    imported = run("--db", str(roster), "import", "roster", "--create", str(SAMPLES / "roster.csv"))
     assert (imported.exit_code, imported.stderr) == (
         0,
         f"prrt: created a new database at {roster}\n",
     )
-    assert run("--db", str(roster), "import", "roster", str(SAMPLES / "roster.csv")).stderr == ""
+    assert (
+        run("--db", str(roster), "import", "roster", "--create", str(SAMPLES / "roster.csv")).stderr
+        == ""
+    )
 
 
 def test_init_on_either_database(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -487,5 +490,5 @@ def test_a_refused_creating_command_leaves_no_database(run, tmp_path: Path) -> N
     )
     roster = tmp_path / "roster.csv"
     roster.write_text("patient_id,regimen,start\nP1,lanreotide,2026-02-30\n")
-    assert run("--db", str(path), "import", "roster", str(roster)).exit_code == 2
+    assert run("--db", str(path), "import", "roster", "--create", str(roster)).exit_code == 2
     assert not path.exists()

@@ -162,7 +162,10 @@ def _import_samples(run, db: str, doses: Path) -> tuple[int, str, str, str]:  # 
     from tests.conftest import SAMPLES
 
     with freeze_time("2026-11-21"):
-        assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+        assert (
+            run("--db", db, "import", "roster", "--create", str(SAMPLES / "roster.csv")).exit_code
+            == 0
+        )
         result = run("--db", db, "import", "doses", str(doses))
         exported = run("--db", db, "export", "doses").stdout
     return result.exit_code, result.stdout, result.stderr, exported

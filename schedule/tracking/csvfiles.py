@@ -13,7 +13,8 @@ from schedule.output.render import FORMULA_STARTS
 
 
 class CsvError(InputError):
-    """A bad CSV file or row; names the file, the line and the field."""
+    """A bad CSV file or row; names the file, the line and the field. Its exit code is that of
+    the error it places on a line (`cause`), else 2 (the file itself is malformed)."""
 
     def __init__(
         self,
@@ -32,6 +33,10 @@ class CsvError(InputError):
             hint = None
         data = cause.data if cause is not None else {}
         super().__init__(f"{where}: {problem}", field=field, hint=hint, **data)
+        if cause is not None:
+            # The same error, the same exit code, from a command or a file: a row already
+            # recorded is refused with 4 by `import doses` as by `record`.
+            self.exit_code = cause.exit_code
 
 
 # The ways out of `COMMAND_ONLY_HINTS`, worded for a file.

@@ -14,7 +14,7 @@ from typing import Any
 
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
 from schedule.domain.dates import parse_iso_date
-from schedule.domain.errors import PrrtError
+from schedule.domain.errors import PrrtError, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.patients import check_patient_id
 from schedule.domain.toxicity import parse_toxicity
@@ -200,7 +200,8 @@ class _PatientCheck:
         if patient is None:
             unknown = f"unknown patient {pid!r}; import the roster first"
             line = rows[0].line
-            raise _Refused(line, CsvError(self.name, line, "patient_id", unknown))
+            cause = UnknownError(unknown)  # exit 3, as from a command
+            raise _Refused(line, CsvError(self.name, line, "patient_id", unknown, cause))
         courses = self.courses.get(pid, [])
         # This patient's records and facts, kept as rows are added (rather than derived from
         # the records again for every row); the calendars are built again only once a row has

@@ -1,0 +1,55 @@
+"""An SQLite file as prrt opens it, without SQLAlchemy (the fast reader uses it too): read-only
+when a command only reads, and refused by its name when it is not an SQLite database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from schedule.domain.errors import Hint, StoreError
+
+# Every connection of a command that only reads runs this first: no statement can change the
+# database (SQLite refuses it), whatever the mode the file is opened in.
+QUERY_ONLY = "PRAGMA query_only=ON"
+
+
+def readonly_uri(path: Path) -> str:
+    """SQLite's URI that opens `path` for a command that only reads (its connections run
+    `QUERY_ONLY`). Where the file and its folder can be written, `mode=rw` (never creating
+    it), so that the last reader to close tidies the WAL files away as usual; else `mode=ro`,
+    and on read-only media (a folder that cannot be written, no WAL file beside it) also
+    `immutable=1`, as SQLite cannot make the shared-memory file a read of a WAL database needs
+    there (and no one can be writing it)."""
+    path = Path(path).resolve()
+    folder_writable = os.access(path.parent, os.W_OK)
+    if folder_writable and os.access(path, os.W_OK):
+        return f"file:{quote(str(path))}?mode=rw"
+    uri = f"file:{quote(str(path))}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if not folder_writable and not wal.exists():
+        uri += "&immutable=1"
+    return uri
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(path: Path, empty_ok: bool) -> None:
+    """Refuse, by its name, a file that is not an SQLite database: an empty file (unless
+    `empty_ok`: it is being set up) or one whose first bytes are not SQLite's. Nothing is
+    written to it."""
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file"
+        raise StoreError(f"cannot open database {path}: it is {what}, not a database file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not head and not empty_ok:
+        raise StoreError(
+            f"{path} is an empty file, not a prrt database", hint=Hint.CREATE_DATABASE, path=path
+        )
+    if head and head != SQLITE_MAGIC:
+        raise StoreError(f"{path} is not a prrt database (not an SQLite file)")
