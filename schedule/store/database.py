@@ -176,20 +176,7 @@ class Store:
             if sqlite_file and not new_file:
                 store._check_prrt(str(path), create and not readonly)
             if store._behind():
-                if readonly and sqlite_file:
-                    engine.dispose()
-                    raise StoreError(
-                        f"the database {path} is from an older version of prrt; it is brought "
-                        "up to date by a command that writes",
-                        hint=Hint.UPGRADE_DATABASE,
-                        path=path,
-                    )
-                with store.write() as tx:
-                    if store.dialect == "postgresql":
-                        tx.conn.execute(
-                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY}
-                        )
-                    migrate(tx.conn, opened_at)  # applies only what is still missing
+                store._migrate(opened_at, str(path) if readonly and sqlite_file else None)
         except DBAPIError as exc:
             engine.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -214,6 +201,22 @@ class Store:
             hint=Hint.CREATE_DATABASE,
             path=path,
         )
+
+    def _migrate(self, opened_at: str, readonly_path: str | None) -> None:
+        """Apply what is missing, in one transaction; a file opened read-only (its path given)
+        is refused instead: a command that only reads never writes."""
+        if readonly_path is not None:
+            self.engine.dispose()
+            raise StoreError(
+                f"the database {readonly_path} is from an older version of prrt; it is brought "
+                "up to date by a command that writes",
+                hint=Hint.UPGRADE_DATABASE,
+                path=readonly_path,
+            )
+        with self.write() as tx:
+            if self.dialect == "postgresql":
+                tx.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+            migrate(tx.conn, opened_at)  # applies only what is still missing
 
     def _behind(self) -> bool:
         """Whether a migration is missing (a new database has none applied)."""
