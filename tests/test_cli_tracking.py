@@ -287,33 +287,38 @@ def test_bad_csv_imports_nothing_and_names_line_and_field(
         "patient_id,event,date,dose\nA1,ssa-1,2026-01-05,120 mg\nA1,ssa-1,2026-01-06,120 mg\n"
     )
     result = prrt("import", "doses", str(doses))
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # as from 'prrt record' (issue 28)
     assert result.stderr.startswith(
         f"prrt: {doses}: line 3: event: ssa-1 of A1 is already recorded as given on 2026-01-05"
     )
     assert stored_records(db_url) == []
-    for text, problem in [
+    # The exit code is the error's, as from a command (issue 28): 3 for an unknown patient.
+    for text, problem, code in [
         (
             "patient_id,date\nA1,2026-01-05\n",
             "line 1: missing column event; expected patient_id,event,date,dose,note,course,type",
+            2,
         ),
         (
             "patient_id,event,date,colour\nA1,ssa-1,2026-01-05,red\n",
             "line 1: colour: unknown column",
+            2,
         ),
         (
             "patient_id,event,date\nZZ,ssa-1,2026-01-05\n",
             "line 2: patient_id: unknown patient 'ZZ'; import the roster first",
+            3,
         ),
         (
             "patient_id,event,date,dose\nA1,ssa-1,2026-01-05,7 GBq\n",
             "line 2: dose: dose '7 GBq' does not fit ssa-1; give it in mg",
+            2,
         ),
-        ("", "the file is empty; it needs a header line"),
+        ("", "the file is empty; it needs a header line", 2),
     ]:
         doses.write_text(text)
         result = prrt("import", "doses", str(doses))
-        assert (result.exit_code, result.stdout) == (2, "")
+        assert (result.exit_code, result.stdout) == (code, "")
         assert result.stderr.startswith(f"prrt: {doses}: {problem}"), result.stderr
     assert stored_records(db_url) == []
 

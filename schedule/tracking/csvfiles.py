@@ -3,10 +3,14 @@ that names the file, the line and the field."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from schedule.domain.errors import COMMAND_ONLY_HINTS, Hint, InputError, PrrtError
 from schedule.output.render import FORMULA_STARTS
@@ -101,21 +105,25 @@ def read_rows(
     present, the others may be. UTF-8 with or without a byte-order mark, CRLF or LF line ends,
     commas or semicolons (as European spreadsheets write) between the cells."""
     import csv
-    import io
 
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise CsvError(name, None, None, "no such file") from None
-    except OSError as exc:
-        raise CsvError(name, None, None, f"cannot be read: {exc.strerror or exc}") from None
-    text = decode(name, data)
-    header_line = text.split("\n", 1)[0]
-    sep = ";" if header_line.count(";") > header_line.count(",") else ","
-    # The csv module rather than pandas: an import reads tens of thousands of rows, and it
-    # knows each row's own line (a quoted cell may hold a line break).
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    with _opened(name) as handle:
+        lines = _lines(name, handle)
+        first = next(lines, "")
+        sep = ";" if first.count(";") > first.count(",") else ","
+        # The csv module rather than pandas: an import reads tens of thousands of rows, and it
+        # knows each row's own line (a quoted cell may hold a line break). The file is read a
+        # line at a time, never whole: an over-long line or cell is refused as it is read.
+        reader = csv.reader(itertools.chain([first], lines), delimiter=sep, strict=True)
+        return _rows(name, reader, columns, required)
+
+
+def _rows(
+    name: str, reader: Any, columns: Sequence[str], required: int
+) -> list[tuple[int, dict[str, str]]]:  # long: the header's checks, then each row's
+    """The rows `reader` gives, checked against the header."""
+    import csv
+
     try:
         found = next((cells for cells in reader if any(c.strip() for c in cells)), None)
         if found is None:
@@ -148,10 +156,61 @@ def read_rows(
             line = reader.line_num + 1
     except csv.Error as exc:
         problem = str(exc) or type(exc).__name__
+        if "field larger than field limit" in problem:
+            raise CsvError(
+                name, reader.line_num or None, None,
+                f"a cell is longer than {csv.field_size_limit():,} characters",
+            ) from None  # fmt: skip
         raise CsvError(
             name, reader.line_num or None, None, f"is not a readable CSV file ({problem})"
         ) from None
     return rows
+
+
+# The longest line an import reads (a line holds many cells; each cell is at most the csv
+# module's field limit, 131,072 characters): longer is refused as it is read, so a file of one
+# endless line never fills the memory.
+MAX_LINE = 1_048_576
+
+
+@contextmanager
+def _opened(name: str) -> Iterator[TextIO]:
+    """The file as UTF-8 text (a byte-order mark is skipped), read as it goes; UTF-16 and a
+    file that cannot be read are refused by name."""
+    try:
+        with open(name, "rb") as raw:
+            if raw.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+                raise CsvError(name, None, None, f"is UTF-16 text, not UTF-8; {HOW_TO_SAVE_UTF8}")
+            raw.seek(0)
+            with io.TextIOWrapper(
+                raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
+            ) as handle:
+                yield handle
+    except FileNotFoundError:
+        raise CsvError(name, None, None, "no such file") from None
+    except IsADirectoryError:
+        raise CsvError(name, None, None, "cannot be read: it is a folder") from None
+    except OSError as exc:
+        raise CsvError(name, None, None, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _lines(name: str, handle: TextIO) -> Iterator[str]:
+    """The file's lines, each at most `MAX_LINE` characters; text that is not UTF-8 is refused
+    with its line."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE:
+            raise CsvError(name, number, None, f"a line is longer than {MAX_LINE:,} characters")
+        if not line.isascii() and _NOT_UTF8.search(line):  # bytes kept as lone surrogates
+            raise CsvError(name, number, None, f"is not UTF-8 text; {HOW_TO_SAVE_UTF8}")
+        yield line
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def field_value(path: str, line: int, field: str, func: Any, *args: Any) -> Any:
