@@ -86,7 +86,7 @@ def _output_options(func: Any) -> Any:
     return click.option(
         "-o",
         "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         help="File [default: stdout].",
     )(func)
 

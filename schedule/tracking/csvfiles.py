@@ -213,6 +213,22 @@ def _lines(name: str, handle: TextIO) -> Iterator[str]:
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
+COURSES_MAX = 10_000  # the highest course number, as `--course` takes it
+
+
+def whole_number(text: str, low: int, high: int) -> int | None:
+    """`text` as a whole number from `low` to `high` (ASCII digits only), else None; never
+    converts thousands of digits (Python refuses past 4,300) nor a superscript digit.
+
+    >>> whole_number("12", 1, 100), whole_number("9" * 5000, 1, 100), whole_number("²", 0, 9)
+    (12, None, None)
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 def field_value(path: str, line: int, field: str, func: Any, *args: Any) -> Any:
     try:
         return func(*args)

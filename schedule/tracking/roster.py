@@ -26,7 +26,15 @@ from schedule.store.database import Store
 from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
+from schedule.tracking.csvfiles import (
+    COURSES_MAX,
+    CsvError,
+    ImportResult,
+    field_value,
+    placed_error,
+    read_rows,
+    whole_number,
+)
 from schedule.tracking.patients import check_appointments, checked
 from schedule.tracking.starts import check_start
 from schedule.tracking.tracker import Tracker
@@ -69,9 +77,10 @@ def parse_roster(
         pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
         number = None
         if row.get("course"):
-            if not row["course"].isdigit() or int(row["course"]) < 1:
-                raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
-            number = int(row["course"])
+            number = whole_number(row["course"], 1, COURSES_MAX)
+            if number is None:
+                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
+                raise CsvError(name, line, "course", problem)
         key = (pid, number or 1)
         if key in seen:
             raise CsvError(name, line, "patient_id", f"{pid} is already on line {seen[key]}")
@@ -97,10 +106,11 @@ def parse_roster(
 
 
 def _options(name: str, line: int, interval: str, precautions: str) -> PlanOptions:
-    if interval and interval != "month" and not (interval.isdigit() and int(interval) > 0):
+    days = whole_number(interval, 1, 9999) if interval and interval != "month" else None
+    if interval and interval != "month" and days is None:
         raise CsvError(name, line, "interval", f"{interval!r} is not a number of days or 'month'")
     return PlanOptions(
-        interval_days=int(interval) if interval.isdigit() else None,
+        interval_days=days,
         calendar_month=interval == "month",
         precautions=precautions or None,
     )

@@ -23,7 +23,14 @@ from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.parallel import iter_slices
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import CsvError, field_value, placed_error, read_rows
+from schedule.tracking.csvfiles import (
+    COURSES_MAX,
+    CsvError,
+    field_value,
+    placed_error,
+    read_rows,
+    whole_number,
+)
 from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
 
@@ -61,9 +68,10 @@ def parse_doses(path: Path) -> list[DoseRow]:
             raise CsvError(name, line, "type", problem)
         number = None
         if row.get("course"):
-            if not row["course"].isdigit():
-                raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
-            number = int(row["course"])
+            number = whole_number(row["course"], 1, COURSES_MAX)
+            if number is None:
+                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
+                raise CsvError(name, line, "course", problem)
         review = None
         if row.get("review"):
             review = field_value(name, line, "review", parse_iso_date, row["review"])
@@ -75,9 +83,9 @@ def parse_doses(path: Path) -> list[DoseRow]:
             toxicity = field_value(name, line, "toxicity", parse_toxicity, row["toxicity"])
         grade = None
         if row.get("grade"):
-            if not row["grade"].isdigit():
+            grade = whole_number(row["grade"], 0, 99)
+            if grade is None:
                 raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
-            grade = int(row["grade"])
         proposal = Proposal(
             _IMPORTABLE[type_text],
             row["event"] or None,
