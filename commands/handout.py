@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -82,15 +83,7 @@ def handout(
     )  # fmt: skip
     assert found is not None  # a patient named is found, or refused
     built, words = found.handout, found.words
-    if kind == ".pdf":
-        from schedule.handout.pdf import render
-
-        data = render(built, words)
-    else:
-        from schedule.handout.html import render as render_html
-
-        data = render_html(built, words).encode("utf-8")
-    write_atomic_bytes(output, data)
+    write_atomic_bytes(output, _rendered(built, words, kind))
     click.echo(f"wrote the handout of {patient_id} ({words.lang}) to {output}")
     _warn_coordinator(app, patient_id, as_of or today(), bool(built.contacts))
     if found.has_feed and link is None:
@@ -98,6 +91,17 @@ def handout(
             f"note: {patient_id} has a feed link, stored hashed, so the handout has no code to "
             "scan; give it with --feed-url, or revoke it and issue a new one"
         )
+
+
+def _rendered(built: Any, words: Any, kind: str) -> bytes:
+    """The handout as a PDF file's bytes or an HTML file's."""
+    if kind == ".pdf":
+        from schedule.handout.pdf import render
+
+        return render(built, words)
+    from schedule.handout.html import render as render_html
+
+    return render_html(built, words).encode("utf-8")
 
 
 def _warn_coordinator(app: App, patient_id: str, as_of: date, contacts: bool) -> None:

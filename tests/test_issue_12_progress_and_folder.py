@@ -290,7 +290,7 @@ def test_on_a_terminal_a_refused_import_ends_the_bar_before_its_error(
     bad = tmp_path / "roster.csv"
     bad.write_text("patient_id,regimen,start\nA,lanreotide,2026-11-01\nB,nothing,2026-11-01\n")
     result = run("--db", db, "import", "roster", "--create", str(bad))
-    assert (result.exit_code, result.stdout) == (2, "")
+    assert (result.exit_code, result.stdout) == (3, "")  # unknown: 3, as from a command
     bar, error = result.stderr.rstrip("\n").rsplit("\n", 1)
     assert bar.split("\r")[-1].startswith("checking rows  [")
     assert error == (

@@ -32,7 +32,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from schedule.domain.errors import Hint, StoreError
 from schedule.store import tables
 from schedule.store.migrations import current_version, latest, migrate
-from schedule.store.sqlitefile import QUERY_ONLY, check_sqlite_file, readonly_uri
+from schedule.store.sqlitefile import (
+    NOT_A_DATABASE,
+    QUERY_ONLY,
+    check_sqlite_file,
+    not_a_database,
+    readonly_uri,
+)
 from schedule.store.transaction import Tx, Watch
 
 PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
@@ -180,6 +186,8 @@ class Store:
         except DBAPIError as exc:
             engine.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if sqlite_file and NOT_A_DATABASE in reason:
+                raise not_a_database(path) from None
             raise StoreError(f"cannot open database {_safe(url)}: {reason}") from None
         return store
 

@@ -4,6 +4,7 @@ when a command only reads, and refused by its name when it is not an SQLite data
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,24 +33,29 @@ def readonly_uri(path: Path) -> str:
     return uri
 
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
 def check_sqlite_file(path: Path, empty_ok: bool) -> None:
-    """Refuse, by its name, a file that is not an SQLite database: an empty file (unless
-    `empty_ok`: it is being set up) or one whose first bytes are not SQLite's. Nothing is
-    written to it."""
-    if not path.is_file():
-        what = "a folder" if path.is_dir() else "not a regular file"
-        raise StoreError(f"cannot open database {path}: it is {what}, not a database file")
+    """Refuse, by its name, what cannot be a database file: a folder, a device, or an empty file
+    (unless `empty_ok`: it is being set up). Only its status is looked at: opening and closing
+    the file would drop the locks SQLite holds on it in this process (POSIX advisory locks
+    belong to the process, not to a descriptor). A file that is not SQLite's is refused where
+    it is first read (`NOT_A_DATABASE`)."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
+        found = path.stat()
     except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not head and not empty_ok:
+        raise StoreError(f"cannot open database {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(found.st_mode):
+        what = "a folder" if stat.S_ISDIR(found.st_mode) else "not a regular file"
+        raise StoreError(f"cannot open database {path}: it is {what}, not a database file")
+    if found.st_size == 0 and not empty_ok:
         raise StoreError(
             f"{path} is an empty file, not a prrt database", hint=Hint.CREATE_DATABASE, path=path
         )
-    if head and head != SQLITE_MAGIC:
-        raise StoreError(f"{path} is not a prrt database (not an SQLite file)")
+
+
+def not_a_database(path: object) -> StoreError:
+    """The refusal of a file SQLite cannot read as a database (its first bytes are not SQLite's)."""
+    return StoreError(f"{path} is not a prrt database (not an SQLite file)")
+
+
+# SQLite's words for a file that is not a database (SQLITE_NOTADB).
+NOT_A_DATABASE = "file is not a database"
