@@ -42,7 +42,10 @@ def emit(
     if fmt == "table":
         from schedule.output.render import render_table
 
-        click.echo(render_table(rows, table, terminal_width(), colour()), nl=False)
+        tinted = colour()
+        # color=True: click would strip the codes again where it cannot see a terminal itself.
+        text = render_table(rows, table, terminal_width(), tinted)
+        click.echo(text, nl=False, color=True if tinted else None)
         return
     click.echo(render(rows, columns, fmt, table), nl=False)
 

@@ -160,11 +160,11 @@ def span_end(row: Row) -> str:
 
 EVENT_TABLE = (
     Column("date", "date"),
-    Column("until", "end", span_end),
+    Column("until", "end", span_end, drop=2),
     Column("event", "event"),
     Column("title", "title", squeeze=2, floor=24, below=True),
     Column("dose", "dose", below=True),
-    Column("given", "given_on", optional=True),
+    Column("given", "given_on", optional=True, drop=1),
     Column("status", "status"),
     Column("flags", "flags", below=True),
 )

@@ -60,7 +60,7 @@ WORKLIST_TABLE = (
     Column("event", "event"),
     Column("title", "title", lambda r: _worklist_title(r), squeeze=2, floor=24, below=True),
     Column("status", "status"),
-    Column("flags", "flags"),
+    Column("flags", "flags", below=True),
 )
 
 
