@@ -29,7 +29,7 @@ PATIENT_TABLE = (
     Column("state", "state"),
     Column("next", "next_event"),
     Column("due by", "next_due_by"),
-    Column("flags", "flags"),
+    Column("flags", "flags", below=True),
 )
 
 _WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
