@@ -22,7 +22,6 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    inspect,
     select,
     text,
 )
@@ -35,6 +34,7 @@ from schedule.store.migrations import current_version, latest, migrate
 from schedule.store.sqlitefile import (
     NOT_A_DATABASE,
     QUERY_ONLY,
+    check_prrt_file,
     check_sqlite_file,
     not_a_database,
     readonly_uri,
@@ -161,6 +161,8 @@ class Store:
         sqlite_file = bool(path) and path != ":memory:"
         if sqlite_file and not new_file:
             check_sqlite_file(Path(str(path)), empty_ok=create and not readonly)
+            if Path(str(path)).stat().st_size:
+                check_prrt_file(Path(str(path)), empty_ok=create and not readonly)
         try:
             if url.startswith("sqlite"):
                 engine = sqlite_engine(url, waits, readonly and sqlite_file)
@@ -179,8 +181,6 @@ class Store:
         try:
             # Most opens find the schema current: look in a read transaction, which takes no
             # write lock, so a command that only reads never waits for a writer (an import).
-            if sqlite_file and not new_file:
-                store._check_prrt(str(path), create and not readonly)
             if store._behind():
                 store._migrate(opened_at, str(path) if readonly and sqlite_file else None)
         except DBAPIError as exc:
@@ -193,22 +193,6 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def _check_prrt(self, path: str, empty_ok: bool) -> None:
-        """Refuse an SQLite file that holds tables but not prrt's (another program's
-        database); one with no table at all only when it is being set up (`empty_ok`)."""
-        with self.read() as tx:
-            names = set(inspect(tx.conn).get_table_names())
-        if "schema_version" in names or (not names and empty_ok):
-            return
-        self.engine.dispose()
-        if names:
-            raise StoreError(f"{path} is not a prrt database (its tables are another program's)")
-        raise StoreError(
-            f"{path} is not a prrt database (an empty database)",
-            hint=Hint.CREATE_DATABASE,
-            path=path,
-        )
 
     def _migrate(self, opened_at: str, readonly_path: str | None) -> None:
         """Apply what is missing, in one transaction; a file opened read-only (its path given)

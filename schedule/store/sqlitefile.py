@@ -4,6 +4,7 @@ when a command only reads, and refused by its name when it is not an SQLite data
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 from urllib.parse import quote
@@ -59,3 +60,28 @@ def not_a_database(path: object) -> StoreError:
 
 # SQLite's words for a file that is not a database (SQLITE_NOTADB).
 NOT_A_DATABASE = "file is not a database"
+
+
+def check_prrt_file(path: Path, empty_ok: bool) -> None:
+    """Refuse, by its name, an SQLite file that is not a prrt database: not SQLite's at all,
+    another program's tables, or no table (unless `empty_ok`: it is being set up). Looked at
+    through a connection that cannot write, before any connection that could (which would
+    turn the file to WAL)."""
+    try:
+        conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=60)
+        try:
+            conn.execute(QUERY_ONLY)
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if NOT_A_DATABASE in str(exc):
+            raise not_a_database(path) from None
+        raise StoreError(f"cannot open database {path}: {exc}") from None
+    if "schema_version" in names or (not names and empty_ok):
+        return
+    if names:
+        raise StoreError(f"{path} is not a prrt database (its tables are another program's)")
+    raise StoreError(
+        f"{path} is not a prrt database (an empty database)", hint=Hint.CREATE_DATABASE, path=path
+    )
