@@ -101,6 +101,7 @@ EVERY_TABLE = [
     ("due", *AS_OF), ("missed", *AS_OF), ("show", "NET-005", *AS_OF), ("history", "NET-005"),
     ("regimens",), ("patient", "list", *AS_OF), ("days", "--from", "2026-11-23"),
     ("plan", "lutathera", "--start", "2027-03-01"), ("days", "--list", "--from", "2026-12-14"),
+    ("move", "--from", "2026-12-14", "--onto", "2026-12-15", "--reason", "x", "--dry-run"),
 ]  # fmt: skip
 
 
