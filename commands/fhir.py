@@ -56,8 +56,13 @@ def export(
             result = fhir_bulk(
                 app.tracker, folder, as_of or today(), with_name, os.cpu_count() or 1, on_progress
             )
-        written = ", ".join(f"{n} {kind}" for kind, n in result.counts)
-        click.echo(f"wrote {written} to {folder}")
+        import textwrap
+
+        total = sum(n for _, n in result.counts)
+        each = ", ".join(f"{n}\0{kind}" for kind, n in result.counts)  # kept on one line
+        click.echo(f"wrote {total} resources to {folder}:")
+        lines = textwrap.fill(each, 78, initial_indent="  ", subsequent_indent="  ")
+        click.echo(lines.replace("\0", " "))
         for pid in result.broken:
             click.echo(
                 f"prrt: warning: {pid} was left out: a course cannot be computed from what is "

@@ -141,3 +141,21 @@ def course_spec_options(func: F) -> F:
         func
     )
     return click.option("--regimen", required=True, help="Regimen id ('prrt regimens').")(func)
+
+
+def create_option(func: F) -> F:
+    """`--create`: this command may create the SQLite database when the file does not exist
+    (otherwise only `prrt init` creates one, so a mistyped --db is refused, not a new file)."""
+    return click.option(
+        "--create",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_create,
+        help="Create the database (--db) if it does not exist yet, as 'prrt init' does.",
+    )(func)
+
+
+def _remember_create(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """`--create` is read where the database is opened (`App.store`)."""
+    ctx.meta["prrt.create"] = value
+    return value

@@ -12,6 +12,7 @@ from commands.options import (
     as_of_option,
     course_option,
     course_spec_options,
+    create_option,
     format_option,
     plan_options,
 )
@@ -42,6 +43,7 @@ def patient() -> None:
     help="Accept a start more than site.past_start_days (30) days ago (patients already in "
     "treatment).",
 )
+@create_option
 @click.pass_obj
 def patient_add(
     app: App,

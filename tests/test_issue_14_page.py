@@ -175,7 +175,7 @@ def test_in_chromium_at_375_pixels_without_script(run, db_url: str, tmp_path: Pa
     assert (JS / "node_modules" / "playwright-core").is_dir(), f"run 'npm ci --prefix {JS}'"
     start = (date.today() + timedelta(days=20)).isoformat()
     added = run(
-        "--db", db_url, "patient", "add", "P1", "--regimen", "lutathera", "--start", start,
+        "--db", db_url, "patient", "add", "--create", "P1", "--regimen", "lutathera", "--start", start,
         "--lang", "de", "--tz", "Europe/Berlin", "--time", "09:30",
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr

@@ -291,7 +291,7 @@ def test_roster_ids_in_other_case_are_one_patient(prrt, db_url: str, tmp_path: P
     )
     result = prrt("import", "roster", str(roster))
     assert (result.exit_code, result.stderr) == (  # net-003 is the stored NET-003 (issue 28)
-        2,
+        4,  # as from 'prrt patient add'
         f"prrt: {roster}: line 3: patient_id: NET-003 already exists with another course "
         "(lutathera from 2026-11-02); add a new course with 'prrt course add NET-003'\n",
     )

@@ -221,7 +221,7 @@ def test_import_refuses_a_row_that_differs_only_in_its_note(
     doses.write_text("patient_id,event,date,note\nNET-100,labs-1,2026-11-10,second\n")
     result = prrt("import", "doses", str(doses))
     assert (result.exit_code, result.stdout, result.stderr) == (
-        2,
+        4,  # a conflict with what is stored: as from 'prrt record'
         "",
         f"prrt: {doses}: line 2: note: labs-1 of NET-100 is already recorded on 2026-11-10 "
         "(record 1) with another note; give the stored note or none; if that is wrong, run "
@@ -252,7 +252,7 @@ def test_two_lines_for_one_event_name_both(prrt, db_url: str, tmp_path: Path) ->
         f"prrt: {doses}: line 4: event: labs-1 of NET-100 is also on line 2 of this file; it is "
         f"recorded once; delete the wrong line, then run 'prrt import doses {doses}' again\n"
     )
-    assert (result.exit_code, result.stderr) == (2, expected)
+    assert (result.exit_code, result.stderr) == (4, expected)  # a conflict: exit 4
     doses.write_text(
         "patient_id,event,date\nNET-100,labs-1,2026-11-10\nNET-100,labs-1,2026-11-11\n"
     )

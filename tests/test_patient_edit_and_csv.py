@@ -181,9 +181,9 @@ def test_export_roster_and_doses_rebuild_a_database(prrt, run, db_url: str, tmp_
     (tmp_path / "roster.csv").write_text(roster)
     (tmp_path / "doses.csv").write_text(doses)
     fresh = str(tmp_path / "fresh.db")
-    assert run("--db", fresh, "import", "roster", str(tmp_path / "roster.csv")).stdout == (
-        "imported 12 patients; 3 more courses; 0 already stored\n"
-    )
+    assert run(
+        "--db", fresh, "import", "roster", "--create", str(tmp_path / "roster.csv")
+    ).stdout == ("imported 12 patients; 3 more courses; 0 already stored\n")
     assert run("--db", fresh, "import", "doses", str(tmp_path / "doses.csv")).exit_code == 0
     assert run("--db", fresh, "export", "roster").stdout == roster
     assert run("--db", fresh, "export", "doses").stdout == doses

@@ -33,7 +33,6 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from schedule.domain.course import Course, Patient
 from schedule.domain.errors import StoreError
@@ -41,6 +40,7 @@ from schedule.domain.model import Fact, RecordType
 from schedule.domain.units import Quantity
 from schedule.store.migrations import latest
 from schedule.store.rows import by_patient, course_of, patient_of
+from schedule.store.sqlitefile import QUERY_ONLY, check_sqlite_file, readonly_uri
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -184,6 +184,10 @@ class SqliteReader:
         path = Path(target).expanduser().resolve()
         if not path.is_file():
             return None  # the store says what is wrong (a missing database is refused there)
+        try:
+            check_sqlite_file(path, empty_ok=False)
+        except StoreError:
+            return None  # not a database (an empty file, a text): the store refuses it by name
         reader = cls(path)
         try:
             with reader.read() as tx:
@@ -198,10 +202,12 @@ class SqliteReader:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            # mode=rw: never creates a file; autocommit, as the transactions are begun here.
-            uri = f"file:{quote(str(self.path))}?mode=rw"
+            # mode=ro: never creates nor writes a file (read-only media too); autocommit, as
+            # the transactions are begun here.
+            uri = readonly_uri(self.path)
             self._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
             self._conn.execute("PRAGMA busy_timeout=60000")
+            self._conn.execute(QUERY_ONLY)
         return self._conn
 
     @contextmanager

@@ -338,7 +338,8 @@ class _Why(Basis):
         ladder = {
             Status.PLANNED: f"its window opens {event.window_start}",
             Status.DUE: f"its window opened {event.window_start}; target {event.end}",
-            Status.OVERDUE: f"past its target {event.end}; on time until {event.window_end}"
+            Status.OVERDUE: f"{(self.as_of - event.end).days} d past its target {event.end}; "
+            f"its window is open until {event.window_end}"
             if event.window_end >= self.as_of
             else f"its window closed {event.window_end}; still due until given or skipped "
             "(S9: the doctor decides when, never a double dose)",

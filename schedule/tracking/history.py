@@ -32,14 +32,14 @@ def _note(row: Mapping[str, Any]) -> str:
 
 HISTORY_TABLE = (
     Column("record", "ref"),  # what `correct` reaches, on every row
-    Column("at", "at"),
-    Column("who", "who"),
+    Column("at", "at", below=True),
+    Column("who", "who", below=True),
     Column("action", "action"),
     Column("course", "course"),
     Column("event", "event"),
     Column("date", "date"),
     Column("dose", "dose"),
-    Column("note", "note", _note),
+    Column("note", "note", _note, squeeze=1, floor=24, below=True),
 )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import parse_iso_date
-from schedule.domain.errors import Hint, PrrtError
+from schedule.domain.errors import ConflictError, Hint, PrrtError
 from schedule.domain.options import PlanOptions
 from schedule.domain.patients import check_patient_id
 from schedule.domain.settings import Settings
@@ -27,7 +27,15 @@ from schedule.store.lookups import ids_by_folded_case
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
 from schedule.store.rows import by_patient
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
+from schedule.tracking.csvfiles import (
+    COURSES_MAX,
+    CsvError,
+    ImportResult,
+    field_value,
+    placed_error,
+    read_rows,
+    whole_number,
+)
 from schedule.tracking.patients import check_appointments, checked
 from schedule.tracking.starts import check_start
 from schedule.tracking.tracker import Tracker
@@ -70,9 +78,10 @@ def parse_roster(
         pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
         number = None
         if row.get("course"):
-            if not row["course"].isdigit() or int(row["course"]) < 1:
-                raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
-            number = int(row["course"])
+            number = whole_number(row["course"], 1, COURSES_MAX)
+            if number is None:
+                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
+                raise CsvError(name, line, "course", problem)
         key = (pid.lower(), number or 1)  # IDs are compared without case
         if key in seen:
             raise CsvError(name, line, "patient_id", f"{pid} is already on line {seen[key]}")
@@ -98,10 +107,11 @@ def parse_roster(
 
 
 def _options(name: str, line: int, interval: str, precautions: str) -> PlanOptions:
-    if interval and interval != "month" and not (interval.isdigit() and int(interval) > 0):
+    days = whole_number(interval, 1, 9999) if interval and interval != "month" else None
+    if interval and interval != "month" and days is None:
         raise CsvError(name, line, "interval", f"{interval!r} is not a number of days or 'month'")
     return PlanOptions(
-        interval_days=int(interval) if interval.isdigit() else None,
+        interval_days=days,
         calendar_month=interval == "month",
         precautions=precautions or None,
     )
@@ -226,7 +236,8 @@ def _check_same_course(name: str, row: RosterRow, have: Course) -> None:
             "patient_id" if row.number is None else "course",
             f"{row.patient.id} already exists with another course "
             f"({have.regimen} from {have.start})",
-            PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=row.patient.id),
+            # exit 4, as 'patient add' of a stored patient
+            ConflictError("", hint=Hint.NEW_COURSE_OTHER, patient=row.patient.id),
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
 from schedule.domain.dates import parse_iso_date
-from schedule.domain.errors import ConflictError, Hint, PrrtError
+from schedule.domain.errors import ConflictError, Hint, PrrtError, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.patients import check_patient_id
 from schedule.domain.suggest import did_you_mean
@@ -24,7 +24,14 @@ from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.parallel import iter_slices
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import CsvError, field_value, placed_error, read_rows
+from schedule.tracking.csvfiles import (
+    COURSES_MAX,
+    CsvError,
+    field_value,
+    placed_error,
+    read_rows,
+    whole_number,
+)
 from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
 
@@ -62,9 +69,10 @@ def parse_doses(path: Path) -> list[DoseRow]:
             raise CsvError(name, line, "type", problem)
         number = None
         if row.get("course"):
-            if not row["course"].isdigit():
-                raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
-            number = int(row["course"])
+            number = whole_number(row["course"], 1, COURSES_MAX)
+            if number is None:
+                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
+                raise CsvError(name, line, "course", problem)
         review = None
         if row.get("review"):
             review = field_value(name, line, "review", parse_iso_date, row["review"])
@@ -76,9 +84,9 @@ def parse_doses(path: Path) -> list[DoseRow]:
             toxicity = field_value(name, line, "toxicity", parse_toxicity, row["toxicity"])
         grade = None
         if row.get("grade"):
-            if not row["grade"].isdigit():
+            grade = whole_number(row["grade"], 0, 99)
+            if grade is None:
                 raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
-            grade = int(row["grade"])
         proposal = Proposal(
             _IMPORTABLE[type_text],
             row["event"] or None,
@@ -216,7 +224,9 @@ class _PatientCheck:
                 "import the roster first"
             )
             line = rows[0].line
-            raise _Refused(line, CsvError(self.name, line, "patient_id", unknown, place=self.place))
+            cause = UnknownError(unknown)  # exit 3, as from a command
+            error = CsvError(self.name, line, "patient_id", unknown, cause, self.place)
+            raise _Refused(line, error)
         courses = self.courses.get(pid, [])
         # This patient's records and facts, kept as rows are added (rather than derived from
         # the records again for every row); the calendars are built again only once a row has
