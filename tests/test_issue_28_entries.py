@@ -50,6 +50,29 @@ def test_a_start_years_past_is_refused_unless_meant(prrt) -> None:  # type: igno
 
 
 @freeze_time(TODAY)
+def test_a_start_years_ahead_is_refused(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """2062-12-14 typed for 2026-12-14: refused by patient add, course edit and the roster
+    (site.future_start_days, 365); a start within the year is taken."""
+    result = prrt("patient", "add", "NET-002", "--regimen", "lutathera", "--start", "2062-12-14")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "prrt: start 2062-12-14 is 13156 days ahead, more than site.future_start_days (365); "
+        "check the year\n",
+    )
+    assert listed(prrt, "patient", "list") == []
+    add(prrt, start="2027-12-06")  # 364 days ahead
+    moved = prrt("course", "edit", "NET-002", "--start", "2062-12-14")
+    assert moved.exit_code == 2
+    assert "future_start_days" in moved.stderr
+    roster = tmp_path / "roster.csv"
+    roster.write_text("patient_id,regimen,start\nNET-003,lanreotide,2062-12-14\n")
+    imported = prrt("import", "roster", str(roster))
+    assert imported.exit_code == 2
+    assert "line 2: start" in imported.stderr
+    assert listed(prrt, "patient", "list") == ["NET-002"]
+
+
+@freeze_time(TODAY)
 def test_a_course_start_changes_while_nothing_is_recorded(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
     add(prrt)
     before = prrt("ics", "NET-002").stdout

@@ -84,7 +84,7 @@ def test_imports_find_a_patient_whatever_the_case(prrt, db_url: str, tmp_path: P
 def test_event_keys_in_any_case(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     add_net100(prrt)
     assert prrt("record", "NET-100", "LABS-1", "--date", "2026-11-10").stdout == (
-        "recorded LABS-1 for NET-100 on 2026-11-10 (record 1)\n"
+        "recorded labs-1 for NET-100 on 2026-11-10 (record 1)\n"
     )
     assert prrt("explain", "NET-100", "Labs-1").exit_code == 0
     doses = tmp_path / "doses.csv"
@@ -261,3 +261,13 @@ def test_two_lines_for_one_event_name_both(prrt, db_url: str, tmp_path: Path) ->
     # The command it names runs once the wrong line is gone.
     doses.write_text("patient_id,event,date\nNET-100,labs-1,2026-11-10\n")
     assert prrt("import", "doses", str(doses)).exit_code == 0
+
+
+@freeze_time("2026-11-21 10:00:00")
+def test_records_echo_the_stored_id_and_key(prrt) -> None:  # type: ignore[no-untyped-def]
+    add_net100(prrt)
+    done = prrt("record", "net-100", "LABS-1", "--date", "2026-11-20")
+    assert done.stdout == "recorded labs-1 for NET-100 on 2026-11-20 (record 1)\n"
+    held = prrt("hold", "net-100", "--reason", "patient choice")
+    assert held.stdout.startswith("NET-100 is on hold from 2026-11-21")
+    assert prrt("resume", "Net-100").stdout == "NET-100 resumed on 2026-11-21 (record 3)\n"

@@ -47,6 +47,8 @@ class Settings:
     # roster's `past_start` column) says it is meant: a mistyped year (2020 for 2026) would
     # otherwise make every dose of the course "missed".
     past_start_days: int = 30
+    # A course start more days than this ahead is refused: a mistyped year (2062 for 2026).
+    future_start_days: int = 365
     # How far open-ended regimens (SSA alone) are projected past the start or the as-of date.
     horizon_days: int = 364
     # Length of a dose appointment in patients' calendars when the regimen gives none (minutes).
@@ -107,6 +109,7 @@ _INT_LIMITS = {
     "hold_review_days": (1, 365),
     "pregnancy_test_days": (1, 28),
     "past_start_days": (0, 3660),
+    "future_start_days": (1, 3660),
     "horizon_days": (28, 3660),
     "appointment_minutes": (5, 720),
     "chairs": (0, 500),
