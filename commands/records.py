@@ -29,7 +29,7 @@ def stored_id(app: App, patient_id: str) -> str:
     """The patient's ID as stored (IDs are found without case); an unknown one is refused here,
     with the closest stored IDs."""
     with app.store.read() as tx:
-        return tx.require_patient(patient_id).id
+        return tx.require_patient(patient_id, hidden=True).id
 
 
 @click.command()

@@ -263,3 +263,29 @@ def test_an_older_database_is_migrated(db_url: str) -> None:
         assert [(c.number, c.start.isoformat()) for c in tx.courses()] == [(1, "2026-11-02")]
         assert tx.in_error("OLD-1") is None
     store.close()
+
+
+@freeze_time(TODAY)
+def test_export_roster_and_doses_rebuild_a_course_entered_in_error(
+    prrt, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A course entered in error goes out marked so (the roster's in_error column), so the two
+    files rebuild the patient's courses with their numbers, and it stays hidden there."""
+    add(prrt)
+    second = prrt("course", "add", "NET-002", "--regimen", "degarelix", "--start", "2026-12-14")
+    assert second.exit_code == 0, second.stderr
+    assert prrt("correct", "NET-002", "C1", "--reason", "typed twice").exit_code == 0
+    roster, doses = tmp_path / "roster.csv", tmp_path / "doses.csv"
+    assert prrt("export", "roster", "-o", str(roster)).exit_code == 0
+    assert prrt("export", "doses", "-o", str(doses)).exit_code == 0
+    assert roster.read_text().splitlines()[1].endswith(",typed twice")
+    target = str(tmp_path / "other.db")
+    assert run("--db", target, "import", "roster", "--create", str(roster)).exit_code == 0
+    assert run("--db", target, "import", "doses", str(doses)).exit_code == 0
+    again = tmp_path / "again.csv"
+    assert run("--db", target, "export", "roster", "-o", str(again)).exit_code == 0
+    assert again.read_text() == roster.read_text()
+    rows = json.loads(run("--db", target, "patient", "list", "-f", "json").stdout)
+    assert [r["course"] for r in rows] == [2]
+    history = run("--db", target, "history", "NET-002").stdout
+    assert "course-entered-in-error" in history

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from schedule.domain.course import Actor, Course
 from schedule.store import tables
 from schedule.store.transaction import Tx
@@ -45,3 +47,11 @@ def set_in_error(
     if course is not None:
         detail["course"] = course.number
     tx.add_audit(actor, action, patient_id, None if course is None else course.id, detail=detail)
+
+
+def courses_in_error(tx: Tx) -> dict[int, str]:
+    """The reason of every course entered in error, by course id (a patient's own mark is
+    not a course's)."""
+    c = tables.courses.c
+    rows = tx.conn.execute(select(c.id, c.in_error).where(c.in_error.is_not(None)))
+    return {row.id: row.in_error for row in rows}

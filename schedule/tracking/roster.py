@@ -20,9 +20,10 @@ from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import parse_iso_date
 from schedule.domain.errors import ConflictError, Hint, PrrtError
 from schedule.domain.options import PlanOptions
-from schedule.domain.patients import check_patient_id
+from schedule.domain.patients import check_note, check_patient_id
 from schedule.domain.settings import Settings
 from schedule.store.database import Store
+from schedule.store.entries import courses_in_error, set_in_error
 from schedule.store.lookups import ids_by_folded_case
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
 from schedule.store.rows import by_patient
@@ -42,7 +43,7 @@ from schedule.tracking.tracker import Tracker
 
 ROSTER_COLUMNS = (
     "patient_id", "regimen", "start", "name", "tz", "time", "lang", "course", "interval",
-    "precautions", "pregnancy", "past_start",
+    "precautions", "pregnancy", "past_start", "in_error",
 )  # fmt: skip
 
 
@@ -58,6 +59,7 @@ class RosterRow:
     course: Course
     number: int | None  # the course number the row names; None: the first, or the latest
     past_start: bool  # its start may lie long past (the past_start column says yes)
+    in_error: str | None = None  # a course the file adds marked entered in error: the reason
 
 
 Progress = Callable[[int, int], None]  # (rows checked, rows in the file)
@@ -102,7 +104,10 @@ def parse_roster(
         past = row.get("past_start", "").strip().lower()
         if past not in ("", "yes", "no"):
             raise CsvError(name, line, "past_start", f"{past!r} is not yes, no or empty")
-        parsed.append(RosterRow(line, patient, fields, course, number, past == "yes"))
+        wrong = row.get("in_error", "").strip() or None
+        if wrong is not None:
+            wrong = field_value(name, line, "in_error", check_note, wrong)
+        parsed.append(RosterRow(line, patient, fields, course, number, past == "yes", wrong))
     return parsed
 
 
@@ -131,6 +136,7 @@ class RosterPlan:
     more: tuple[tuple[Patient, Course], ...]  # in file order
     edits: tuple[tuple[Patient, Patient], ...]  # (before, after)
     unchanged: int
+    wrong: tuple[tuple[str, int, str], ...] = ()  # courses added entered in error: id, n, why
 
     def result(self, dry_run: bool) -> ImportResult:
         edited = len({before.id for before, _ in self.edits})
@@ -157,6 +163,7 @@ def plan_roster(
 
     added: list[tuple[Patient, Course]] = []
     more: list[tuple[Patient, Course]] = []
+    wrong: list[tuple[str, int, str]] = []
     edits: list[tuple[Patient, Patient]] = []
     unchanged = 0
     stored = {p.id: p for p in tx.patients()}
@@ -174,6 +181,8 @@ def plan_roster(
             check_new(row)
             added.append((row.patient, row.course))
             courses[pid] = [replace(row.course, number=1)]
+            if row.in_error is not None:
+                wrong.append((pid, 1, row.in_error))
             continue
         edit = _details(name, row, stored[pid], update) if pid in stored else None
         if edit is not None:
@@ -187,9 +196,11 @@ def plan_roster(
             check_new(row)
             more.append((row.patient, row.course))
             existing.append(replace(row.course, number=number))
+            if row.in_error is not None:
+                wrong.append((pid, number, row.in_error))
         else:
             raise _no_course(name, row, number - 1)
-    return RosterPlan(tuple(added), tuple(more), tuple(edits), unchanged)
+    return RosterPlan(tuple(added), tuple(more), tuple(edits), unchanged, tuple(wrong))
 
 
 def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
@@ -200,6 +211,9 @@ def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
         tx.add_course(course, actor)
     for before, after in plan.edits:
         update_patient(tx, before, after, actor)
+    for pid, number, reason in plan.wrong:  # exported entered in error: kept so, with its reason
+        course = next(c for c in tx.courses(pid, hidden=True) if c.number == number)
+        set_in_error(tx, pid, course, reason, actor, reason)
 
 
 def _as_stored(
@@ -267,7 +281,11 @@ def export_roster(store: Store) -> list[dict[str, Any]]:
     """One row per course, in patient and course order, in the columns of `ROSTER_COLUMNS`."""
     with store.read() as tx:
         patients = {p.id: p for p in tx.patients()}
-        courses = tx.courses()
+        # A course entered in error goes out marked so (the in_error column), so that the
+        # file rebuilds the patient's courses with their numbers; a patient entered in error
+        # stays out whole.
+        courses = [c for c in tx.courses(hidden=True) if c.patient_id in patients]
+        wrong = courses_in_error(tx)
     rows = []
     for course in courses:
         patient = patients[course.patient_id]
@@ -287,6 +305,7 @@ def export_roster(store: Store) -> list[dict[str, Any]]:
                 "pregnancy": patient.pregnancy,
                 # Stored courses were accepted when entered: the file rebuilds them as they are.
                 "past_start": "yes",
+                "in_error": wrong.get(course.id),
             }
         )
     return rows
