@@ -86,6 +86,8 @@ def handout(
     write_atomic_bytes(output, _rendered(built, words, kind))
     click.echo(f"wrote the handout of {patient_id} ({words.lang}) to {output}")
     _warn_coordinator(app, patient_id, as_of or today(), bool(built.contacts))
+    if kind == ".pdf":
+        _warn_missing_letters(built)
     if found.has_feed and link is None:
         fail_line(
             f"note: {patient_id} has a feed link, stored hashed, so the handout has no code to "
@@ -102,6 +104,20 @@ def _rendered(built: Any, words: Any, kind: str) -> bytes:
     from schedule.handout.html import render as render_html
 
     return render_html(built, words).encode("utf-8")
+
+
+def _warn_missing_letters(built: Any) -> None:
+    """Letters of the name, the heading or the clinic's contacts that no installed font has:
+    the PDF draws them as empty boxes."""
+    from schedule.handout.fonts import missing
+
+    texts = [built.name or "", built.heading, *(c.text for c in built.contacts)]
+    lacking = missing(" ".join(texts))
+    if lacking:
+        fail_line(
+            f"warning: no installed font has {lacking!r}: the PDF shows them as empty boxes; "
+            "install a font with them (e.g. fonts-noto-core), or give the handout as .html"
+        )
 
 
 def _warn_coordinator(app: App, patient_id: str, as_of: date, contacts: bool) -> None:

@@ -310,3 +310,19 @@ def test_the_marks_have_words_in_every_language() -> None:
         assert all(marks)
         assert all(m.split()[0].rstrip(".") in words.text("handout.legend") for m in marks)
     assert date(2026, 12, 7) == TODAY
+
+
+@freeze_time("2026-11-23")
+def test_the_coordinator_is_warned_of_letters_no_font_has(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A name with a letter no installed font has: the PDF is written, and the command says
+    which letters will print as boxes (an HTML handout leaves them to the browser)."""
+    added = prrt("patient", "add", "NET-050", "--regimen", "lanreotide", "--start", "2026-12-01",
+                 "--name", "Ana \U00013000 Example")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    pdf = prrt("handout", "NET-050", "--with-name", "-o", str(tmp_path / "h.pdf"))
+    assert pdf.exit_code == 0
+    assert "no installed font has '\U00013000'" in pdf.stderr
+    html = prrt("handout", "NET-050", "--with-name", "-o", str(tmp_path / "h.html"))
+    assert "no installed font" not in html.stderr
+    plain = prrt("handout", "NET-050", "-o", str(tmp_path / "plain.pdf"))  # no name printed
+    assert "no installed font" not in plain.stderr
