@@ -186,6 +186,6 @@ def test_the_roster_refuses_a_start_long_past_unless_its_column_says_yes(
     assert (done.exit_code, done.stdout) == (0, "imported 2 patients; 0 already stored\n")
     assert [(p.id, p.pregnancy) for p in patients(db_url)] == [("W1", "yes"), ("X1", None)]
     exported = prrt("export", "roster").stdout.splitlines()
-    assert exported[0].endswith(",precautions,pregnancy,past_start")
+    assert exported[0].endswith(",precautions,pregnancy,past_start,in_error")
     assert exported[1].startswith("W1,lutathera,2027-01-04,")
-    assert exported[1].endswith(",yes,yes")
+    assert exported[1].endswith(",yes,yes,")

@@ -195,7 +195,7 @@ def test_an_override_never_passes_a_date_outside_the_course(prrt, db_url: str) -
         2,
         "",
         "prrt: date 1999-01-01 is outside course 1, which started 2026-11-16 (nothing of it "
-        "comes before 2026-10-19); an override passes a clinical guard, never a date outside "
+        "comes before 2026-09-22); an override passes a clinical guard, never a date outside "
         "the course: check the date\n",
     )
     result = prrt("reschedule", "NET-100", "prrt-2", "--date", "2062-01-11", "--reason", "x",

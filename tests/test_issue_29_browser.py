@@ -113,6 +113,7 @@ def rows_with(image: Image.Image, rgb: tuple[int, int, int]) -> list[int]:
 @pytest.fixture
 def clinic(run, tmp_path: Path) -> Store:  # type: ignore[no-untyped-def]
     db = str(tmp_path / "clinic.db")
+    assert run("--db", db, "init").exit_code == 0
     for kind in ("roster", "doses"):
         done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
         assert done.exit_code == 0, done.stderr

@@ -30,6 +30,7 @@ def clinic(run, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
     2026-12-14 at 09:00 in Zurich, NET-005's dose 3 is on hold since 2026-08-10, NET-011 has
     finished its course."""
     db = str(tmp_path / "clinic.db")
+    assert run("--db", db, "init").exit_code == 0
     for kind in ("roster", "doses"):
         done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
         assert done.exit_code == 0, done.stderr

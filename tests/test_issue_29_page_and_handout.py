@@ -49,6 +49,7 @@ def clinic(run, tmp_path: Path) -> Store:  # type: ignore[no-untyped-def]
     """The sample clinic in an SQLite file (NET-005 held since 2026-08-10, NET-009 on
     Pluvicto with dose 2 late), and NET-020, whose name mixes four scripts and an emoji."""
     db = str(tmp_path / "clinic.db")
+    assert run("--db", db, "init").exit_code == 0
     for kind in ("roster", "doses"):
         done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
         assert done.exit_code == 0, done.stderr

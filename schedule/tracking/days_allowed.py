@@ -4,7 +4,7 @@ course, a new target is today or later (and not years ahead) where its event can
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from schedule.domain.errors import ConflictError, InputError
 from schedule.domain.model import Event, Kind
@@ -31,11 +31,14 @@ def check_day(view: CourseView, event: Event, day: date) -> None:
 
 
 def check_in_course(view: CourseView, event: Event, day: date) -> None:
-    """A dose is given inside its course: not before anything of the course can happen (its
-    start, or the earliest window of its events: the labs before the first dose). Not a guard:
-    no override passes it, for a dose before its course is a mistyped date, never a clinical
-    decision (a dose a little early, inside the course, meets the window guard)."""
-    earliest = min([view.course.start, *(e.window_start for e in view.events)])
+    """A dose is given inside its course: not before anything of the course can happen (the
+    earliest window of its events: the labs before the first dose), nor a whole dose interval
+    or more before its start (a first dose a little early, which the window guard refuses and
+    an override passes, is a clinical decision; one an interval early or more belongs to no
+    rhythm of this course). Not a guard: no override passes it, for such a date is mistyped."""
+    interval = view.course.interval_days or view.regimen.dose.interval_days
+    floor = view.course.start - timedelta(days=interval - 1)
+    earliest = min([floor, *(e.window_start for e in view.events)])
     if day < earliest:
         raise InputError(
             f"date {day} is outside course {view.course.number}, which started "
