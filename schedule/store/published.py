@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
 
 from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import utc_iso
@@ -109,6 +109,35 @@ class PublishedMemory:
                 bumped,
             )
         return {c: current.get(c, 0) + 1 for c in courses}
+
+    def remembered_courses(self, course_ids: Sequence[int]) -> set[int]:
+        """Those of `course_ids` whose events the memory holds."""
+        p = tables.publications
+        query = select(p.c.course_id).where(p.c.course_id.in_(list(course_ids)))
+        return set(self.tx.conn.execute(query).scalars().all())
+
+    def forget_states(self, course_ids: Sequence[int], fingerprint: str, now: datetime) -> None:
+        """Every remembered event of `course_ids` gets `fingerprint` (a state no calendar has),
+        stamped `now`, and the most SEQUENCE a reader can have been served from it: one for a
+        change, one for each mark ("L", "W") the row lacks (`calendars.memory`). Raises each
+        course's revision. Two statements, however many events."""
+        if not course_ids:
+            return
+        t, p = tables.published, tables.publications
+        ids = list(course_ids)
+        lacks = [case((t.c.fingerprint.like(f"%:%{m}%"), 0), else_=1) for m in ("L", "W")]
+        self.tx.writing().execute(
+            t.update()
+            .where(t.c.course_id.in_(ids))
+            .values(
+                sequence=t.c.sequence + 1 + lacks[0] + lacks[1],
+                fingerprint=fingerprint,
+                modified_at=utc_iso(now),
+            )
+        )
+        self.tx.writing().execute(
+            p.update().where(p.c.course_id.in_(ids)).values(revision=p.c.revision + 1)
+        )
 
     def revisions(self, course_ids: Sequence[int] | None) -> dict[int, int]:
         p = tables.publications
