@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from schedule.store.interface import ReadStore
     from schedule.store.transaction import Tx, Watch
     from schedule.tracking.tracker import Tracker
+    from schedule.web.asgi import FeedServer
 
 
 def now() -> datetime:
@@ -37,6 +38,14 @@ def now() -> datetime:
 def today() -> date:
     """Today in the machine's local time zone."""
     return now().astimezone().date()
+
+
+def feed_server() -> FeedServer:
+    """The feed server's application in one of its worker processes (uvicorn calls this by
+    name, `prrt serve`), on this module's clock."""
+    from schedule.web.asgi import create
+
+    return create(now)
 
 
 CREATING_COMMANDS = frozenset({"init", "patient add", "import roster"})
