@@ -17,6 +17,7 @@ from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import utc_iso
 from schedule.domain.model import RecordType
 from schedule.store import tables
+from schedule.store.fastpath import insert_many
 from schedule.store.rows import course_of
 
 if TYPE_CHECKING:
@@ -79,9 +80,9 @@ class PublishedMemory:
              "modified_at": stamps.get(mod) or stamps.setdefault(mod, utc_iso(mod))}
             for uid, (course_id, (seq, fp, mod)) in changes.items()
         ]  # fmt: skip
-        new = [r for r in rows if r["uid"] not in known]
-        if new:
-            self.tx.writing().execute(t.insert(), new)
+        new = [tuple(r.values()) for r in rows if r["uid"] not in known]
+        if new:  # a roster import's hundreds of thousands: through the driver
+            insert_many(self.tx.writing(), t.name, tuple(rows[0]), new)
         old = [{**r, "u": r["uid"]} for r in rows if r["uid"] in known]  # "uid" is a SET column
         if old:
             self.tx.writing().execute(
