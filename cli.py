@@ -18,6 +18,7 @@ from commands import (
     clinic,
     data,
     explain,
+    fhir,
     handout,
     patients,
     plans,
@@ -100,6 +101,7 @@ for command in (
     records.resume,
     records.discontinue,
     records.correct,
+    records.reinstate,
     records.history,
     worklists.due,
     worklists.missed,
@@ -114,6 +116,7 @@ for command in (
     handout.handout,
     transfer.import_group,
     transfer.export_group,
+    fhir.fhir,
     data.backup,
     data.restore,
 ):

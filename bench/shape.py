@@ -189,7 +189,7 @@ def build_direct(db: Path, folder: Path, shape: Shape) -> None:
     from schedule.store.database import Store
 
     roster, _ = write_csvs(shape, folder)
-    prrt(str(db), "import", "roster", str(roster), "--past-start")
+    prrt(str(db), "import", "roster", str(roster), "--past-start", "--create")
     store = Store.open(str(db), STAMP)
     actor = Actor("bench", datetime(2026, 11, 21, 9, tzinfo=UTC))
     try:

@@ -62,7 +62,7 @@ def median_run(make: Callable[[], Run]) -> tuple[Run, float, float, float]:
 def imports(db: str, label: str, shape: Shape, folder: Path, goal: float, rows: list[Row]) -> None:
     """`import roster` then `import doses` of the shape into `db` (empty)."""
     roster, doses = write_csvs(shape, folder)
-    r = prrt(db, "import", "roster", str(roster), "--past-start")
+    r = prrt(db, "import", "roster", str(roster), "--past-start", "--create")
     say(f"import roster, {label}: {r.wall:.1f} s (CPU {r.cpu:.1f} s), peak {r.peak_mb:.0f} MB")
     rows.append(
         Row(f"import roster, {label} ({len(shape.roster)} patients)",
@@ -114,7 +114,7 @@ def linear(rows: list[Row], small: dict[str, float], big: dict[str, float], n: i
 
 def sample_clinic(folder: Path) -> str:
     db = str(folder / "sample.db")
-    prrt(db, "import", "roster", str(SAMPLES / "roster.csv"), "--past-start")
+    prrt(db, "import", "roster", str(SAMPLES / "roster.csv"), "--past-start", "--create")
     prrt(db, "import", "doses", str(SAMPLES / "doses.csv"))
     return db
 

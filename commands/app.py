@@ -48,7 +48,14 @@ def feed_server() -> FeedServer:
     return create(now)
 
 
-CREATING_COMMANDS = frozenset({"init", "patient add", "import roster"})
+# The commands that only read: they open an SQLite file read-only (it may be on read-only
+# media) and never migrate it. Only `init` (or a command given --create) creates a database.
+READING_COMMANDS = frozenset(
+    {
+        "show", "due", "missed", "explain", "history", "patient list", "export roster",
+        "export doses", "backup", "days", "report", "ics", "handout",
+    }
+)  # fmt: skip
 
 
 def _command_path() -> str:
@@ -85,15 +92,21 @@ class App:
 
     @property
     def store(self) -> Store:
-        """The database. Only the commands that create (`CREATING_COMMANDS`) create a missing
-        SQLite file, and say so on stderr; every other command refuses it (a mistyped --db
-        would otherwise answer from an empty database: "nothing missed")."""
+        """The database. Only `init` (or a command given --create) creates a missing SQLite
+        file, and says so on stderr; every other command refuses it (a mistyped --db would
+        otherwise answer from an empty database, "nothing missed", or store where nobody
+        reads). The commands that only read (`READING_COMMANDS`) open it read-only."""
         if self._store is None:
             from schedule.domain.course import Actor
             from schedule.store.database import Store
 
-            create = _command_path() in CREATING_COMMANDS
-            self._store = Store.open(self.db_target, Actor(self.user, now()).stamp, create=create)
+            command = _command_path()
+            ctx = click.get_current_context(silent=True)
+            create = command == "init" or bool(ctx and ctx.meta.get("prrt.create"))
+            self._store = Store.open(
+                self.db_target, Actor(self.user, now()).stamp, create=create,
+                readonly=command in READING_COMMANDS,
+            )  # fmt: skip
             if self._store.created is not None:
                 fail_line(f"created a new database at {self._store.created}")
             # Every write remembers what its patients' calendars show (SEQUENCE, LAST-MODIFIED).

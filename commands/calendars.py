@@ -22,7 +22,7 @@ from schedule.domain.languages import LANGUAGES
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    type=click.Path(path_type=Path, allow_dash=True),
     help="File [default: standard output].",
 )
 @click.option("--all", "everyone", is_flag=True, help="Every active patient, one file each.")
@@ -92,7 +92,7 @@ def ics(
     write_text(
         output,
         calendar.text,
-        f"wrote the calendar of {patient_id} ({calendar.events} events) to {output}",
+        f"wrote the calendar of {calendar.patient_id} ({calendar.events} events) to {output}",
     )
 
 
@@ -111,7 +111,7 @@ def feed() -> None:
 @click.option("--with-name", is_flag=True, help="Put the patient's name in the calendar's name.")
 @click.option(
     "--qr",
-    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    type=click.Path(path_type=Path, allow_dash=True),
     help="Also write the link as a QR code: FILE.png, FILE.svg, or '-' for the terminal.",
 )
 @click.option(

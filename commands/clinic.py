@@ -60,19 +60,46 @@ def move(
 @click.option("--from", "first", type=ISO_DATE, help="First day [default: today].")
 @click.option("--to", "last", type=ISO_DATE, help="Last day [default: 13 days after --from].")
 @click.option("--all", "all_days", is_flag=True, help="Also the closed days with nothing planned.")
+@click.option(
+    "--list", "visits", is_flag=True,
+    help="The clinic list: each dose visit (patient, name, event, time, chair) instead of the "
+    "counts; one day unless --to or --week.",
+)  # fmt: skip
+@click.option("--week", is_flag=True, help="Seven days from --from (with --list: a week's list).")
+@click.option("--no-names", is_flag=True, help="Leave patients' names out (a shared screen).")
 @format_option
 @click.pass_obj
-def days(app: App, first: date | None, last: date | None, all_days: bool, fmt: str) -> None:
+def days(
+    app: App,
+    first: date | None,
+    last: date | None,
+    all_days: bool,
+    visits: bool,
+    week: bool,
+    no_names: bool,
+    fmt: str,
+) -> None:
     """Each clinic day: planned infusions and injections, the chair-hours they need against
-    the clinic's capacity (site chairs x chair_hours), and the days over capacity."""
-    from schedule.services.worklists import day_list
+    the clinic's capacity (site chairs x chair_hours), and the days over capacity. With
+    --list, the clinic list of a day or a week: each dose visit in the order of the day."""
+    from schedule.services.worklists import day_list, visit_list
 
     start = first or today()
-    end = last or start + timedelta(days=13)
+    if week and last is not None:
+        raise click.UsageError("give --week or --to, not both")
+    span = 6 if week else 0 if visits else 13
+    end = last or start + timedelta(days=span)
     if end < start:
         raise click.BadParameter(f"{end} is before --from ({start})", param_hint="'--to'")
     if (end - start).days > 731:
         raise click.BadParameter("at most two years at a time", param_hint="'--to'")
     closures = app.closures  # a malformed calendar is refused before the database is opened
-    found = day_list(app.store, app.catalog, app.settings, closures, start, end, today(), all_days)
+    if visits:
+        found = visit_list(
+            app.store, app.catalog, app.settings, closures, start, end, today(), not no_names
+        )
+    else:
+        found = day_list(
+            app.store, app.catalog, app.settings, closures, start, end, today(), all_days
+        )
     emit(found.rows, found.columns, fmt, found.table)

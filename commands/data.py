@@ -10,7 +10,7 @@ from commands.app import App
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.pass_obj
 def backup(app: App, file: Path) -> None:
     """Copy the whole database to FILE while others keep working.

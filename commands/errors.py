@@ -4,6 +4,7 @@ and the words of the ways out the library's errors point to (`HINTS`)."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -41,14 +42,35 @@ HINTS = {
     "name-toxicity": "; name it with --toxicity TYPE",
     "give-grade": "; give --grade 1 to 5",
     "past-start": ", or pass --past-start if it is meant",
+    "reinstate": "; 'prrt reinstate {patient} {ref} --reason ...' puts it back",
+    "import-again": "; delete the wrong line, then run 'prrt import doses {path}' again",
     "create-database": (
         "; 'prrt --db {path} init' creates it, or give the database meant with --db (or $PRRT_DB)"
     ),
+    "upgrade-database": ": run 'prrt --db {path} init' once where the file can be written",
 }
 
 
+# Input echoed in an error is cut to this many characters (a 100,000-character ID pasted by
+# mistake is named by its start and its length, not printed in full).
+ECHO_LIMIT = 200
+# A run that starts after a blank or a quote: a file's name after its folder's `/` is whole.
+_LONG_WORD = re.compile("(?<![^\\s'\"])[^\\s'\"/]{" + str(ECHO_LIMIT + 1) + ",}")
+
+
+def shorten(message: str) -> str:
+    """`message` with every run of more than `ECHO_LIMIT` characters (no blank, no quote) cut.
+
+    >>> shorten("unknown patient '" + "A" * 300 + "'; add it")[-40:]
+    "AAAAAAAAAAAAA… (300 characters)'; add it"
+    """
+    return _LONG_WORD.sub(
+        lambda found: f"{found.group()[:80]}\u2026 ({len(found.group())} characters)", message
+    )
+
+
 def fail_line(message: str) -> None:
-    click.echo(f"prrt: {message}", err=True)
+    click.echo(f"prrt: {shorten(message)}", err=True)
 
 
 class PrrtGroup(click.Group):
@@ -71,6 +93,10 @@ class PrrtGroup(click.Group):
             refuse_undecodable(sys.argv[1:] if args is None else args)
             result = super().main(args, prog_name or "prrt", complete_var, False, **extra)
             code = result if isinstance(result, int) else 0
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # A group without its subcommand (`prrt`, `prrt patient`): the help, as --help.
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            code = 0
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             fail_line(exc.format_message().replace("\n", " ") + hint)

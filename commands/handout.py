@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -82,18 +83,58 @@ def handout(
     )  # fmt: skip
     assert found is not None  # a patient named is found, or refused
     built, words = found.handout, found.words
-    if kind == ".pdf":
-        from schedule.handout.pdf import render
-
-        data = render(built, words)
-    else:
-        from schedule.handout.html import render as render_html
-
-        data = render_html(built, words).encode("utf-8")
-    write_atomic_bytes(output, data)
+    write_atomic_bytes(output, _rendered(built, words, kind))
     click.echo(f"wrote the handout of {patient_id} ({words.lang}) to {output}")
+    _warn_coordinator(app, patient_id, as_of or today(), bool(built.contacts))
+    if kind == ".pdf":
+        _warn_missing_letters(built)
     if found.has_feed and link is None:
         fail_line(
             f"note: {patient_id} has a feed link, stored hashed, so the handout has no code to "
             "scan; give it with --feed-url, or revoke it and issue a new one"
+        )
+
+
+def _rendered(built: Any, words: Any, kind: str) -> bytes:
+    """The handout as a PDF file's bytes or an HTML file's."""
+    if kind == ".pdf":
+        from schedule.handout.pdf import render
+
+        return render(built, words)
+    from schedule.handout.html import render as render_html
+
+    return render_html(built, words).encode("utf-8")
+
+
+def _warn_missing_letters(built: Any) -> None:
+    """Letters of the name, the heading or the clinic's contacts that no installed font has:
+    the PDF draws them as empty boxes."""
+    from schedule.handout.fonts import missing
+
+    texts = [built.name or "", built.heading, *(c.text for c in built.contacts)]
+    lacking = missing(" ".join(texts))
+    if lacking:
+        fail_line(
+            f"warning: no installed font has {lacking!r}: the PDF shows them as empty boxes; "
+            "install a font with them (e.g. fonts-noto-core), or give the handout as .html"
+        )
+
+
+def _warn_coordinator(app: App, patient_id: str, as_of: date, contacts: bool) -> None:
+    """What the handout cannot tell the patient as it should, on stderr: no way to reach the
+    clinic (its site settings are empty), and a step to do before a visit whose last day has
+    already passed (the patient cannot do it as printed)."""
+    from schedule.tracking.handout_checks import passed_steps
+
+    if not contacts:
+        fail_line(
+            "warning: the handout gives no way to reach the clinic (a generic sentence in its "
+            "place): set clinic_phone, clinic_email or clinic_address under [site] in "
+            f"{app.config_dir / 'config.toml'}"
+        )
+    for step in passed_steps(app.store, app.catalog, app.settings, patient_id, as_of):
+        fail_line(
+            f"warning: the handout lists {step.step} under 'before this visit' of {step.dose}, "
+            f"but its last day, {step.last}, has passed; talk to the patient, and record it, "
+            "reschedule the visit or skip it"
         )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -32,6 +32,24 @@ class IsoDate(click.ParamType[date]):
             return self.fail(exc.message, param, ctx)
 
 
+class DayDate(IsoDate):
+    """A `YYYY-MM-DD` date, or `today` or `yesterday` (any case), as the clock says today
+    (read in `app.today`, the one place)."""
+
+    name = "YYYY-MM-DD|today|yesterday"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        word = str(value).strip().lower() if isinstance(value, str) else ""
+        if word in ("today", "yesterday"):
+            from commands.app import today
+
+            return today() - timedelta(days=word == "yesterday")
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            return self.fail(f"{exc.message}, or today or yesterday", param, ctx)
+
+
 class Interval(click.ParamType[int | str]):
     """An interval in days (one the regimen allows) or `month` for calendar months."""
 
@@ -49,6 +67,7 @@ class Interval(click.ParamType[int | str]):
 
 
 ISO_DATE = IsoDate()
+DAY_DATE = DayDate()
 
 # The commands that may create a database that does not exist yet.
 
@@ -122,3 +141,21 @@ def course_spec_options(func: F) -> F:
         func
     )
     return click.option("--regimen", required=True, help="Regimen id ('prrt regimens').")(func)
+
+
+def create_option(func: F) -> F:
+    """`--create`: this command may create the SQLite database when the file does not exist
+    (otherwise only `prrt init` creates one, so a mistyped --db is refused, not a new file)."""
+    return click.option(
+        "--create",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_create,
+        help="Create the database (--db) if it does not exist yet, as 'prrt init' does.",
+    )(func)
+
+
+def _remember_create(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """`--create` is read where the database is opened (`App.store`)."""
+    ctx.meta["prrt.create"] = value
+    return value

@@ -39,8 +39,25 @@ def emit(
             raise click.UsageError("--excel writes CSV; it cannot be combined with --format json")
         click.echo(EXCEL_BOM + render(rows, columns, "csv", table), nl=False)
         return
-    width = terminal_width() if fmt == "table" else None
-    click.echo(render(rows, columns, fmt, table, width), nl=False)
+    if fmt == "table":
+        from schedule.output.render import render_table
+
+        tinted = colour()
+        # color=True: click would strip the codes again where it cannot see a terminal itself.
+        text = render_table(rows, table, terminal_width(), tinted)
+        click.echo(text, nl=False, color=True if tinted else None)
+        return
+    click.echo(render(rows, columns, fmt, table), nl=False)
+
+
+def colour() -> bool:
+    """Whether tables colour the rows that need attention (overdue, missed, held): only on a
+    terminal, and never when `NO_COLOR` is set (https://no-color.org) or the terminal is dumb."""
+    import os
+
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
 
 
 def write_text(target: Path | None, text: str, done: str) -> None:

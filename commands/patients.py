@@ -7,7 +7,15 @@ from datetime import date, timedelta
 import click
 
 from commands.app import App, today
-from commands.options import as_of_option, course_spec_options, format_option, plan_options
+from commands.options import (
+    ISO_DATE,
+    as_of_option,
+    course_option,
+    course_spec_options,
+    create_option,
+    format_option,
+    plan_options,
+)
 from commands.output import emit
 from commands.worklists import STATES, filter_options, filters_of
 
@@ -35,6 +43,7 @@ def patient() -> None:
     help="Accept a start more than site.past_start_days (30) days ago (patients already in "
     "treatment).",
 )
+@create_option
 @click.pass_obj
 def patient_add(
     app: App,
@@ -138,7 +147,7 @@ def course_add(
     )
     course = added.course
     click.echo(
-        f"added course {course.number} to {patient_id}: {course.regimen} from {course.start}"
+        f"added course {course.number} to {course.patient_id}: {course.regimen} from {course.start}"
     )
     if added.ended is not None:
         old, stop = added.ended
@@ -157,6 +166,35 @@ def course_add(
             err=True,
         )
     _warn_late_order(app, course.regimen, course.start)
+
+
+@course.command("edit")
+@click.argument("patient_id")
+@click.option("--start", required=True, type=ISO_DATE, help="The new day of the first dose.")
+@course_option
+@click.option(
+    "--past-start",
+    is_flag=True,
+    help="Accept a start more than site.past_start_days (30) days ago.",
+)
+@click.pass_obj
+def course_edit(
+    app: App, patient_id: str, start: date, course_number: int | None, past_start: bool
+) -> None:
+    """Change a course's start while nothing of it is recorded (audited; the calendar is
+    planned again and each moved event's SEQUENCE rises)."""
+    from schedule.tracking.entries import change_start
+
+    changed, old = change_start(
+        app.tracker, patient_id, start, app.actor(), today(), course_number, past_start
+    )
+    if old == changed.start:
+        click.echo(f"course {changed.number} of {changed.patient_id} unchanged")
+        return
+    click.echo(
+        f"moved the start of course {changed.number} of {changed.patient_id}: {old} -> {start}"
+    )
+    _warn_late_order(app, changed.regimen, changed.start)
 
 
 def _warn_late_order(app: App, regimen_id: str, start: date) -> None:

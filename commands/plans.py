@@ -38,7 +38,7 @@ def regimens(app: App, fmt: str) -> None:
 @click.option(
     "--ics",
     "ics_file",
-    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    type=click.Path(path_type=Path, allow_dash=True),
     help="Write the patient's calendar (.ics) to this file ('-': standard output) instead.",
 )
 @click.option("--time", "appt_time", help="With --ics: dose appointments at HH:MM.")

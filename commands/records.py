@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from commands.app import App, today
-from commands.options import ISO_DATE, course_option, format_option
+from commands.options import DAY_DATE, ISO_DATE, course_option, format_option
 from commands.output import emit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,10 +25,19 @@ def override_option(func: F) -> F:
     )(func)
 
 
+def stored_id(app: App, patient_id: str) -> str:
+    """The patient's ID as stored (IDs are found without case); an unknown one is refused here,
+    with the closest stored IDs."""
+    with app.store.read() as tx:
+        return tx.require_patient(patient_id, hidden=True).id
+
+
 @click.command()
 @click.argument("patient_id")
 @click.argument("event")
-@click.option("--date", "day", required=True, type=ISO_DATE, help="Day it was given.")
+@click.option(
+    "--date", "day", required=True, type=DAY_DATE, help="Day it was given (or today, yesterday)."
+)
 @click.option("--dose", help="Amount given: GBq, MBq or mCi for radioligands, mg for injections.")
 @click.option("--note", default="", help="A free-text note.")
 @course_option
@@ -45,10 +54,11 @@ def record(
     override: str | None,
 ) -> None:
     """Record EVENT (e.g. prrt-2, ssa-5, labs-3) as given, or an order (order-2) as placed."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
     number = app.tracker.record(
         patient_id, event, day, dose, note, app.actor(), today(), course_number, override
     )
-    click.echo(f"recorded {event} for {patient_id} on {day} (record {number})")
+    click.echo(f"recorded {event.lower()} for {patient_id} on {day} (record {number})")
 
 
 @click.command()
@@ -59,8 +69,9 @@ def record(
 @click.pass_obj
 def skip(app: App, patient_id: str, event: str, reason: str, course_number: int | None) -> None:
     """Mark EVENT as skipped: it will not be given."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
     number = app.tracker.skip(patient_id, event, reason, app.actor(), today(), course_number)
-    click.echo(f"skipped {event} for {patient_id} (record {number})")
+    click.echo(f"skipped {event.lower()} for {patient_id} (record {number})")
 
 
 @click.command()
@@ -82,15 +93,19 @@ def reschedule(
 ) -> None:
     """Move EVENT's target day (today or later); the later doses follow. A day the clinic is
     closed (site setting closures) needs --override."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
     number = app.tracker.reschedule(
         patient_id, event, day, reason, app.actor(), today(), course_number, override
     )
-    click.echo(f"rescheduled {event} for {patient_id} to {day} (record {number})")
+    click.echo(f"rescheduled {event.lower()} for {patient_id} to {day} (record {number})")
 
 
 def since_option(what: str) -> Callable[[F], F]:
     return click.option(
-        "--date", "day", type=ISO_DATE, help=f"The day {what} (not in the future) [default: today]."
+        "--date",
+        "day",
+        type=DAY_DATE,
+        help=f"The day {what} (not in the future; or yesterday) [default: today].",
     )
 
 
@@ -126,6 +141,7 @@ def hold(
 ) -> None:
     """Put the patient's course on hold: the next dose waits. A toxicity with its grade
     decides the next dose by the regimen's dose-modification table (`prrt explain`)."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
     from schedule.domain.toxicity import parse_toxicity
 
     cause = parse_toxicity(toxicity) if toxicity is not None else None
@@ -164,6 +180,7 @@ def resume(
     """End a hold; the next dose waits until it can be ordered, at the amount the regimen's
     dose-modification table expects. Where the label's stop rule is met, only with
     --override."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
     number = app.tracker.resume(
         patient_id, reason, app.actor(), today(), day, course_number, override
     )
@@ -192,6 +209,7 @@ def discontinue(
 ) -> None:
     """Stop a course: its remaining doses and what goes with them are cancelled; the care
     after the course goes on unless --end-care."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
     number = app.tracker.discontinue(
         patient_id, reason, app.actor(), today(), day, end_care, course_number
     )
@@ -201,16 +219,54 @@ def discontinue(
 
 @click.command()
 @click.argument("patient_id")
-@click.argument("record_id", type=click.IntRange(min=1))
+@click.argument("record_id", metavar="RECORD")
 @click.option("--reason", required=True, help="What was wrong.")
 @course_option
 @click.pass_obj
 def correct(
-    app: App, patient_id: str, record_id: int, reason: str, course_number: int | None
+    app: App, patient_id: str, record_id: str, reason: str, course_number: int | None
 ) -> None:
-    """Mark record RECORD_ID entered-in-error (it stays in the history)."""
-    number = app.tracker.correct(patient_id, record_id, reason, app.actor(), today(), course_number)
-    click.echo(f"marked record {record_id} of {patient_id} entered-in-error (record {number})")
+    """Mark RECORD entered-in-error (it stays in the history): a record's number, C2 for
+    course 2 itself, P for the patient, as 'prrt history' shows them. A course or a patient
+    entered in error is left out of every list, worklist and feed until 'prrt reinstate'."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
+    from schedule.tracking.entries import mark_in_error, parse_reference
+
+    ref = parse_reference(record_id)
+    if ref.record is not None:
+        number = app.tracker.correct(
+            patient_id, ref.record, reason, app.actor(), today(), course_number
+        )
+        click.echo(f"marked record {ref.record} of {patient_id} entered-in-error (record {number})")
+        return
+    stored = mark_in_error(app.tracker, patient_id, ref.course, reason, app.actor())
+    what = "patient" if ref.course is None else f"course {ref.course} of"
+    click.echo(
+        f"marked {what} {stored} entered-in-error; 'prrt reinstate {stored} "
+        f"{record_id.upper()} --reason ...' puts it back"
+    )
+
+
+@click.command()
+@click.argument("patient_id")
+@click.argument("ref", metavar="P|Cn")
+@click.option("--reason", required=True, help="Why it is put back.")
+@click.pass_obj
+def reinstate(app: App, patient_id: str, ref: str, reason: str) -> None:
+    """Put back a patient (P) or a course (C2: course 2) marked entered-in-error."""
+    patient_id = stored_id(app, patient_id)  # echoed as stored: net-003 is NET-003
+    from schedule.domain.errors import InputError
+    from schedule.tracking.entries import parse_reference, reinstate
+
+    found = parse_reference(ref)
+    if found.record is not None:
+        raise InputError(
+            f"record {found.record} is not entered in error as a whole: give P for the "
+            "patient or C and a course's number; a corrected record is recorded again"
+        )
+    stored = reinstate(app.tracker, patient_id, found.course, reason, app.actor())
+    what = "patient" if found.course is None else f"course {found.course} of"
+    click.echo(f"reinstated {what} {stored}")
 
 
 @click.command()

@@ -36,7 +36,7 @@ MAX_SPAN_DAYS = 1827  # five years
     help="ISO weeks of infusion load from the as-of date's week.",
 )  # fmt: skip
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    "-o", "--output", type=click.Path(path_type=Path, allow_dash=True),
     help="Write the report as one HTML page with its charts to this file.",
 )  # fmt: skip
 @click.option(

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from commands.app import App, today
-from commands.options import EXCEL_BOM
+from commands.options import EXCEL_BOM, create_option
 from commands.output import progress
 
 
@@ -41,6 +41,7 @@ def _report_import(what: str, result: Any, update: bool = False) -> None:
     help="Accept starts more than site.past_start_days ago on every row (else: the row's "
     "past_start column).",
 )
+@create_option
 @click.pass_obj
 def import_roster(app: App, file: Path, dry_run: bool, update: bool, past_start: bool) -> None:
     """Patients' courses from CSV: patient_id,regimen,start[,name,tz,time,lang,course,...]."""
@@ -85,7 +86,7 @@ def _output_options(func: Any) -> Any:
     return click.option(
         "-o",
         "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         help="File [default: stdout].",
     )(func)
 

@@ -60,8 +60,8 @@ def filters_of(
         raise click.UsageError(f"--to {end} is before --from {start}")
     if regimen is not None:
         app = click.get_current_context().find_object(App)
-        if app is not None:
-            app.catalog.get(regimen)  # an unknown regimen is refused, not an empty list
+        if app is not None:  # an unknown regimen is refused, not an empty list; any case
+            regimen = app.catalog.get(regimen).id
     return Filters(patient_id, name_part, regimen, kind, status, start, end)
 
 

@@ -104,7 +104,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--db", source, "backup", str(first))
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        f"backed up 12 patients, 91 records, 121 audit rows (869 rows, schema level 4) "
+        f"backed up 12 patients, 91 records, 121 audit rows (870 rows, schema level 5) "
         f"to {first} (archive)\n"
     )
     assert oct(first.stat().st_mode & 0o777) == "0o600"
@@ -112,7 +112,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--user", "admin", "restore", str(first), "--db", pg_url)
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "restored 12 patients, 91 records, 121 audit rows (869 rows, schema level 4)\n",
+        "restored 12 patients, 91 records, 121 audit rows (870 rows, schema level 5)\n",
         "",
     )
     assert table_rows(pg_url) == table_rows(source)
@@ -131,7 +131,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
         trail = tx.audit()
     store.close()
     assert [(a["action"], a["who"]) for a in trail[-2:]] == [("restore", "admin")] * 2
-    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 870, "schema": 4}
+    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 871, "schema": 5}
 
     # New rows on the restored PostgreSQL database get fresh ids (its sequences moved on).
     result = run("--db", pg_url, "record", "NET-003", "prrt-2", "--date", "2026-11-21")
@@ -141,7 +141,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     )
     more = tmp_path / "more.csv"
     more.write_text("patient_id,regimen,start,course\nNET-006,lanreotide,2026-11-23,2\n")
-    assert run("--db", pg_url, "import", "roster", str(more)).exit_code == 0
+    assert run("--db", pg_url, "import", "roster", "--create", str(more)).exit_code == 0
     assert max(row[0] for row in table_rows(pg_url)["courses"]) == 15
 
 
@@ -167,7 +167,18 @@ def test_restore_refuses_a_target_with_data(run, tmp_path: Path, db_url: str) ->
     build_clinic(run, source)
     archive = tmp_path / "clinic.prrt"
     assert run("--db", source, "backup", str(archive)).exit_code == 0
-    run("--db", db_url, "patient", "add", "X1", "--regimen", "lanreotide", "--start", AS_OF)
+    run(
+        "--db",
+        db_url,
+        "patient",
+        "add",
+        "--create",
+        "X1",
+        "--regimen",
+        "lanreotide",
+        "--start",
+        AS_OF,
+    )
     before = table_rows(db_url)
     result = run("restore", str(archive), "--db", db_url)
     assert (result.exit_code, result.stdout, result.stderr) == (
@@ -182,7 +193,18 @@ def test_restore_refuses_a_target_with_data(run, tmp_path: Path, db_url: str) ->
 
 def test_restore_into_a_database_opened_but_empty(run, tmp_path: Path, db_url: str) -> None:  # type: ignore[no-untyped-def]
     source = str(tmp_path / "source.db")
-    run("--db", source, "patient", "add", "X1", "--regimen", "lanreotide", "--start", AS_OF)
+    run(
+        "--db",
+        source,
+        "patient",
+        "add",
+        "--create",
+        "X1",
+        "--regimen",
+        "lanreotide",
+        "--start",
+        AS_OF,
+    )
     archive = tmp_path / "clinic.prrt"
     assert run("--db", source, "backup", str(archive)).exit_code == 0
     assert run("--db", db_url, "patient", "list").exit_code == 0  # migrated, nothing stored
@@ -194,7 +216,18 @@ def test_restore_into_a_database_opened_but_empty(run, tmp_path: Path, db_url: s
 
 def test_damaged_or_foreign_files_are_refused(run, tmp_path: Path, db_url: str) -> None:  # type: ignore[no-untyped-def]
     source = str(tmp_path / "source.db")
-    run("--db", source, "patient", "add", "X1", "--regimen", "lanreotide", "--start", AS_OF)
+    run(
+        "--db",
+        source,
+        "patient",
+        "add",
+        "--create",
+        "X1",
+        "--regimen",
+        "lanreotide",
+        "--start",
+        AS_OF,
+    )
     archive = tmp_path / "clinic.prrt"
     run("--db", source, "backup", str(archive))
     lines = gzip.decompress(archive.read_bytes()).splitlines(keepends=True)
@@ -210,7 +243,7 @@ def test_damaged_or_foreign_files_are_refused(run, tmp_path: Path, db_url: str) 
         (cut, "the backup is incomplete (cut off)"),
         (text, "not a prrt backup (neither an archive nor an SQLite copy)"),
         (tmp_path / "none.prrt", "no such file"),
-        (newer, "the backup is at schema level 99, newer than this version of prrt knows (4); "
+        (newer, "the backup is at schema level 99, newer than this version of prrt knows (5); "
                 "restore it with a newer version"),
     ]:  # fmt: skip
         result = run("restore", str(path), "--db", db_url)
@@ -273,7 +306,7 @@ def test_an_archive_of_an_older_level_is_migrated_on_restore(
     assert restored["standing"] == original["standing"]
     assert [r[:4] for r in restored["patients"]] == [r[:4] for r in original["patients"]]
     store = Store.open(target, "x")
-    assert store.schema_version() == 4
+    assert store.schema_version() == 5
     store.close()
 
 
@@ -304,7 +337,10 @@ def test_backup_while_another_process_writes(run, tmp_path: Path, db_url: str) -
         "patient_id,regimen,start\n"
         + "".join(f"W{n},lanreotide,2024-01-01\n" for n in range(WRITERS))
     )
-    assert run("--db", db_url, "import", "roster", str(roster), "--past-start").exit_code == 0
+    assert (
+        run("--db", db_url, "import", "roster", "--create", str(roster), "--past-start").exit_code
+        == 0
+    )
     script = (
         f"for n in $(seq 0 {WRITERS - 1}); do "
         f'"{sys.executable}" cli.py --db "{db_url}" record W$n ssa-1 --date 2024-01-01 || exit 1; '
@@ -340,14 +376,14 @@ def test_backup_while_another_process_writes(run, tmp_path: Path, db_url: str) -
 def test_archive_is_readable_without_prrt(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The documented format: gzip'd JSON lines, header first, a table line before its rows."""
     db = str(tmp_path / "a.db")
-    run("--db", db, "patient", "add", "X1", "--regimen", "lanreotide", "--start", AS_OF,
+    run("--db", db, "patient", "add", "--create", "X1", "--regimen", "lanreotide", "--start", AS_OF,
         "--name", "Zoë =1+1")  # fmt: skip
     run("--db", db, "backup", str(tmp_path / "a.prrt"))
     items = [
         json.loads(x) for x in gzip.decompress((tmp_path / "a.prrt").read_bytes()).splitlines()
     ]
     assert {k: items[0][k] for k in ("format", "version", "schema", "source")} == {
-        "format": "prrt-archive", "version": 1, "schema": 4, "source": "sqlite",
+        "format": "prrt-archive", "version": 1, "schema": 5, "source": "sqlite",
     }  # fmt: skip
     names = [i["table"] for i in items if isinstance(i, dict) and "table" in i]
     assert names == [t.name for t in tables.metadata.sorted_tables]

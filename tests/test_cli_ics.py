@@ -68,7 +68,8 @@ def test_ics_is_for_the_patient_and_private(prrt, tmp_path: Path) -> None:  # ty
         {
             "action": "DISPLAY",
             "trigger": "-PT15H",
-            "description": "Tomorrow: Clinic visit (infusion)",
+            "description": "Tomorrow: clinic visit, about 5 hours; an injection too; "
+            "no short-acting injection from now on; drink plenty of fluids",
         }
     ]
     assert dose["transp"] == "OPAQUE"
@@ -78,7 +79,13 @@ def test_ics_is_for_the_patient_and_private(prrt, tmp_path: Path) -> None:  # ty
     assert (precautions["start"]["iso"], precautions["end"]["iso"]) == ("2026-12-07", "2026-12-15")
     assert precautions["transp"] == "TRANSPARENT"
     assert "keep more than 1 metre" in precautions["description"]
-    assert all(len(e["alarms"]) == 1 for e in seen["events"])
+    # One alarm each, but for what rings with its visit's (the day before's reminders, the
+    # injection after the infusion: issue 29).
+    alone = [e for e in seen["events"] if len(e["alarms"]) == 1]
+    shared = [e for e in seen["events"] if not e["alarms"]]
+    assert alone
+    assert len(alone) + len(shared) == len(seen["events"])
+    assert {e["summary"] for e in shared} == {"Reminder", "Clinic visit (injection)"}
     named = export(prrt, tmp_path, "NET-7781", "--with-name", name="named.ics")
     assert named["calendar"]["name"] == "Treatment calendar for Ada Example"
 
@@ -189,7 +196,7 @@ def test_timed_appointments_stay_at_9_in_new_york_across_dst(prrt, tmp_path: Pat
         assert _new_york(event, "start").strftime("%H:%M") == "09:00"
         assert _new_york(event, "end").strftime("%H:%M") == "14:00"  # about 5 h (L26)
         assert event["alarms"][0]["trigger"] == "-P1D"
-        assert "Appointment at 09:00 (America/New_York)." in event["description"]
+        assert "Appointment at 09:00, United States (New York) Time." in event["description"]
     lar = by_title(seen["events"], "Hormone injection (octreotide) after Lutathera treatment 1")
     assert lar["start"]["isDate"]  # given after the infusion, same visit: all-day
 

@@ -87,7 +87,7 @@ def test_patient_add_record_show(prrt, db_url: str) -> None:  # type: ignore[no-
         (
             ("record", "P1", "prrt-1", "--date", "2026-11-31"),
             2,
-            "prrt: Invalid value for '--date': '2026-11-31' is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01) (see 'prrt record --help')\n",
+            "prrt: Invalid value for '--date': '2026-11-31' is not a real calendar date; use YYYY-MM-DD (e.g. 2027-03-01), or today or yesterday (see 'prrt record --help')\n",
         ),
         (
             ("record", "P1", "prrt-1", "--date", "2026-11-03", "--dose", "30 mg"),
@@ -215,12 +215,12 @@ def test_samples_worklists_and_fail_if_any(prrt, db_url: str) -> None:  # type: 
     assert missed.exit_code == 0
     # A monthly injection past its window stays overdue until given or skipped (S9).
     assert missed.stdout == (
-        "PATIENT  DUE BY      LATE        EVENT            TITLE                                                   STATUS   FLAGS\n"
-        "NET-005  2026-08-17  105 d late  ssa-bridge-1     Octreotide LAR 30 mg monthly injection during the hold  overdue\n"
-        "NET-011  2026-10-09  59 d late   followup-labs-1  Blood tests 1 month after the last PRRT dose            missed\n"
-        "NET-008  2026-10-14  41 d late   ssa-2            Octreotide LAR 30 mg after PRRT dose 2                  missed\n"
-        "NET-004  2026-10-26  35 d late   ssa-6            Octreotide LAR 30 mg injection 6                        overdue\n"
-        "NET-009  2026-11-15  8 d late    labs-2           Blood tests before radioligand dose 2                   missed\n"
+        "PATIENT  TARGET      LATE   WINDOW END  EVENT            TITLE                                                   STATUS   FLAGS\n"
+        "NET-005  2026-08-10  105 d  2026-08-17  ssa-bridge-1     Octreotide LAR 30 mg monthly injection during the hold  overdue\n"
+        "NET-011  2026-09-25  59 d   2026-10-09  followup-labs-1  Blood tests 1 month after the last PRRT dose            missed\n"
+        "NET-008  2026-10-13  41 d   2026-10-14  ssa-2            Octreotide LAR 30 mg after PRRT dose 2                  missed\n"
+        "NET-004  2026-10-19  35 d   2026-10-26  ssa-6            Octreotide LAR 30 mg injection 6                        overdue\n"
+        "NET-009  2026-11-15  8 d    2026-11-15  labs-2           Blood tests before radioligand dose 2                   missed\n"
     )
     assert prrt("missed", "--as-of", "2026-11-23", "--fail-if-any").exit_code == 1
     rows = list(
@@ -256,7 +256,7 @@ def test_missed_fail_if_any_is_zero_when_nothing_is_missed(prrt) -> None:  # typ
     result = prrt("missed", "--fail-if-any")
     assert (result.exit_code, result.stdout) == (
         0,
-        "PATIENT  DUE BY  LATE  EVENT  TITLE  STATUS  FLAGS\n",
+        "PATIENT  TARGET  LATE  WINDOW END  EVENT  TITLE  STATUS  FLAGS\n",
     )
 
 
@@ -287,33 +287,39 @@ def test_bad_csv_imports_nothing_and_names_line_and_field(
         "patient_id,event,date,dose\nA1,ssa-1,2026-01-05,120 mg\nA1,ssa-1,2026-01-06,120 mg\n"
     )
     result = prrt("import", "doses", str(doses))
-    assert result.exit_code == 2
-    assert result.stderr.startswith(
-        f"prrt: {doses}: line 3: event: ssa-1 of A1 is already recorded as given on 2026-01-05"
+    assert result.exit_code == 4  # a conflict, as from 'prrt record' (issue 28)
+    assert result.stderr == (  # two lines of one file for one event (issue 28)
+        f"prrt: {doses}: line 3: event: ssa-1 of A1 is also on line 2 of this file; it is "
+        f"recorded once; delete the wrong line, then run 'prrt import doses {doses}' again\n"
     )
     assert stored_records(db_url) == []
-    for text, problem in [
+    # The exit code is the error's, as from a command (issue 28): 3 for an unknown patient.
+    for text, problem, code in [
         (
             "patient_id,date\nA1,2026-01-05\n",
             "line 1: missing column event; expected patient_id,event,date,dose,note,course,type",
+            2,
         ),
         (
             "patient_id,event,date,colour\nA1,ssa-1,2026-01-05,red\n",
             "line 1: colour: unknown column",
+            2,
         ),
         (
             "patient_id,event,date\nZZ,ssa-1,2026-01-05\n",
             "line 2: patient_id: unknown patient 'ZZ'; import the roster first",
+            3,
         ),
         (
             "patient_id,event,date,dose\nA1,ssa-1,2026-01-05,7 GBq\n",
             "line 2: dose: dose '7 GBq' does not fit ssa-1; give it in mg",
+            2,
         ),
-        ("", "the file is empty; it needs a header line"),
+        ("", "the file is empty; it needs a header line", 2),
     ]:
         doses.write_text(text)
         result = prrt("import", "doses", str(doses))
-        assert (result.exit_code, result.stdout) == (2, "")
+        assert (result.exit_code, result.stdout) == (code, "")
         assert result.stderr.startswith(f"prrt: {doses}: {problem}"), result.stderr
     assert stored_records(db_url) == []
 
@@ -325,7 +331,10 @@ def test_export_then_import_restores_everything(prrt, run, tmp_path: Path) -> No
     backup = tmp_path / "backup.csv"
     assert prrt("export", "doses", "-o", str(backup)).exit_code == 0
     other = str(tmp_path / "restored.db")
-    assert run("--db", other, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+    assert (
+        run("--db", other, "import", "roster", "--create", str(SAMPLES / "roster.csv")).exit_code
+        == 0
+    )
     assert (
         run("--db", other, "import", "doses", str(backup)).stdout
         == "imported 88 records; 0 already stored\n"
@@ -342,8 +351,8 @@ def test_history_shows_who_and_when(prrt) -> None:  # type: ignore[no-untyped-de
     prrt("correct", "P1", "1", "--reason", "wrong patient")
     assert prrt("history", "P1").stdout == (
         "RECORD  AT                    WHO          ACTION            COURSE  EVENT  DATE        DOSE    NOTE\n"
-        "        2026-11-21T08:30:00Z  coordinator  patient-add\n"
-        "        2026-11-21T08:30:00Z  coordinator  course-add        1              2026-10-01          lanreotide\n"
+        "P       2026-11-21T08:30:00Z  coordinator  patient-add\n"
+        "C1      2026-11-21T08:30:00Z  coordinator  course-add        1              2026-10-01          lanreotide\n"
         "1       2026-11-21T08:30:00Z  coordinator  given             1       ssa-1  2026-10-01  120 mg\n"
         "2       2026-11-21T08:30:00Z  coordinator  entered-in-error  1       ssa-1  2026-11-21          wrong patient\n"
     )

@@ -239,7 +239,7 @@ def test_init_and_the_creating_commands_say_when_they_create(run, tmp_path: Path
     first = run("--db", str(path), "init")
     assert (first.exit_code, first.stdout, first.stderr) == (
         0,
-        f"database ready at {path} (schema level 4)\n",
+        f"database ready at {path} (schema level 5)\n",
         f"prrt: created a new database at {path}\n",
     )
     again = run("--db", str(path), "init")
@@ -247,24 +247,27 @@ def test_init_and_the_creating_commands_say_when_they_create(run, tmp_path: Path
     assert run("--db", str(path), "due").exit_code == 0
     other = tmp_path / "other.db"
     with freeze_time(TODAY):
-        added = run("--db", str(other), "patient", "add", "P1", "--regimen", "lutathera",
+        added = run("--db", str(other), "patient", "add", "--create", "P1", "--regimen", "lutathera",
                     "--start", "2026-01-05", "--past-start")  # fmt: skip
     assert (added.exit_code, added.stderr) == (0, f"prrt: created a new database at {other}\n")
     roster = tmp_path / "roster.db"
-    imported = run("--db", str(roster), "import", "roster", str(SAMPLES / "roster.csv"))
+    imported = run("--db", str(roster), "import", "roster", "--create", str(SAMPLES / "roster.csv"))
     assert (imported.exit_code, imported.stderr) == (
         0,
         f"prrt: created a new database at {roster}\n",
     )
-    assert run("--db", str(roster), "import", "roster", str(SAMPLES / "roster.csv")).stderr == ""
+    assert (
+        run("--db", str(roster), "import", "roster", "--create", str(SAMPLES / "roster.csv")).stderr
+        == ""
+    )
 
 
 def test_init_on_either_database(prrt, db_url: str) -> None:  # type: ignore[no-untyped-def]
     result = prrt("init")
     assert result.exit_code == 0
     assert result.stdout.startswith("database ready at ")
-    assert result.stdout.endswith(" (schema level 4)\n")
-    assert prrt("due").stdout == "PATIENT  DUE BY  LATE  EVENT  TITLE  STATUS  FLAGS\n"
+    assert result.stdout.endswith(" (schema level 5)\n")
+    assert prrt("due").stdout == "PATIENT  TARGET  LATE  WINDOW END  EVENT  TITLE  STATUS  FLAGS\n"
 
 
 # -- names, filters, the DUE BY date ---------------------------------------------------------
@@ -280,8 +283,8 @@ def clinic(prrt):  # type: ignore[no-untyped-def]
 
 def test_names_beside_the_id_and_at_the_end_of_the_columns(clinic) -> None:  # type: ignore[no-untyped-def]
     table = clinic("due", "--as-of", "2026-11-23").stdout.splitlines()
-    assert table[0].split() == ["PATIENT", "NAME", "DUE", "BY", "LATE", "EVENT", "TITLE",
-                                "STATUS", "FLAGS"]  # fmt: skip
+    assert table[0].split() == ["PATIENT", "NAME", "TARGET", "LATE", "WINDOW", "END", "EVENT",
+                                "TITLE", "STATUS", "FLAGS"]  # fmt: skip
     assert next(line for line in table if line.startswith("NET-001")).startswith(
         "NET-001  Ana Example  "
     )
@@ -354,23 +357,29 @@ def test_tables_fit_the_terminal(clinic, monkeypatch: pytest.MonkeyPatch, width:
         assert max(len(line) for line in out.splitlines()) <= width, args
     fitted = clinic("due", "--as-of", "2026-11-23").stdout
     header = fitted.splitlines()[0].split()
-    for kept in ("PATIENT", "DUE", "EVENT", "STATUS", "FLAGS"):
+    for kept in ("PATIENT", "TARGET", "LATE", "EVENT", "STATUS", "FLAGS"):
         assert kept in header
     lines = [x for x in fitted.splitlines() if x.startswith("NET-003")]
     assert "order-late" in lines[0]  # its order is late (issue 24): first on the list
     line = next(x for x in lines if " prrt-2 " in x)
     assert "overdue" in line
     assert "labs-stale" in line
-    if width == 160:
-        assert "PRRT dose 2 of 4: Lutathera infusion" in fitted
-    else:
-        assert "PRRT dose 2 of 4: Lutathera infusion" not in fitted
+    # Titles are shortened, then written under their row: never dropped (issue 28).
+    assert "PRRT dose 2 of 4: Lutathera infusion" in fitted
+    if width == 80:
+        held = fitted.splitlines()
+        at = next(i for i, x in enumerate(held) if " prrt-3 " in x)
+        assert " 91 d " in held[at]  # a number is never cut
+        below = " ".join(x.strip() for x in held[at + 1 : at + 3])
+        assert "grade 3 thrombocytopenia; platelets 45; review 2026-08-24" in below
     monkeypatch.setattr("commands.output.terminal_width", lambda: None)
     assert clinic("due", "--as-of", "2026-11-23").stdout == piped
 
 
 def test_the_renderer_shortens_then_drops_squeezable_columns() -> None:
-    table = (Column("id", "id"), Column("title", "title", squeeze=2), Column("flag", "flag"))
+    table = (
+        Column("id", "id"), Column("title", "title", squeeze=2, drop=1), Column("flag", "flag")
+    )  # fmt: skip
     data = [{"id": "NET-001", "title": "A rather long title for one event", "flag": "x"}]
     full = render_table(data, table)
     assert render_table(data, table, 200) == full
@@ -390,8 +399,8 @@ def test_explain_says_why_in_plain_words(clinic) -> None:  # type: ignore[no-unt
         "date 2026-11-18: prrt-1 given 2026-09-23; still not given on 2026-11-23; "
         "+ 56 days, L4\n"
         "window 2026-11-11 to 2026-11-25: 7 days before and 7 after the target, L4\n"
-        "status overdue: as of 2026-11-23; past its target 2026-11-18; on time until "
-        "2026-11-25; nothing recorded\n"
+        "status overdue: as of 2026-11-23; 5 d past its target 2026-11-18; its window is open "
+        "until 2026-11-25; nothing recorded\n"
         "flag labs-stale: labs-2 given 2026-10-22; 32 days before prrt-2 (at the earliest "
         "2026-11-23); labs count up to 28 days before the dose, L28\n"
     )
@@ -441,11 +450,14 @@ def test_a_filter_naming_no_stored_patient_or_regimen_is_refused(clinic) -> None
     assert (result.exit_code, result.stdout, result.stderr) == (
         3,
         "",
-        "prrt: unknown patient 'NET-0O3'; 'prrt patient list' shows the patients\n",
+        "prrt: unknown patient 'NET-0O3' (did you mean 'NET-003'?); 'prrt patient list' shows "
+        "the patients\n",
     )
     result = clinic("due", "--regimen", "lutatera")
     assert result.exit_code == 3
-    assert result.stderr.startswith("prrt: unknown regimen 'lutatera'; known regimens: ")
+    assert result.stderr.startswith(
+        "prrt: unknown regimen 'lutatera' (did you mean 'lutathera'?); known regimens: "
+    )
 
 
 def test_history_says_what_a_patient_edit_changed(clinic) -> None:  # type: ignore[no-untyped-def]
@@ -481,5 +493,5 @@ def test_a_refused_creating_command_leaves_no_database(run, tmp_path: Path) -> N
     )
     roster = tmp_path / "roster.csv"
     roster.write_text("patient_id,regimen,start\nP1,lanreotide,2026-02-30\n")
-    assert run("--db", str(path), "import", "roster", str(roster)).exit_code == 2
+    assert run("--db", str(path), "import", "roster", "--create", str(roster)).exit_code == 2
     assert not path.exists()

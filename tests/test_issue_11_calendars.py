@@ -355,7 +355,8 @@ def test_plain_titles_by_site_setting_and_per_patient(
     assert dose["summary"] == "Lutathera treatment 1 of 4: infusion at the clinic"
     assert (
         dose["alarms"][0]["description"]
-        == "Tomorrow: Lutathera treatment 1 of 4: infusion at the clinic"
+        == "Tomorrow: Lutathera treatment 1 of 4: infusion at the clinic; an injection too; "
+        "no short-acting injection from now on; drink plenty of fluids"
     )
     assert not dose["description"].startswith("Lutathera treatment 1")  # said once, in the title
     seen = check_calendar(quiet.stdout_bytes, tmp_path, "quiet.ics")

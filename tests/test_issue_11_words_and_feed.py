@@ -138,10 +138,8 @@ def test_a_held_dose_says_the_team_will_call_and_an_overdue_one_to_call_the_clin
     sample_clinic(run, db_url)
     held = check_calendar(run("--db", db_url, "ics", "NET-005").stdout_bytes, tmp_path, "5.ics")
     dose = by_title(held["events"], "Lutathera treatment 3 of 4: infusion at the clinic")
-    assert dose["summary"] == "On hold: Clinic visit (infusion)"
-    assert dose["description"].startswith(
-        "On hold: this is paused for now, and the care team will call you with a new date.\n\n"
-    )
+    assert dose["summary"] == "Paused: Clinic visit (infusion)"
+    assert dose["description"].startswith("Paused: your care team will give you a new date.\n\n")
     assert (dose["status"], dose["alarms"]) == ("TENTATIVE", [])  # no alarm for a paused day
     late = check_calendar(run("--db", db_url, "ics", "NET-003").stdout_bytes, tmp_path, "3.ics")
     dose = by_title(late["events"], "Lutathera treatment 2 of 4: infusion at the clinic")

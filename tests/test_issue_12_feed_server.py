@@ -180,7 +180,7 @@ def test_a_304_reads_no_table_until_something_is_written(run, db_url: str, store
         # Another patient added, by another process: the mark moved; one query, still a 304.
         other = other_store(db_url)
         try:
-            added = run("--db", db_url, "patient", "add", "NEW-1", "--regimen", "lanreotide",
+            added = run("--db", db_url, "patient", "add", "--create", "NEW-1", "--regimen", "lanreotide",
                         "--start", "2026-11-02", "--past-start")  # fmt: skip
             assert added.exit_code == 0, added.stderr
             assert get(app, path, if_none_match=etag)[0] == "304 Not Modified"

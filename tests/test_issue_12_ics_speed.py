@@ -212,7 +212,10 @@ def clinic(run, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
     doses given, held, skipped and discontinued."""
     db = str(tmp_path / "clinic.db")
     with freeze_time("2026-11-21"):
-        assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+        assert (
+            run("--db", db, "import", "roster", "--create", str(SAMPLES / "roster.csv")).exit_code
+            == 0
+        )
         assert run("--db", db, "import", "doses", str(SAMPLES / "doses.csv")).exit_code == 0
     return db
 

@@ -44,7 +44,9 @@ def clinic(run, db: str, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
     roster = tmp_path / "roster.csv"
     rows = [f"{pid},lanreotide,2026-11-0{n}" for n, pid in enumerate(IDS, 1)]
     roster.write_text("patient_id,regimen,start\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    assert run("--db", db, "import", "roster", str(roster), "--past-start").exit_code == 0
+    assert (
+        run("--db", db, "import", "roster", "--create", str(roster), "--past-start").exit_code == 0
+    )
     return db
 
 
@@ -217,7 +219,7 @@ def test_a_second_export_into_the_same_folder_at_once_is_refused(
 
 
 def test_piped_nothing_but_the_summary(run, db: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    roster = run("--db", db, "import", "roster", str(SAMPLES / "roster.csv"))
+    roster = run("--db", db, "import", "roster", "--create", str(SAMPLES / "roster.csv"))
     assert (roster.exit_code, roster.stdout, roster.stderr) == (
         0, "imported 12 patients; 1 more course; 0 already stored\n", "",
     )  # fmt: skip
@@ -232,7 +234,7 @@ def test_piped_nothing_but_the_summary(run, db: str, tmp_path: Path) -> None:  #
 def test_on_a_terminal_a_bar_on_stderr_and_the_same_stdout(
     run, db: str, tmp_path: Path, terminal: None
 ) -> None:  # type: ignore[no-untyped-def]
-    roster = run("--db", db, "import", "roster", str(SAMPLES / "roster.csv"))
+    roster = run("--db", db, "import", "roster", "--create", str(SAMPLES / "roster.csv"))
     assert (roster.exit_code, roster.stdout) == (
         0,
         "imported 12 patients; 1 more course; 0 already stored\n",
@@ -260,7 +262,9 @@ def test_exports_show_a_bar_on_a_terminal_and_write_the_same_csv(
 ) -> None:  # type: ignore[no-untyped-def]
     import commands.transfer
 
-    assert run("--db", db, "import", "roster", str(SAMPLES / "roster.csv")).exit_code == 0
+    assert (
+        run("--db", db, "import", "roster", "--create", str(SAMPLES / "roster.csv")).exit_code == 0
+    )
     assert run("--db", db, "import", "doses", str(SAMPLES / "doses.csv")).exit_code == 0
     piped = {what: run("--db", db, "export", what) for what in ("doses", "roster")}
     assert {w: (r.exit_code, r.stderr) for w, r in piped.items()} == {
@@ -285,8 +289,8 @@ def test_on_a_terminal_a_refused_import_ends_the_bar_before_its_error(
 ) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "roster.csv"
     bad.write_text("patient_id,regimen,start\nA,lanreotide,2026-11-01\nB,nothing,2026-11-01\n")
-    result = run("--db", db, "import", "roster", str(bad))
-    assert (result.exit_code, result.stdout) == (2, "")
+    result = run("--db", db, "import", "roster", "--create", str(bad))
+    assert (result.exit_code, result.stdout) == (3, "")  # unknown: 3, as from a command
     bar, error = result.stderr.rstrip("\n").rsplit("\n", 1)
     assert bar.split("\r")[-1].startswith("checking rows  [")
     assert error == (

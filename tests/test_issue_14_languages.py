@@ -202,7 +202,7 @@ def test_a_site_catalogue_overrides_one_key_and_keeps_the_rest(config_dir: Path)
     assert "calendar.de.toml" not in german.unreviewed  # the site's file says it was reviewed
     assert "regimens.de.toml" in german.unreviewed
     assert catalogue("fr", settings).text("calendar.not_done") == (
-        "Pas encore fait : merci d'appeler la clinique."
+        "Pas encore fait\u00a0: merci d'appeler la clinique."  # a space that does not break
     )
 
 
@@ -243,7 +243,8 @@ EXPECTED = {
         "dose": "Lutathera-Behandlung 1 von 4: Infusion in der Klinik.",
         "done": "Erledigt am 3. März 2027.",
         "labs": "Vom 3. Februar 2027 bis 17. Februar 2027.",
-        "alarm": "Morgen: Termin in der Klinik (Infusion)",
+        "alarm": "Morgen: Termin in der Klinik, etwa 5 Stunden; dazu eine Spritze; ab jetzt keine "
+        "kurz wirkende Spritze; viel trinken",
         "late": "Noch nicht erledigt: Blutabnahme",
     },
     "es": {
@@ -252,17 +253,19 @@ EXPECTED = {
         "dose": "Tratamiento con Lutathera 1 de 4: infusión en la clínica.",
         "done": "Hecho el 3 de marzo de 2027.",
         "labs": "Del 3 de febrero de 2027 al 17 de febrero de 2027.",
-        "alarm": "Mañana: Cita en la clínica (infusión)",
+        "alarm": "Mañana: cita en la clínica, unas 5 horas; también una inyección; ninguna "
+        "inyección de acción corta desde ahora; beba mucho líquido",
         "late": "Aún sin hacer: Análisis de sangre",
     },
     "fr": {
-        "name": "Calendrier de traitement de Eva",
+        "name": "Calendrier de traitement d'Eva",  # elided (issue 29)
         "infusion": "Rendez-vous à la clinique (perfusion)",
-        "dose": "Traitement par Lutathera 1 sur 4 : perfusion à la clinique.",
+        "dose": "Traitement par Lutathera 1 sur 4\u00a0: perfusion à la clinique.",
         "done": "Fait le 3 mars 2027.",
         "labs": "Du 3 février 2027 au 17 février 2027.",
-        "alarm": "Demain : Rendez-vous à la clinique (perfusion)",
-        "late": "Pas encore fait : Prise de sang",
+        "alarm": "Demain\u00a0: rendez-vous à la clinique, environ 5 heures\u00a0; une injection aussi\u00a0; "
+        "plus d'injection à action courte à partir de maintenant\u00a0; buvez beaucoup",
+        "late": "Pas encore fait\u00a0: Prise de sang",
     },
     "en": {
         "name": "Treatment calendar for Eva",
@@ -270,7 +273,8 @@ EXPECTED = {
         "dose": "Lutathera treatment 1 of 4: infusion at the clinic.",
         "done": "Done on 3 March 2027.",
         "labs": "From 3 February 2027 to 17 February 2027.",
-        "alarm": "Tomorrow: Clinic visit (infusion)",
+        "alarm": "Tomorrow: clinic visit, about 5 hours; an injection too; no short-acting "
+        "injection from now on; drink plenty of fluids",
         "late": "Not done yet: Blood test",
     },
 }

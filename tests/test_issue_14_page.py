@@ -61,6 +61,7 @@ def test_the_page_and_its_headers(served: tuple[FeedServer, str]) -> None:
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": POLICY,
         "X-Frame-Options": "DENY",
+        "Vary": "Accept-Language",  # issue 29: the page follows the browser's language
     }
     assert POLICY.startswith("default-src 'none'; style-src 'sha256-")
     assert "script" not in POLICY
@@ -76,7 +77,7 @@ def test_the_page_and_its_headers(served: tuple[FeedServer, str]) -> None:
     assert f'href="{token}/handout.pdf" download' in page
     assert 'href="https://calendar.google.com/calendar/r/settings/addbyurl"' in page
     assert "7 décembre 2026" in page
-    assert "Téléphone : +1 555 0100" in page
+    assert '<a href="tel:+15550100">Téléphone\u00a0: +1 555 0100</a>' in page
     assert "Order" not in page
     assert "free of charge" not in page
     # HEAD: the same headers, no body.
@@ -90,7 +91,9 @@ def test_titles_in_the_link_go_on_to_the_page_and_its_links(served: tuple[FeedSe
     page = body.decode("utf-8")
     assert f'href="webcal://calendar.example.org/prrt/feeds/{token}.ics?titles=plain"' in page
     assert f'href="{token}/handout.pdf?titles=plain"' in page
-    assert "<strong>Traitement par Lutathera 1 sur 4 : perfusion à la clinique</strong>" in page
+    assert (
+        "<strong>Traitement par Lutathera 1 sur 4\u00a0: perfusion à la clinique</strong>" in page
+    )
     _, _, discreet = call(app, f"/p/{token}")
     assert "Traitement par Lutathera 1 sur 4" not in discreet.decode("utf-8")
 
@@ -172,7 +175,7 @@ def test_in_chromium_at_375_pixels_without_script(run, db_url: str, tmp_path: Pa
     assert (JS / "node_modules" / "playwright-core").is_dir(), f"run 'npm ci --prefix {JS}'"
     start = (date.today() + timedelta(days=20)).isoformat()
     added = run(
-        "--db", db_url, "patient", "add", "P1", "--regimen", "lutathera", "--start", start,
+        "--db", db_url, "patient", "add", "--create", "P1", "--regimen", "lutathera", "--start", start,
         "--lang", "de", "--tz", "Europe/Berlin", "--time", "09:30",
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
@@ -211,7 +214,7 @@ def test_in_chromium_at_375_pixels_without_script(run, db_url: str, tmp_path: Pa
     german = catalogue("de")
     for expected in (
         "Ihre Behandlungstermine",
-        f"{german.date(first, 'long')} Termin in der Klinik (Infusion) Um 09:30 Uhr",
+        f"{german.date(first, 'long')} ○ Geplant Termin in der Klinik (Infusion) Um 09:30 Uhr",
         "Zu Google Kalender hinzufügen",
         f"http://127.0.0.1:{port}/feeds/{token.group(0)}.ics",
     ):

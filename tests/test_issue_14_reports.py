@@ -398,10 +398,9 @@ def test_a_folder_or_a_device_is_never_replaced(clinic, tmp_path: Path) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
     result = report(clinic, *SPAN, "-o", str(folder))
-    assert (result.exit_code, result.stdout) == (2, "")  # refused before anything is read
-    assert result.stderr == (
-        f"prrt: Invalid value for '-o' / '--output': File '{folder}' is a directory. "
-        "(see 'prrt report --help')\n"
+    assert (result.exit_code, result.stdout) == (6, "")  # as every output (issue 28)
+    assert (
+        result.stderr == f"prrt: cannot write {folder}: it is a folder; give the path of a file\n"
     )
     assert list(folder.iterdir()) == []
     result = report(clinic, *SPAN, "-o", "/dev/null")

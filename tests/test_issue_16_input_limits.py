@@ -274,7 +274,7 @@ def test_ids_differing_only_in_case_are_one_patient(prrt, db_url: str) -> None: 
 
 
 @freeze_time("2026-11-21 10:00:00")
-def test_roster_rows_differing_only_in_case_are_refused(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_roster_ids_in_other_case_are_one_patient(prrt, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     prrt(
         "patient",
         "add",
@@ -290,19 +290,16 @@ def test_roster_rows_differing_only_in_case_are_refused(prrt, db_url: str, tmp_p
         "patient_id,regimen,start\nNET-004,lanreotide,2026-11-02\nnet-003,lanreotide,2026-11-02\n"
     )
     result = prrt("import", "roster", str(roster))
-    assert (result.exit_code, result.stderr) == (
-        2,
-        f"prrt: {roster}: line 3: patient_id: patient 'net-003' differs only in case from "
-        "'NET-003', already stored; IDs are compared without case\n",
+    assert (result.exit_code, result.stderr) == (  # net-003 is the stored NET-003 (issue 28)
+        4,  # as from 'prrt patient add'
+        f"prrt: {roster}: line 3: patient_id: NET-003 already exists with another course "
+        "(lutathera from 2026-11-02); add a new course with 'prrt course add NET-003'\n",
     )
     roster.write_text(
         "patient_id,regimen,start\nNET-004,lanreotide,2026-11-02\nnet-004,lanreotide,2026-11-02\n"
     )
     result = prrt("import", "roster", str(roster))
-    assert result.stderr == (
-        f"prrt: {roster}: line 3: patient_id: patient 'net-004' differs only in case from "
-        "'NET-004', already stored; IDs are compared without case\n"
-    )
+    assert result.stderr == f"prrt: {roster}: line 3: patient_id: net-004 is already on line 2\n"
     assert stored(db_url) == (["NET-003"], [])
 
 

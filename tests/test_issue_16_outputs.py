@@ -296,4 +296,4 @@ def test_a_backup_never_replaces_a_device_a_pipe_or_a_folder(prrt, tmp_path: Pat
         f"prrt: cannot write {fifo}: it is not a regular file; give the path of a file\n",
     )
     assert stat.S_ISFIFO(fifo.stat().st_mode)
-    assert prrt("backup", str(tmp_path)).exit_code == 2  # a folder: refused as an option
+    assert prrt("backup", str(tmp_path)).exit_code == 6  # a folder: as every output (issue 28)

@@ -43,7 +43,7 @@ def writer_holding_the_lock(db_url: str) -> Iterator[None]:
 def test_reading_commands_answer_while_a_writer_holds_the_lock(
     run, db_url: str, config_dir: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    added = run("--db", db_url, "patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-11-02", "--past-start")  # fmt: skip
+    added = run("--db", db_url, "patient", "add", "--create", "P1", "--regimen", "lutathera", "--start", "2026-11-02", "--past-start")  # fmt: skip
     assert added.exit_code == 0, added.stderr
     command = [sys.executable, str(ROOT / "cli.py"), "--db", db_url]
     with writer_holding_the_lock(db_url):

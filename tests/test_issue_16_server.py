@@ -26,7 +26,18 @@ BOUND = 15.0  # seconds: a generous bound on liveness, never a timing measuremen
 def serve_feed(run, db_url: str) -> Iterator[Callable[..., tuple[int, str]]]:  # type: ignore[no-untyped-def]
     """Starts `prrt serve` with the options given; gives its port and the path of P1's feed."""
     start = (date.today() - timedelta(days=10)).isoformat()
-    added = run("--db", db_url, "patient", "add", "P1", "--regimen", "lutathera", "--start", start)
+    added = run(
+        "--db",
+        db_url,
+        "patient",
+        "add",
+        "--create",
+        "P1",
+        "--regimen",
+        "lutathera",
+        "--start",
+        start,
+    )
     assert added.exit_code == 0, added.stderr
     processes = []
 

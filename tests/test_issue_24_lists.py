@@ -103,12 +103,12 @@ def test_pregnancy_on_patient_add_and_edit_and_what_the_lists_say(prrt, db_url: 
 
     due = prrt("due", "--within", "7")
     assert (due.exit_code, due.stdout) == (0, (
-        "PATIENT  DUE BY      LATE       EVENT             TITLE                                   STATUS   FLAGS\n"
-        "W1       2026-11-24  16 d late  order-1           Order Lutathera for PRRT dose 1         past     order-late\n"
-        "W1       2026-12-13  10 d late  labs-1            Blood tests before PRRT dose 1          overdue\n"
-        "W1       2026-12-14  in 4 d     pregnancy-test-1  Pregnancy test before dose 1            due\n"
-        "W1       2026-12-14  in 4 d     prrt-1            PRRT dose 1 of 4: Lutathera infusion    due      labs-missing;pregnancy-test-missing\n"
-        "W1       2026-12-14  in 4 d     ssa-1             Octreotide LAR 30 mg after PRRT dose 1  planned\n"
+        "PATIENT  TARGET      LATE    WINDOW END  EVENT             TITLE                                   STATUS   FLAGS\n"
+        "W1       2026-11-24  16 d    2026-11-24  order-1           Order Lutathera for PRRT dose 1         past     order-late\n"
+        "W1       2026-11-30  10 d    2026-12-13  labs-1            Blood tests before PRRT dose 1          overdue\n"
+        "W1       2026-12-14  in 4 d  2026-12-14  pregnancy-test-1  Pregnancy test before dose 1            due\n"
+        "W1       2026-12-14  in 4 d  2026-12-21  prrt-1            PRRT dose 1 of 4: Lutathera infusion    due      labs-missing;pregnancy-test-missing\n"
+        "W1       2026-12-14  in 4 d  2026-12-15  ssa-1             Octreotide LAR 30 mg after PRRT dose 1  planned\n"
     ))  # fmt: skip
     why = prrt("explain", "W1", "prrt-1")
     assert why.stdout.splitlines()[-1] == (

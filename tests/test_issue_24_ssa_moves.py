@@ -38,8 +38,8 @@ def test_a_missed_monthly_injection_stays_overdue_until_given(prrt) -> None:  # 
     due = prrt("due")
     assert (due.exit_code, due.stdout) == (
         0,
-        "PATIENT  DUE BY      LATE       EVENT  TITLE                          STATUS   FLAGS\n"
-        "X        2025-03-08  61 d late  ssa-1  Lanreotide 120 mg injection 1  overdue\n",
+        "PATIENT  TARGET      LATE  WINDOW END  EVENT  TITLE                          STATUS   FLAGS\n"
+        "X        2025-03-01  61 d  2025-03-08  ssa-1  Lanreotide 120 mg injection 1  overdue\n",
     )
     # Past its window it is on the list of what was missed too.
     assert [r["event"] for r in json.loads(prrt("missed", "-f", "json").stdout)] == ["ssa-1"]
@@ -72,7 +72,7 @@ def test_a_skipped_injection_is_no_longer_due_the_next_one_is(prrt) -> None:  # 
     assert rows(prrt, "X")["ssa-1"]["status"] == "skipped"
     # A skipped injection keeps the rhythm: the next one was due 28 days after its target.
     assert prrt("due").stdout.splitlines()[1:] == [
-        "X        2025-04-05  33 d late  ssa-2  Lanreotide 120 mg injection 2  overdue"
+        "X        2025-03-29  33 d  2025-04-05  ssa-2  Lanreotide 120 mg injection 2  overdue"
     ]
 
 

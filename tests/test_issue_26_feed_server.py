@@ -270,7 +270,7 @@ def test_forms_of_a_feed_and_exports_leave_every_feed_as_it_was(
 def feed_server(run, db_url: str) -> Iterator[Callable[..., tuple[Any, int, str]]]:  # type: ignore[no-untyped-def]
     """Starts `prrt serve` with the options given; gives the process, its port and the path
     of P1's feed (one link for all the servers started)."""
-    added = run("--db", db_url, "patient", "add", "P1", "--regimen", "lutathera",
+    added = run("--db", db_url, "patient", "add", "--create", "P1", "--regimen", "lutathera",
                 "--start", "2026-11-02", "--past-start")  # fmt: skip
     assert added.exit_code == 0, added.stderr
     link = run("--db", db_url, "feed", "url", "P1", "--base", "http://127.0.0.1:1")
@@ -430,7 +430,7 @@ def pg_url() -> Iterator[str]:
 def test_two_servers_on_one_postgresql_serve_the_same_bytes_before_and_after_a_change(
     run, pg_url: str
 ) -> None:  # type: ignore[no-untyped-def]
-    added = run("--db", pg_url, "patient", "add", "P1", "--regimen", "lutathera",
+    added = run("--db", pg_url, "patient", "add", "--create", "P1", "--regimen", "lutathera",
                 "--start", "2026-11-02", "--past-start")  # fmt: skip
     assert added.exit_code == 0, added.stderr
     link = run("--db", pg_url, "feed", "url", "P1", "--base", "http://127.0.0.1:1")

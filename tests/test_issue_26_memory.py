@@ -120,7 +120,7 @@ def test_each_write_raises_what_it_changed_by_one_and_nothing_else(run, tmp_path
         assert done.exit_code == 0, done.stderr
 
     with freeze_time("2026-12-01 09:00:00"):
-        prrt("patient", "add", "P1", "--regimen", "lutathera", "--start", "2026-12-14")
+        prrt("patient", "add", "--create", "P1", "--regimen", "lutathera", "--start", "2026-12-14")
         first = _published(db)
         assert first
         assert {s for s, _ in first.values()} == {0}
@@ -163,7 +163,7 @@ def test_an_import_of_many_patients_never_lowers_a_sequence_and_raises_what_it_c
         encoding="utf-8",
     )
     with freeze_time("2026-11-20 09:00:00"):
-        assert run("--db", db, "import", "roster", str(roster)).exit_code == 0
+        assert run("--db", db, "import", "roster", "--create", str(roster)).exit_code == 0
         before = _published(db)
         assert len(before) >= count  # every patient's events remembered as added
         done = run("--db", db, "import", "doses", str(doses))

@@ -109,7 +109,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     db = str(tmp_path_factory.mktemp("clinic") / "clinic.db")
     with freeze_time("2026-11-21"):
-        for args in (("roster", "--past-start"), ("doses",)):
+        for args in (("roster", "--past-start", "--create"), ("doses",)):
             path = SAMPLES / f"{args[0]}.csv"
             done = CliRunner().invoke(cli, ["--db", db, "import", args[0], str(path), *args[1:]])
             assert done.exit_code == 0, done.output
@@ -188,7 +188,7 @@ def test_an_import_of_many_raises_every_event_it_touched_and_the_next_write_keep
         encoding="utf-8",
     )
     with freeze_time("2026-11-20 09:00:00"):
-        assert run("--db", db, "import", "roster", str(roster)).exit_code == 0
+        assert run("--db", db, "import", "roster", "--create", str(roster)).exit_code == 0
         before = {p: _sequences(run, db, p, tmp_path) for p in ("P000", "P001")}
         done = run("--db", db, "import", "doses", str(doses))
         assert done.exit_code == 0, done.stderr
@@ -231,7 +231,7 @@ def test_a_read_only_command_never_loads_the_calendars_memory(tmp_path: Path) ->
         return done.stderr.strip().splitlines()[-1]
 
     roster = str(SAMPLES / "roster.csv")
-    assert loaded("import", "roster", roster, "--past-start") == "memory"
+    assert loaded("import", "roster", roster, "--past-start", "--create") == "memory"
     assert loaded("missed", "--as-of", "2026-11-21") == "none"
     assert loaded("patient", "list", "--as-of", "2026-11-21") == "none"
 

@@ -397,7 +397,7 @@ def test_csv_import_refuses_in_the_same_words_and_takes_overrides(
     before = prrt("export", "doses").stdout
     result = prrt("import", "doses", str(doses))
     assert (result.exit_code, result.stderr) == (
-        2,
+        4,  # a guard's refusal, as from 'prrt record' (issue 28)
         f"prrt: {doses}: line 2: date: prrt-2 on 2026-10-10 would be 39 days after prrt-1 "
         "(2026-09-01); the earliest is 2026-10-20 (every 56 days less the 7-day window: L4); "
         "if a clinician has a reason, put it in the override column\n",

@@ -165,14 +165,14 @@ def test_export_roster_and_doses_rebuild_a_database(prrt, run, db_url: str, tmp_
     lines = roster.splitlines()
     assert lines[0] == (
         "patient_id,regimen,start,name,tz,time,lang,course,interval,precautions,pregnancy,"
-        "past_start"
+        "past_start,in_error"
     )
-    assert lines[1] == "NET-001,lutathera,2026-12-14,Ana Example,Europe/Zurich,09:00,,1,,,yes,yes"
+    assert lines[1] == "NET-001,lutathera,2026-12-14,Ana Example,Europe/Zurich,09:00,,1,,,yes,yes,"
     assert lines[2] == (
-        'NET-002,lutathera,2026-07-06,"\'=HYPERLINK(""x"")",Europe/Zurich,08:30,de,1,,,no,yes'
+        'NET-002,lutathera,2026-07-06,"\'=HYPERLINK(""x"")",Europe/Zurich,08:30,de,1,,,no,yes,'
     )
-    assert "NET-004,lanreotide,2026-11-02,,,,,2,month,,,yes" in lines
-    assert "NET-007,lutathera,2026-11-30,,,,,2,,us,no,yes" in lines
+    assert "NET-004,lanreotide,2026-11-02,,,,,2,month,,,yes," in lines
+    assert "NET-007,lutathera,2026-11-30,,,,,2,,us,no,yes," in lines
     doses = prrt("export", "doses").stdout
     assert any(
         line.startswith("NET-004,ssa-1,2026-11-02,,'-2 days: @home,2,given")
@@ -181,9 +181,9 @@ def test_export_roster_and_doses_rebuild_a_database(prrt, run, db_url: str, tmp_
     (tmp_path / "roster.csv").write_text(roster)
     (tmp_path / "doses.csv").write_text(doses)
     fresh = str(tmp_path / "fresh.db")
-    assert run("--db", fresh, "import", "roster", str(tmp_path / "roster.csv")).stdout == (
-        "imported 12 patients; 3 more courses; 0 already stored\n"
-    )
+    assert run(
+        "--db", fresh, "import", "roster", "--create", str(tmp_path / "roster.csv")
+    ).stdout == ("imported 12 patients; 3 more courses; 0 already stored\n")
     assert run("--db", fresh, "import", "doses", str(tmp_path / "doses.csv")).exit_code == 0
     assert run("--db", fresh, "export", "roster").stdout == roster
     assert run("--db", fresh, "export", "doses").stdout == doses

@@ -244,7 +244,10 @@ def test_worklists(tracker: Tracker) -> None:
         ("B", "ssa-1", "due", 0),
         ("C", "ssa-1", "due", -5),
     ]
-    assert [json_row(r) for r in worklist_rows(*on(tracker), as_of, False, within=4)] == due
+    # --within N: what is late or has its target within N days, its window open or not
+    # (issue 28): C's target is 5 days away.
+    assert [json_row(r) for r in worklist_rows(*on(tracker), as_of, False, within=5)] == due
+    assert [json_row(r) for r in worklist_rows(*on(tracker), as_of, False, within=4)] == due[:2]
     listed = worklist_rows(*on(tracker), as_of, missed=False, within=7)
     assert json.loads(render(listed, WORKLIST_COLUMNS, "json", ()))[0]["flags"] == []
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from schedule.calendars.ical import Alarm, Entry, Head, uid_for
+from schedule.calendars.alarms import alarm
+from schedule.calendars.ical import Entry, Head, uid_for
 from schedule.domain.course import Patient
 from schedule.domain.localtime import appointment_span
 from schedule.domain.model import Event, Kind, Status
@@ -32,18 +33,6 @@ from schedule.patientview.appointment import Appointment
 from schedule.patientview.titles import Titles, discreet_title
 from schedule.patientview.wording import patient_words
 
-# One DISPLAY alarm per event, relative to its start. For all-day events the start is local
-# midnight, so -PT15H rings at 09:00 the day before and PT9H at 09:00 on the day.
-# The alarm's text is a `calendar.alarm.*` message: "Tomorrow: {title}".
-ALL_DAY_ALARMS: dict[Kind, tuple[str, str]] = {
-    Kind.DOSE: ("-PT15H", "tomorrow"),
-    Kind.SCAN: ("-PT15H", "tomorrow"),
-    Kind.DEADLINE: ("-PT15H", "tomorrow"),
-    Kind.LAB: ("PT9H", "from_today"),
-    Kind.REMINDER: ("PT8H", "today"),
-    Kind.PRECAUTION: ("PT18H", "from_today"),  # the evening of the dose day, back home
-}
-TIMED_ALARM = ("-P1D", "tomorrow")  # a timed appointment: the same time the day before
 AT_CLINIC = (Kind.DOSE, Kind.LAB, Kind.SCAN)
 BUSY = (Kind.DOSE, Kind.SCAN)  # the rest does not block the day (TRANSP:TRANSPARENT)
 LATE = (Status.OVERDUE, Status.MISSED)  # both read "Not done yet": one change, not two
@@ -100,7 +89,7 @@ def entry(
     if words.description:
         notes.append(words.description)
     if event.kind is Kind.DOSE and event.dose:
-        notes.append(lang.text("calendar.dose", dose=event.dose))
+        notes.append(lang.text("calendar.dose", dose=lang.quantity(event.dose)))
     if event.given_on is not None:
         notes.append(lang.text("calendar.done_on", day=lang.date(event.given_on)))
     day = event.effective_date
@@ -112,28 +101,28 @@ def entry(
         assert slot is not None
         start, end = appointment_span(day, slot.at, slot.zone, visit_minutes(regimen, settings))
         at = lang.time(slot.at)
-        notes.append(lang.text("calendar.appointment", time=at, zone=slot.zone.key))
-        trigger, when = TIMED_ALARM
+        notes.append(lang.text("calendar.appointment", time=at, zone=lang.zone(slot.zone.key)))
     else:
         start, end = day, last + timedelta(days=1)
         if last > day:
             first, final = lang.date(day), lang.date(last)
             notes.append(lang.text("calendar.from_to", first=first, last=final))
-        trigger, when = ALL_DAY_ALARMS[event.kind]
     location = _place(event, settings, titles)
     notes += _clinic_lines(settings, lang)
+    tentative = held or (provisional and not late)
+    plain = shown if titles is Titles.PLAIN else None
     return Entry(
         summary=summary,
         description="\n\n".join(notes),
         start=start,
         end=end,
         cancelled=cancelled,
-        tentative=held or (provisional and not late),
+        tentative=tentative,
         transparent=cancelled or event.kind not in BUSY,
         location=location,
         alarm=None
-        if cancelled or held
-        else Alarm(trigger, lang.text(f"calendar.alarm.{when}", title=shown)),
+        if cancelled or tentative
+        else alarm(event, regimen, lang, plain, slot.at if timed and slot else None),
     )
 
 

@@ -58,7 +58,7 @@ def issue(
     """Make a new token for the patient and hand it to `deliver` (print it, draw its QR code)
     before the transaction commits: if delivering fails, no token exists."""
     with store.write() as tx:
-        tx.require_patient(patient_id)
+        patient_id = tx.require_patient(patient_id).id
         tx.lock_patient(patient_id)
         current = tx.tokens.active_token(patient_id)
         if current is not None:
@@ -77,7 +77,7 @@ def issue(
 def revoke(store: Store, patient_id: str, actor: Actor) -> list[int]:
     """Make the patient's live link dead. The record of it stays, marked revoked."""
     with store.write() as tx:
-        tx.require_patient(patient_id)
+        patient_id = tx.require_patient(patient_id).id
         tx.lock_patient(patient_id)
         revoked = tx.tokens.revoke_tokens(patient_id, actor)
     if not revoked:
@@ -93,7 +93,9 @@ def patient_links(base: str, token: str, titles: str | None = None) -> Links:
 
 
 def parse_feed_link(url: str) -> tuple[str, str, str | None]:
-    """(base, token, titles) of a feed link as `feed url` shows it (webcal:// or https://)."""
+    """(base, token, titles) of a feed link as `feed url` shows it (webcal:// or http(s)://).
+    A webcal:// link does not say whether its server speaks https or http: its base keeps
+    "webcal://", for `web_base` to settle."""
     parts = urlsplit(url.strip())
     path = parts.path
     at = path.rfind(PATH_PREFIX)
@@ -109,5 +111,23 @@ def parse_feed_link(url: str) -> tuple[str, str, str | None]:
             f"{url!r} is not a feed link; give the webcal:// or https:// link shown "
             "when it was issued"
         )
-    scheme = "https" if parts.scheme == "webcal" else parts.scheme
-    return f"{scheme}://{parts.netloc}{path[:at]}", token, titles
+    return f"{parts.scheme}://{parts.netloc}{path[:at]}", token, titles
+
+
+def web_base(base: str, site_base: str = "") -> str:
+    """The http(s) address of a feed link's base: as given when it is http:// or https://
+    (http stays http: a server without TLS); for webcal://, the scheme of the site's own
+    address (`feed_base_url`) when it is the same server, else https.
+
+    >>> web_base("webcal://cal.example.org", "http://cal.example.org/")
+    'http://cal.example.org'
+    >>> web_base("webcal://cal.example.org"), web_base("http://cal.example.org")
+    ('https://cal.example.org', 'http://cal.example.org')
+    """
+    if not base.startswith("webcal://"):
+        return base
+    rest = base.removeprefix("webcal://")
+    site = urlsplit(site_base.strip())
+    same = f"{site.netloc}{site.path.rstrip('/')}" == rest
+    scheme = site.scheme if same and site.scheme in ("http", "https") else "https"
+    return f"{scheme}://{rest}"

@@ -47,6 +47,27 @@ def escape_text(value: str) -> str:
     return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
 
 
+# What a calendar's name is written with instead of the characters its readers disagree on.
+# Measured (tests/test_issue_29_patient_side.py): escaped as TEXT ("Doe\\, Jane"), icalendar,
+# ical.js and Home Assistant's `ical` (X-WR-CALNAME) show the backslashes; unescaped, vobject
+# (Radicale) cuts the name at the first comma. A semicolon unescaped reads right in all of them,
+# a backslash only when no letter of an escape follows it. So the comma is written as U+201A
+# (SINGLE LOW-9 QUOTATION MARK, which looks like a comma) and the backslash as U+FF3C
+# (FULLWIDTH REVERSE SOLIDUS); nothing is escaped.
+_NAME_SAFE = {ord(","): "\u201a", ord("\\"): "\uff3c", ord("\r"): " ", ord("\n"): " "}
+
+
+def name_text(value: str) -> str:
+    """The value of NAME and X-WR-CALNAME: the same name in every parser tried.
+
+    >>> name_text("Doe, Jane; A\\\\B") == "Doe\u201a Jane; A\uff3cB"
+    True
+    """
+    if not value.isprintable():
+        value = value.replace("\r\n", " ").translate(_UNSAFE)
+    return value.translate(_NAME_SAFE)
+
+
 @lru_cache(maxsize=32768)
 def fold(line: str) -> str:
     """Fold one content line at 75 octets; a continuation starts with one space. A fold never
@@ -164,8 +185,8 @@ class Head:
             "VERSION:2.0",
             f"PRODID:{PRODID}",
             "CALSCALE:GREGORIAN",
-            f"NAME:{escape_text(self.name)}",
-            f"X-WR-CALNAME:{escape_text(self.name)}",
+            f"NAME:{name_text(self.name)}",
+            f"X-WR-CALNAME:{name_text(self.name)}",
         ]
         if self.description:
             lines.append(f"X-WR-CALDESC:{escape_text(self.description)}")

@@ -167,8 +167,8 @@ class Publisher:
             ids: list[int] | None = None
         else:
             patients = [tx.require_patient(patient_id)]
-            courses = {patient_id: tx.courses(patient_id)}
-            ids = [c.id for c in courses[patient_id]]
+            courses = {patients[0].id: tx.courses(patients[0].id)}
+            ids = [c.id for c in courses[patients[0].id]]
         return Snapshot(
             namespace or tx.published.namespace(),
             patients,
@@ -260,6 +260,7 @@ class Publisher:
         """One patient's calendar (all courses), read in one transaction; nothing is written."""
         with self.store.read() as tx:
             snap = self.snapshot(tx, patient_id, namespace)
+            patient_id = snap.patients[0].id  # as stored (the one asked for may differ in case)
             ids = [c.id for c in snap.courses[patient_id]]
             records = tx.records(ids)
             last = tx.published.last_published(ids)

@@ -31,9 +31,12 @@ class Hint(enum.Enum):
     RECORD_OR_SKIP = "record-or-skip"  # data: patient, event (an earlier dose still pending)
     CHOOSE_COURSE = "choose-course"  # more than one active course
     CREATE_DATABASE = "create-database"  # data: path (an SQLite file that does not exist)
+    UPGRADE_DATABASE = "upgrade-database"  # data: path (an older schema, opened read-only)
     NAME_TOXICITY = "name-toxicity"  # a grade given with no toxicity
     GIVE_GRADE = "give-grade"  # a toxicity given with no grade
     PAST_START = "past-start"  # a start long past, meant all the same
+    REINSTATE = "reinstate"  # data: patient, ref (P or Cn: a patient or course entered in error)
+    IMPORT_AGAIN = "import-again"  # data: path (two lines of one file for one event)
 
 
 # Ways out that name an option of a command: an import words its own (a column) instead.

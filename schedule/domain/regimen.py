@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from schedule.domain.codes import Codes
 from schedule.domain.errors import UnknownError
 from schedule.domain.model import Kind
 from schedule.domain.modifications import Modifications
+from schedule.domain.suggest import did_you_mean
 from schedule.domain.units import Quantity
 
 
@@ -176,6 +178,7 @@ class Regimen:
     # The label asks for pregnancy to be excluded before a dose (`pregnancy_test`, its source);
     # "": no test (`domain.pregnancy`).
     pregnancy_source: str = ""
+    codes: Codes = ()  # medication codes of the dose and SSA drugs (`codes.py`)
 
     def __hash__(self) -> int:
         # Hashed for every course planned (`engine.doses`), so by its id alone, which equal
@@ -226,11 +229,20 @@ class Catalog:
     regimens: tuple[Regimen, ...]
 
     def get(self, regimen_id: str) -> Regimen:
+        """The regimen of this id, compared without case (`Lutathera` is `lutathera`); an
+        unknown id is refused with the closest known ones."""
         for regimen in self.regimens:
             if regimen.id == regimen_id:
                 return regimen
-        known = ", ".join(r.id for r in self.regimens)
-        raise UnknownError(f"unknown regimen {regimen_id!r}; known regimens: {known}")
+        for regimen in self.regimens:
+            if regimen.id.casefold() == regimen_id.casefold():
+                return regimen
+        ids = [r.id for r in self.regimens]
+        raise UnknownError(
+            f"unknown regimen {regimen_id!r}{did_you_mean(regimen_id, ids)}; "
+            f"known regimens: {', '.join(ids)}",
+            field="regimen",
+        )
 
     def ids(self) -> tuple[str, ...]:
         return tuple(r.id for r in self.regimens)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from schedule.domain.codes import codes_of
 from schedule.domain.dates import WEEKDAYS
 from schedule.domain.errors import RegimenFileError
 from schedule.domain.model import Kind
@@ -303,7 +304,7 @@ def parse_regimen(text: str, path: str) -> Regimen:
     top.unknown(
         (
             "format", "id", "name", "summary", "dose", "ssa", "related", "precautions",
-            "after_course", "modifications", "pregnancy_test",
+            "after_course", "modifications", "pregnancy_test", "codes",
         )
     )  # fmt: skip
     if top.integer("format", low=1) != FORMAT_VERSION:
@@ -340,7 +341,10 @@ def parse_regimen(text: str, path: str) -> Regimen:
         ),
         modifications=modifications_of(top, dose),
         pregnancy_source=pregnancy_source_of(top),
+        codes=codes_of(top),
     )
+    if ssa is None and "ssa" in dict(regimen.codes):
+        raise top.fail("codes", "names an `ssa` drug, but the regimen has no [ssa] table")
     _check_keys_unique(regimen, top)
     return regimen
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from datetime import date
@@ -46,6 +47,8 @@ class Settings:
     # roster's `past_start` column) says it is meant: a mistyped year (2020 for 2026) would
     # otherwise make every dose of the course "missed".
     past_start_days: int = 30
+    # A course start more days than this ahead is refused: a mistyped year (2062 for 2026).
+    future_start_days: int = 365
     # How far open-ended regimens (SSA alone) are projected past the start or the as-of date.
     horizon_days: int = 364
     # Length of a dose appointment in patients' calendars when the regimen gives none (minutes).
@@ -61,6 +64,12 @@ class Settings:
     clinic_address: str = ""
     clinic_phone: str = ""
     clinic_email: str = ""
+    # FHIR export: the system of the patients' identifiers (e.g. the hospital's record-number
+    # system URI), the condition the drugs are given for (mCODE requires a reason: "SYSTEM|CODE",
+    # e.g. a SNOMED CT code; "" sends the text alone) and its text.
+    fhir_patient_system: str = "urn:prrt:patient"
+    fhir_reason_code: str = ""
+    fhir_reason_text: str = "Cancer treated by this plan"
     # Clinic days. `closures`: an iCalendar file, or a folder of them, naming the days the clinic
     # is closed (relative to the configuration folder unless absolute; "" for none).
     closures: str = ""
@@ -100,6 +109,7 @@ _INT_LIMITS = {
     "hold_review_days": (1, 365),
     "pregnancy_test_days": (1, 28),
     "past_start_days": (0, 3660),
+    "future_start_days": (1, 3660),
     "horizon_days": (28, 3660),
     "appointment_minutes": (5, 720),
     "chairs": (0, 500),
@@ -109,7 +119,17 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _CHOICES = {"calendar_titles": ("discreet", "plain"), "lang": tuple(sorted(LANGUAGES))}
 _BOOLS = {"ssa_bridging", "interim_blood_counts"}
 BOOL_SETTINGS = frozenset(_BOOLS)  # what a regimen file's `setting` may name
-_INTERNAL = {"config_dir"}  # set on reading, never written in the file
+_INTERNAL = {"config_dir"}
+# FHIR settings that are URIs: an absolute URI (a scheme, a colon, no spaces); a reason code
+# also names its code after a bar.
+_URIS = {
+    "fhir_patient_system": re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+"),
+    "fhir_reason_code": re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:[^\s|]+\|[^\s|]+)?"),
+}
+_URI_HINTS = {
+    "fhir_patient_system": "must be an absolute URI, e.g. 'https://hospital.example.org/mrn'",
+    "fhir_reason_code": "must be 'SYSTEM|CODE', e.g. 'http://snomed.info/sct|CODE', or ''",
+}  # set on reading, never written in the file
 
 
 def parse_settings(text: str, path: str) -> Settings:
@@ -143,6 +163,8 @@ def parse_settings(text: str, path: str) -> Settings:
         elif key in _CHOICES and value not in _CHOICES[key]:
             choices = " or ".join(repr(c) for c in _CHOICES[key])
             raise SettingsError(f"{path}: site.{key}: must be {choices}, not {value!r}")
+        elif key in _URIS and not _URIS[key].fullmatch(value):
+            raise SettingsError(f"{path}: site.{key}: {_URI_HINTS[key]}, not {value!r}")
         values[key] = value
     return Settings(**values)  # type: ignore[arg-type]  # keys and types checked above
 

@@ -1,9 +1,10 @@
 """Free text that people type (names, notes, who did it): what it may hold, checked at input so
 that SQLite and PostgreSQL refuse the same things, and messages that never repeat it.
 
-Control characters (a NUL byte, an escape sequence that moves a terminal's cursor) and lone
-surrogates (bytes that were not UTF-8) are refused: PostgreSQL cannot store a NUL, and a terminal
-would obey an escape sequence when the text is shown.
+Control characters (a NUL byte, an escape sequence that moves a terminal's cursor, a mark that
+reverses the text after it) and lone surrogates (bytes that were not UTF-8) are refused:
+PostgreSQL cannot store a NUL, and a terminal would obey an escape sequence when the text is
+shown.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def bad_character(value: str, allowed: str = "") -> str | None:
     'a control character (U+001B)'
     >>> bad_character("two\\nlines", allowed="\\n") is None
     True
+    >>> bad_character("Ana\\u202eelpmaxE")
+    'a control character (U+202E, which reorders the text around it)'
     """
     for char in value:
         if char in allowed:
@@ -31,7 +34,16 @@ def bad_character(value: str, allowed: str = "") -> str | None:
             return f"a control character (U+{ord(char):04X})"
         if category == "Cs":
             return "bytes that are not UTF-8"
+        if char in BIDI_CONTROLS:
+            return f"a control character (U+{ord(char):04X}, which reorders the text around it)"
     return None
+
+
+# The marks that reorder the text around them (Unicode's bidirectional controls): a name
+# holding U+202E shows reversed in a table and on the handout ("Trojan Source", CVE-2021-42574).
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def check_text(value: str, what: str, field: str, limit: int | None, allowed: str = "") -> str:

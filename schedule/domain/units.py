@@ -18,6 +18,10 @@ _UNITS: dict[str, tuple[str, Decimal]] = {
 }
 _CANONICAL = {"gbq": "GBq", "mbq": "MBq", "mci": "mCi", "mg": "mg"}
 _QUANTITY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", re.ASCII)
+# A decimal comma, as European spreadsheets write it: `7,4 GBq`. One or two digits after the
+# comma can only be decimals; three (`7,400 MBq`) could be a thousands separator, and are
+# refused with the two readings to choose from.
+_DECIMAL_COMMA = re.compile(r"\s*(\d+),(\d+)\s*([A-Za-z]+)\s*", re.ASCII)
 # Digits a dose may have, before and after the point together: far more than any activity or
 # mass is given with, and short enough that the stored text (a column of 32 characters) holds
 # every one of them, so no dose is ever rounded to fit.
@@ -58,6 +62,8 @@ class Quantity:
 
         >>> str(Quantity.parse("200mci"))
         '200 mCi'
+        >>> str(Quantity.parse("7,4 GBq"))  # a decimal comma
+        '7.4 GBq'
         """
         return _parse(text)
 
@@ -69,6 +75,15 @@ def _parse(text: str) -> Quantity:
         raise InputError(
             f"dose is {len(text)} characters long; write a number and a unit, e.g. '7.4 GBq'"
         )
+    comma = _DECIMAL_COMMA.fullmatch(text)
+    if comma is not None:
+        whole, part, unit_text = comma.groups()
+        if len(part) > 2:
+            raise InputError(
+                f"dose {text!r} is ambiguous: write {whole}{part} {unit_text} or "
+                f"{whole}.{part} {unit_text}"
+            )
+        text = f"{whole}.{part} {unit_text}"
     match = _QUANTITY.fullmatch(text)
     unit = match.group(2).lower() if match else ""
     if not match or unit not in _UNITS:

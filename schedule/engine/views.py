@@ -75,8 +75,13 @@ class CourseView:
         )
 
     def event(self, key: str) -> Event | None:
+        """The event of this key, in any case (`PRRT-2` is `prrt-2`)."""
         for event in self.events:
             if event.key == key:
+                return event
+        folded = key.casefold()
+        for event in self.events:
+            if event.key.casefold() == folded:
                 return event
         return None
 

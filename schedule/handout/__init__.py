@@ -2,6 +2,8 @@
 calendar, with a timeline picture, a table of dates with what to do, the clinic's contacts and,
 when the patient has a feed, the code to scan to get the dates on a phone.
 
-`content.py` gathers what it says (pure: `today` is passed in); `timeline.py` draws the picture
-(matplotlib); `pdf.py` (ReportLab) and `html.py` lay it out; `qr.py` draws the code.
+`content.py` gathers what it says, each date with its mark (done, planned, paused, not done;
+pure: `today` is passed in); `timeline.py` draws the picture (matplotlib); `pdf.py` (ReportLab)
+and `html.py` lay it out; `fonts.py` finds the fonts for names in other scripts; `qr.py` draws
+the code.
 """

@@ -19,10 +19,11 @@ when asked for (`with_name`), as in the calendar.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.model import Event, Kind, Status
@@ -40,8 +41,18 @@ if TYPE_CHECKING:
 
 _GONE = (Status.SKIPPED, Status.CANCELLED)
 _LATE = (Status.OVERDUE, Status.MISSED)
-# A discreet title says only "Reminder": its instructions are printed every time.
+# A discreet title says only "Reminder": its instructions are what a step before a visit says.
 _SAY_AGAIN = (Kind.REMINDER, Kind.DEADLINE)
+
+
+class Mark(enum.Enum):
+    """What became of an item, each with its own mark on the page, the handout and the
+    timeline (`handout.mark_*` names it, `handout.legend` explains them)."""
+
+    GIVEN = "given"  # given or done
+    PLANNED = "planned"  # still to come (perhaps waiting for an earlier step)
+    PAUSED = "paused"  # on hold, or waiting behind a dose on hold: a new date will come
+    NOT_DONE = "not_done"  # its day has passed and nothing was recorded
 
 
 class Lane(enum.Enum):
@@ -68,6 +79,7 @@ class Item:
     notes: tuple[str, ...] = ()  # the appointment time, "not done yet", "done on ..."
     before: tuple[str, ...] = ()  # what to do before a treatment visit, with dates
     late: bool = False  # not done by its day: listed until the clinic records it
+    mark: Mark = Mark.PLANNED
 
 
 @dataclass(frozen=True)
@@ -85,8 +97,10 @@ class Handout:
     today: date
     items: tuple[Item, ...]  # every event, for the timeline
     days: tuple[Day, ...]  # from today on (and what is late), for the table
-    contacts: tuple[str, ...]
+    contacts: tuple[Contact, ...]
     links: Links | None
+    titles: Titles = Titles.DISCREET
+    other: Links | None = None  # the same links with the other titles
 
 
 def build(
@@ -100,8 +114,10 @@ def build(
     titles: Titles,
     with_name: bool = False,
     feed: Links | None = None,
+    other: Links | None = None,
 ) -> Handout:
     """The handout of `patient` as of `today`, in the language of `cat`."""
+    # long: every event's words, notes, mark and steps before its visit, then the days
     items: list[Item] = []
     slot = appointment(patient)
     for settled in settled_courses(catalog, settings, patient, courses, records, today):
@@ -111,26 +127,34 @@ def build(
             e for e in settled.view.events if e.series not in hidden and e.status not in _GONE
         ]
         prep = {r.series for r in regimen.related if r.series not in regimen.staff_series}
+        held = any(e.status is Status.HELD and e.given_on is None for e in visible)
         for event in visible:
             words = patient_words(event, regimen, cat)
             title = words.title if titles is Titles.PLAIN else discreet_title(event, regimen, cat)
             late = event.kind.recordable and event.status in _LATE
             main = event.series == regimen.dose.series
-            notes = _notes(event, late, event.key in settled.provisional, main, slot, cat)
+            waits = event.key in settled.provisional
+            mark = mark_of(event, late, waits and held)
+            notes = _notes(event, mark, waits, main, slot, cat)
             before: list[str] = []
-            if main and event.given_on is None:
+            if main and mark is Mark.PLANNED:  # a paused visit waits for its new date
                 before = [
-                    f"{span(cat, other.date, other.end)}: {_prep(other, regimen, titles, cat)}"
-                    for other in _to_prepare(event, visible, prep)
+                    cat.text(
+                        "handout.before_item",
+                        when=span(cat, step.date, step.end),
+                        what=_prep(step, regimen, titles, cat),
+                    )
+                    for step in _to_prepare(event, visible, prep)
                 ]
             first, last = _days(event)
             where = lane(event, regimen)
-            about = (title, words.description, notes, tuple(before), late)
+            about = (title, words.description, notes, tuple(before), late, mark)
             items.append(Item(event.key, event.kind, where, first, last, *about))
     items.sort(key=lambda i: (i.first, i.lane is None, i.last, i.key))
     days: dict[date, list[Item]] = {}
-    for item in _once(i for i in items if i.last >= today or i.late):
-        days.setdefault(item.first, []).append(item)
+    for item in items:
+        if item.last >= today or item.late or item.mark is Mark.PAUSED:
+            days.setdefault(item.first, []).append(item)
     name = patient.name if with_name and patient.name else None
     heading = cat.text("handout.title_for", name=name) if name else cat.text("handout.title")
     return Handout(
@@ -142,29 +166,44 @@ def build(
         days=tuple(Day(d, cat.date(d, "long"), tuple(i)) for d, i in days.items()),
         contacts=contacts(settings, cat, titles),
         links=feed,
+        titles=titles,
+        other=other,
     )
+
+
+def mark_of(event: Event, late: bool, behind_hold: bool) -> Mark:
+    """The item's mark: given, not done, paused (on hold, or waiting behind a dose on hold),
+    else planned."""
+    if event.given_on is not None:
+        return Mark.GIVEN
+    if late:
+        return Mark.NOT_DONE
+    if event.status is Status.HELD or behind_hold:
+        return Mark.PAUSED
+    return Mark.PLANNED
 
 
 def _notes(
     event: Event,
-    late: bool,
+    mark: Mark,
     provisional: bool,
     main: bool,
     slot: Appointment | None,
     cat: Catalogue,
 ) -> tuple[str, ...]:
-    """What the handout says under an event's title: not done, on hold or waiting, the day it
-    was done, and for a dose still to come the usual appointment time."""
+    """What the handout says under an event's title: not done, paused (on hold, or waiting
+    behind a dose on hold) or waiting, the day it was done, and for a dose planned the usual
+    appointment time."""
     notes: list[str] = []
-    if late:
+    if mark is Mark.NOT_DONE:
         notes.append(cat.text("calendar.not_done"))
-    elif event.status is Status.HELD:
+    elif mark is Mark.PAUSED:
         notes.append(cat.text("calendar.on_hold"))
     elif provisional:
         notes.append(cat.text("calendar.waiting"))
     if event.given_on is not None:
         notes.append(cat.text("calendar.done_on", day=cat.date(event.given_on, "long")))
-    if main and slot is not None and event.given_on is None:
+    if main and slot is not None and mark is Mark.PLANNED:
         notes.append(cat.text("handout.at_time", time=cat.time(slot.at)))
     return tuple(notes)
 
@@ -181,18 +220,6 @@ def _to_prepare(dose: Event, visible: Sequence[Event], prep: set[str]) -> list[E
         and other.date <= dose.date
         and other.given_on is None
     ]
-
-
-def _once(ahead: Iterable[Item]) -> list[Item]:
-    """The items ahead, each instruction said once: the first time it comes."""
-    found = []
-    seen: set[str] = set()
-    for item in ahead:
-        if item.details in seen and item.kind not in _SAY_AGAIN:
-            item = replace(item, details="")
-        seen.add(item.details)
-        found.append(item)
-    return found
 
 
 def _prep(event: Event, regimen: Regimen, titles: Titles, cat: Catalogue) -> str:
@@ -230,16 +257,34 @@ def lane(event: Event, regimen: Regimen) -> Lane | None:
     }.get(event.kind)
 
 
-def contacts(settings: Settings, cat: Catalogue, titles: Titles) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Contact:
+    """One line of the clinic's contacts, and the link that calls or writes to it ("tel:",
+    "mailto:"; "" for none)."""
+
+    text: str
+    href: str = ""
+
+
+def contacts(settings: Settings, cat: Catalogue, titles: Titles) -> tuple[Contact, ...]:
     """The clinic's contacts; its name only with plain titles (a clinic's name can say what it
-    treats), as in the calendar."""
+    treats), as in the calendar.
+
+    >>> from schedule.i18n import catalogue
+    >>> site = Settings(clinic_phone="+41 44 555 01 00", clinic_email="care@example.org")
+    >>> [c.href for c in contacts(site, catalogue("en"), Titles.DISCREET)]
+    ['tel:+41445550100', 'mailto:care@example.org']
+    """
     lines = []
     if settings.clinic_name and titles is Titles.PLAIN:
-        lines.append(settings.clinic_name)
+        lines.append(Contact(settings.clinic_name))
     if settings.clinic_phone:
-        lines.append(cat.text("handout.phone", phone=settings.clinic_phone))
+        dial = "".join(c for c in settings.clinic_phone if c.isdigit() or c == "+")
+        text = cat.text("handout.phone", phone=settings.clinic_phone)
+        lines.append(Contact(text, f"tel:{dial}" if dial else ""))
     if settings.clinic_email:
-        lines.append(cat.text("handout.email", email=settings.clinic_email))
+        text = cat.text("handout.email", email=settings.clinic_email)
+        lines.append(Contact(text, f"mailto:{quote(settings.clinic_email, safe='@')}"))
     if settings.clinic_address:
-        lines.append(cat.text("handout.address", address=settings.clinic_address))
+        lines.append(Contact(cat.text("handout.address", address=settings.clinic_address)))
     return tuple(lines)

@@ -2,8 +2,9 @@
 scan; then the timeline picture; then the table of dates with what to do. A4, large type,
 black on white, so it prints and photocopies well.
 
-The text is set in DejaVu Sans (shipped with matplotlib), which has the letters of every
-language and name a patient may have; the file is the same bytes for the same handout.
+The text is set in DejaVu Sans (shipped with matplotlib), a name in another script in a font
+that has its letters (`fonts.py`); the file is the same bytes for the same handout. A row of
+the table is never split across pages: each row has its date, and the header is repeated.
 """
 
 from __future__ import annotations
@@ -13,36 +14,40 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from schedule.handout import qr
-from schedule.handout.content import Handout, Item
+from schedule.handout import fonts, qr
+from schedule.handout.content import Handout, Item, Mark
+from schedule.handout.fonts import BOLD, FONT
+from schedule.handout.html import SIGNS
 from schedule.handout.timeline import png
 
 if TYPE_CHECKING:
     from schedule.i18n import Catalogue
 
-FONT = "PrrtSans"
-BOLD = "PrrtSans-Bold"
 QR_SIZE = 110  # points: about 39 mm, read from arm's length
-
-
-def _fonts() -> None:
-    from pathlib import Path
-
-    import matplotlib
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+# The marks' colours (as on the page and in the timeline) and signs.
+MARK_COLOURS = {
+    Mark.GIVEN: ("#111111", "#ffffff"),
+    Mark.PLANNED: ("#ffffff", "#111111"),
+    Mark.PAUSED: ("#f2b600", "#111111"),
+    Mark.NOT_DONE: ("#c00000", "#ffffff"),
+}
 
 
 def _text(value: str) -> str:
-    """Text for a ReportLab paragraph: its markup characters escaped, lines kept."""
-    return escape(value).replace("\n", "<br/>")
+    """Text for a ReportLab paragraph: its markup characters escaped, lines kept, and letters
+    DejaVu Sans lacks set in a font that has them."""
+    parts = []
+    for font, run in fonts.runs(value):
+        text = escape(run).replace("\n", "<br/>")
+        parts.append(f'<font name="{font}">{text}</font>' if font else text)
+    return "".join(parts)
+
+
+def _mark(which: Mark, cat: Catalogue) -> str:
+    """A mark as paragraph markup: its sign and word on its colour."""
+    back, fore = MARK_COLOURS[which]
+    word = _text(f"{SIGNS[which]} {cat.text(f'handout.mark_{which.value}')}")
+    return f'<font backColor="{back}" color="{fore}"><b>\u00a0{word}\u00a0</b></font>'
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ def render(handout: Handout, cat: Catalogue) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-    _fonts()
+    fonts.register()
     page = _Page.make()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -132,8 +137,13 @@ def _head(handout: Handout, cat: Catalogue, page: _Page) -> list[Any]:
         Spacer(1, 6),
         Paragraph(_text(cat.text("handout.contacts_heading")), page.strong),
     ]
-    lines = handout.contacts or (cat.text("handout.no_contacts"),)
-    top += [Paragraph(_text(line), page.body) for line in lines]
+    if not handout.contacts:
+        top.append(Paragraph(_text(cat.text("handout.no_contacts")), page.body))
+    for contact in handout.contacts:
+        line = _text(contact.text)
+        if contact.href:
+            line = f'<a href="{escape(contact.href)}">{line}</a>'
+        top.append(Paragraph(line, page.body))
     if handout.links is None:
         return top
     code: list[Any] = [
@@ -163,9 +173,13 @@ def _timeline(handout: Handout, cat: Catalogue, page: _Page) -> list[Any]:
     if picture is None:
         return []
     pixels_wide, pixels_high = ImageReader(io.BytesIO(picture)).getSize()
+    marks = " ".join(_mark(m, cat) for m in Mark)
     return [
         Paragraph(_text(cat.text("handout.timeline_heading")), page.h2),
         Image(io.BytesIO(picture), page.width, page.width * pixels_high / pixels_wide),
+        Paragraph(_text(cat.text("handout.legend_heading")), page.strong),
+        Paragraph(marks, page.body),
+        Paragraph(_text(cat.text("handout.legend")), page.small),
     ]
 
 
@@ -187,12 +201,15 @@ def _table(handout: Handout, cat: Catalogue, page: _Page) -> list[Any]:
     shade: list[tuple[Any, ...]] = []
     for number, day in enumerate(handout.days):
         for index, item in enumerate(day.items):
-            label = Paragraph(_text(day.label), page.strong) if index == 0 else ""
+            # Every row its date (a page may break between two rows of a day): in bold on the
+            # day's first row.
+            label = Paragraph(_text(day.label), page.strong if index == 0 else page.small)
             rows.append([label, *_cells(item, cat, page)])
             if number % 2:
                 grey = colors.HexColor("#eeeeee")
                 shade.append(("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), grey))
-    table = Table(rows, colWidths=[34 * mm, 52 * mm, page.width - 86 * mm], splitInRow=1)
+    widths = [34 * mm, 52 * mm, page.width - 86 * mm]
+    table = Table(rows, colWidths=widths, repeatRows=1, splitInRow=0, splitByRow=1)
     table.setStyle(
         TableStyle(
             [
@@ -212,7 +229,7 @@ def _cells(item: Item, cat: Catalogue, page: _Page) -> tuple[list[Any], list[Any
     """An item's "what" cell (its title, notes and last day) and its "to do" cell."""
     from reportlab.platypus import Paragraph
 
-    what = [Paragraph(_text(item.title), page.strong)]
+    what = [Paragraph(f"{_mark(item.mark, cat)} {_text(item.title)}", page.strong)]
     what += [Paragraph(_text(note), page.small) for note in item.notes]
     todo: list[Any] = []
     if item.before:

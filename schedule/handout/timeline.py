@@ -1,8 +1,11 @@
 """The timeline picture of a course: one row each for treatment visits, injections, blood tests,
 scans and the days of precautions at home, across the months, with today marked.
 
-Readable in black and white: each row has its own marker shape (a diamond, a circle, a square,
-a triangle) or hatching, and its name on the left, so no colour carries meaning. Drawn with
+Readable in black and white: each row has its own marker shape (a diamond, a circle, a
+triangle) or bar, and its name on the left; what became of each item has its own fill, the
+same as its mark on the page and in the table (a legend under the picture names them): given
+black, planned white, paused amber with dots, not done white crossed in red. Colour helps but
+carries no meaning alone. Drawn with
 matplotlib's Agg canvas (no pyplot, no display, safe in the server's threads); imported only
 when a picture is drawn.
 """
@@ -14,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from schedule.handout.content import Item, Lane
+from schedule.handout.content import Item, Lane, Mark
 
 if TYPE_CHECKING:
     from schedule.i18n import Catalogue
@@ -23,6 +26,15 @@ ORDER = (Lane.DOSES, Lane.INJECTIONS, Lane.LABS, Lane.SCANS, Lane.PRECAUTIONS)
 MARKERS = {Lane.DOSES: "D", Lane.INJECTIONS: "o", Lane.SCANS: "^"}
 WIDTH = 7.0  # inches: the text width of an A4 or Letter page
 DPI = 200
+# Each mark's fill, edge and hatching, for markers and bars alike.
+PAUSED = "#f2b600"
+NOT_DONE = "#c00000"
+FILLS: dict[Mark, tuple[str, str, str | None]] = {
+    Mark.GIVEN: ("black", "black", None),
+    Mark.PLANNED: ("white", "black", None),
+    Mark.PAUSED: (PAUSED, "black", ".."),
+    Mark.NOT_DONE: ("white", NOT_DONE, "xx"),
+}
 
 
 def month_label(day: date, lang: str) -> str:
@@ -53,31 +65,55 @@ def _draw_lane(
     axes: Any, lane: Lane, y: float, mine: list[Item], date2num: Callable[[date], float]
 ) -> None:
     """One lane's items at height `y`: markers for a day's doses and injections, bars for the
-    spans (hatched for the precautions)."""
-    if lane in MARKERS:
-        axes.plot(
-            [date2num(i.first) for i in mine],
-            [y] * len(mine),
-            linestyle="none",
-            marker=MARKERS[lane],
-            markersize=9 if lane is Lane.DOSES else 7,
-            markerfacecolor="white" if lane is Lane.INJECTIONS else "black",
-            markeredgecolor="black",
-            markeredgewidth=1.2,
-            zorder=3,
+    spans (hatched for the precautions), each filled by its mark."""
+    for which in Mark:
+        some = [i for i in mine if i.mark is which]
+        if not some:
+            continue
+        face, edge, hatch = FILLS[which]
+        if lane in MARKERS:
+            xs = [date2num(i.first) for i in some]
+            size = 9 if lane is Lane.DOSES else 7
+            axes.plot(
+                xs, [y] * len(xs), linestyle="none", marker=MARKERS[lane], markersize=size,
+                markerfacecolor=face, markeredgecolor=edge, markeredgewidth=1.2, zorder=3,
+            )  # fmt: skip
+            if which is Mark.NOT_DONE:  # crossed out
+                axes.plot(xs, [y] * len(xs), linestyle="none", marker="x", markersize=size,
+                          color=NOT_DONE, markeredgewidth=1.6, zorder=4)  # fmt: skip
+            continue
+        spans = [(date2num(i.first), (i.last - i.first).days + 1) for i in some]
+        if lane is Lane.PRECAUTIONS:
+            hatch = hatch or "////"
+        axes.broken_barh(
+            spans,
+            (y - 0.25, 0.5),
+            facecolors="#555555" if which is Mark.GIVEN else face,
+            edgecolors=edge,
+            hatch=hatch,
+            linewidth=0.8,
+            zorder=2,
         )
-        return
-    spans = [(date2num(i.first), (i.last - i.first).days + 1) for i in mine]
-    hatched = lane is Lane.PRECAUTIONS
-    axes.broken_barh(
-        spans,
-        (y - 0.25, 0.5),
-        facecolors="white" if hatched else "#555555",
-        edgecolors="black",
-        hatch="////" if hatched else None,
-        linewidth=0.8,
-        zorder=2,
-    )
+
+
+def _legend(figure: Any, cat: Catalogue) -> None:
+    """Under the picture: each mark's fill and name."""
+    from matplotlib.lines import Line2D
+
+    handles: list[Any] = []
+    for which in Mark:
+        face, edge, _ = FILLS[which]
+        shape = Line2D([], [], linestyle="none", marker="D", markersize=8, markerfacecolor=face,
+                       markeredgecolor=edge, markeredgewidth=1.2)  # fmt: skip
+        if which is Mark.NOT_DONE:  # crossed out, as drawn
+            cross = Line2D([], [], linestyle="none", marker="x", markersize=8, color=NOT_DONE,
+                           markeredgewidth=1.6)  # fmt: skip
+            handles.append((shape, cross))
+        else:
+            handles.append(shape)
+    labels = [cat.text(f"handout.mark_{which.value}") for which in Mark]
+    figure.legend(handles, labels, loc="lower center", ncol=len(handles), frameon=False,
+                  fontsize=8, handletextpad=0.3, columnspacing=1.5)  # fmt: skip
 
 
 def png(items: Sequence[Item], today: date, cat: Catalogue, lang: str) -> bytes | None:
@@ -94,7 +130,7 @@ def png(items: Sequence[Item], today: date, cat: Catalogue, lang: str) -> bytes 
     def date2num(day: date) -> float:  # days from `first`: no date axis needed
         return float((day - first).days)
 
-    figure = Figure(figsize=(WIDTH, 0.5 * len(lanes) + 1.0), dpi=DPI)
+    figure = Figure(figsize=(WIDTH, 0.5 * len(lanes) + 1.35), dpi=DPI)
     axes = figure.add_subplot()
     for row, lane in enumerate(lanes):
         y = len(lanes) - 1 - row
@@ -119,7 +155,8 @@ def png(items: Sequence[Item], today: date, cat: Catalogue, lang: str) -> bytes 
     axes.tick_params(axis="y", labelsize=9, length=0)
     for side in ("top", "right", "left"):
         axes.spines[side].set_visible(False)
-    figure.tight_layout()
+    _legend(figure, cat)
+    figure.tight_layout(rect=(0, 0.09, 1, 1))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     return buffer.getvalue()

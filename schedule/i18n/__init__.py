@@ -34,6 +34,7 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -71,21 +72,56 @@ class Catalogue:
     unreviewed: tuple[str, ...] = ()  # the files still marked `reviewed = false`
 
     def text(self, key: str, **params: object) -> str:
-        """The message `key` ("area.name") in this language, else in English, filled in."""
+        """The message `key` ("area.name") in this language, else in English, filled in. In
+        French, "de" before a value that starts with a vowel is elided ("d'Ana"), and the
+        space before ":", ";", "!" and "?" does not break.
+
+        >>> catalogue("fr").text("calendar.name_for", patient="Ana")
+        "Calendrier de traitement d'Ana"
+        """
         template = self.messages.get(key) or self.english[key]
-        return template.format(**params) if params else template
+        if self.lang == "fr":
+            template = _elide(template, params)
+        return self._typeset(template.format(**params) if params else template)
+
+    def _typeset(self, text: str) -> str:
+        if self.lang != "fr":
+            return text
+        return _FRENCH_TIGHT.sub("\u00a0", _FRENCH_SPACE.sub("\u00a0", text))
+
+    def number(self, value: float | Decimal) -> str:
+        """A number as the language writes it: "7.4", "7,4"."""
+        return _format_number(Decimal(str(value)), LOCALES[self.lang])
+
+    def quantity(self, text: str) -> str:
+        """A quantity written with a decimal point ("7.4 GBq") as the language writes it."""
+        return _NUMBER.sub(lambda m: self.number(Decimal(m[0])), text)
+
+    def zone(self, name: str) -> str:
+        """A time zone by where it is ("Switzerland Time", "Schweiz (Ortszeit)"), not its
+        database name ("Europe/Zurich")."""
+        return _zone_name(name, LOCALES[self.lang])
 
     def translated(self, key: str) -> str | None:
         """The message `key` in this language only (English for English), or None."""
-        return self.messages.get(key) or None
+        found = self.messages.get(key)
+        return self._typeset(found) if found else None
 
     @property
     def reviewed(self) -> bool:
         return not self.unreviewed
 
     def date(self, day: datetime.date, form: str = "long") -> str:
-        """`day` as the language writes it: "full", "long", "medium" or "short"."""
-        return _format_date(day, form, LOCALES[self.lang])
+        """`day` as the language writes it: "full", "long", "medium" or "short"; in French the
+        first of the month is "1er".
+
+        >>> catalogue("fr").date(datetime.date(2027, 6, 1))
+        '1er juin 2027'
+        """
+        text = _format_date(day, form, LOCALES[self.lang])
+        if self.lang == "fr" and day.day == 1 and form in ("full", "long"):
+            text = _FIRST.sub(r"\g<1>1er ", text, count=1)
+        return text
 
     def time(self, at: datetime.time) -> str:
         """A time of day as the language writes it, short: "09:00", "9:00"."""
@@ -99,6 +135,42 @@ def _format_date(day: datetime.date, form: str, locale: str) -> str:
     from babel.dates import format_date
 
     return str(format_date(day, format=form, locale=locale))
+
+
+@lru_cache(maxsize=1024)
+def _format_number(value: Decimal, locale: str) -> str:
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=locale))
+
+
+@lru_cache(maxsize=256)
+def _zone_name(name: str, locale: str) -> str:
+    from babel.dates import get_timezone, get_timezone_location
+
+    return str(get_timezone_location(get_timezone(name), locale=locale))
+
+
+# French: a space that does not break before ":", ";", "!" and "?", where there is one and
+# where a word or a bracket runs into them (a time "09:00" and an address "https://" do not).
+_FRENCH_SPACE = re.compile(r" (?=[:;!?](?:\s|$))")
+_FRENCH_TIGHT = re.compile(r"(?<=[\w)»])(?=[:;!?](?:\s|$))")
+_FIRST = re.compile(r"(^|\s)1 (?=\D)")
+_NUMBER = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
+_ELIDED = re.compile(r"\bde \{(\w+)\}")
+_VOWELS = "aeiouyàâäéèêëîïôöûüœæ"
+
+
+def _elide(template: str, params: Mapping[str, object]) -> str:
+    """ "de {name}" as "d'{name}" where the value starts with a vowel (French)."""
+
+    def one(match: re.Match[str]) -> str:
+        value = params.get(match[1])
+        if isinstance(value, str) and value[:1].lower() in _VOWELS and value[:1]:
+            return f"d'{{{match[1]}}}"
+        return match[0]
+
+    return _ELIDED.sub(one, template) if "de {" in template else template
 
 
 @lru_cache(maxsize=1024)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from schedule.domain.errors import OutputError
 
@@ -69,3 +72,29 @@ def check_replaceable(path: Path) -> None:
 def cannot_write(path: Path, exc: OSError) -> OutputError:
     """The one-line error for a file or folder that cannot be written."""
     return OutputError(f"cannot write {path}: {exc.strerror or exc}", path=str(path))
+
+
+@contextmanager
+def open_atomic(path: Path, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
+    """A file written a piece at a time that appears whole at `path` only once the block ends
+    without an error (written aside, flushed to disk, renamed over); on an error nothing
+    changes at `path`."""
+    path = Path(path)
+    check_replaceable(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)  # not subject to the umask
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise cannot_write(path, exc) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

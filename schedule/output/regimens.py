@@ -26,7 +26,7 @@ REGIMEN_TABLE = (
     Column("doses", "doses", lambda r: "open" if r["doses"] is None else str(r["doses"])),
     Column("dose", "dose"),
     Column("every", "interval_choices", _every),
-    Column("name", "name"),
+    Column("name", "name", squeeze=1, floor=40, below=True),
 )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from schedule.output.columns import Row, TypedRow, json_row
 from schedule.output.formats import FORMULA_STARTS, csv_cell, csv_text, json_text
+from schedule.output.layout import Layout, lay_out, lines_of, tint
 
 __all__ = ["FORMULA_STARTS", "csv_cell"]  # their home is `formats`; imported from here too
 
@@ -26,8 +27,11 @@ class Column:
     header: str
     field: str
     show: Callable[[Row], str] | None = None
-    squeeze: int = 0  # 0: always shown in full; else shortened, then dropped, highest first
+    squeeze: int = 0  # 0: never cut (numbers, dates, keys); else cut to fit, highest first
     optional: bool = False  # left out when no row has anything in it (names, hold reasons)
+    floor: int = 0  # the narrowest a squeezed column is cut to [default: 8, or its header]
+    drop: int = 0  # 0: never left out; else left out when nothing else fits, highest first
+    below: bool = False  # may be written whole under its row when the line is too narrow
 
 
 def _cell(value: Any) -> str:
@@ -57,53 +61,33 @@ def render(
 
 
 def render_table(
-    rows: Sequence[Row | TypedRow], table: Sequence[Column], width: int | None = None
+    rows: Sequence[Row | TypedRow],
+    table: Sequence[Column],
+    width: int | None = None,
+    colour: bool = False,
 ) -> str:
     """Aligned columns under upper-case headers; empty columns are kept (but for optional ones),
     trailing spaces are not. Cells go to a terminal, so what a terminal would obey rather than
-    show is made visible. `width`: the terminal's; columns that may be squeezed are shortened,
-    then dropped, until the lines fit (None: every column in full, as for a pipe or a file)."""
+    show is made visible. `width`: the terminal's, to fit the lines to (`layout.lay_out`; None:
+    every column in full, as for a pipe or a file). `colour`: the rows of overdue, missed and
+    held events in colour (a terminal that shows colour)."""
     found = [json_row(row) for row in rows]
     table = [c for c in table if not c.optional or any(row.get(c.field) for row in found)]
-    cells = [[c.header.upper() for c in table]]
-    for row in found:
-        cells.append([visible(c.show(row) if c.show else _cell(row.get(c.field))) for c in table])
-    widths = [max(len(line[i]) for line in cells) for i in range(len(table))]
-    shown = list(range(len(table)))
-    if width is not None:
-        shown, widths = _fit(table, widths, width)
-    lines = [
-        "  ".join(_clip(line[i], widths[i]).ljust(widths[i]) for i in shown).rstrip()
-        for line in cells
+    header = [c.header.upper() for c in table]
+    cells = [
+        [visible(c.show(row) if c.show else _cell(row.get(c.field))) for c in table]
+        for row in found
     ]
+    full = [max([len(header[i])] + [len(line[i]) for line in cells]) for i in range(len(table))]
+    if width is None:
+        fitted = Layout(tuple(range(len(table))), tuple(full))
+    else:
+        fitted = lay_out(table, full, width)
+    lines = lines_of(header, Layout(fitted.shown, fitted.widths), width)
+    for row, line in zip(found, cells, strict=True):
+        laid = lines_of(line, fitted, width)
+        lines += tint(laid, row.get("status")) if colour else laid
     return "\n".join(lines) + "\n"
-
-
-_NARROWEST = 8  # a squeezed column keeps at least this much (or its header) before it goes
-
-
-def _fit(table: Sequence[Column], full: list[int], width: int) -> tuple[list[int], list[int]]:
-    """The columns to show and their widths so that a line fits in `width` characters: the
-    squeezable ones are shortened, highest `squeeze` first; if that is not enough, they are
-    dropped in that order and the rest shortened again."""
-    order = sorted((i for i, c in enumerate(table) if c.squeeze), key=lambda i: -table[i].squeeze)
-    for dropped in range(len(order) + 1):
-        shown = [i for i in range(len(table)) if i not in order[:dropped]]
-        widths = list(full)
-        for i in order[dropped:]:
-            excess = sum(widths[j] for j in shown) + 2 * (len(shown) - 1) - width
-            if excess <= 0:
-                break
-            floor = min(widths[i], max(len(table[i].header), _NARROWEST))
-            widths[i] = max(floor, widths[i] - excess)
-        if sum(widths[j] for j in shown) + 2 * (len(shown) - 1) <= width:
-            return shown, widths
-    return shown, widths
-
-
-def _clip(text: str, width: int) -> str:
-    """`text` shortened to `width` characters, with an ellipsis when cut."""
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "\u2026"
 
 
 # C0 controls and DEL as their Unicode pictures (ESC shows as U+241B, a newline as U+240A), C1
@@ -138,10 +122,11 @@ def span_end(row: Row) -> str:
 
 EVENT_TABLE = (
     Column("date", "date"),
-    Column("until", "end", span_end),
+    Column("until", "end", span_end, drop=2),
     Column("event", "event"),
-    Column("title", "title", squeeze=2),
-    Column("dose", "dose", squeeze=1),
+    Column("title", "title", squeeze=2, floor=24, below=True),
+    Column("dose", "dose", below=True),
+    Column("given", "given_on", optional=True, drop=1),
     Column("status", "status"),
-    Column("flags", "flags"),
+    Column("flags", "flags", below=True),
 )

@@ -5,7 +5,7 @@ error names the file, the line and the field (`schedule.tracking.roster`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from schedule.domain.course import Actor
 from schedule.tracking.csvfiles import ImportResult
 from schedule.tracking.roster import parse_roster, plan_roster, store_roster
 from schedule.tracking.tracker import Tracker
-from schedule.tracking.transfer import check_doses, parse_doses
+from schedule.tracking.transfer import DoseRow, check_doses, parse_doses
 
 Progress = Callable[[int, int], None]  # (rows checked, rows in the file)
 
@@ -58,16 +58,36 @@ def import_doses(
     anything was recorded or added since (then against what is stored now). `workers` > 1
     spreads the checking of large files over that many processes."""
     rows = parse_doses(path)
-    name = str(path)
+    return store_rows(tracker, str(path), rows, actor, today, dry_run, on_progress, workers)
+
+
+def store_rows(
+    tracker: Tracker,
+    name: str,
+    rows: list[DoseRow],
+    actor: Actor,
+    today: date,
+    dry_run: bool,
+    on_progress: Progress | None = None,
+    workers: int = 1,
+    place: str = "line",
+    order: Mapping[int, int] | None = None,
+) -> ImportResult:
+    """The rows of doses read from `name` (a CSV file, or FHIR resources numbered by `place`),
+    checked and stored as `import_doses` says."""
     with tracker.store.read() as tx:
         stamp = tx.last_ids()  # rises with every record or course added
-        pending, unchanged = check_doses(tracker, tx, name, rows, today, on_progress, workers)
+        pending, unchanged = check_doses(
+            tracker, tx, name, rows, today, on_progress, workers, place, order
+        )
     if dry_run or not pending:
         return ImportResult(len(pending), unchanged, dry_run)
     with tracker.store.write() as tx:
         tx.lock_courses(sorted({r.course_id for _, r in pending}))
         if tx.last_ids() != stamp:  # someone wrote meanwhile: check again against it
-            pending, unchanged = check_doses(tracker, tx, name, rows, today, workers=workers)
+            pending, unchanged = check_doses(
+                tracker, tx, name, rows, today, workers=workers, place=place, ranks=order
+            )
         if pending:
             tx.add_records_bulk(pending, actor, "import-doses")
     return ImportResult(len(pending), unchanged, dry_run)

@@ -93,6 +93,24 @@ def day_list(
     return Listing(day_rows(found, all_days), DAY_COLUMNS, DAY_TABLE)
 
 
+def visit_list(
+    store: ReadStore,
+    catalog: Catalog,
+    settings: Settings,
+    closures: Closures | None,
+    first: date,
+    last: date,
+    today: date,
+    names: bool = True,
+) -> Listing:
+    """The clinic list: every dose visit from `first` to `last` in the order of each day, with
+    the patient, the event, the time and a suggested chair."""
+    from schedule.tracking.visits import VISIT_COLUMNS, VISIT_TABLE, clinic_list
+
+    rows = clinic_list(store, catalog, settings, closures, first, last, today, names)
+    return Listing(rows, VISIT_COLUMNS, _named(VISIT_TABLE, names))
+
+
 def patient_list(
     store: Store,
     catalog: Catalog,

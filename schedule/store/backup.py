@@ -35,8 +35,9 @@ from sqlalchemy import Connection, Date, Table, func, inspect, select
 from schedule.domain.errors import InputError, StoreError
 from schedule.output.files import cannot_write, check_replaceable
 from schedule.store import tables
-from schedule.store.database import Store
+from schedule.store.database import Store, readonly_url
 from schedule.store.migrations import current_version
+from schedule.store.sqlitefile import QUERY_ONLY, readonly_uri
 
 FORMAT = "prrt-archive"
 VERSION = 1
@@ -170,7 +171,7 @@ def read_archive(path: Path) -> tuple[dict[str, Any], Iterator[tuple[str, list[s
 def copy_sqlite(store: Store, path: Path) -> BackupResult:
     """A copy of an SQLite database through the online backup API: one consistent snapshot,
     while other processes keep writing; the copy is a single file (journal mode DELETE)."""
-    source = store.engine.url.database
+    source = store.sqlite_path or store.engine.url.database
     if store.dialect != "sqlite" or not source or source == ":memory:":
         raise InputError(
             "a database copy is made from an SQLite database only; write a portable archive "
@@ -178,7 +179,9 @@ def copy_sqlite(store: Store, path: Path) -> BackupResult:
         )
 
     def fill(tmp: str) -> int:
-        src = sqlite3.connect(source, timeout=60)
+        # Read-only: a backup never writes to the database it copies (read-only media too).
+        src = sqlite3.connect(readonly_uri(Path(source)), uri=True, timeout=60)
+        src.execute(QUERY_ONLY)
         dst = sqlite3.connect(tmp)
         try:
             src.backup(dst)
@@ -204,8 +207,7 @@ def open_sqlite_file(path: Path) -> Store:
     """An SQLite file read as it is: no migration, nothing written."""
     from sqlalchemy import create_engine
 
-    uri = f"sqlite:///file:{Path(path).resolve()}?mode=ro&uri=true"
-    return Store(create_engine(uri))
+    return Store(create_engine(readonly_url(Path(path))))
 
 
 def _count(conn: Connection, table: Table) -> int:
@@ -228,15 +230,22 @@ def _write_aside(path: Path, fill: Callable[[str], int]) -> int:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        _remove_aside(tmp)
         raise cannot_write(path, exc) from None
     except sqlite3.Error as exc:
-        Path(tmp).unlink(missing_ok=True)
+        _remove_aside(tmp)
         raise StoreError(f"cannot copy the database: {exc}") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _remove_aside(tmp)
         raise
     return result
+
+
+def _remove_aside(tmp: str) -> None:
+    """The temporary file of a failed backup and what SQLite kept beside it (its rollback
+    journal, a WAL): a full disk leaves nothing hidden behind."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(tmp + suffix).unlink(missing_ok=True)
 
 
 def backup(store: Store, path: Path, made_at: str) -> BackupResult:

@@ -31,6 +31,14 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from schedule.domain.errors import Hint, StoreError
 from schedule.store import tables
 from schedule.store.migrations import current_version, latest, migrate
+from schedule.store.sqlitefile import (
+    NOT_A_DATABASE,
+    QUERY_ONLY,
+    check_prrt_file,
+    check_sqlite_file,
+    not_a_database,
+    readonly_uri,
+)
 from schedule.store.transaction import Tx, Watch
 
 PG_LOCK_KEY = 5_177_0001  # advisory lock held while migrating a PostgreSQL database
@@ -67,9 +75,14 @@ def _create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def sqlite_engine(url: str, waits: Waits = Waits()) -> Engine:
+def sqlite_engine(url: str, waits: Waits = Waits(), readonly: bool = False) -> Engine:
+    """An engine on an SQLite file, created if missing (mode 0600); `readonly`: opened with
+    SQLite's `mode=ro`, so nothing is ever written to the file, which may be on read-only
+    media (in a folder that cannot be written, without WAL files beside it, as `immutable`)."""
     database = make_url(url).database
-    if database and database != ":memory:":
+    if readonly and database:
+        url = readonly_url(Path(database))
+    elif database and database != ":memory:":
         _create_private_file(Path(database))
     engine = create_engine(url, connect_args={"timeout": waits.lock}, pool_timeout=waits.pool)
     busy = int(waits.lock * 1000)
@@ -78,7 +91,10 @@ def sqlite_engine(url: str, waits: Waits = Waits()) -> Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if readonly:
+            cursor.execute(QUERY_ONLY)
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -89,6 +105,11 @@ def sqlite_engine(url: str, waits: Waits = Waits()) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("prrt_write") else "BEGIN")
 
     return engine
+
+
+def readonly_url(path: Path) -> str:
+    """The SQLAlchemy URL of `readonly_uri`."""
+    return f"sqlite:///{readonly_uri(path)}&uri=true"
 
 
 def postgresql_engine(url: str, waits: Waits = Waits()) -> Engine:
@@ -111,6 +132,7 @@ class Store:
     """The database. Use `write()` for a transaction that changes data, `read()` otherwise."""
 
     created: str | None = None  # the path of the SQLite file this open created
+    sqlite_path: str | None = None  # the SQLite file opened (None: PostgreSQL, in memory)
     watch: Watch | None = None  # what looks at each write's patients (`Tx.touch`)
 
     def __init__(self, engine: Engine) -> None:
@@ -119,18 +141,31 @@ class Store:
 
     @classmethod
     def open(
-        cls, target: str, opened_at: str, create: bool = True, waits: Waits = Waits()
+        cls,
+        target: str,
+        opened_at: str,
+        create: bool = True,
+        waits: Waits = Waits(),
+        readonly: bool = False,
     ) -> Store:
         """Open (and migrate) the database. `create=False` refuses an SQLite file that does
-        not exist instead of creating it; `waits` bounds every wait on the database."""
+        not exist (or is empty) instead of setting it up; `waits` bounds every wait on the
+        database. `readonly`: an SQLite file is opened read-only and never migrated (an older
+        one is refused), so a command that only reads never writes, even on read-only media.
+        A file that is not a prrt database is refused by its name."""
         url = database_url(target)
         path = make_url(url).database if url.startswith("sqlite") else None
         new_file = bool(path) and path != ":memory:" and not Path(str(path)).exists()
         if new_file and not create:
             raise StoreError(f"no database at {path}", hint=Hint.CREATE_DATABASE, path=path)
+        sqlite_file = bool(path) and path != ":memory:"
+        if sqlite_file and not new_file:
+            check_sqlite_file(Path(str(path)), empty_ok=create and not readonly)
+            if Path(str(path)).stat().st_size:
+                check_prrt_file(Path(str(path)), empty_ok=create and not readonly)
         try:
             if url.startswith("sqlite"):
-                engine = sqlite_engine(url, waits)
+                engine = sqlite_engine(url, waits, readonly and sqlite_file)
             elif url.startswith("postgresql"):
                 engine = postgresql_engine(url, waits)
             else:
@@ -142,24 +177,38 @@ class Store:
             raise StoreError(f"cannot open database {target!r}: {exc}") from None
         store = cls(engine)
         store.created = str(path) if new_file else None
+        store.sqlite_path = str(path) if sqlite_file else None
         try:
             # Most opens find the schema current: look in a read transaction, which takes no
             # write lock, so a command that only reads never waits for a writer (an import).
             if store._behind():
-                with store.write() as tx:
-                    if store.dialect == "postgresql":
-                        tx.conn.execute(
-                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY}
-                        )
-                    migrate(tx.conn, opened_at)  # applies only what is still missing
+                store._migrate(opened_at, str(path) if readonly and sqlite_file else None)
         except DBAPIError as exc:
             engine.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if sqlite_file and NOT_A_DATABASE in reason:
+                raise not_a_database(path) from None
             raise StoreError(f"cannot open database {_safe(url)}: {reason}") from None
         return store
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _migrate(self, opened_at: str, readonly_path: str | None) -> None:
+        """Apply what is missing, in one transaction; a file opened read-only (its path given)
+        is refused instead: a command that only reads never writes."""
+        if readonly_path is not None:
+            self.engine.dispose()
+            raise StoreError(
+                f"the database {readonly_path} is from an older version of prrt; it is brought "
+                "up to date by a command that writes",
+                hint=Hint.UPGRADE_DATABASE,
+                path=readonly_path,
+            )
+        with self.write() as tx:
+            if self.dialect == "postgresql":
+                tx.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+            migrate(tx.conn, opened_at)  # applies only what is still missing
 
     def _behind(self) -> bool:
         """Whether a migration is missing (a new database has none applied)."""

@@ -33,7 +33,6 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from schedule.domain.course import Course, Patient
 from schedule.domain.errors import StoreError
@@ -41,16 +40,23 @@ from schedule.domain.model import Fact, RecordType
 from schedule.domain.units import Quantity
 from schedule.store.migrations import latest
 from schedule.store.rows import by_patient, course_of, patient_of
+from schedule.store.sqlitefile import QUERY_ONLY, check_sqlite_file, readonly_uri
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from schedule.store.interface import Engined
 
-PATIENTS_SQL = "SELECT id, name, tz, appt_time, lang, pregnancy FROM patients ORDER BY id"
+# Patients and courses entered in error are left out, as `Tx.patients()` and `Tx.courses()` do.
+PATIENTS_SQL = (
+    "SELECT id, name, tz, appt_time, lang, pregnancy FROM patients WHERE in_error IS NULL"
+    " ORDER BY id"
+)
 COURSES_SQL = (
     "SELECT id, patient_id, number, regimen, start, interval_days, calendar_month, precautions"
-    " FROM courses ORDER BY patient_id, number"
+    " FROM courses WHERE in_error IS NULL"
+    " AND patient_id NOT IN (SELECT id FROM patients WHERE in_error IS NOT NULL)"
+    " ORDER BY patient_id, number"
 )
 _TYPES = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
 
@@ -178,6 +184,10 @@ class SqliteReader:
         path = Path(target).expanduser().resolve()
         if not path.is_file():
             return None  # the store says what is wrong (a missing database is refused there)
+        try:
+            check_sqlite_file(path, empty_ok=False)
+        except StoreError:
+            return None  # not a database (an empty file, a text): the store refuses it by name
         reader = cls(path)
         try:
             with reader.read() as tx:
@@ -192,10 +202,12 @@ class SqliteReader:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            # mode=rw: never creates a file; autocommit, as the transactions are begun here.
-            uri = f"file:{quote(str(self.path))}?mode=rw"
+            # mode=ro: never creates nor writes a file (read-only media too); autocommit, as
+            # the transactions are begun here.
+            uri = readonly_uri(self.path)
             self._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
             self._conn.execute("PRAGMA busy_timeout=60000")
+            self._conn.execute(QUERY_ONLY)
         return self._conn
 
     @contextmanager

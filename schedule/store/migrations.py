@@ -93,11 +93,20 @@ def _toxicity(conn: Connection) -> None:
     _add_columns(conn, {tables.records: ("toxicity", "grade"), tables.patients: ("pregnancy",)})
 
 
+def _in_error(conn: Connection) -> None:
+    """A patient or a course entered in error (the reason; existing rows keep NULL: they
+    stand)."""
+    from schedule.store import tables
+
+    _add_columns(conn, {tables.patients: ("in_error",), tables.courses: ("in_error",)})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, courses, records and the audit trail", _initial),
     Migration(2, "published calendar events, feed tokens", _calendars),
     Migration(3, "overrides, hold reviews, end of care, languages; one standing record", _guards),
     Migration(4, "toxicity and grade of holds; whether a patient can become pregnant", _toxicity),
+    Migration(5, "patients and courses entered in error", _in_error),
 )
 
 

@@ -217,8 +217,9 @@ class FeedTokens:
 
     def feed_state(self, token_hash: str) -> FeedState | None:
         """Everything a feed's cache key is made of, in one query: the token's owner, the
-        patient, each course with its records' (count, highest id) and publication revision.
-        None for a token unknown or revoked."""
+        patient, each course with its records' (count, highest id) and publication revision
+        (not the courses entered in error). None for a token unknown or revoked, or a patient
+        entered in error."""
         # A feed answers many requests a second, most of them 304s: one statement, built
         # once, which SQLAlchemy compiles once per kind of database (its compiled cache).
         rows = self.tx.conn.execute(_feed_state_query(), {"token_hash": token_hash}).fetchall()
@@ -294,9 +295,13 @@ def _feed_state_query() -> Select[Any]:
         select(*columns)
         .select_from(
             t.join(p, p.c.id == t.c.patient_id)
-            .outerjoin(c, c.c.patient_id == p.c.id)
+            .outerjoin(c, (c.c.patient_id == p.c.id) & c.c.in_error.is_(None))
             .outerjoin(pub, pub.c.course_id == c.c.id)
         )
-        .where(t.c.token_hash == bindparam("token_hash"), t.c.revoked_at.is_(None))
+        .where(
+            t.c.token_hash == bindparam("token_hash"),
+            t.c.revoked_at.is_(None),
+            p.c.in_error.is_(None),  # a patient entered in error has no feed
+        )
         .order_by(t.c.id, c.c.number)
     )

@@ -37,6 +37,9 @@ patients = Table(
     Column("lang", String(16)),  # migration 3: the language of what the patient sees
     # migration 4: whether the patient can become pregnant ("yes", "no"; NULL: not known, ask)
     Column("pregnancy", String(8)),
+    # migration 5: the reason the patient was entered in error (hidden from every list while
+    # set; the audit trail keeps when and by whom it was set or cleared); NULL: stands
+    Column("in_error", Text),
 )
 
 courses = Table(
@@ -51,6 +54,7 @@ courses = Table(
     Column("calendar_month", Boolean, nullable=False, default=False),
     Column("precautions", String(32)),
     Column("created_at", String(32), nullable=False),
+    Column("in_error", Text),  # migration 5: as `patients.in_error`, for one course
     Index("ix_courses_patient", "patient_id", "number", unique=True),
 )
 

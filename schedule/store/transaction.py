@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import Fact, RecordType
+from schedule.domain.suggest import did_you_mean
 from schedule.store import tables
 from schedule.store.bulk import add_records
 from schedule.store.fastpath import driver_facts
@@ -81,36 +82,86 @@ class Tx:
 
     # -- reads --------------------------------------------------------------------------------
 
-    def require_patient(self, patient_id: str) -> Patient:
-        patient = self.patient(patient_id)
+    def require_patient(self, patient_id: str, hidden: bool = False) -> Patient:
+        """The patient of this ID, compared without case (`patient`); an unknown ID is refused
+        with the stored IDs closest to it, one entered in error (unless `hidden`) with the
+        way to restore it."""
+        patient = self.patient(patient_id, hidden=True)
         if patient is None:
+            ids = self.conn.execute(select(tables.patients.c.id)).scalars()
             raise UnknownError(
-                f"unknown patient {patient_id!r}", field="patient_id", hint=Hint.LIST_PATIENTS
+                f"unknown patient {patient_id!r}{did_you_mean(patient_id, ids)}",
+                field="patient_id",
+                hint=Hint.LIST_PATIENTS,
             )
+        if not hidden:
+            self.refuse_in_error(patient.id)
         return patient
 
-    def patient(self, patient_id: str) -> Patient | None:
-        row = self.conn.execute(
-            select(tables.patients).where(tables.patients.c.id == patient_id)
-        ).first()
-        return _patient(row._mapping) if row else None
+    def patient(self, patient_id: str, hidden: bool = False) -> Patient | None:
+        """The patient of this ID, compared without case (IDs are ASCII, so folding is the same
+        on every database: `lookups.py`): `net-003` finds `NET-003`. One entered in error
+        only with `hidden`."""
+        p = tables.patients
+        row = self.conn.execute(select(p).where(p.c.id == patient_id)).first()
+        if row is None:
+            folded = select(p).where(func.lower(p.c.id) == patient_id.lower())
+            row = self.conn.execute(folded.order_by(p.c.id).limit(1)).first()
+        if row is None or (row._mapping["in_error"] is not None and not hidden):
+            return None
+        return _patient(row._mapping)
 
-    def patients(self) -> list[Patient]:
+    def in_error(self, patient_id: str) -> str | None:
+        """The reason the patient (stored ID) was entered in error, or None."""
+        p = tables.patients.c
+        return self.conn.execute(select(p.in_error).where(p.id == patient_id)).scalar()
+
+    def refuse_in_error(self, patient_id: str, course: Course | None = None) -> None:
+        """A `ConflictError` for a patient (stored ID), or one of its courses, entered in
+        error (the reason is not repeated: a note is never echoed)."""
+        what, ref = f"patient {patient_id}", "P"
+        wrong = self.in_error(patient_id) is not None
+        if not wrong and course is not None:
+            c = tables.courses.c
+            reason = self.conn.execute(select(c.in_error).where(c.id == course.id)).scalar()
+            what, ref, wrong = (
+                f"course {course.number} of {patient_id}",
+                f"C{course.number}",
+                (reason is not None),
+            )
+        if wrong:
+            raise ConflictError(
+                f"{what} was entered in error",
+                field="patient_id",
+                hint=Hint.REINSTATE,
+                patient=patient_id,
+                ref=ref,
+            )
+
+    def patients(self, hidden: bool = False) -> list[Patient]:
+        """Every patient in ID order; those entered in error only with `hidden`."""
         p = tables.patients.c
         query = select(p.id, p.name, p.tz, p.appt_time, p.lang, p.pregnancy).order_by(p.id)
+        if not hidden:
+            query = query.where(p.in_error.is_(None))
         return [Patient(*row) for row in self.conn.execute(query).fetchall()]
 
     def courses_by_patient(self) -> dict[str, list[Course]]:
         """Every course, by patient ID (a patient without courses is not a key)."""
         return by_patient(self.courses())
 
-    def courses(self, patient_id: str | None = None) -> list[Course]:
-        """Courses in patient and number order. Columns are read in the dataclass's order and
+    def courses(self, patient_id: str | None = None, hidden: bool = False) -> list[Course]:
+        """Courses in patient and number order; those entered in error, or of a patient
+        entered in error, only with `hidden`. Columns are read in the dataclass's order and
         SQLite's dates as text: the worklists read every course, so this is kept quick."""
         c = tables.courses.c
         query = select(*tables.COURSE_COLUMNS).order_by(c.patient_id, c.number)
         if patient_id is not None:
             query = query.where(c.patient_id == patient_id)
+        if not hidden:
+            p = tables.patients.c
+            wrong = select(p.id).where(p.in_error.is_not(None))
+            query = query.where(c.in_error.is_(None), c.patient_id.not_in(wrong))
         return [course_of(row) for row in self.conn.execute(query).fetchall()]
 
     def records(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Record]]:

@@ -34,8 +34,8 @@ DAY_TABLE = (
     Column("injections", "injections"),
     Column("hours", "chair_hours", lambda r: _hours(r["chair_hours"])),
     Column("capacity", "capacity", lambda r: _hours(r["capacity"])),
-    Column("flags", "flags"),
-    Column("closed for", "closure"),
+    Column("flags", "flags", below=True),
+    Column("closed for", "closure", below=True),
 )
 
 

@@ -20,6 +20,7 @@ from schedule.domain.pregnancy import SETTING as PREGNANCY_SETTING
 from schedule.domain.pregnancy import pregnancy_tests
 from schedule.domain.regimen import Catalog, Window
 from schedule.domain.settings import Settings
+from schedule.domain.suggest import did_you_mean
 from schedule.engine.views import course_views
 from schedule.store.database import Store
 from schedule.tracking.flag_reasons import flag_reason
@@ -67,10 +68,13 @@ def explain_event(
     chosen = [v for v in views if course_number in (None, v.course.number)]
     if course_number is not None and not chosen:
         raise UnknownError(f"{patient.id} has no course {course_number}", field="course")
-    found = [(v, e) for v in reversed(chosen) for e in v.events if e.key == key]
+    found = [
+        (v, e) for v in reversed(chosen) for e in v.events if e.key.casefold() == key.casefold()
+    ]
     if not found:
         raise UnknownError(
-            f"{patient.id} has no event {key!r}",
+            f"{patient.id} has no event {key!r}"
+            + did_you_mean(key, [e.key for v in chosen for e in v.events]),
             field="event",
             hint=Hint.SHOW_EVENTS,
             patient=patient.id,
@@ -334,7 +338,8 @@ class _Why(Basis):
         ladder = {
             Status.PLANNED: f"its window opens {event.window_start}",
             Status.DUE: f"its window opened {event.window_start}; target {event.end}",
-            Status.OVERDUE: f"past its target {event.end}; on time until {event.window_end}"
+            Status.OVERDUE: f"{(self.as_of - event.end).days} d past its target {event.end}; "
+            f"its window is open until {event.window_end}"
             if event.window_end >= self.as_of
             else f"its window closed {event.window_end}; still due until given or skipped "
             "(S9: the doctor decides when, never a double dose)",

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 HISTORY_COLUMNS = (
     "record", "at", "who", "action", "course", "event", "date", "dose", "note", "corrects",
-    "override", "review", "end_care", "toxicity", "grade",
+    "override", "review", "end_care", "toxicity", "grade", "ref",
 )  # fmt: skip
 
 
@@ -31,23 +31,26 @@ def _note(row: Mapping[str, Any]) -> str:
 
 
 HISTORY_TABLE = (
-    Column("record", "record"),
-    Column("at", "at"),
-    Column("who", "who"),
+    Column("record", "ref"),  # what `correct` reaches, on every row
+    Column("at", "at", below=True),
+    Column("who", "who", below=True),
     Column("action", "action"),
     Column("course", "course"),
     Column("event", "event"),
     Column("date", "date"),
     Column("dose", "dose"),
-    Column("note", "note", _note),
+    Column("note", "note", _note, squeeze=1, floor=24, below=True),
 )
 
 
 def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
-    """The audit trail of one patient, oldest first."""
+    """The audit trail of one patient, oldest first (one entered in error too: its trail is
+    kept). `record` is a record's number (None for the rows of no record); `ref` names what
+    `correct` reaches on every row: the record's number, `C2` for what was done to course 2
+    itself (added, its start changed), `P` for the patient's own rows."""
     with store.read() as tx:
-        tx.require_patient(patient_id)
-        numbers = {c.id: c.number for c in tx.courses(patient_id)}
+        patient_id = tx.require_patient(patient_id, hidden=True).id
+        numbers = {c.id: c.number for c in tx.courses(patient_id, hidden=True)}
         entries = tx.audit(patient_id)
     rows = []
     for entry in entries:
@@ -72,6 +75,7 @@ def history_rows(store: Store, patient_id: str) -> list[dict[str, Any]]:
                 "end_care": bool(detail.get("end_care")),
                 "toxicity": detail.get("toxicity"),
                 "grade": detail.get("grade"),
+                "ref": _reference(entry, numbers, detail),
             }
         )
     return rows
@@ -85,3 +89,15 @@ def _edited(detail: dict[str, Any]) -> str | None:
     return "; ".join(
         f"{field}: {old.get(field) or '-'} -> {new.get(field) or '-'}" for field in new
     )
+
+
+def _reference(
+    entry: Mapping[str, Any], numbers: Mapping[int, int], detail: Mapping[str, Any]
+) -> str:
+    """A record's number; `C2` for a row about course 2 itself; `P` for the patient's."""
+    if entry["record_id"] is not None:
+        return str(entry["record_id"])
+    number = numbers.get(entry["course_id"]) or detail.get("course")
+    if entry["course_id"] is not None and number:
+        return f"C{number}"
+    return "P"

@@ -34,11 +34,11 @@ MOVE_TABLE = (
     Column("patient", "patient_id"),
     Column("course", "course"),
     Column("event", "event"),
-    Column("title", "title"),
+    Column("title", "title", squeeze=2, floor=24, below=True),
     Column("from", "from"),
     Column("to", "to"),
     Column("record", "record"),
-    Column("note", "note"),
+    Column("note", "note", squeeze=1, below=True),
 )
 
 

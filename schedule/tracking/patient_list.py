@@ -22,14 +22,14 @@ PATIENT_COLUMNS = (
 )  # fmt: skip
 PATIENT_TABLE = (
     Column("patient", "patient_id"),
-    Column("name", "name", squeeze=2, optional=True),
+    Column("name", "name", squeeze=1, optional=True, below=True),
     Column("course", "course"),
-    Column("regimen", "regimen", squeeze=1),
-    Column("start", "start", squeeze=3),
+    Column("regimen", "regimen", below=True),
+    Column("start", "start", below=True),
     Column("state", "state"),
     Column("next", "next_event"),
     Column("due by", "next_due_by"),
-    Column("flags", "flags"),
+    Column("flags", "flags", below=True),
 )
 
 _WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)

@@ -79,6 +79,7 @@ def edit_patient(
     """Change a patient's details in one transaction, under a lock on the patient. With the
     catalog, a new appointment time is checked against the courses' dose days."""
     with store.write() as tx:
+        patient_id = tx.require_patient(patient_id).id
         tx.lock_patient(patient_id)
         before = tx.require_patient(patient_id)
         after = checked(before, changes)

@@ -18,22 +18,32 @@ from typing import Any
 
 from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import parse_iso_date
-from schedule.domain.errors import Hint, PrrtError
+from schedule.domain.errors import ConflictError, Hint, PrrtError
 from schedule.domain.options import PlanOptions
-from schedule.domain.patients import check_patient_id
+from schedule.domain.patients import check_note, check_patient_id
 from schedule.domain.settings import Settings
 from schedule.store.database import Store
-from schedule.store.lookups import ids_by_folded_case, refuse_case_twin
+from schedule.store.entries import courses_in_error, set_in_error
+from schedule.store.lookups import ids_by_folded_case
 from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
+from schedule.store.rows import by_patient
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import CsvError, ImportResult, field_value, placed_error, read_rows
+from schedule.tracking.csvfiles import (
+    COURSES_MAX,
+    CsvError,
+    ImportResult,
+    field_value,
+    placed_error,
+    read_rows,
+    whole_number,
+)
 from schedule.tracking.patients import check_appointments, checked
 from schedule.tracking.starts import check_start
 from schedule.tracking.tracker import Tracker
 
 ROSTER_COLUMNS = (
     "patient_id", "regimen", "start", "name", "tz", "time", "lang", "course", "interval",
-    "precautions", "pregnancy", "past_start",
+    "precautions", "pregnancy", "past_start", "in_error",
 )  # fmt: skip
 
 
@@ -49,6 +59,7 @@ class RosterRow:
     course: Course
     number: int | None  # the course number the row names; None: the first, or the latest
     past_start: bool  # its start may lie long past (the past_start column says yes)
+    in_error: str | None = None  # a course the file adds marked entered in error: the reason
 
 
 Progress = Callable[[int, int], None]  # (rows checked, rows in the file)
@@ -69,10 +80,11 @@ def parse_roster(
         pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
         number = None
         if row.get("course"):
-            if not row["course"].isdigit() or int(row["course"]) < 1:
-                raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
-            number = int(row["course"])
-        key = (pid, number or 1)
+            number = whole_number(row["course"], 1, COURSES_MAX)
+            if number is None:
+                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
+                raise CsvError(name, line, "course", problem)
+        key = (pid.lower(), number or 1)  # IDs are compared without case
         if key in seen:
             raise CsvError(name, line, "patient_id", f"{pid} is already on line {seen[key]}")
         seen[key] = line
@@ -92,15 +104,19 @@ def parse_roster(
         past = row.get("past_start", "").strip().lower()
         if past not in ("", "yes", "no"):
             raise CsvError(name, line, "past_start", f"{past!r} is not yes, no or empty")
-        parsed.append(RosterRow(line, patient, fields, course, number, past == "yes"))
+        wrong = row.get("in_error", "").strip() or None
+        if wrong is not None:
+            wrong = field_value(name, line, "in_error", check_note, wrong)
+        parsed.append(RosterRow(line, patient, fields, course, number, past == "yes", wrong))
     return parsed
 
 
 def _options(name: str, line: int, interval: str, precautions: str) -> PlanOptions:
-    if interval and interval != "month" and not (interval.isdigit() and int(interval) > 0):
+    days = whole_number(interval, 1, 9999) if interval and interval != "month" else None
+    if interval and interval != "month" and days is None:
         raise CsvError(name, line, "interval", f"{interval!r} is not a number of days or 'month'")
     return PlanOptions(
-        interval_days=int(interval) if interval.isdigit() else None,
+        interval_days=days,
         calendar_month=interval == "month",
         precautions=precautions or None,
     )
@@ -120,6 +136,7 @@ class RosterPlan:
     more: tuple[tuple[Patient, Course], ...]  # in file order
     edits: tuple[tuple[Patient, Patient], ...]  # (before, after)
     unchanged: int
+    wrong: tuple[tuple[str, int, str], ...] = ()  # courses added entered in error: id, n, why
 
     def result(self, dry_run: bool) -> ImportResult:
         edited = len({before.id for before, _ in self.edits})
@@ -146,21 +163,26 @@ def plan_roster(
 
     added: list[tuple[Patient, Course]] = []
     more: list[tuple[Patient, Course]] = []
+    wrong: list[tuple[str, int, str]] = []
     edits: list[tuple[Patient, Patient]] = []
     unchanged = 0
     stored = {p.id: p for p in tx.patients()}
-    courses = tx.courses_by_patient()
+    # Courses entered in error too: they keep their numbers (a row for one is left as it is).
+    courses = by_patient(tx.courses(hidden=True))
     known = ids_by_folded_case(tx)  # IDs are compared without case (file names collide)
+    hidden = set(known.values()) - set(stored)  # patients entered in error
     for row in parsed:
+        row = _as_stored(tx, name, row, known, hidden)
         pid = row.patient.id
         existing = courses.get(pid)
-        _check_case(tx, name, row, known)
         if existing is None:
             if row.number not in (None, 1):
                 raise _no_course(name, row, row.number - 1)
             check_new(row)
             added.append((row.patient, row.course))
             courses[pid] = [replace(row.course, number=1)]
+            if row.in_error is not None:
+                wrong.append((pid, 1, row.in_error))
             continue
         edit = _details(name, row, stored[pid], update) if pid in stored else None
         if edit is not None:
@@ -174,9 +196,11 @@ def plan_roster(
             check_new(row)
             more.append((row.patient, row.course))
             existing.append(replace(row.course, number=number))
+            if row.in_error is not None:
+                wrong.append((pid, number, row.in_error))
         else:
             raise _no_course(name, row, number - 1)
-    return RosterPlan(tuple(added), tuple(more), tuple(edits), unchanged)
+    return RosterPlan(tuple(added), tuple(more), tuple(edits), unchanged, tuple(wrong))
 
 
 def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
@@ -187,17 +211,28 @@ def store_roster(tx: Tx, plan: RosterPlan, actor: Actor) -> None:
         tx.add_course(course, actor)
     for before, after in plan.edits:
         update_patient(tx, before, after, actor)
+    for pid, number, reason in plan.wrong:  # exported entered in error: kept so, with its reason
+        course = next(c for c in tx.courses(pid, hidden=True) if c.number == number)
+        set_in_error(tx, pid, course, reason, actor, reason)
 
 
-def _check_case(tx: Tx, name: str, row: RosterRow, known: dict[str, str]) -> None:
-    """A new ID must not differ from a stored one by case alone (file names would collide);
-    `known` (IDs by their folded case) takes the row's."""
-    pid = row.patient.id
-    try:
-        refuse_case_twin(tx, pid, known)
-    except PrrtError as exc:
-        raise placed_error(name, row.line, "patient_id", exc) from None
-    known.setdefault(pid.lower(), pid)
+def _as_stored(
+    tx: Tx, name: str, row: RosterRow, known: dict[str, str], hidden: set[str]
+) -> RosterRow:
+    """The row with its patient ID as stored (`net-003` is the stored `NET-003`, as everywhere
+    IDs are compared without case) or, for a new patient, as the file first wrote it; a
+    patient entered in error is refused (it is restored, not added again). `known` (IDs by
+    their folded case) takes the row's."""
+    pid = known.setdefault(row.patient.id.lower(), row.patient.id)
+    if pid in hidden:
+        try:
+            tx.refuse_in_error(pid)
+        except PrrtError as exc:
+            raise placed_error(name, row.line, "patient_id", exc) from None
+    if pid == row.patient.id:
+        return row
+    patient = replace(row.patient, id=pid)
+    return replace(row, patient=patient, course=replace(row.course, patient_id=pid))
 
 
 def _no_course(name: str, row: RosterRow, number: int) -> CsvError:
@@ -215,7 +250,8 @@ def _check_same_course(name: str, row: RosterRow, have: Course) -> None:
             "patient_id" if row.number is None else "course",
             f"{row.patient.id} already exists with another course "
             f"({have.regimen} from {have.start})",
-            PrrtError("", hint=Hint.NEW_COURSE_OTHER, patient=row.patient.id),
+            # exit 4, as 'patient add' of a stored patient
+            ConflictError("", hint=Hint.NEW_COURSE_OTHER, patient=row.patient.id),
         )
 
 
@@ -245,7 +281,11 @@ def export_roster(store: Store) -> list[dict[str, Any]]:
     """One row per course, in patient and course order, in the columns of `ROSTER_COLUMNS`."""
     with store.read() as tx:
         patients = {p.id: p for p in tx.patients()}
-        courses = tx.courses()
+        # A course entered in error goes out marked so (the in_error column), so that the
+        # file rebuilds the patient's courses with their numbers; a patient entered in error
+        # stays out whole.
+        courses = [c for c in tx.courses(hidden=True) if c.patient_id in patients]
+        wrong = courses_in_error(tx)
     rows = []
     for course in courses:
         patient = patients[course.patient_id]
@@ -265,6 +305,7 @@ def export_roster(store: Store) -> list[dict[str, Any]]:
                 "pregnancy": patient.pregnancy,
                 # Stored courses were accepted when entered: the file rebuilds them as they are.
                 "past_start": "yes",
+                "in_error": wrong.get(course.id),
             }
         )
     return rows

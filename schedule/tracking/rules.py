@@ -19,9 +19,16 @@ from schedule.domain.errors import ConflictError, GuardError, Hint, InputError, 
 from schedule.domain.model import Event, Kind, RecordType, Status
 from schedule.domain.patients import check_note
 from schedule.domain.settings import Settings
+from schedule.domain.suggest import did_you_mean
 from schedule.domain.toxicity import Toxicity, check_cause
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView
+from schedule.tracking.days_allowed import (
+    check_day,
+    check_in_course,
+    check_new_target,
+    check_not_future,
+)
 from schedule.tracking.guards import (
     amount_guard,
     closed_guard,
@@ -92,6 +99,7 @@ def check_record(
         check_not_future(day, today)
         quantity = check_dose(event, proposal.dose)
         if event.kind is Kind.DOSE:
+            check_in_course(view, event, day)
             found += order_guard(view, event)
             found += companion_guard(view, event)
             found += window_guard(view, event, day)
@@ -196,13 +204,6 @@ def check_extras(proposal: Proposal) -> None:
         raise InputError("only a hold records a toxicity", field="toxicity")
 
 
-def check_not_future(day: date, today: date) -> None:
-    if day > today:
-        raise InputError(
-            f"date {day} is in the future; record what was done, up to {today}", field="date"
-        )
-
-
 def check_open(
     view: CourseView, event: Event | None = None, proposal: Proposal | None = None
 ) -> None:
@@ -289,7 +290,8 @@ def pending_event(view: CourseView, key: str, verb: str) -> Event:
     pid = view.patient.id
     if event is None:
         raise UnknownError(
-            f"{pid} has no event {key!r} in course {view.course.number} ({view.course.regimen})",
+            f"{pid} has no event {key!r} in course {view.course.number} ({view.course.regimen})"
+            + did_you_mean(key, [e.key for e in view.events]),
             field="event",
             hint=Hint.SHOW_EVENTS,
             patient=pid,
@@ -314,51 +316,6 @@ def pending_event(view: CourseView, key: str, verb: str) -> Event:
             record=done.id,
         )
     return event
-
-
-def check_day(view: CourseView, event: Event, day: date) -> None:
-    """Labs and scans may come inside their window, even before the course starts."""
-    earliest = min(view.course.start, event.window_start)
-    if day < earliest:
-        raise InputError(
-            f"date {day} is before the course start ({view.course.start})"
-            if earliest == view.course.start
-            else f"date {day} is before {event.key}'s window opens ({earliest})",
-            field="date",
-        )
-
-
-def check_new_target(view: CourseView, event: Event, day: date, today: date) -> None:
-    """A new target is today or later, where the event can happen, and after the previous
-    dose of its series."""
-    if day < today:
-        raise InputError(
-            f"date {day} is in the past; a new target is today ({today}) or later",
-            field="date",
-        )
-    earliest = min(view.course.start, event.window_start)
-    if day < earliest:
-        raise InputError(
-            f"date {day} is before {event.key} can happen ({earliest}, the course start or "
-            "its window)",
-            field="date",
-        )
-    if event.kind is not Kind.DOSE:
-        return
-    previous = [
-        e
-        for e in view.events
-        if e.series == event.series
-        and e.kind is Kind.DOSE
-        and e.number < event.number
-        and e.given_on is not None
-    ]
-    if previous:
-        last = max(previous, key=lambda e: e.number)
-        if last.given_on is not None and day <= last.given_on:
-            raise ConflictError(
-                f"date {day} is not after {last.key}, given on {last.given_on}", field="date"
-            )
 
 
 def check_dose(event: Event, dose: str | None) -> Quantity | None:

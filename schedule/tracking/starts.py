@@ -16,8 +16,15 @@ from schedule.engine.doses import first_orderable, order_deadline
 
 def check_start(start: date, today: date, settings: Settings) -> None:
     """Refuse a start more than `settings.past_start_days` before today (the way out, an
-    option or a column, is worded by the interface: `Hint.PAST_START`)."""
+    option or a column, is worded by the interface: `Hint.PAST_START`), or more than
+    `settings.future_start_days` after it (a mistyped year: no way out but the right date)."""
     days = (today - start).days
+    if -days > settings.future_start_days:
+        raise InputError(
+            f"start {start} is {-days} days ahead, more than site.future_start_days "
+            f"({settings.future_start_days}); check the year",
+            field="start",
+        )
     if days > settings.past_start_days:
         raise InputError(
             f"start {start} is {days} days ago, more than site.past_start_days "

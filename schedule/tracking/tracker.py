@@ -107,7 +107,7 @@ class Tracker:
 
     def patient_views(self, tx: Tx, patient_id: str, as_of: date) -> list[CourseView]:
         patient = tx.require_patient(patient_id)
-        courses = tx.courses(patient_id)
+        courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
         return course_views(self.catalog, self.settings, patient, courses, records, as_of)
 
@@ -122,12 +122,13 @@ class Tracker:
     def new_course(
         self, patient_id: str, regimen: str, start: date, options: PlanOptions
     ) -> Course:
-        check_options(self.catalog.get(regimen), options)
+        found = self.catalog.get(regimen)  # any case: `Lutathera` is `lutathera`
+        check_options(found, options)
         return Course(
             id=0,
             patient_id=patient_id,
             number=0,
-            regimen=regimen,
+            regimen=found.id,
             start=start,
             interval_days=options.interval_days,
             calendar_month=options.calendar_month,
@@ -159,7 +160,9 @@ class Tracker:
         check_appointments(self.catalog, self.settings, patient, [course])
         try:
             with self.store.write() as tx:
-                if tx.patient(patient.id) is not None:
+                existing = tx.patient(patient.id, hidden=True)
+                if existing is not None and existing.id == patient.id:
+                    tx.refuse_in_error(existing.id)  # restored, not added again
                     raise ConflictError(
                         f"patient {patient.id!r} already exists",
                         hint=Hint.NEW_COURSE_EXISTS,
@@ -191,13 +194,14 @@ class Tracker:
             check_start(start, today, self.settings)
         with self.store.write() as tx:
             patient = tx.require_patient(patient_id)
-            tx.lock_patient(patient_id)
+            tx.lock_patient(patient.id)
+            course = replace(course, patient_id=patient.id)
             check_appointments(self.catalog, self.settings, patient, [course])
             stored = tx.add_course(course, actor)
             ended = None
             if replaces is not None:
                 ended = self._replace(tx, stored, replaces, actor, today)
-            views = self.patient_views(tx, patient_id, today)
+            views = self.patient_views(tx, patient.id, today)
         return CourseAdded(stored, ended, washout_conflicts(views, stored.id, today))
 
     def _replace(
@@ -245,7 +249,7 @@ class Tracker:
             # Read again under the lock: what another writer committed meanwhile counts.
             view = self.course_view(tx, patient_id, today, course_number)
             record = check_record(view, proposal, today, self.settings, self.closures)
-            return tx.add_record(patient_id, record, actor)
+            return tx.add_record(view.patient.id, record, actor)
 
     def record(
         self,
@@ -362,7 +366,7 @@ class Tracker:
         """Mark a record entered-in-error. The record stays; a new one says it was wrong."""
         reason = check_reason(RecordType.ENTERED_IN_ERROR, reason)
         with self.store.write() as tx:
-            tx.require_patient(patient_id)
+            patient_id = tx.require_patient(patient_id).id
             tx.lock_patient(patient_id)
             courses = tx.courses(patient_id)
             records = [r for rs in tx.records([c.id for c in courses]).values() for r in rs]

@@ -6,7 +6,7 @@ an error names line and field. The import itself (when what is checked, in which
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,16 +14,24 @@ from typing import Any
 
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
 from schedule.domain.dates import parse_iso_date
-from schedule.domain.errors import PrrtError
+from schedule.domain.errors import ConflictError, Hint, PrrtError, UnknownError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.patients import check_patient_id
+from schedule.domain.suggest import did_you_mean
 from schedule.domain.toxicity import parse_toxicity
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
 from schedule.store.parallel import iter_slices
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import CsvError, field_value, placed_error, read_rows
+from schedule.tracking.csvfiles import (
+    COURSES_MAX,
+    CsvError,
+    field_value,
+    placed_error,
+    read_rows,
+    whole_number,
+)
 from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
 
@@ -61,9 +69,10 @@ def parse_doses(path: Path) -> list[DoseRow]:
             raise CsvError(name, line, "type", problem)
         number = None
         if row.get("course"):
-            if not row["course"].isdigit():
-                raise CsvError(name, line, "course", f"{row['course']!r} is not a course number")
-            number = int(row["course"])
+            number = whole_number(row["course"], 1, COURSES_MAX)
+            if number is None:
+                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
+                raise CsvError(name, line, "course", problem)
         review = None
         if row.get("review"):
             review = field_value(name, line, "review", parse_iso_date, row["review"])
@@ -75,9 +84,9 @@ def parse_doses(path: Path) -> list[DoseRow]:
             toxicity = field_value(name, line, "toxicity", parse_toxicity, row["toxicity"])
         grade = None
         if row.get("grade"):
-            if not row["grade"].isdigit():
+            grade = whole_number(row["grade"], 0, 99)
+            if grade is None:
                 raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
-            grade = int(row["grade"])
         proposal = Proposal(
             _IMPORTABLE[type_text],
             row["event"] or None,
@@ -102,6 +111,8 @@ def check_doses(
     today: date,
     on_progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    place: str = "line",
+    ranks: Mapping[int, int] | None = None,
 ) -> tuple[list[tuple[str, Record]], int]:
     """The records to add for the rows of file `name` (with the earlier rows applied) and the
     count of rows already stored, checked against what `tx` has stored; the first refusal stops
@@ -111,14 +122,18 @@ def check_doses(
     checked on their own, in file order, spread over `workers` processes; the refusal reported
     is the one on the first line refused (the one a check of the whole file in order meets
     first), checked again in this process so that it reads exactly as it would."""
+    # Stored in file order, or in the order `ranks` gives a row's line (records read from
+    # FHIR resources that say in which order they were recorded).
+    rank = ranks or {}
     patients = {p.id: p for p in tx.patients()}
     all_courses = tx.courses_by_patient()
     records = tx.records()
     facts = {c: facts_of(rs) for c, rs in records.items()}
-    check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts)
+    check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts, place)
     groups: dict[str, list[DoseRow]] = {}
+    stored = {pid.lower(): pid for pid in patients}  # IDs are compared without case
     for row in rows:
-        groups.setdefault(row.patient_id, []).append(row)
+        groups.setdefault(stored.get(row.patient_id.lower(), row.patient_id), []).append(row)
     order = list(groups.items())
 
     def task(low: int, high: int) -> list[_Outcome]:
@@ -140,7 +155,11 @@ def check_doses(
         except _Refused as again:
             raise again.error from None
         raise AssertionError("a refused row passed when checked again")  # pragma: no cover
-    accepted = sorted((line, pid, record) for o in outcomes for line, pid, record in o.accepted)
+    accepted = sorted(
+        ((rank.get(line, line), line), pid, record)
+        for o in outcomes
+        for line, pid, record in o.accepted
+    )
     unchanged = sum(o.unchanged for o in outcomes)
     return [(pid, record) for _, pid, record in accepted], unchanged
 
@@ -168,6 +187,7 @@ class _PatientCheck:
     courses: dict[str, list[Course]]
     records: dict[int, list[Record]]
     facts: dict[int, list[Fact]]
+    place: str = "line"  # what a row's `line` counts (a Bundle's entries)
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
@@ -190,7 +210,8 @@ class _PatientCheck:
             if row.proposal.event and chosen.event(row.proposal.event) is None:
                 chosen = choose_course(pid, calendars(lean=False), row.number)
         except PrrtError as exc:
-            raise _Refused(row.line, placed_error(self.name, row.line, "course", exc)) from None
+            error = placed_error(self.name, row.line, "course", exc, self.place)
+            raise _Refused(row.line, error) from None
         return chosen
 
     def rows(self, pid: str, rows: list[DoseRow]) -> tuple[list[tuple[int, str, Record]], int]:
@@ -198,9 +219,14 @@ class _PatientCheck:
         refused raises `_Refused`."""
         patient = self.patients.get(pid)
         if patient is None:
-            unknown = f"unknown patient {pid!r}; import the roster first"
+            unknown = (
+                f"unknown patient {pid!r}{did_you_mean(pid, self.patients)}; "
+                "import the roster first"
+            )
             line = rows[0].line
-            raise _Refused(line, CsvError(self.name, line, "patient_id", unknown))
+            cause = UnknownError(unknown)  # exit 3, as from a command
+            error = CsvError(self.name, line, "patient_id", unknown, cause, self.place)
+            raise _Refused(line, error)
         courses = self.courses.get(pid, [])
         # This patient's records and facts, kept as rows are added (rather than derived from
         # the records again for every row); the calendars are built again only once a row has
@@ -231,9 +257,7 @@ class _PatientCheck:
             if known is None or known[0] != end:
                 known = (end, calendars(lean=True, end=end))
             chosen = self._course(pid, row, known[1], calendars)
-            kind, key, day = proposal.type, proposal.event, proposal.day
-            same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
-            if same and (same[-1].dose or None) == _canonical_dose(proposal.dose):
+            if self._stored(pid, row, chosen):
                 unchanged += 1
                 continue
             try:
@@ -241,7 +265,7 @@ class _PatientCheck:
                     chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
                 )
             except PrrtError as exc:
-                raise _Refused(row.line, placed_error(self.name, row.line, "type", exc)) from None
+                raise _Refused(row.line, self._placed(pid, row, exc)) from None
             # Until written, a row's record has a provisional id: minus its line.
             stored = replace(record, id=-row.line)
             records.setdefault(chosen.course.id, []).append(stored)
@@ -249,6 +273,59 @@ class _PatientCheck:
             known = None
             accepted.append((row.line, pid, record))
         return accepted, unchanged
+
+    def _stored(self, pid: str, row: DoseRow, chosen: CourseView) -> bool:
+        """Whether the row is a record that stands (type, event, day and dose alike); one
+        that differs from it only in its note is refused (`_same_note`)."""
+        proposal = row.proposal
+        kind, key, day = proposal.type, proposal.event, proposal.day
+        if key is not None and (named := chosen.event(key)) is not None:
+            key = named.key  # as the calendar writes it (`PRRT-2` is `prrt-2`)
+        same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
+        if not same or (same[-1].dose or None) != _canonical_dose(proposal.dose):
+            return False
+        self._same_note(pid, row, same[-1])
+        return True
+
+    def _same_note(self, pid: str, row: DoseRow, stored: Record) -> None:
+        """A row that is a stored record but for its note is refused (its note would be lost),
+        naming the record; an empty note is no other note. The note is never repeated."""
+        note = row.proposal.note.strip()
+        if not note or note == stored.note:
+            return
+        what = row.proposal.event or row.proposal.type.value
+        if stored.id < 0:  # a row of this file: two lines for one record
+            error = _twice(self.name, pid, what, -stored.id, self.place)
+        else:
+            error = ConflictError(
+                f"{what} of {pid} is already recorded on {stored.day} (record {stored.id}) "
+                "with another note; give the stored note or none",
+                field="note",
+                hint=Hint.CORRECT_RECORD,
+                patient=pid,
+                record=stored.id,
+            )
+        raise _Refused(row.line, placed_error(self.name, row.line, "note", error, self.place))
+
+    def _placed(self, pid: str, row: DoseRow, exc: PrrtError) -> CsvError:
+        """A refusal of `check_record` on its line; one that names a record of this file (a
+        provisional id, minus its line) names both lines instead."""
+        earlier = exc.data.get("record")
+        if isinstance(earlier, int) and earlier < 0:
+            what = row.proposal.event or row.proposal.type.value
+            exc = _twice(self.name, pid, what, -earlier, self.place)
+        return placed_error(self.name, row.line, "type", exc, self.place)
+
+
+def _twice(name: str, pid: str, what: str, line: int, place: str) -> ConflictError:
+    """Two rows of one file for one event: the first one named (a file's lines name the way
+    to import it again; another kind of file, a Bundle's entries, only the rows)."""
+    return ConflictError(
+        f"{what} of {pid} is also on {place} {line} of this file; it is recorded once",
+        field="event",
+        hint=Hint.IMPORT_AGAIN if place == "line" else None,
+        path=name,
+    )
 
 
 class _Refused(Exception):
@@ -279,7 +356,8 @@ def export_doses(store: Store) -> list[dict[str, Any]]:
         courses = {c.id: c for c in tx.courses()}
         records = tx.records()
     rows = []
-    order = sorted(records, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
+    shown = [cid for cid in records if cid in courses]  # not those entered in error
+    order = sorted(shown, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
     for course_id in order:
         course = courses[course_id]
         for record in effective(records[course_id]):

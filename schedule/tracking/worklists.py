@@ -18,6 +18,7 @@ from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.domain.suggest import did_you_mean
 from schedule.engine.clinic import over_capacity
 from schedule.engine.views import CourseView, course_views
 from schedule.output.columns import EVENT_COLUMNS, UNCOMPUTABLE
@@ -49,24 +50,35 @@ SHOW_TABLE = (
     Column("course", "course"),
     *(replace(c, show=_title) if c.field == "title" else c for c in EVENT_TABLE),
 )
+# The worklists' table: LATE counts from TARGET (the event's day, the last of a span), the
+# window's last day has its own column, and a held dose's title says why and when it is reviewed.
 WORKLIST_TABLE = (
     Column("patient", "patient_id"),
-    Column("name", "name", squeeze=2, optional=True),
-    Column("due by", "due_by"),
-    Column("late", "days_late", lambda r: _late(r), squeeze=1),
+    Column("name", "name", squeeze=1, optional=True, below=True),
+    Column("target", "end"),
+    Column("late", "days_late", lambda r: _late(r)),
+    Column("window end", "window_end", drop=1),
     Column("event", "event"),
-    Column("title", "title", _title, squeeze=3),
+    Column("title", "title", lambda r: _worklist_title(r), squeeze=2, floor=24, below=True),
     Column("status", "status"),
-    Column("flags", "flags"),
+    Column("flags", "flags", below=True),
 )
 
 
+def _worklist_title(row: Mapping[str, Any]) -> str:
+    """The title; a held dose's also says when its hold is up for review."""
+    if row.get("since") and row.get("due_by"):
+        return f"{_title(row)}; review {row['due_by']}"
+    return _title(row)
+
+
 def _late(row: Mapping[str, Any]) -> str:
+    """Days from the target: `5 d` late, `today`, `in 3 d` still to come."""
     days = row["days_late"]
     if row["status"] == UNCOMPUTABLE:
         return "?"
     if days > 0:
-        return f"{days} d late"
+        return f"{days} d"
     if days == 0:
         return "today"
     return f"in {-days} d"
@@ -85,7 +97,7 @@ def show_rows(
     """The patient's calendar, every course; `names=False` leaves the name out."""
     with store.read() as tx:
         patient = tx.require_patient(patient_id)
-        courses = tx.courses(patient_id)
+        courses = tx.courses(patient.id)
         records = tx.records([c.id for c in courses])
     try:
         views = course_views(
@@ -124,11 +136,13 @@ class _Everything:
 def load_everything(store: ReadStore, filters: Filters = EVERYTHING) -> _Everything:
     """The patients the filters let through, with all their courses."""
     with store.read() as tx:
-        patients = [p for p in tx.patients() if filters.patient_matches(p)]
+        every = tx.patients()
+        patients = [p for p in every if filters.patient_matches(p)]
         if filters.patient is not None and not patients:
             # A mistyped ID must not read as "nothing missed".
+            known = did_you_mean(filters.patient, [p.id for p in every])
             raise UnknownError(
-                f"unknown patient {filters.patient!r}",
+                f"unknown patient {filters.patient!r}{known}",
                 field="patient_id",
                 hint=Hint.LIST_PATIENTS,
             )
@@ -242,8 +256,9 @@ def worklist_rows(
     capacity: bool = False,
 ) -> list[Listed]:
     """`missed`: events past their window with nothing recorded, and held doses past the
-    maximum delay. Otherwise what is due: late within the window, coming within `within`
-    days (or up to `filters.end`; deadlines included), held courses whose review day has come,
+    maximum delay. Otherwise what is due: late, or with its target (the day `days_late` counts
+    from) within `within` days (or up to `filters.end`; deadlines included), held courses whose
+    review day has come,
     and every dose past the maximum delay. Most urgent first. `workers` > 1 spreads large sets
     over that many processes; `names=False` leaves the names out. `capacity`: flag the doses
     on days over the clinic's capacity (`over-capacity`), counted from every patient's
@@ -326,12 +341,19 @@ def _wanted(
             # A held dose comes up once its hold's review day has come.
             wanted = event.series == series and hold is not None and hold.review <= as_of
         elif event.status is Status.PLANNED:
-            # Not open yet but soon; an event waiting on a dose not given yet stays out.
-            wanted = as_of < event.date <= horizon and (
-                event.kind.recordable or event.kind is Kind.DEADLINE
+            # Not open yet, its target within the horizon; an event waiting on a dose not given
+            # yet stays out.
+            wanted = (
+                as_of < event.date
+                and event.end <= horizon
+                and (event.kind.recordable or event.kind is Kind.DEADLINE)
             )
         elif event.kind.recordable:
-            wanted = event.status in (Status.DUE, Status.OVERDUE)
+            # Late, or its window open and its target within the horizon (`--within 0`: only
+            # what is late or due today).
+            wanted = event.status is Status.OVERDUE or (
+                event.status is Status.DUE and event.end <= horizon
+            )
         else:
             # A deadline today or ahead; a passed order deadline while its dose waits (order-late).
             wanted = event.kind is Kind.DEADLINE and (

@@ -1,0 +1,53 @@
+"""What every resource of one course reads: the course as of the export's day, where it
+stands, the patient it is about, and the site's choices (the condition treated, the clinic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from schedule.domain.model import CourseState, Status
+from schedule.domain.settings import Settings
+from schedule.engine.views import CourseView
+from schedule.fhir.vocab import resource_id
+
+_WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
+
+
+def course_state(view: CourseView) -> CourseState:
+    """Where the course stands, as `prrt patient list` says it."""
+    if view.discontinued is not None:
+        return CourseState.DISCONTINUED
+    if view.on_hold:
+        return CourseState.ON_HOLD
+    if not any(e.status in _WAITING for e in view.events):
+        return CourseState.COMPLETED
+    return CourseState.ACTIVE
+
+
+def reason_code(settings: Settings) -> list[dict[str, Any]]:
+    """Why the drugs are given (mCODE requires a reason): the site's condition code, if any,
+    and its text."""
+    concept: dict[str, Any] = {"text": settings.fhir_reason_text}
+    if settings.fhir_reason_code:
+        system, code = settings.fhir_reason_code.rsplit("|", 1)
+        concept["coding"] = [{"system": system, "code": code}]
+    return [concept]
+
+
+@dataclass(frozen=True)
+class CourseContext:
+    patient_id: str
+    subject: dict[str, Any]  # the reference to the Patient, with its identifier
+    view: CourseView
+    views: tuple[CourseView, ...]  # all the patient's courses (a washout spans courses)
+    state: CourseState
+    reason: list[dict[str, Any]]
+    requester: str  # the clinic's name (a display only), or ""
+    settings: Settings
+    today: date
+
+    @property
+    def careplan_id(self) -> str:
+        return resource_id("CarePlan", self.patient_id, self.view.course.number)

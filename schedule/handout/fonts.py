@@ -1,0 +1,144 @@
+"""The fonts the PDF handout is set in, found by path, and the font of each piece of text.
+
+The text is set in DejaVu Sans (Latin, Greek, Cyrillic; matplotlib ships it, so it is always
+there). A patient's name in another script is set in a font that has its letters, where the
+system has one (Debian's packages, installed by `tests/system/packages.sh`): Noto Sans Arabic,
+Droid Sans Fallback (Chinese and Japanese: TrueType outlines, which ReportLab embeds; the CFF
+outlines of Noto's CJK fonts it cannot), WenQuanYi Zen Hei (Korean) and Symbola (emoji, in
+black and white). A fallback font is loaded only when a text needs it. Where none has a
+letter, the letter stays in DejaVu Sans, which draws it as an empty box: `missing` names such
+letters, so a caller can tell.
+
+Arabic is drawn with its letters but not joined or set right to left (that needs HarfBuzz
+shaping and a bidi algorithm, which ReportLab takes from packages not installed here).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FONT = "PrrtSans"
+BOLD = "PrrtSans-Bold"
+ROOTS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A font for the letters DejaVu Sans lacks: its name in the PDF and the file names to
+    look for under `ROOTS` (the first found is used), regular then bold."""
+
+    name: str
+    regular: tuple[str, ...]
+    bold: tuple[str, ...] = ()
+
+
+FALLBACKS = (
+    Fallback("PrrtArabic", ("NotoSansArabic-Regular.ttf",), ("NotoSansArabic-Bold.ttf",)),
+    Fallback("PrrtCJK", ("DroidSansFallbackFull.ttf", "DroidSansFallback.ttf")),
+    Fallback("PrrtHangul", ("wqy-zenhei.ttc",)),  # Korean, which Droid Sans Fallback lacks
+    Fallback("PrrtSymbols", ("Symbola_hint.ttf", "Symbola.ttf")),
+)
+
+
+def register() -> None:
+    """Register DejaVu Sans (regular and bold) as the handout's family, once."""
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+def find(names: Sequence[str], roots: Sequence[Path] = ROOTS) -> Path | None:
+    """The first of the file `names` found under `roots` (by name, in any folder), or None."""
+    for name in names:
+        for root in roots:
+            found = _index(root).get(name)
+            if found is not None:
+                return found
+    return None
+
+
+@functools.cache
+def _index(root: Path) -> dict[str, Path]:
+    """The font files under `root` by file name (the first found of each name)."""
+    files: dict[str, Path] = {}
+    if root.is_dir():
+        for path in sorted(root.rglob("*.tt[fc]")):
+            files.setdefault(path.name, path)
+    return files
+
+
+@functools.cache
+def _cmap(name: str) -> frozenset[int]:
+    """The characters the registered font `name` has a glyph for."""
+    from reportlab.pdfbase import pdfmetrics
+
+    font: Any = pdfmetrics.getFont(name)
+    return frozenset(font.face.charToGlyph)
+
+
+@functools.cache
+def _loaded(fallback: Fallback) -> bool:
+    """Register `fallback` (regular, and bold when found) if its file is there."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    regular = find(fallback.regular)
+    if regular is None:
+        return False
+    bold = find(fallback.bold) or regular
+    pdfmetrics.registerFont(TTFont(fallback.name, str(regular)))
+    pdfmetrics.registerFont(TTFont(f"{fallback.name}-Bold", str(bold)))
+    pdfmetrics.registerFontFamily(
+        fallback.name,
+        normal=fallback.name,
+        bold=f"{fallback.name}-Bold",
+        italic=fallback.name,
+        boldItalic=f"{fallback.name}-Bold",
+    )
+    return True
+
+
+def font_for(char: str) -> str | None:
+    """The fallback font for a character DejaVu Sans lacks, or None (DejaVu Sans has it, or
+    no font found has it)."""
+    if ord(char) in _cmap(FONT) or char.isspace():
+        return None
+    for fallback in FALLBACKS:
+        if _loaded(fallback) and ord(char) in _cmap(fallback.name):
+            return fallback.name
+    return None
+
+
+def runs(text: str) -> Iterator[tuple[str | None, str]]:
+    """`text` cut into runs, each with its fallback font (None: DejaVu Sans). A space between
+    two runs of one fallback font stays in it."""
+    register()
+    current: str | None = None
+    run = ""
+    for char in text:
+        font = current if char.isspace() and current else font_for(char)
+        if font != current and run:
+            yield current, run
+            run = ""
+        current = font
+        run += char
+    if run:
+        yield current, run
+
+
+def missing(text: str) -> str:
+    """The characters of `text` that no font found has (drawn as empty boxes)."""
+    register()
+    lacking = {c for c in text if not c.isspace() and ord(c) not in _cmap(FONT)}
+    return "".join(sorted(c for c in lacking if font_for(c) is None))
