@@ -170,7 +170,7 @@ def facts_floor(db: str) -> float:
 def import_sqlite(folder: Path, shape: Shape, db: Path, rows: list[Row]) -> None:
     roster, doses = write_csvs(shape, folder)
     n = len(shape.doses)
-    r = prrt(str(db), "import", "roster", str(roster), "--past-start")
+    r = prrt(str(db), "import", "roster", str(roster), "--past-start", "--create")
     say(f"import roster ({len(shape.roster)} patients): {r.wall:.1f} s; {r.out.strip()}")
     before = folder / "before-import.db"
     shutil.copyfile(db, before)
@@ -194,7 +194,7 @@ def import_pg(folder: Path, shape: Shape, url: str, rows: list[Row]) -> None:
     roster, doses = write_csvs(shape, folder)
     n = len(shape.doses)
     with pg_schema(url) as (db, schema):
-        r = prrt(db, "import", "roster", str(roster), "--past-start")
+        r = prrt(db, "import", "roster", str(roster), "--past-start", "--create")
         say(f"import roster into PostgreSQL schema {schema}: {r.wall:.1f} s")
         floor = pg_floor(url, schema, shape)
         say(f"floor: psycopg executemany of {n} records + {n} audit rows: {floor:.2f} s")

@@ -45,7 +45,7 @@ def main() -> None:
         )
         other = folder / "other.db"
         roster, _ = write_csvs(shape, folder)
-        prrt(str(other), "import", "roster", str(roster), "--past-start")
+        prrt(str(other), "import", "roster", str(roster), "--past-start", "--create")
         say("fhir import")
         back = prrt(str(other), "fhir", "import", str(given))
         rows.append(

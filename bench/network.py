@@ -233,7 +233,7 @@ def main() -> None:
         shape = make_shape(args.patients)
         roster, doses = write_csvs(shape, folder)
         db = folder / "new.db"
-        prrt(str(db), "import", "roster", str(roster), "--past-start")
+        prrt(str(db), "import", "roster", str(roster), "--past-start", "--create")
         prrt(str(db), "import", "doses", str(doses), ok=(0, 4))
         tokens = issue_tokens(str(db), [p for p, _, _ in shape.roster])
         shutil.copy(db, folder / "old.db")

@@ -53,11 +53,13 @@ class Shape:
     doses: list[tuple[str, str, date, str]] = field(default_factory=list)  # id, event, day, dose
 
 
-def course_history(rng: random.Random, regimen: str, start: date) -> list[tuple[str, date, str]]:
+def course_history(
+    rng: random.Random, regimen: str, start: date, lost: float = LOST_PER_MONTH
+) -> list[tuple[str, date, str]]:
     """(event, day, dose) of what was given, as a clinic would have entered it by AS_OF."""
     out: list[tuple[str, date, str]] = []
-    # the day this course stops being followed here (exponential, LOST_PER_MONTH per 28 days)
-    followed_until = start + timedelta(days=rng.expovariate(LOST_PER_MONTH / 28))
+    # the day this course stops being followed here (exponential, `lost` per 28 days)
+    followed_until = start + timedelta(days=min(rng.expovariate(lost / 28), 3 * SPAN_DAYS))
 
     def give(events: list[tuple[str, str]], day: date) -> bool:
         """Record `events` on `day`; False when the history ends here."""
@@ -87,7 +89,8 @@ def course_history(rng: random.Random, regimen: str, start: date) -> list[tuple[
     return out
 
 
-def make_shape(courses: int, seed: int = 12) -> Shape:
+def make_shape(courses: int, seed: int = 12, lost: float = LOST_PER_MONTH) -> Shape:
+    """`courses` courses; `lost`: the share of courses no longer followed here, per 28 days."""
     rng = random.Random(seed)
     shape = Shape()
     for i in range(courses):
@@ -95,7 +98,7 @@ def make_shape(courses: int, seed: int = 12) -> Shape:
         regimen = "lanreotide" if i % 3 == 2 else "lutathera"
         start = AS_OF - timedelta(days=rng.randint(0, SPAN_DAYS - 1))
         shape.roster.append((pid, regimen, start))
-        for event, day, dose in course_history(rng, regimen, start):
+        for event, day, dose in course_history(rng, regimen, start, lost):
             shape.doses.append((pid, event, day, dose))
     # the file in date order, as a clinic's export would be (the import checks in file order)
     shape.doses.sort(key=lambda r: (r[2], r[0], not r[1].startswith("prrt")))
@@ -186,7 +189,7 @@ def build_direct(db: Path, folder: Path, shape: Shape) -> None:
     from schedule.store.database import Store
 
     roster, _ = write_csvs(shape, folder)
-    prrt(str(db), "import", "roster", str(roster), "--past-start")
+    prrt(str(db), "import", "roster", str(roster), "--past-start", "--create")
     store = Store.open(str(db), STAMP)
     actor = Actor("bench", datetime(2026, 11, 21, 9, tzinfo=UTC))
     try:

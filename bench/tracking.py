@@ -158,7 +158,7 @@ def main() -> None:
                 )
         empty = str(Path(folder) / "import.db")
         wall, peak = measure(
-            [*prrt, "--db", empty, "import", "roster", str(roster), "--past-start"]
+            [*prrt, "--db", empty, "import", "roster", str(roster), "--past-start", "--create"]
         )
         print(
             f"prrt import roster ({args.courses} rows): {wall:.2f} s, peak {peak:.0f} MB"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from schedule.store.database import Store
     from schedule.store.fastpath import SqliteReader
     from schedule.store.interface import ReadStore
+    from schedule.store.transaction import Tx, Watch
     from schedule.tracking.tracker import Tracker
+    from schedule.web.asgi import FeedServer
 
 
 def now() -> datetime:
@@ -36,6 +38,14 @@ def now() -> datetime:
 def today() -> date:
     """Today in the machine's local time zone."""
     return now().astimezone().date()
+
+
+def feed_server() -> FeedServer:
+    """The feed server's application in one of its worker processes (uvicorn calls this by
+    name, `prrt serve`), on this module's clock."""
+    from schedule.web.asgi import create
+
+    return create(now)
 
 
 # The commands that only read: they open an SQLite file read-only (it may be on read-only
@@ -99,12 +109,8 @@ class App:
             )  # fmt: skip
             if self._store.created is not None:
                 fail_line(f"created a new database at {self._store.created}")
-            from schedule.calendars.memory import CalendarWatch
-
             # Every write remembers what its patients' calendars show (SEQUENCE, LAST-MODIFIED).
-            self._store.watch = CalendarWatch(
-                self.catalog, self.settings, today, now, os.cpu_count() or 1
-            )
+            self._store.watch = _LazyWatch(self)
         return self._store
 
     @property
@@ -204,3 +210,26 @@ class App:
         return read_closures(
             path if path.is_absolute() else self.config_dir / path, *closure_span(today())
         )
+
+
+class _LazyWatch:
+    """The calendars' memory (`schedule.calendars.memory.CalendarWatch`), imported and built
+    when a write first touches a patient: a command that only reads never loads it."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self._watch: Watch | None = None
+
+    def _built(self) -> Watch:
+        if self._watch is None:
+            from schedule.calendars.memory import CalendarWatch
+
+            app = self._app
+            self._watch = CalendarWatch(app.catalog, app.settings, today, now, os.cpu_count() or 1)
+        return self._watch
+
+    def before(self, tx: Tx, patient_ids: Sequence[str]) -> dict[str, Any]:
+        return self._built().before(tx, patient_ids)
+
+    def after(self, tx: Tx, before: dict[str, Any]) -> None:
+        self._built().after(tx, before)

@@ -282,7 +282,7 @@ def serve(
             err=True,
         )
     try:
-        run(site, sock, listening)
+        run(site, sock, listening, "commands.app:feed_server")
     finally:
         sock.close()
 

@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from schedule.store.transaction import Tx
 
 LATE_MARK, WAITING_MARK = "L", "W"
+# The state of an event whose state an import forgot: it equals no state (a state's base is
+# hexadecimal), so every reader serves it as changed, one more than remembered; with both marks
+# set, the day adds nothing to it.
+UNKNOWN = f"?:{LATE_MARK}{WAITING_MARK}"
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # the time of an event no write ever remembered
 _ONE_DAY = timedelta(days=1)
 _SHOWN_AS = {Status.SKIPPED: "cancelled", Status.CANCELLED: "cancelled", Status.HELD: "held"}
@@ -195,10 +199,13 @@ class CalendarWatch:
 
     A write of one or a few patients (a record, a hold, an edit) builds their calendars before
     it as well, so that an event that changed gets exactly one more than it was served with. A
-    write of many (an import) builds them after it only, over the cores: an event that changed
-    then gets one more than the most any reader could have been served from the memory (the
-    memory's SEQUENCE, one for a change, one for each mark the day could have set since), a
-    jump of up to four, never a fall."""
+    write of many (an import) builds nothing for the courses the memory already holds: each of
+    their remembered events forgets its state (`UNKNOWN`) and takes the most any reader could
+    have been served from the memory (the memory's SEQUENCE, one for a change, one for each mark
+    the day could have set since), so every reader serves it one more than that, stamped with
+    the write's time: whether it changed or not, a rise, never a fall. The next write of one
+    patient learns the states again, keeping what was served. The new courses of such a write
+    (a roster import) are built after it, over the cores, each event remembered as it reads."""
 
     def __init__(
         self,
@@ -233,6 +240,10 @@ class CalendarWatch:
         if not before:
             return
         now, today = self.now(), self.today()
+        if len(before) > MANY:
+            before = _forget(tx, before, now)
+            if not before:
+                return
         snapshot = _read(tx, list(before))
 
         def task(low: int, high: int) -> dict[str, Change]:
@@ -309,6 +320,20 @@ def _most(stored: PublishedEvent) -> int:
     """The highest SEQUENCE any reader can have been served from `stored` (`served`)."""
     _, _, marks = stored.fingerprint.partition(":")
     return stored.sequence + 1 + (LATE_MARK not in marks) + (WAITING_MARK not in marks)
+
+
+def _forget(tx: Tx, before: Before, now: datetime) -> Before:
+    """A write of many patients (an import): the courses the memory already holds, of the
+    patients nothing was built for before the write, forget their states (`UNKNOWN`) in two
+    statements, however many events, rather than have every calendar built again; what is left
+    to build (the patients with a course the memory lacks, or a `before`)."""
+    alone = [pid for pid, said in before.items() if not said]
+    courses = {k: v for k, v in tx.courses_by_patient().items() if k in before}
+    known = tx.published.remembered_courses([c.id for pid in alone for c in courses.get(pid, [])])
+    done = {pid for pid in alone if all(c.id in known for c in courses.get(pid, []))}
+    tx.published.forget_states(sorted(c.id for pid in done for c in courses.get(pid, [])),
+                               UNKNOWN, now)  # fmt: skip
+    return {pid: said for pid, said in before.items() if pid not in done}
 
 
 class _Snapshot(NamedTuple):

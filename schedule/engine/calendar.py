@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from operator import attrgetter
 
 from schedule.domain.errors import InputError
@@ -53,6 +54,51 @@ def build_calendar(
     checked against (see `Context.lean`); `pregnancy_test`: a pregnancy test before each
     radioligand dose (`Patient.pregnancy_test`; `schedule.domain.pregnancy`).
     """
+    if type(facts) in (list, tuple) and not facts:  # nothing recorded: the plan as of a day
+        return _unrecorded(
+            regimen, start, as_of, options, settings, tuple(other_ssa), informational, cutoff,
+            lean, pregnancy_test,
+        )  # fmt: skip
+    return _build(
+        regimen, start, facts, as_of, options, settings, other_ssa, informational, cutoff, lean,
+        pregnancy_test,
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _unrecorded(
+    regimen: Regimen,
+    start: date,
+    as_of: date | None,
+    options: PlanOptions,
+    settings: Settings,
+    other_ssa: tuple[date, ...],
+    informational: bool,
+    cutoff: date | None,
+    lean: bool,
+    pregnancy_test: bool,
+) -> tuple[Event, ...]:
+    """The calendar of a course with nothing recorded, kept by its arguments: a roster import
+    remembers thousands of new courses, most of them sharing a regimen and a start."""
+    return _build(
+        regimen, start, (), as_of, options, settings, other_ssa, informational, cutoff, lean,
+        pregnancy_test,
+    )  # fmt: skip
+
+
+def _build(
+    regimen: Regimen,
+    start: date,
+    facts: Iterable[Fact],
+    as_of: date | None,
+    options: PlanOptions,
+    settings: Settings,
+    other_ssa: Sequence[date],
+    informational: bool,
+    cutoff: date | None,
+    lean: bool,
+    pregnancy_test: bool,
+) -> tuple[Event, ...]:
     check_options(regimen, options)
     variant = options.precautions or settings.precautions
     if variant is not None and regimen.precautions and variant not in regimen.precaution_variants:

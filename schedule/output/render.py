@@ -6,17 +6,16 @@ dates, enumerations) or mappings of JSON-typed values; a typed row becomes text 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from schedule.output.columns import Row, TypedRow, json_row, json_value
+from schedule.output.columns import Row, TypedRow, json_row
+from schedule.output.formats import FORMULA_STARTS, csv_cell, csv_text, json_text
 from schedule.output.layout import Layout, lay_out, lines_of, tint
+
+__all__ = ["FORMULA_STARTS", "csv_cell"]  # their home is `formats`; imported from here too
 
 FORMATS = ("table", "csv", "json")
 
@@ -43,36 +42,6 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): a `'` goes in front, which
-# spreadsheets show as text and the imports take away again (`tracking.csvfiles.unquote`).
-# Plain numbers such as a `days_late` of -3 are left as they are: they are no formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-_FIRST = frozenset("".join(FORMULA_STARTS))
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell, neutralised if a spreadsheet would run it as a formula.
-
-    >>> csv_cell("=HYPERLINK(0)"), csv_cell("-3"), csv_cell("@x"), csv_cell(["a", "b"])
-    ("'=HYPERLINK(0)", '-3', "'@x", 'a;b')
-
-    Typed values (`columns.json_value`) are written as the contract writes them.
-    """
-    kind = type(value)
-    if kind is str:
-        if not value or value[0] not in _FIRST:  # most cells: plain text, as it is
-            return str(value)
-    elif kind is int:
-        return str(value)  # a number is no formula, whatever its sign
-    elif kind is date:
-        return str(value.isoformat())  # a typed row's date (ISO: no formula)
-    text = _cell(json_value(value))
-    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
 def render(
     rows: Sequence[Row | TypedRow],
     columns: Sequence[str],
@@ -83,19 +52,12 @@ def render(
     """Render rows with the contract `columns` (csv, json) or the `table` view (fitted to
     `width` when given)."""
     if fmt == "csv":  # each cell straight from its typed value: a worklist has many rows
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            values = row if isinstance(row, Mapping) else row.columns()
-            writer.writerow([csv_cell(values.get(c)) for c in columns])
-        return buffer.getvalue()
-    found = [json_row(row) for row in rows]
+        return csv_text(rows, columns)
     if fmt == "json":
-        return json.dumps([{c: row.get(c) for c in columns} for row in found], indent=2) + "\n"
+        return json_text(rows, columns)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}")
-    return render_table(found, table, width)
+    return render_table(rows, table, width)
 
 
 def render_table(

@@ -11,12 +11,13 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
 
 from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import utc_iso
 from schedule.domain.model import RecordType
 from schedule.store import tables
+from schedule.store.fastpath import insert_many
 from schedule.store.rows import course_of
 
 if TYPE_CHECKING:
@@ -79,9 +80,9 @@ class PublishedMemory:
              "modified_at": stamps.get(mod) or stamps.setdefault(mod, utc_iso(mod))}
             for uid, (course_id, (seq, fp, mod)) in changes.items()
         ]  # fmt: skip
-        new = [r for r in rows if r["uid"] not in known]
-        if new:
-            self.tx.writing().execute(t.insert(), new)
+        new = [tuple(r.values()) for r in rows if r["uid"] not in known]
+        if new:  # a roster import's hundreds of thousands: through the driver
+            insert_many(self.tx.writing(), t.name, tuple(rows[0]), new)
         old = [{**r, "u": r["uid"]} for r in rows if r["uid"] in known]  # "uid" is a SET column
         if old:
             self.tx.writing().execute(
@@ -109,6 +110,35 @@ class PublishedMemory:
                 bumped,
             )
         return {c: current.get(c, 0) + 1 for c in courses}
+
+    def remembered_courses(self, course_ids: Sequence[int]) -> set[int]:
+        """Those of `course_ids` whose events the memory holds."""
+        p = tables.publications
+        query = select(p.c.course_id).where(p.c.course_id.in_(list(course_ids)))
+        return set(self.tx.conn.execute(query).scalars().all())
+
+    def forget_states(self, course_ids: Sequence[int], fingerprint: str, now: datetime) -> None:
+        """Every remembered event of `course_ids` gets `fingerprint` (a state no calendar has),
+        stamped `now`, and the most SEQUENCE a reader can have been served from it: one for a
+        change, one for each mark ("L", "W") the row lacks (`calendars.memory`). Raises each
+        course's revision. Two statements, however many events."""
+        if not course_ids:
+            return
+        t, p = tables.published, tables.publications
+        ids = list(course_ids)
+        lacks = [case((t.c.fingerprint.like(f"%:%{m}%"), 0), else_=1) for m in ("L", "W")]
+        self.tx.writing().execute(
+            t.update()
+            .where(t.c.course_id.in_(ids))
+            .values(
+                sequence=t.c.sequence + 1 + lacks[0] + lacks[1],
+                fingerprint=fingerprint,
+                modified_at=utc_iso(now),
+            )
+        )
+        self.tx.writing().execute(
+            p.update().where(p.c.course_id.in_(ids)).values(revision=p.c.revision + 1)
+        )
 
     def revisions(self, course_ids: Sequence[int] | None) -> dict[int, int]:
         p = tables.publications

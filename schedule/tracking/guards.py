@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.errors import ConflictError, GuardError, Hint
-from schedule.domain.model import SSA_SERIES, Event, Flag, Kind, Status
+from schedule.domain.model import SSA_SERIES, Event, Flag, Kind, RecordType, Status
 from schedule.domain.regimen import DoseKind, Regimen
 from schedule.domain.settings import Settings
 from schedule.domain.units import Quantity
@@ -194,12 +194,20 @@ def expected_amount(
     full = full_amount(view.regimen, event)
     if full is None:
         return None
-    if event.series == view.regimen.dose.series:
+    # Only a hold ever makes a dose's decision other than the full dose (`engine.doses`:
+    # `decide` runs for a dose a hold touched, or after one): without a hold recorded, the
+    # course's decisions are not built (an import checks tens of thousands of doses).
+    if event.series == view.regimen.dose.series and _held(view):
         decision = view.decisions(settings, today).get(event.key)
         if decision is not None and decision.why != FULL_DOSE:  # the table changed it
             what = "expected" if decision.reduced else "full"
             return decision.amount, what, f"{decision.why}: {decision.source}"
     return full[0], "full", source_id(full[1])
+
+
+def _held(view: CourseView) -> bool:
+    """Whether any hold was recorded on the course (standing or not)."""
+    return any(r.type is RecordType.HOLD for r in view.records)
 
 
 def amount_guard(

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +62,6 @@ class Site:
     regimen_files: tuple[str, ...] = ()
     base_url: str | None = None
     limits: Limits = field(default_factory=Limits)
-
-
-def now() -> datetime:
-    """The server's clock: the one place it is read."""
-    return datetime.now(UTC)
 
 
 class FeedServer:
@@ -188,8 +183,9 @@ class FeedServer:
                 return
 
 
-def create() -> FeedServer:
-    """The application of one worker process, from `ENVIRONMENT` (set by `prrt serve`)."""
+def create(now: Callable[[], datetime]) -> FeedServer:
+    """The application of one worker process, from `ENVIRONMENT` (set by the server's runner),
+    on the caller's clock `now` (uvicorn calls the caller's factory in each worker)."""
     from schedule.domain.regimen_file import load_catalog
     from schedule.domain.settings import read_settings
     from schedule.store.database import SERVER_WAITS, Store

@@ -4,7 +4,8 @@ The socket is bound before anything runs, so that a port in use or an address no
 machine is known at once (and said in one line). uvicorn then runs `Listening.workers` worker
 processes on it (its own supervisor: a worker that dies is replaced; SIGTERM or SIGINT stops
 them all, each answering the requests under way for at most `GRACE` seconds), each building its
-own application from the environment (`asgi.create`). HTTP is parsed by httptools (llhttp,
+own application from the environment (`asgi.create`, through the caller's factory: the caller
+owns the clock). HTTP is parsed by httptools (llhttp,
 Node.js's parser: strict; a request with both Content-Length and Transfer-Encoding, two
 lengths, an unknown coding or a malformed line gets 400), or with `--http h11` by h11, which
 also refuses a request whose headers are still incomplete past `header_limit` bytes (at about
@@ -70,14 +71,15 @@ def bind(host: str, port: int, backlog: int = Listening.backlog) -> socket.socke
     return sock
 
 
-def run(site: Site, sock: socket.socket, listening: Listening) -> None:
-    """Serve on `sock` until stopped (SIGTERM, SIGINT)."""
+def run(site: Site, sock: socket.socket, listening: Listening, factory: str) -> None:
+    """Serve on `sock` until stopped (SIGTERM, SIGINT). `factory`: "module:function", which
+    each worker calls for its application (`asgi.create` on the caller's clock)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     os.environ[ENVIRONMENT] = site_to(site)
     config = uvicorn.Config(
-        "schedule.web.asgi:create",
+        factory,
         factory=True,
         workers=listening.workers,
         http=listening.http,
