@@ -327,3 +327,31 @@ def test_the_coordinator_is_warned_of_letters_no_font_has(prrt, tmp_path: Path) 
     assert "no installed font" not in html.stderr
     plain = prrt("handout", "NET-050", "-o", str(tmp_path / "plain.pdf"))  # no name printed
     assert "no installed font" not in plain.stderr
+
+
+def test_arabic_is_joined_and_laid_out_right_to_left() -> None:
+    """Arabic letters take their joined forms and each line the order read on the page (the
+    PDF draws left to right as the characters come); other text is left as it is."""
+    # سلمى: seen, lam, meem, alef maksura; drawn left to right as final alef maksura, medial
+    # meem, medial lam, initial seen.
+    assert fonts.visual("Ana \u0633\u0644\u0645\u0649 Example") == (
+        "Ana \ufef0\ufee4\ufee0\ufeb3 Example"
+    )
+    assert fonts.visual("Zoë Łukasz 李") == "Zoë Łukasz 李"
+    assert fonts.visual("a\n\u0644\u0627") == "a\n\ufefb"  # lam-alef ligature, line kept
+
+
+@freeze_time("2026-11-23")
+def test_an_arabic_name_prints_joined_in_the_pdf(prrt, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pypdf
+
+    added = prrt("patient", "add", "NET-051", "--regimen", "lanreotide", "--start", "2026-12-01",
+                 "--name", "\u0633\u0644\u0645\u0649 Haddad")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    out = tmp_path / "h.pdf"
+    done = prrt("handout", "NET-051", "--with-name", "-o", str(out))
+    assert done.exit_code == 0
+    assert "no installed font" not in done.stderr
+    text = pypdf.PdfReader(str(out)).pages[0].extract_text()
+    assert set("\ufef0\ufee4\ufee0\ufeb3") <= set(text)  # the joined forms are drawn
+    assert not set("\u0633\u0644\u0645\u0649") & set(text)  # no letter left unjoined

@@ -9,8 +9,10 @@ black and white). A fallback font is loaded only when a text needs it. Where non
 letter, the letter stays in DejaVu Sans, which draws it as an empty box: `missing` names such
 letters, so a caller can tell.
 
-Arabic is drawn with its letters but not joined or set right to left (that needs HarfBuzz
-shaping and a bidi algorithm, which ReportLab takes from packages not installed here).
+Text in a right-to-left script (Arabic, Hebrew) is laid out before it is set (`visual`): its
+letters take their joined forms (arabic-reshaper: the presentation forms, which DejaVu Sans
+has) and each line is put in the order it is read on the page (python-bidi, the Unicode bidi
+algorithm), since ReportLab draws characters left to right as they come.
 """
 
 from __future__ import annotations
@@ -120,10 +122,35 @@ def font_for(char: str) -> str | None:
     return None
 
 
+# Letters of the right-to-left scripts: Hebrew, Arabic and their supplements and forms.
+_RTL = ((0x0590, 0x08FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))
+
+
+def _rtl(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _RTL)
+
+
+def visual(text: str) -> str:
+    """`text` as it is drawn left to right: each line with right-to-left letters joined
+    (Arabic) and in the order read on the page; text without such letters as it is.
+
+    >>> visual("Ana Example") == "Ana Example"
+    True
+    """
+    if not any(_rtl(c) for c in text):
+        return text
+    import arabic_reshaper
+    from bidi import get_display
+
+    return "\n".join(str(get_display(arabic_reshaper.reshape(line))) for line in text.split("\n"))
+
+
 def runs(text: str) -> Iterator[tuple[str | None, str]]:
-    """`text` cut into runs, each with its fallback font (None: DejaVu Sans). A space between
-    two runs of one fallback font stays in it."""
+    """`text` cut into runs, each with its fallback font (None: DejaVu Sans), in the order
+    drawn (`visual`). A space between two runs of one fallback font stays in it."""
     register()
+    text = visual(text)
     current: str | None = None
     run = ""
     for char in text:
