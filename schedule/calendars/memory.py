@@ -69,8 +69,8 @@ class State(NamedTuple):
     waiting: date | None  # the first day it waited behind a late dose
 
     @property
-    def fingerprint(self) -> str:
-        """As the store keeps it: the base, then the marks set."""
+    def stored(self) -> str:
+        """As the store keeps it (its `fingerprint` column): the base, then the marks set."""
         marks = (LATE_MARK if self.late else "") + (WAITING_MARK if self.waiting else "")
         return f"{self.base}:{marks}"
 
@@ -288,8 +288,8 @@ def _remembered(
     for item in items:
         stored = last.get(item.uid)
         prior = served_before.get(item.uid)
-        fingerprint = item.state.fingerprint
-        if prior is not None and prior[0].fingerprint == fingerprint:
+        text = item.state.stored
+        if prior is not None and prior[0].stored == text:
             revision = prior[1]
         elif prior is not None:
             revision = Revision(prior[1].sequence + 1, now)
@@ -299,7 +299,7 @@ def _remembered(
             revision = Revision(_most(stored) + 1, now)
         else:
             revision = Revision(0, now)
-        remembered = PublishedEvent(revision.sequence, fingerprint, revision.modified)
+        remembered = PublishedEvent(revision.sequence, text, revision.modified)
         if stored != remembered:
             changes[item.uid] = Change(item.course_id, remembered)
     return changes
