@@ -85,7 +85,7 @@ def handout(
     built, words = found.handout, found.words
     write_atomic_bytes(output, _rendered(built, words, kind))
     click.echo(f"wrote the handout of {patient_id} ({words.lang}) to {output}")
-    _warn_coordinator(app, patient_id, as_of or today(), bool(built.contacts))
+    _warn_coordinator(app, built)
     if kind == ".pdf":
         _warn_missing_letters(built)
     if found.has_feed and link is None:
@@ -120,19 +120,17 @@ def _warn_missing_letters(built: Any) -> None:
         )
 
 
-def _warn_coordinator(app: App, patient_id: str, as_of: date, contacts: bool) -> None:
+def _warn_coordinator(app: App, built: Any) -> None:
     """What the handout cannot tell the patient as it should, on stderr: no way to reach the
-    clinic (its site settings are empty), and a step to do before a visit whose last day has
+    clinic (its site settings are empty), and a step listed before a visit whose last day has
     already passed (the patient cannot do it as printed)."""
-    from schedule.tracking.handout_checks import passed_steps
-
-    if not contacts:
+    if not built.contacts:
         fail_line(
             "warning: the handout gives no way to reach the clinic (a generic sentence in its "
             "place): set clinic_phone, clinic_email or clinic_address under [site] in "
             f"{app.config_dir / 'config.toml'}"
         )
-    for step in passed_steps(app.store, app.catalog, app.settings, patient_id, as_of):
+    for step in built.passed:
         fail_line(
             f"warning: the handout lists {step.step} under 'before this visit' of {step.dose}, "
             f"but its last day, {step.last}, has passed; talk to the patient, and record it, "

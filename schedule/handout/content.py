@@ -90,6 +90,16 @@ class Day:
 
 
 @dataclass(frozen=True)
+class PassedStep:
+    """A step listed before a visit still to come whose last day is before the handout's day:
+    the patient cannot do it as printed (the coordinator is told)."""
+
+    step: str  # its event key (ssa-washout-1)
+    dose: str  # the dose it prepares (prrt-1)
+    last: date  # its last day
+
+
+@dataclass(frozen=True)
 class Handout:
     lang: str
     heading: str
@@ -101,6 +111,7 @@ class Handout:
     links: Links | None
     titles: Titles = Titles.DISCREET
     other: Links | None = None  # the same links with the other titles
+    passed: tuple[PassedStep, ...] = ()  # steps listed whose last day has passed
 
 
 def build(
@@ -119,6 +130,7 @@ def build(
     """The handout of `patient` as of `today`, in the language of `cat`."""
     # long: every event's words, notes, mark and steps before its visit, then the days
     items: list[Item] = []
+    passed: list[PassedStep] = []
     slot = appointment(patient)
     for settled in settled_courses(catalog, settings, patient, courses, records, today):
         regimen = catalog.get(settled.view.course.regimen)
@@ -138,14 +150,16 @@ def build(
             notes = _notes(event, mark, waits, main, slot, cat)
             before: list[str] = []
             if main and mark is Mark.PLANNED:  # a paused visit waits for its new date
+                steps = _to_prepare(event, visible, prep)
                 before = [
                     cat.text(
                         "handout.before_item",
                         when=span(cat, step.date, step.end),
                         what=_prep(step, regimen, titles, cat),
                     )
-                    for step in _to_prepare(event, visible, prep)
+                    for step in steps
                 ]
+                passed += [PassedStep(s.key, event.key, s.end) for s in steps if s.end < today]
             first, last = _days(event)
             where = lane(event, regimen)
             about = (title, words.description, notes, tuple(before), late, mark)
@@ -168,6 +182,7 @@ def build(
         links=feed,
         titles=titles,
         other=other,
+        passed=tuple(passed),
     )
 
 
