@@ -480,3 +480,21 @@ def test_the_readmes_example_bundle_is_what_prrt_writes(prrt, tmp_path: Path) ->
     assert prrt("fhir", "export", "NET-012", "--as-of", TODAY, "-o", str(made)).exit_code == 0
     shipped = Path(__file__).parent.parent / "docs" / "fhir" / "NET-012.json"
     assert json.loads(made.read_text()) == json.loads(shipped.read_text())
+
+
+@freeze_time(TODAY)
+def test_a_patient_whose_calendar_cannot_be_computed_is_left_out_of_the_bulk_export(
+    clinic, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import add_broken_course
+
+    add_broken_course(db_url)
+    folder = tmp_path / "bulk"
+    result = clinic("fhir", "export", "--all", "--out", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "prrt: warning: BAD was left out: a course cannot be computed from what is stored "
+        "(a date out of range)\n"
+    )
+    patients = [json.loads(line) for line in (folder / "Patient.ndjson").read_text().splitlines()]
+    assert sorted(p["identifier"][0]["value"] for p in patients) == PATIENTS

@@ -28,25 +28,8 @@ def write_atomic(path: Path, text: str, mode: int = PRIVATE) -> None:
 
 def write_atomic_bytes(path: Path, data: bytes, mode: int = PRIVATE) -> None:
     """Write `data` to a temporary file beside `path`, flush it to disk, then rename over."""
-    path = Path(path)
-    check_replaceable(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.fchmod(handle.fileno(), mode)  # not subject to the umask
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise cannot_write(path, exc) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with open_atomic(path, mode) as handle:
+        handle.write(data)
 
 
 def check_replaceable(path: Path) -> None:

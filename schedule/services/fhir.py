@@ -6,6 +6,7 @@ CSV import (`schedule.services.imports`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -65,25 +66,28 @@ def fhir_bulk(
         courses = tx.courses_by_patient()
         records = tx.records()
 
-    def task(low: int, high: int) -> dict[str, list[str]]:
-        lines: dict[str, list[str]] = {kind: [] for kind in (*TYPES, "")}
+    def task(low: int, high: int) -> tuple[dict[str, list[str]], list[str]]:
+        """The lines of each type for patients `low` to `high`, and those left out."""
+        lines: dict[str, list[str]] = {kind: [] for kind in TYPES}
+        left_out = []
         for patient in patients[low:high]:
             mine = courses.get(patient.id, [])
             try:
                 views = course_views(catalog, settings, patient, mine, records, today)
             except (OverflowError, ValueError):  # never keeps the other patients out
-                lines[""].append(patient.id)
+                left_out.append(patient.id)
                 continue
             for resource in patient_resources(patient, views, settings, today, with_name):
                 lines[resource["resourceType"]].append(dumps(resource))
-        return lines
+        return lines, left_out
 
     counts = dict.fromkeys(TYPES, 0)
     broken: list[str] = []
-    with _Files(folder) as files:
+    with ExitStack() as stack:  # each file appears whole, or not at all
+        files = {k: stack.enter_context(open_atomic(folder / f"{k}.ndjson")) for k in TYPES}
         done = 0
-        for part in iter_slices(task, None, len(patients), workers, _STEP):
-            broken += part.pop("")
+        for part, left_out in iter_slices(task, None, len(patients), workers, _STEP):
+            broken += left_out
             for kind, lines in part.items():
                 if lines:
                     files[kind].write(("\n".join(lines) + "\n").encode("utf-8"))
@@ -92,23 +96,6 @@ def fhir_bulk(
             if on_progress is not None:
                 on_progress(done, len(patients))
     return BulkResult(folder, tuple(counts.items()), tuple(broken))
-
-
-class _Files:
-    """The open `TYPE.ndjson` files of a bulk export: all appear, or none changes."""
-
-    def __init__(self, folder: Path) -> None:
-        self._managers = {kind: open_atomic(folder / f"{kind}.ndjson") for kind in TYPES}
-        self._open: dict[str, Any] = {}
-
-    def __enter__(self) -> dict[str, Any]:
-        for kind, manager in self._managers.items():
-            self._open[kind] = manager.__enter__()
-        return self._open
-
-    def __exit__(self, *exc: Any) -> None:
-        for kind in reversed(list(self._open)):
-            self._managers[kind].__exit__(*exc)
 
 
 @dataclass(frozen=True)
