@@ -498,3 +498,35 @@ def test_a_patient_whose_calendar_cannot_be_computed_is_left_out_of_the_bulk_exp
     )
     patients = [json.loads(line) for line in (folder / "Patient.ndjson").read_text().splitlines()]
     assert sorted(p["identifier"][0]["value"] for p in patients) == PATIENTS
+
+
+@freeze_time(TODAY)
+def test_a_lab_procedure_without_event_is_the_nearest_blood_test_waiting(
+    clinic, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    taken = {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "code": {"text": "Blood count"},
+        "subject": {"identifier": {"system": "urn:prrt:patient", "value": "NET-001"}},
+        "performedDateTime": "2026-11-20",
+    }
+    path = tmp_path / "labs.ndjson"
+    path.write_text(json.dumps(taken) + "\n")
+    done = clinic("fhir", "import", str(path))
+    assert done.exit_code == 0, done.stderr
+    assert "NET-001,labs-1,2026-11-20,,,1,given" in clinic("export", "doses").stdout
+
+
+@freeze_time(TODAY)
+def test_a_dose_of_a_drug_whose_doses_are_all_recorded_is_refused(clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # NET-011 has had its four Lutathera doses (one skipped, three given).
+    path = tmp_path / "given.ndjson"
+    path.write_text(hospital_dose("NET-011", "2026-11-20", ATC_LUTATHERA, GBQ) + "\n")
+    refused = clinic("fhir", "import", str(path))
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        f"prrt: {path}: line 1: medicationCodeableConcept: every dose of this drug is already "
+        "recorded; correct a record with its record number, or name the event in the "
+        "extension urn:prrt:fhir:event\n"
+    )

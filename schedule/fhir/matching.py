@@ -11,10 +11,11 @@ from datetime import date
 from typing import Any
 
 from schedule.domain.course import Course
-from schedule.domain.model import SSA_SERIES, Kind, Status
+from schedule.domain.model import SSA_SERIES, Event, Kind, Status
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.engine.views import CourseView
-from schedule.fhir.medication import concept
+from schedule.fhir import vocab
+from schedule.fhir.medication import concept, part_of
 from schedule.fhir.reading import Administration
 from schedule.tracking.csvfiles import CsvError
 from schedule.tracking.transfer import DoseRow
@@ -99,42 +100,42 @@ def rows_for(
         if proposal.event is not None:
             _check_event(candidates, mine, catalog, str(proposal.event), fail)
         elif proposal.type.value in ("given", "skipped"):
-            ids = {c.id for c, _ in candidates}
-            parts = {(c.id, p) for c, p in candidates}
-            views = [v for v in calendars() if v.course.id in ids]
-            view, key = _nearest(
-                [(v, p) for v in views for p in _parts(v.regimen) if (v.course.id, p) in parts],
-                proposal.day, used, fail,
-            )  # fmt: skip
+            gives_it = {(course.id, part) for course, part in candidates}
+            doses = [
+                (view, event)
+                for view in calendars()
+                for event in view.events
+                if event.kind is Kind.DOSE
+                and (view.course.id, part_of(view.regimen, event.series)) in gives_it
+            ]
+            found = _nearest(doses, proposal.day, used)
+            if found is None:
+                raise fail(
+                    "medicationCodeableConcept",
+                    "every dose of this drug is already recorded; correct a record with its "
+                    f"record number, or name the event in the extension {vocab.EVENT}",
+                )
+            view, key = found
             proposal, number = replace(proposal, event=key), view.course.number
-            used.add((view.course.id, key))
         rows.append(DoseRow(item.position, patient_id, number, proposal))
     return rows
 
 
 def _nearest(
-    candidates: Iterable[tuple[CourseView, str]], day: date, used: set[tuple[int, str]], fail: Any
-) -> tuple[CourseView, str]:
-    """The dose of the drug not yet recorded whose planned day is nearest `day`."""
+    events: Iterable[tuple[CourseView, Event]], day: date, used: set[tuple[int, str]]
+) -> tuple[CourseView, str] | None:
+    """Of `events`, the one not yet recorded (nor matched by an earlier resource, `used`)
+    whose planned day is nearest `day` (the earlier of two as near); it is then `used`."""
     best: tuple[int, date, CourseView, str] | None = None
-    for view, part in candidates:
-        for event in view.events:
-            if event.kind is not Kind.DOSE or event.status not in _OPEN:
-                continue
-            if (
-                not _in_part(view.regimen, event.series, part)
-                or (view.course.id, event.key) in used
-            ):
-                continue
-            gap = abs((event.date - day).days)
-            if best is None or (gap, event.date) < best[:2]:
-                best = (gap, event.date, view, event.key)
+    for view, event in events:
+        if event.status not in _OPEN or (view.course.id, event.key) in used:
+            continue
+        gap = abs((event.date - day).days)
+        if best is None or (gap, event.date) < best[:2]:
+            best = (gap, event.date, view, event.key)
     if best is None:
-        raise fail(
-            "medicationCodeableConcept",
-            "every dose of this drug is already recorded; correct a record with its "
-            "record number, or name the event in the extension " + "urn:prrt:fhir:event",
-        )
+        return None
+    used.add((best[2].course.id, best[3]))
     return best[2], best[3]
 
 
@@ -172,24 +173,19 @@ def _test_row(
     whose planned day is nearest the day taken."""
     if item.proposal.event is not None:
         return DoseRow(item.position, patient_id, item.number, item.proposal)
-    best: tuple[int, date, CourseView, str] | None = None
-    for view in calendars():
-        if item.number not in (None, view.course.number):
-            continue
-        for event in view.events:
-            if event.kind is not Kind.LAB or event.status not in _OPEN:
-                continue
-            if (view.course.id, event.key) in used:
-                continue
-            gap = abs((event.date - item.proposal.day).days)
-            if best is None or (gap, event.date) < best[:2]:
-                best = (gap, event.date, view, event.key)
-    if best is None:
+    labs = [
+        (view, event)
+        for view in calendars()
+        if item.number in (None, view.course.number)
+        for event in view.events
+        if event.kind is Kind.LAB
+    ]
+    found = _nearest(labs, item.proposal.day, used)
+    if found is None:
         raise fail(
             "extension",
             "no blood tests of this patient wait to be recorded; name the event in the "
-            "extension urn:prrt:fhir:event",
+            f"extension {vocab.EVENT}",
         )
-    used.add((best[2].course.id, best[3]))
-    proposal = replace(item.proposal, event=best[3])
-    return DoseRow(item.position, patient_id, best[2].course.number, proposal)
+    view, key = found
+    return DoseRow(item.position, patient_id, view.course.number, replace(item.proposal, event=key))
