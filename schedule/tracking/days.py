@@ -6,13 +6,14 @@ carry the flag `over-capacity` in every calendar that is given the crowded days.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from schedule.domain.closures import Closures
+from schedule.domain.course import Patient
 from schedule.domain.errors import PrrtError
 from schedule.domain.model import Flag, Kind
 from schedule.domain.regimen import Catalog
@@ -90,20 +91,35 @@ def clinic_days(
 ) -> list[Day]:
     """Every day from `first` to `last` with what every patient's calendar plans on it."""
     days = empty_days(settings, closures, first, last)
+    for _patient, views in planned_views(store, catalog, settings, last, today):
+        add_load(days, views, settings)
+    return list(days.values())
+
+
+def planned_views(
+    store: ReadStore,
+    catalog: Catalog,
+    settings: Settings,
+    last: date,
+    today: date,
+    closures: Closures | None = None,
+) -> Iterator[tuple[Patient, list[CourseView]]]:
+    """Every patient's courses as planned up to `last` (lean: no flags but the clinic's
+    closed days, given `closures`), read in one transaction; a patient whose calendar cannot
+    be computed is left out (the worklists report it)."""
     with store.read() as tx:
         patients = tx.patients()
         courses = tx.courses_by_patient()
         facts = tx.facts()
     for patient in patients:
         try:
-            mine = courses.get(patient.id, [])
             views = course_views(
-                catalog, settings, patient, mine, {}, today, False, last, facts, cutoff=last
-            )
+                catalog, settings, patient, courses.get(patient.id, []), {}, today, False,
+                last, facts, closures=closures, cutoff=last,
+            )  # fmt: skip
         except (OverflowError, ValueError, PrrtError):
-            continue  # a calendar that cannot be computed is reported by the worklists
-        add_load(days, views, settings)
-    return list(days.values())
+            continue
+        yield patient, views
 
 
 def empty_days(

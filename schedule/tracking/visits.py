@@ -17,13 +17,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from schedule.domain.closures import Closures
-from schedule.domain.errors import PrrtError
 from schedule.domain.model import Event
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.clinic import chair_hours, is_infusion
-from schedule.engine.views import course_views
 from schedule.output.render import Column
+from schedule.tracking.days import planned_views
 
 if TYPE_CHECKING:
     from schedule.store.interface import ReadStore
@@ -136,18 +135,7 @@ def clinic_list(
 ) -> list[Visit]:
     """Every dose visit from `first` to `last`, day by day in the order of the day, seated."""
     by_day: dict[date, list[Visit]] = {}
-    with store.read() as tx:
-        patients = tx.patients()
-        courses = tx.courses_by_patient()
-        facts = tx.facts()
-    for patient in patients:
-        try:
-            views = course_views(
-                catalog, settings, patient, courses.get(patient.id, []), {}, today, False,
-                last, facts, closures=closures, cutoff=last,
-            )  # fmt: skip
-        except (OverflowError, ValueError, PrrtError):
-            continue  # a calendar that cannot be computed is reported by the worklists
+    for patient, views in planned_views(store, catalog, settings, last, today, closures):
         at = _time(patient.time)
         for view in views:
             for event in view.events:
