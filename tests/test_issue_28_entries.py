@@ -60,12 +60,16 @@ def test_a_start_years_ahead_is_refused(prrt, tmp_path: Path) -> None:  # type: 
         "check the year\n",
     )
     assert listed(prrt, "patient", "list") == []
+    meant = prrt("patient", "add", "NET-002", "--regimen", "lutathera", "--start", "2062-12-14",
+                 "--past-start")  # fmt: skip
+    assert meant.exit_code == 2  # --past-start is for a start long past, never one years ahead
+    assert "future_start_days" in meant.stderr
     add(prrt, start="2027-12-06")  # 364 days ahead
-    moved = prrt("course", "edit", "NET-002", "--start", "2062-12-14")
+    moved = prrt("course", "edit", "NET-002", "--start", "2062-12-14", "--past-start")
     assert moved.exit_code == 2
     assert "future_start_days" in moved.stderr
     roster = tmp_path / "roster.csv"
-    roster.write_text("patient_id,regimen,start\nNET-003,lanreotide,2062-12-14\n")
+    roster.write_text("patient_id,regimen,start,past_start\nNET-003,lanreotide,2062-12-14,yes\n")
     imported = prrt("import", "roster", str(roster))
     assert imported.exit_code == 2
     assert "line 2: start" in imported.stderr

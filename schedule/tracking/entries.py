@@ -61,8 +61,7 @@ def change_start(
     """Move a course's start while nothing of it is recorded (audited; the calendars'
     memory raises the SEQUENCE of what moves); the course as changed and its old start. A
     start more than `past_start_days` before today is refused unless `past_start`."""
-    if not past_start:
-        check_start(start, today, tracker.settings)
+    check_start(start, today, tracker.settings, past_start)
     with tracker.store.write() as tx:
         patient = tx.require_patient(patient_id)
         tx.lock_patient(patient.id)

@@ -14,10 +14,11 @@ from schedule.domain.settings import Settings
 from schedule.engine.doses import first_orderable, order_deadline
 
 
-def check_start(start: date, today: date, settings: Settings) -> None:
-    """Refuse a start more than `settings.past_start_days` before today (the way out, an
-    option or a column, is worded by the interface: `Hint.PAST_START`), or more than
-    `settings.future_start_days` after it (a mistyped year: no way out but the right date)."""
+def check_start(start: date, today: date, settings: Settings, past_start: bool = False) -> None:
+    """Refuse a start more than `settings.future_start_days` after today (a mistyped year: no
+    way out but the right date) and, unless `past_start` says it is meant, one more than
+    `settings.past_start_days` before it (the way out, an option or a column, is worded by the
+    interface: `Hint.PAST_START`)."""
     days = (today - start).days
     if -days > settings.future_start_days:
         raise InputError(
@@ -25,7 +26,7 @@ def check_start(start: date, today: date, settings: Settings) -> None:
             f"({settings.future_start_days}); check the year",
             field="start",
         )
-    if days > settings.past_start_days:
+    if days > settings.past_start_days and not past_start:
         raise InputError(
             f"start {start} is {days} days ago, more than site.past_start_days "
             f"({settings.past_start_days}); check the year",

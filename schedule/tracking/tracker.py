@@ -155,8 +155,8 @@ class Tracker:
             pregnancy=check_pregnancy(patient.pregnancy),
         )
         course = self.new_course(patient.id, regimen, start, options)
-        if today is not None and not past_start:
-            check_start(start, today, self.settings)
+        if today is not None:
+            check_start(start, today, self.settings, past_start)
         check_appointments(self.catalog, self.settings, patient, [course])
         try:
             with self.store.write() as tx:
@@ -190,8 +190,7 @@ class Tracker:
         Reports the injections of the patient's other courses the new course conflicts with.
         A start more than `past_start_days` before today is refused unless `past_start`."""
         course = self.new_course(patient_id, regimen, start, options)
-        if not past_start:
-            check_start(start, today, self.settings)
+        check_start(start, today, self.settings, past_start)
         with self.store.write() as tx:
             patient = tx.require_patient(patient_id)
             tx.lock_patient(patient.id)
