@@ -95,28 +95,25 @@ def service_requests(ctx: CourseContext) -> list[dict[str, Any]]:
 
 
 def detected_issues(ctx: CourseContext) -> list[dict[str, Any]]:
-    """A DetectedIssue for every flag of every event, and for each missed or overdue one,
-    with why (the rule and its source) in `detail`."""
+    """A DetectedIssue for each missed or overdue event and for every flag of every event,
+    with why in `detail` (for a flag: the rule and its source, as `flag_reason` gives it)."""
     made = []
-    views = list(ctx.views)
     for event in ctx.view.events:
-        found: list[tuple[str, Status | None]] = [(f.value, None) for f in event.flags]
+        about = f"{event.key} ({event.title})"
+        found: list[tuple[str, str]] = []  # (code, detail)
         if event.status in _STATUS_ISSUES:
-            found.insert(0, (_STATUS_ISSUES[event.status], event.status))
-        for code, status in found:
-            if status is not None:
-                detail = (
-                    f"{event.key} ({event.title}), planned {event.date}: {code}, "
-                    f"on time until {event.window_end}"
-                )
-            else:
-                flag = next(f for f in event.flags if f.value == code)
-                why = Basis(ctx.view, views, event, ctx.settings, ctx.today)
-                detail = f"{event.key} ({event.title}): " + flag_reason(why, flag).line
-            implicated = [{"reference": f"CarePlan/{ctx.careplan_id}"}]
-            if event.kind is Kind.DOSE:
-                part = part_of(ctx.view.regimen, event.series)
-                implicated.append({"reference": f"MedicationRequest/{request_id(ctx, part)}"})
+            code = _STATUS_ISSUES[event.status]
+            found.append(
+                (code, f"{about}, planned {event.date}: {code}, on time until {event.window_end}")
+            )
+        if event.flags:
+            why = Basis(ctx.view, list(ctx.views), event, ctx.settings, ctx.today)
+            found += [(f.value, f"{about}: {flag_reason(why, f).line}") for f in event.flags]
+        implicated = [{"reference": f"CarePlan/{ctx.careplan_id}"}]
+        if event.kind is Kind.DOSE:
+            part = part_of(ctx.view.regimen, event.series)
+            implicated.append({"reference": f"MedicationRequest/{request_id(ctx, part)}"})
+        for code, detail in found:
             made.append(
                 {
                     "resourceType": "DetectedIssue",
