@@ -105,10 +105,6 @@ def resource_id(kind: str, *parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def ref(resource: dict[str, Any]) -> dict[str, str]:
-    return {"reference": f"{resource['resourceType']}/{resource['id']}"}
-
-
 def extension(url: str, kind: str, value: object) -> dict[str, Any]:
     return {"url": url, kind: value}
 
