@@ -10,7 +10,7 @@ from functools import cached_property, lru_cache
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient, Record, effective, facts_of
-from schedule.domain.model import SSA_SERIES, Event, Fact, Flag, RecordType, Status
+from schedule.domain.model import SSA_SERIES, CourseState, Event, Fact, Flag, RecordType, Status
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import Catalog, Regimen
 from schedule.domain.settings import Settings
@@ -57,6 +57,18 @@ class CourseView:
             elif record.type is RecordType.RESUME:
                 began = None
         return began
+
+    @property
+    def state(self) -> CourseState:
+        """Where the course stands: discontinued, on hold, completed (nothing of any kind still
+        waits), else active (`prrt patient list`'s state, the FHIR CarePlan's status)."""
+        if self.discontinued is not None:
+            return CourseState.DISCONTINUED
+        if self.on_hold:
+            return CourseState.ON_HOLD
+        if not any(e.status in _WAITING for e in self.events):
+            return CourseState.COMPLETED
+        return CourseState.ACTIVE
 
     @property
     def active(self) -> bool:

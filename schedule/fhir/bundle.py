@@ -12,7 +12,7 @@ from typing import Any
 from schedule.domain.course import Patient
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView
-from schedule.fhir.context import CourseContext, course_state, reason_code
+from schedule.fhir.context import CourseContext, reason_code
 from schedule.fhir.medication import administrations, medication_requests
 from schedule.fhir.plan import careplan, detected_issues, procedures, service_requests
 from schedule.fhir.vocab import resource_id
@@ -53,7 +53,7 @@ def patient_resources(
     reason = reason_code(settings)
     for view in views:
         ctx = CourseContext(
-            patient.id, subject, view, tuple(views), course_state(view), reason,
+            patient.id, subject, view, tuple(views), view.state, reason,
             settings.clinic_name, settings, today,
         )  # fmt: skip
         made.append(careplan(ctx))

@@ -7,23 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from schedule.domain.model import CourseState, Status
+from schedule.domain.model import CourseState
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView
 from schedule.fhir.vocab import resource_id
-
-_WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
-
-
-def course_state(view: CourseView) -> CourseState:
-    """Where the course stands, as `prrt patient list` says it."""
-    if view.discontinued is not None:
-        return CourseState.DISCONTINUED
-    if view.on_hold:
-        return CourseState.ON_HOLD
-    if not any(e.status in _WAITING for e in view.events):
-        return CourseState.COMPLETED
-    return CourseState.ACTIVE
 
 
 def reason_code(settings: Settings) -> list[dict[str, Any]]:

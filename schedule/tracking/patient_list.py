@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from schedule.domain.course import facts_of
-from schedule.domain.model import CourseState, Status
+from schedule.domain.model import Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView, course_views
@@ -81,14 +81,7 @@ def patient_rows(
 def _row(view: CourseView, settings: Settings, names: bool) -> PatientRow:
     """The course's row: its state, the first event still waiting and its due-by day."""
     waiting = [e for e in view.events if e.status in _WAITING]
-    if view.discontinued is not None:
-        state = CourseState.DISCONTINUED
-    elif view.on_hold:
-        state = CourseState.ON_HOLD
-    elif not waiting:
-        state = CourseState.COMPLETED
-    else:
-        state = CourseState.ACTIVE
+    state = view.state
     upcoming = waiting[0] if waiting else None
     hold = open_hold(facts_of(view.records), settings.hold_review_days)
     shown = due_by(upcoming, hold) if upcoming else None
