@@ -53,8 +53,7 @@ def patient_resources(
     reason = reason_code(settings)
     for view in views:
         ctx = CourseContext(
-            patient.id, subject, view, tuple(views), view.state, reason,
-            settings.clinic_name, settings, today,
+            patient.id, subject, view, tuple(views), reason, settings, today,
         )  # fmt: skip
         made.append(careplan(ctx))
         made += medication_requests(ctx)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from schedule.domain.model import CourseState
 from schedule.domain.settings import Settings
 from schedule.engine.views import CourseView
 from schedule.fhir.vocab import resource_id
@@ -29,9 +28,7 @@ class CourseContext:
     subject: dict[str, Any]  # the reference to the Patient, with its identifier
     view: CourseView
     views: tuple[CourseView, ...]  # all the patient's courses (a washout spans courses)
-    state: CourseState
     reason: list[dict[str, Any]]
-    requester: str  # the clinic's name (a display only), or ""
     settings: Settings
     today: date
 

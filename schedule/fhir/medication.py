@@ -120,7 +120,7 @@ def medication_requests(ctx: CourseContext) -> list[dict[str, Any]]:
             "id": request_id(ctx, part),
             "meta": {"profile": [vocab.MEDICATION_REQUEST_PROFILE]},
             "extension": [extension(vocab.COURSE, "valueInteger", view.course.number)],
-            "status": vocab.REQUEST_STATUS[ctx.state],
+            "status": vocab.REQUEST_STATUS[ctx.view.state],
             "intent": "plan",
             "medicationCodeableConcept": concept(regimen, part),
             "subject": ctx.subject,
@@ -129,8 +129,8 @@ def medication_requests(ctx: CourseContext) -> list[dict[str, Any]]:
             "basedOn": [{"reference": f"CarePlan/{ctx.careplan_id}"}],
             "dosageInstruction": instructions,
         }
-        if ctx.requester:
-            request["requester"] = {"display": ctx.requester}
+        if ctx.settings.clinic_name:  # the clinic, by name only
+            request["requester"] = {"display": ctx.settings.clinic_name}
         made.append(request)
     return made
 

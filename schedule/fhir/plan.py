@@ -53,7 +53,7 @@ def careplan(ctx: CourseContext) -> dict[str, Any]:
         "resourceType": "CarePlan",
         "id": ctx.careplan_id,
         "extension": [extension(vocab.COURSE, "valueInteger", view.course.number)],
-        "status": vocab.CAREPLAN_STATUS[ctx.state],
+        "status": vocab.CAREPLAN_STATUS[ctx.view.state],
         "intent": "plan",
         "title": view.regimen.name,
         "subject": ctx.subject,
