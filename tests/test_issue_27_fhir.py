@@ -200,12 +200,14 @@ def test_with_name_and_site_settings(clinic, config_dir: Path) -> None:  # type:
         '[site]\nfhir_patient_system = "https://hospital.example.org/mrn"\n'
         'fhir_reason_code = "http://snomed.info/sct|254626006"\n'
         'fhir_reason_text = "Neuroendocrine tumour"\n'
+        'clinic_name = "NET Centre"\n'
     )
     bundle = export(clinic, "NET-001", "--with-name")
     (patient,) = resources(bundle, "Patient")
     assert patient["name"] == [{"text": "Ana Example"}]
     assert patient["identifier"][0]["system"] == "https://hospital.example.org/mrn"
     request = resources(bundle, "MedicationRequest")[0]
+    assert request["requester"] == {"display": "NET Centre"}
     assert request["reasonCode"] == [
         {
             "text": "Neuroendocrine tumour",
