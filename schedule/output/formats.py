@@ -31,7 +31,8 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _FIRST = frozenset("".join(FORMULA_STARTS))
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A value as the text of a cell: nothing for None, a list joined with ';'."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
@@ -55,7 +56,7 @@ def csv_cell(value: Any) -> str:
         return str(value)  # a number is no formula, whatever its sign
     elif kind is date:
         return str(value.isoformat())  # a typed row's date (ISO: no formula)
-    text = _cell(json_value(value))
+    text = cell(json_value(value))
     if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from schedule.output.columns import Row, TypedRow, json_row
-from schedule.output.formats import FORMULA_STARTS, csv_cell, csv_text, json_text
+from schedule.output.formats import FORMULA_STARTS, cell, csv_cell, csv_text, json_text
 from schedule.output.layout import Layout, lay_out, lines_of, tint
 
 __all__ = ["FORMULA_STARTS", "csv_cell"]  # their home is `formats`; imported from here too
@@ -32,14 +31,6 @@ class Column:
     floor: int = 0  # the narrowest a squeezed column is cut to [default: 8, or its header]
     drop: int = 0  # 0: never left out; else left out when nothing else fits, highest first
     below: bool = False  # may be written whole under its row when the line is too narrow
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    return str(value)
 
 
 def render(
@@ -75,8 +66,7 @@ def render_table(
     table = [c for c in table if not c.optional or any(row.get(c.field) for row in found)]
     header = [c.header.upper() for c in table]
     cells = [
-        [visible(c.show(row) if c.show else _cell(row.get(c.field))) for c in table]
-        for row in found
+        [visible(c.show(row) if c.show else cell(row.get(c.field))) for c in table] for row in found
     ]
     full = [max([len(header[i])] + [len(line[i]) for line in cells]) for i in range(len(table))]
     if width is None:
@@ -117,7 +107,7 @@ def visible(text: str) -> str:
 
 def span_end(row: Row) -> str:
     """The `end` column shown only for multi-day spans."""
-    return "" if row.get("end") == row.get("date") else _cell(row.get("end"))
+    return "" if row.get("end") == row.get("date") else cell(row.get("end"))
 
 
 EVENT_TABLE = (
