@@ -176,3 +176,13 @@ def add_broken_course(db_url: str, patient_id: str = "BAD") -> None:
             )
         )  # fmt: skip
     store.close()
+
+
+def sample_clinic(run, path: Path) -> str:  # type: ignore[no-untyped-def]
+    """The sample clinic (`samples/`: its roster and doses) in a new SQLite file at `path`."""
+    db = str(path)
+    assert run("--db", db, "init").exit_code == 0
+    for kind in ("roster", "doses"):
+        done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
+        assert done.exit_code == 0, done.stderr
+    return db

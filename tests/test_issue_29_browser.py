@@ -32,7 +32,7 @@ from schedule.handout.timeline import NOT_DONE, PAUSED
 from schedule.services.handout import patient_handout
 from schedule.store.database import Store
 from tests.calendars import JS, node
-from tests.conftest import SAMPLES, actor
+from tests.conftest import actor, sample_clinic
 from tests.web import feed_app
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -112,11 +112,7 @@ def rows_with(image: Image.Image, rgb: tuple[int, int, int]) -> list[int]:
 
 @pytest.fixture
 def clinic(run, tmp_path: Path) -> Store:  # type: ignore[no-untyped-def]
-    db = str(tmp_path / "clinic.db")
-    assert run("--db", db, "init").exit_code == 0
-    for kind in ("roster", "doses"):
-        done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
-        assert done.exit_code == 0, done.stderr
+    db = sample_clinic(run, tmp_path / "clinic.db")
     store = Store.open(db, "2026-11-01T00:00:00Z")
     with store.write() as tx:
         tx.add_patient(Patient("NET-020", NAME, lang="de"), actor())

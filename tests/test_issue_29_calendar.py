@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from schedule.calendars.ical import Head, escape_text, name_text
 from schedule.i18n import catalogue
 from tests.calendars import check_calendar, ical_js
-from tests.conftest import SAMPLES
+from tests.conftest import sample_clinic
 
 TODAY = "2026-12-07 10:00:00"
 LOCK_SCREEN_WORDS = ("Lutathera", "octreotide", "Pluvicto", "radiation", "PRRT", "hormone")
@@ -29,12 +29,7 @@ def clinic(run, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
     """The sample clinic (`samples/`) in an SQLite file: NET-001 starts Lutathera on
     2026-12-14 at 09:00 in Zurich, NET-005's dose 3 is on hold since 2026-08-10, NET-011 has
     finished its course."""
-    db = str(tmp_path / "clinic.db")
-    assert run("--db", db, "init").exit_code == 0
-    for kind in ("roster", "doses"):
-        done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
-        assert done.exit_code == 0, done.stderr
-    return db
+    return sample_clinic(run, tmp_path / "clinic.db")
 
 
 def calendar(run, db: str, tmp_path: Path, patient: str, *options: str) -> icalendar.Calendar:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from schedule.handout.timeline import NOT_DONE, PAUSED, png
 from schedule.i18n import catalogue
 from schedule.services.handout import patient_handout
 from schedule.store.database import Store
-from tests.conftest import SAMPLES, actor
+from tests.conftest import actor, sample_clinic
 from tests.web import feed_app, get
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -48,11 +48,7 @@ NAMES = {
 def clinic(run, tmp_path: Path) -> Store:  # type: ignore[no-untyped-def]
     """The sample clinic in an SQLite file (NET-005 held since 2026-08-10, NET-009 on
     Pluvicto with dose 2 late), and NET-020, whose name mixes four scripts and an emoji."""
-    db = str(tmp_path / "clinic.db")
-    assert run("--db", db, "init").exit_code == 0
-    for kind in ("roster", "doses"):
-        done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
-        assert done.exit_code == 0, done.stderr
+    db = sample_clinic(run, tmp_path / "clinic.db")
     store = Store.open(db, "2026-11-01T00:00:00Z")
     with store.write() as tx:
         tx.add_patient(Patient("NET-020", " ".join(NAMES.values()) + " 🌷", lang="de"), actor())
