@@ -100,25 +100,37 @@ def rows_for(
         if proposal.event is not None:
             _check_event(candidates, mine, catalog, str(proposal.event), fail)
         elif proposal.type.value in ("given", "skipped"):
-            gives_it = {(course.id, part) for course, part in candidates}
-            doses = [
-                (view, event)
-                for view in calendars()
-                for event in view.events
-                if event.kind is Kind.DOSE
-                and (view.course.id, part_of(view.regimen, event.series)) in gives_it
-            ]
-            found = _nearest(doses, proposal.day, used)
-            if found is None:
-                raise fail(
-                    "medicationCodeableConcept",
-                    "every dose of this drug is already recorded; correct a record with its "
-                    f"record number, or name the event in the extension {vocab.EVENT}",
-                )
-            view, key = found
+            view, key = _dose_of(candidates, calendars(), proposal.day, used, fail)
             proposal, number = replace(proposal, event=key), view.course.number
         rows.append(DoseRow(item.position, patient_id, number, proposal))
     return rows
+
+
+def _dose_of(
+    candidates: Sequence[tuple[Course, str]],
+    views: Sequence[CourseView],
+    day: date,
+    used: set[tuple[int, str]],
+    fail: Any,
+) -> tuple[CourseView, str]:
+    """The dose a resource naming no event is about: of the drug sent (`candidates`: the
+    courses and parts that give it), the one nearest `day` not yet recorded."""
+    gives_it = {(course.id, part) for course, part in candidates}
+    doses = [
+        (view, event)
+        for view in views
+        for event in view.events
+        if event.kind is Kind.DOSE
+        and (view.course.id, part_of(view.regimen, event.series)) in gives_it
+    ]
+    found = _nearest(doses, day, used)
+    if found is None:
+        raise fail(
+            "medicationCodeableConcept",
+            "every dose of this drug is already recorded; correct a record with its "
+            f"record number, or name the event in the extension {vocab.EVENT}",
+        )
+    return found
 
 
 def _nearest(

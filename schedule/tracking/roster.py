@@ -158,11 +158,9 @@ def plan_roster(
     `past_start` is given. `update`: a row may change a stored patient's details."""
 
     def check_new(row: RosterRow) -> None:
-        if today is not None:
-            meant = past_start or row.past_start
-            field_value(
-                name, row.line, "start", check_start, row.course.start, today, settings, meant
-            )
+        if today is not None:  # a start long past only where meant
+            args = (row.course.start, today, settings, past_start or row.past_start)
+            field_value(name, row.line, "start", check_start, *args)
 
     added: list[tuple[Patient, Course]] = []
     more: list[tuple[Patient, Course]] = []
