@@ -16,7 +16,9 @@ labs, orders or scans are recorded, so every lab and scan that has come due is o
 
 from __future__ import annotations
 
+import compileall
 import csv
+import functools
 import random
 import re
 import statistics
@@ -140,11 +142,21 @@ WRAPPER = (
 )
 
 
+@functools.cache
+def compiled() -> None:
+    """The checkout's bytecode, written once before the first command, as an installed prrt
+    has it (pip compiles a package as it installs it): where PYTHONDONTWRITEBYTECODE is set,
+    every command would otherwise compile each of prrt's modules again."""
+    for folder in ("schedule", "commands"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+
+
 def run(cmd: list[str], ok: tuple[int, ...] = (0,)) -> Run:
     """One command in a fresh process: wall seconds, peak RSS (MB) of it and of the processes
     it waited for, CPU seconds, and its standard output. Started from a small wrapper process
     (as `bench/tracking.py` does): a child forked from this process, which holds the data,
     would count this process's memory in its own peak."""
+    compiled()
     with tempfile.TemporaryDirectory() as tmp:
         out, err = Path(tmp) / "out", Path(tmp) / "err"
         result = subprocess.run(

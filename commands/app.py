@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from schedule.domain.settings import Settings
     from schedule.store.database import Store
     from schedule.store.fastpath import SqliteReader
-    from schedule.store.interface import ReadStore
     from schedule.store.transaction import Tx, Watch
     from schedule.tracking.tracker import Tracker
     from schedule.web.asgi import FeedServer
@@ -114,11 +113,11 @@ class App:
         return self._store
 
     @property
-    def reader(self) -> ReadStore:
-        """For the commands that only read every patient's facts (the worklists): on an SQLite
-        file whose schema is current, a reader that needs no SQLAlchemy import
-        (`store.fastpath.SqliteReader`); else the store, which refuses a missing file and
-        migrates an old one."""
+    def reader(self) -> SqliteReader | Store:
+        """For the commands that only read (the worklists, every patient's facts; the handout,
+        one patient's): on an SQLite file whose schema is current, a reader that needs no
+        SQLAlchemy import (`store.fastpath.SqliteReader`); else the store, which refuses a
+        missing file and migrates an old one."""
         if self._reader is None and self._store is None:
             from schedule.store.fastpath import SqliteReader
 

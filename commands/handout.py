@@ -78,7 +78,7 @@ def handout(
         link = FeedLink(base, token, Titles(link_titles) if link_titles else None)
     shown = Titles(titles) if titles else None
     found = patient_handout(
-        app.store, app.catalog, app.settings, as_of or today(), patient_id, link, chosen, shown,
+        app.reader, app.catalog, app.settings, as_of or today(), patient_id, link, chosen, shown,
         with_name,
     )  # fmt: skip
     assert found is not None  # a patient named is found, or refused

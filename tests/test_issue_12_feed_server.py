@@ -19,8 +19,8 @@ from sqlalchemy import event
 from schedule.calendars.feeds import issue, revoke
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
+from schedule.store.changemark import ChangeMark
 from schedule.store.database import Store
-from schedule.store.fastpath import ChangeMark
 from schedule.web.asgi import FeedServer
 from schedule.web.feeds import REASONS, Answer, Request
 from tests.conftest import actor

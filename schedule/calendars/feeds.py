@@ -10,12 +10,15 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from schedule.domain.course import Actor
 from schedule.domain.errors import ConflictError, Hint, InputError
 from schedule.patientview.links import Links
-from schedule.store.database import Store
+
+if TYPE_CHECKING:
+    from schedule.store.database import Store
 
 TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # what token_urlsafe(24) gives

@@ -18,6 +18,7 @@ algorithm), since ReportLab draws characters left to right as they come.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,17 +47,25 @@ FALLBACKS = (
 )
 
 
+def dejavu(bold: bool = False) -> Path:
+    """The file of DejaVu Sans (or its bold), in matplotlib's data, found without importing
+    matplotlib (which takes longer than drawing a whole handout)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("matplotlib, whose data holds the DejaVu Sans fonts")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+    return folder / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+
+
 def register() -> None:
     """Register DejaVu Sans (regular and bold) as the handout's family, once."""
-    import matplotlib
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT, str(dejavu())))
+    pdfmetrics.registerFont(TTFont(BOLD, str(dejavu(bold=True))))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 

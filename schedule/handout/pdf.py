@@ -2,9 +2,10 @@
 scan; then the timeline picture; then the table of dates with what to do. A4, large type,
 black on white, so it prints and photocopies well.
 
-The text is set in DejaVu Sans (shipped with matplotlib), a name in another script in a font
-that has its letters (`fonts.py`); the file is the same bytes for the same handout. A row of
-the table is never split across pages: each row has its date, and the header is repeated.
+The text is set in DejaVu Sans (shipped in matplotlib's data: `fonts.dejavu`), a name in
+another script in a font that has its letters (`fonts.py`); the file is the same bytes for the
+same handout. A row of the table is never split across pages: each row has its date, and the
+header is repeated.
 """
 
 from __future__ import annotations

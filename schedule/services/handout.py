@@ -15,10 +15,10 @@ from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.handout.content import Handout, build
 from schedule.patientview.titles import Titles
-from schedule.store.database import Store
 
 if TYPE_CHECKING:
     from schedule.i18n import Catalogue
+    from schedule.store.interface import PatientStore
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class PatientHandout:
 
 
 def patient_handout(
-    store: Store,
+    store: PatientStore,
     catalog: Catalog,
     settings: Settings,
     today: date,

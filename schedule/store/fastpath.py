@@ -6,15 +6,14 @@ only through the store's interface (`interface.py`: `Tx.facts`, `Tx.add_records_
   (plain tuples, no result objects). Benchmark: `python bench/clinic.py --only missed`
   ("reading the facts" beside `missed --as-of`).
 - `SqliteReader`: an SQLite file read through the standard library's sqlite3 alone, for the
-  commands that only read every patient's facts (`prrt missed`, `prrt due`): importing
-  SQLAlchemy costs a large share of such a command's start-up. Benchmark: `python
-  bench/clinic.py --only missed` (`missed --as-of` on 10,000 courses).
+  commands that only read every patient's facts (`prrt missed`, `prrt due`) or one patient's
+  (`prrt handout`): importing SQLAlchemy costs a large share of such a command's start-up.
+  Benchmarks: `python bench/clinic.py --only missed` (`missed --as-of` on 10,000 courses),
+  `python bench/unrecorded.py --only handout`.
 - `insert_many`: an import's tens of thousands of records, claims and audit rows through the
   driver itself (SQLite's executemany, PostgreSQL's COPY), without SQLAlchemy building each
   row's parameters. Benchmark: `python bench/clinic.py --only import-sqlite import-pg`.
-- `ChangeMark`: whether anything in the store changed, read on a connection of its own (below),
-  so that the feed server answers a known feed's 304 from memory, on its event loop, without a
-  query. Benchmark: `python bench/network.py` (304s at 64 clients).
+- `changemark.ChangeMark` (its own module) is the last such path.
 
 Nothing here imports SQLAlchemy (the reader must not). The SQL names the schema's tables and
 columns (`tables.py`; a test checks them). The reader reads a file whose schema is current
@@ -26,37 +25,55 @@ migrations, is opened as the full store (`database.Store`), which migrates it.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from schedule.domain.course import Course, Patient
+from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Fact, RecordType
 from schedule.domain.units import Quantity
 from schedule.store.migrations import latest
-from schedule.store.rows import by_patient, course_of, patient_of
+from schedule.store.rows import (
+    FeedToken,
+    by_patient,
+    course_of,
+    entered_in_error,
+    patient_of,
+    record_of,
+    unknown_patient,
+)
 from schedule.store.sqlitefile import QUERY_ONLY, check_sqlite_file, readonly_uri
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from schedule.store.interface import Engined
 
 # Patients and courses entered in error are left out, as `Tx.patients()` and `Tx.courses()` do.
 PATIENTS_SQL = (
     "SELECT id, name, tz, appt_time, lang, pregnancy FROM patients WHERE in_error IS NULL"
     " ORDER BY id"
 )
-COURSES_SQL = (
+_STANDING_COURSES = (
     "SELECT id, patient_id, number, regimen, start, interval_days, calendar_month, precautions"
     " FROM courses WHERE in_error IS NULL"
     " AND patient_id NOT IN (SELECT id FROM patients WHERE in_error IS NOT NULL)"
-    " ORDER BY patient_id, number"
+)
+COURSES_SQL = f"{_STANDING_COURSES} ORDER BY patient_id, number"
+PATIENT_COURSES_SQL = f"{_STANDING_COURSES} AND patient_id = ? ORDER BY number"
+# One patient by ID, then compared without case (`Tx.patient`), with the mark of one in error.
+PATIENT_SQL = "SELECT id, name, tz, appt_time, lang, pregnancy, in_error FROM patients WHERE {}"
+RECORDS_SQL = (
+    "SELECT id, course_id, type, event, day, dose, note, corrects, recorded_at, recorded_by,"
+    " override, review, end_care, toxicity, grade FROM records WHERE course_id IN ({})"
+    " ORDER BY id"
+)
+TOKEN_SQL = (
+    "SELECT id, patient_id, with_name, created_at, created_by FROM feed_tokens"
+    " WHERE {} = ? AND revoked_at IS NULL ORDER BY id DESC LIMIT 1"
 )
 _TYPES = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
 
@@ -142,17 +159,23 @@ def insert_many(
 
 
 class SqliteReadTx:
-    """One read transaction of `SqliteReader`: a `ReadTransaction`."""
+    """One read transaction of `SqliteReader`: a `ReadTransaction`, and a
+    `PatientTransaction` (one patient's facts and feed links, for the handout)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.tokens = SqliteTokens(conn)
 
     def patients(self) -> list[Patient]:
         return [patient_of(row) for row in self.conn.execute(PATIENTS_SQL).fetchall()]
 
-    def courses(self) -> list[Course]:
-        """Every course, in patient and number order."""
-        return [course_of(row) for row in self.conn.execute(COURSES_SQL).fetchall()]
+    def courses(self, patient_id: str | None = None) -> list[Course]:
+        """Every course (or the patient's), in patient and number order."""
+        if patient_id is None:
+            rows = self.conn.execute(COURSES_SQL).fetchall()
+        else:
+            rows = self.conn.execute(PATIENT_COURSES_SQL, (patient_id,)).fetchall()
+        return [course_of(row) for row in rows]
 
     def courses_by_patient(self) -> dict[str, list[Course]]:
         """Every course, by patient ID (a patient without courses is not a key)."""
@@ -164,6 +187,48 @@ class SqliteReadTx:
             return read_facts(cursor, course_ids)
         finally:
             cursor.close()
+
+    def require_patient(self, patient_id: str) -> Patient:
+        """The patient of this ID, compared without case, as `Tx.require_patient` finds or
+        refuses it."""
+        row = self.conn.execute(PATIENT_SQL.format("id = ?"), (patient_id,)).fetchone()
+        if row is None:
+            folded = PATIENT_SQL.format("lower(id) = ? ORDER BY id LIMIT 1")
+            row = self.conn.execute(folded, (patient_id.lower(),)).fetchone()
+        if row is None:
+            ids = [i for (i,) in self.conn.execute("SELECT id FROM patients").fetchall()]
+            raise unknown_patient(patient_id, ids)
+        if row[-1] is not None:
+            raise entered_in_error(row[0])
+        return patient_of(row[:-1])
+
+    def records(self, course_ids: Sequence[int]) -> dict[int, list[Record]]:
+        """Records by course, in the order recorded."""
+        out: dict[int, list[Record]] = defaultdict(list)
+        ids = list(course_ids)
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for row in self.conn.execute(RECORDS_SQL.format(marks), ids).fetchall():
+                record = record_of(row)
+                out[record.course_id].append(record)
+        return dict(out)
+
+
+class SqliteTokens:
+    """The live feed links, as `published.FeedTokens` reads them (`tx.tokens`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _one(self, column: str, value: str) -> FeedToken | None:
+        row = self.conn.execute(TOKEN_SQL.format(column), (value,)).fetchone()
+        return FeedToken(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
+
+    def active_token(self, patient_id: str) -> FeedToken | None:
+        return self._one("patient_id", patient_id)
+
+    def token_owner(self, token_hash: str) -> FeedToken | None:
+        return self._one("token_hash", token_hash)
 
 
 class SqliteReader:
@@ -247,95 +312,3 @@ def _failed(exc: sqlite3.Error) -> StoreError:
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     reason = lines[0] if isinstance(exc, sqlite3.OperationalError) else type(exc).__name__
     return StoreError(f"the database cannot be read now: {reason}")
-
-
-# -- the change mark ----------------------------------------------------------------------
-# Whether anything in the store changed: a mark that differs after every committed write.
-#
-# `ChangeMark.read()` returns a value; reading it again gives an equal value only if no write was
-# committed in between, by any process. What was read from the store after a mark was taken may
-# therefore be kept, and trusted, for as long as the mark reads the same (the feed server keeps
-# each feed's state so, and a 304 then touches no table).
-#
-# - SQLite: `PRAGMA data_version` on a connection of its own that never writes (the value changes
-#   when another connection commits a change; the server's own writes go through other ones).
-#   The counter is the connection's: a new connection starts it again, so the mark also holds
-#   which connection read it (`(epoch, value)`, a new epoch with every connection), and a mark
-#   read before a reconnection never equals one read after. That connection waits at most `BUSY`
-#   seconds for a lock: when the database is too busy to say at once, the mark is one equal to no
-#   other (unknown: nothing is trusted on it), so reading it never holds up the caller for long.
-# - PostgreSQL: the current snapshot (`pg_current_snapshot()`): the latest completed transaction
-#   and those still running. A write that commits either was running (it leaves the list) or is
-#   newer than the latest completed one (the bound moves), so two equal snapshots see exactly the
-#   same rows. It covers the whole cluster: writes to other databases change it too (the mark only
-#   changes more often than needed, never less).
-#
-# The SQLite mark costs a few microseconds and no I/O (`local`); the PostgreSQL one a round trip.
-
-SQL = {
-    "sqlite": "PRAGMA data_version",
-    "postgresql": "SELECT pg_current_snapshot()::text",
-}
-OLD_POSTGRESQL = "SELECT txid_current_snapshot()::text"  # before PostgreSQL 13
-BUSY = 0.05  # seconds the SQLite mark waits for a lock (the store's own connections wait 60)
-SQLITE_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: the primary codes of "try again later"
-
-
-class ChangeMark:
-    """The store's change mark, read through one connection of its own (opened when first read,
-    and again after an error); safe to read from several threads."""
-
-    def __init__(self, store: Engined) -> None:
-        if store.dialect not in SQL:
-            raise StoreError(f"no change mark for a {store.dialect} database")
-        self.store = store
-        self.local = store.dialect == "sqlite"  # read without waiting on a server
-        self._lock = threading.Lock()
-        self._conn: Any = None  # the driver's connection, detached from the pool
-        self._epoch = object()  # renewed with every connection (see the module)
-        self._sql = SQL[store.dialect]
-
-    def read(self) -> object:
-        """The mark now (an unknown one when SQLite is busy); `StoreError` when the database
-        cannot be reached (tried twice)."""
-        with self._lock:
-            errors = self.store.engine.dialect.loaded_dbapi.Error
-            for attempt in (1, 2):
-                try:
-                    if self._conn is None:
-                        self._conn = self._connect()
-                        self._epoch = object()
-                    cursor = self._conn.execute(self._sql)
-                    return (self._epoch, cursor.fetchone()[0])
-                except errors as exc:
-                    if (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF in SQLITE_BUSY:
-                        return object()  # unknown: equal to no mark, before or after
-                    self._drop()
-                    if attempt == 2:
-                        raise StoreError(
-                            f"cannot read the database's change mark: {type(exc).__name__}"
-                        ) from None
-            raise AssertionError("unreachable")  # pragma: no cover
-
-    def close(self) -> None:
-        with self._lock:
-            self._drop()
-
-    def _connect(self) -> Any:
-        engine = self.store.engine
-        if self.store.dialect == "sqlite":  # not through the pool, whose connections wait 60 s
-            args, options = engine.dialect.create_connect_args(engine.url)
-            return engine.dialect.loaded_dbapi.connect(*args, **{**options, "timeout": BUSY})
-        pooled = engine.raw_connection()
-        conn: Any = pooled.driver_connection
-        pooled.detach()  # ours for good: closing it closes the connection, not the pool's
-        conn.autocommit = True  # each read its own statement: no transaction held open
-        if conn.info.server_version < 130000:
-            self._sql = OLD_POSTGRESQL
-        return conn
-
-    def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with suppress(Exception):  # a broken connection may fail to close
-                conn.close()

@@ -3,8 +3,9 @@ reaches the database, and what a part of an open transaction (the calendars' mem
 the transaction it belongs to.
 
 `database.Store` (SQLAlchemy Core, every database) and `fastpath.SqliteReader` (the standard
-library's sqlite3, an SQLite file whose schema is current) are both a `ReadStore`; their
-transactions (`transaction.Tx`, `fastpath.SqliteReadTx`) are both a `ReadTransaction`. The
+library's sqlite3, an SQLite file whose schema is current) are both a `ReadStore` and a
+`PatientStore`; their transactions (`transaction.Tx`, `fastpath.SqliteReadTx`) are both a
+`ReadTransaction` and a `PatientTransaction`. The
 protocols are checked by the type checker only: this module imports nothing of the store and
 nothing heavy.
 """
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
-    from schedule.domain.course import Actor, Course, Patient
+    from schedule.domain.course import Actor, Course, Patient, Record
     from schedule.domain.model import Fact
+    from schedule.store.rows import FeedToken
 
 
 class ReadTransaction(Protocol):
@@ -58,6 +60,48 @@ class ReadStore(Protocol):
     def close(self) -> None: ...
 
 
+class TokenReads(Protocol):
+    """The live feed links (`tx.tokens`)."""
+
+    def active_token(self, patient_id: str) -> FeedToken | None:
+        """The patient's live link (the newest), or None."""
+        ...
+
+    def token_owner(self, token_hash: str) -> FeedToken | None:
+        """The live link of this hash, or None."""
+        ...
+
+
+class PatientTransaction(Protocol):
+    """One consistent view of a patient's courses, records and feed links: what the handout and
+    the patient's page read."""
+
+    @property
+    def tokens(self) -> TokenReads: ...
+
+    def require_patient(self, patient_id: str) -> Patient:
+        """The patient of this ID (compared without case); an unknown one, or one entered in
+        error, is refused with the way out."""
+        ...
+
+    def courses(self, patient_id: str | None = None) -> list[Course]:
+        """The patient's courses (every course for None), in patient and number order."""
+        ...
+
+    def records(self, course_ids: Sequence[int]) -> dict[int, list[Record]]:
+        """Records by course, in the order recorded."""
+        ...
+
+
+class PatientStore(Protocol):
+    """A store that hands out `PatientTransaction`s: `database.Store`, and on an SQLite file
+    whose schema is current `fastpath.SqliteReader`."""
+
+    def read(self) -> AbstractContextManager[PatientTransaction]:
+        """A read transaction: one consistent view; it takes no write lock."""
+        ...
+
+
 class Transaction(Protocol):
     """What a part of an open transaction (`published.PublishedMemory`, `published.FeedTokens`)
     uses of the transaction it is reached through."""
@@ -81,7 +125,7 @@ class Transaction(Protocol):
 
 
 class Engined(Protocol):
-    """A store as its change mark reads it (`fastpath.ChangeMark`): its engine and the kind of
+    """A store as its change mark reads it (`changemark.ChangeMark`): its engine and the kind of
     database."""
 
     engine: Engine

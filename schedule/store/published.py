@@ -18,7 +18,7 @@ from schedule.domain.dates import utc_iso
 from schedule.domain.model import RecordType
 from schedule.store import tables
 from schedule.store.fastpath import insert_many
-from schedule.store.rows import course_of
+from schedule.store.rows import FeedToken, course_of
 
 if TYPE_CHECKING:
     from schedule.store.interface import Transaction as Tx
@@ -169,15 +169,6 @@ class PublishedMemory:
 
 
 # -- feed tokens ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedToken:
-    id: int
-    patient_id: str
-    with_name: bool
-    created_at: str
-    created_by: str
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,15 @@ its audit detail and an audit row's text as they are written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from schedule.domain.course import Course, Patient, Record
+from schedule.domain.errors import ConflictError, Hint, UnknownError
 from schedule.domain.model import RecordType
+from schedule.domain.suggest import did_you_mean
 
 # The records that claim their event, once per course (the `standing` table).
 CLAIMS = (RecordType.GIVEN, RecordType.SKIPPED)
@@ -26,6 +29,55 @@ def course_of(row: Sequence[Any]) -> Course:
     cid, pid, number, regimen, start, interval, month, precautions = row
     start = date.fromisoformat(start) if isinstance(start, str) else start
     return Course(cid, pid, number, regimen, start, interval, bool(month), precautions)
+
+
+_TYPES = {t.value: t for t in RecordType}
+
+
+def record_of(row: Sequence[Any]) -> Record:
+    """A record from its values in the table's column order (SQLite's dates come as text)."""
+    rid, course_id, kind, key, day, dose, note, corrects, at, by, override, review = row[:12]
+    end, toxicity, grade = row[12:]
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    if isinstance(review, str):
+        review = date.fromisoformat(review)
+    return Record(
+        rid, course_id, _TYPES[kind], day, key, dose, note, corrects, at, by, override, review,
+        bool(end), toxicity, grade,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FeedToken:
+    """A live feed link's row (its hash is never read back)."""
+
+    id: int
+    patient_id: str
+    with_name: bool
+    created_at: str
+    created_by: str
+
+
+def unknown_patient(patient_id: str, stored: Iterable[str]) -> UnknownError:
+    """The refusal of a patient ID not stored, with the stored IDs closest to it."""
+    return UnknownError(
+        f"unknown patient {patient_id!r}{did_you_mean(patient_id, stored)}",
+        field="patient_id",
+        hint=Hint.LIST_PATIENTS,
+    )
+
+
+def entered_in_error(patient_id: str, what: str | None = None, ref: str = "P") -> ConflictError:
+    """The refusal of a patient (or, by `what` and `ref`, one of its courses) entered in error,
+    with the way to restore it (the reason is not repeated: a note is never echoed)."""
+    return ConflictError(
+        f"{what or f'patient {patient_id}'} was entered in error",
+        field="patient_id",
+        hint=Hint.REINSTATE,
+        patient=patient_id,
+        ref=ref,
+    )
 
 
 def by_patient(courses: Sequence[Course]) -> dict[str, list[Course]]:

@@ -9,16 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, String, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
 from schedule.domain.course import Actor, Course, Patient, Record
-from schedule.domain.errors import ConflictError, Hint, UnknownError
+from schedule.domain.errors import ConflictError, Hint
 from schedule.domain.model import Fact, RecordType
-from schedule.domain.suggest import did_you_mean
 from schedule.store import tables
 from schedule.store.bulk import add_records
 from schedule.store.fastpath import driver_facts
@@ -28,9 +26,12 @@ from schedule.store.rows import (
     audit_text,
     by_patient,
     course_of,
+    entered_in_error,
     patient_detail,
     record_detail,
+    record_of,
     record_values,
+    unknown_patient,
 )
 
 
@@ -89,11 +90,7 @@ class Tx:
         patient = self.patient(patient_id, hidden=True)
         if patient is None:
             ids = self.conn.execute(select(tables.patients.c.id)).scalars()
-            raise UnknownError(
-                f"unknown patient {patient_id!r}{did_you_mean(patient_id, ids)}",
-                field="patient_id",
-                hint=Hint.LIST_PATIENTS,
-            )
+            raise unknown_patient(patient_id, ids)
         if not hidden:
             self.refuse_in_error(patient.id)
         return patient
@@ -130,13 +127,7 @@ class Tx:
                 (reason is not None),
             )
         if wrong:
-            raise ConflictError(
-                f"{what} was entered in error",
-                field="patient_id",
-                hint=Hint.REINSTATE,
-                patient=patient_id,
-                ref=ref,
-            )
+            raise entered_in_error(patient_id, what, ref)
 
     def patients(self, hidden: bool = False) -> list[Patient]:
         """Every patient in ID order; those entered in error only with `hidden`."""
@@ -174,34 +165,9 @@ class Tx:
         if course_ids is not None:
             query = query.where(tables.records.c.course_id.in_(list(course_ids)))
         out: dict[int, list[Record]] = defaultdict(list)
-        types = {t.value: t for t in RecordType}
-        for (
-            rid,
-            course_id,
-            kind,
-            key,
-            day,
-            dose,
-            note,
-            corrects,
-            at,
-            by,
-            override,
-            review,
-            end,
-            toxicity,
-            grade,
-        ) in self.conn.execute(query).fetchall():  # fetchall: quicker than row by row
-            if isinstance(day, str):  # SQLite keeps dates as ISO text
-                day = date.fromisoformat(day)
-            if isinstance(review, str):
-                review = date.fromisoformat(review)
-            out[course_id].append(
-                Record(
-                    rid, course_id, types[kind], day, key, dose, note, corrects, at, by,
-                    override, review, bool(end), toxicity, grade,
-                )
-            )  # fmt: skip
+        for row in self.conn.execute(query).fetchall():  # fetchall: quicker than row by row
+            record = record_of(row)
+            out[record.course_id].append(record)
         return dict(out)
 
     def facts(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Fact]]:

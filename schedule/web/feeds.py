@@ -39,8 +39,8 @@ from schedule.domain.settings import Settings
 from schedule.i18n import catalogue
 from schedule.patientview.titles import Titles
 from schedule.services.calendars import Form, patient_calendar
+from schedule.store.changemark import ChangeMark
 from schedule.store.database import Store
-from schedule.store.fastpath import ChangeMark
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 COMMON = [
