@@ -64,9 +64,9 @@ def nice_ticks(top: float, bins: int) -> list[float]:
 
 
 def tick_text(ticks: Sequence[float]) -> list[str]:
-    """Tick labels with the same number of decimals (none when all are whole)."""
-    whole = all(float(t).is_integer() for t in ticks)
-    return [f"{t:.0f}" if whole else f"{t:.1f}" for t in ticks]
+    """Tick labels with the same number of decimals, as few as the steps need."""
+    decimals = max(len(f"{t:.6f}".rstrip("0").split(".")[1]) for t in ticks)
+    return [f"{t:.{decimals}f}" for t in ticks]
 
 
 class Plot:
