@@ -172,7 +172,9 @@ def test_empty_tables_give_charts_that_say_so() -> None:
         assert _texts(chart) == [TITLES[name], said[name]]
 
 
-def test_the_report_page_imports_no_matplotlib_and_repeats_its_bytes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_page_imports_no_matplotlib_nor_sqlalchemy_and_repeats_its_bytes(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     db = sample_clinic(run, tmp_path / "s.db")
     pages = []
     for name in ("one.html", "two.html"):
@@ -182,6 +184,7 @@ def test_the_report_page_imports_no_matplotlib_and_repeats_its_bytes(run, tmp_pa
             capture_output=True, text=True, cwd=ROOT, check=True,
         )  # fmt: skip
         assert "matplotlib" not in done.stderr
+        assert "sqlalchemy" not in done.stderr  # an SQLite file is read through sqlite3
         pages.append((tmp_path / name).read_bytes())
     assert pages[0] == pages[1]
     charts = re.findall(rb"<svg.*?</svg>", pages[0], re.S)
