@@ -3,9 +3,10 @@ series has its own hatching and grey, counts are written on the bars, and the ca
 dashed with markers; no colour carries a meaning alone.
 
 The SVG is written element by element (`svg.Canvas`, laid out by `plot.Plot`): drawing the
-same charts with matplotlib cost about 0.8 s a report, most of it importing matplotlib
-(`bench/unrecorded.py --only report`, issue 30). Every id in a chart starts with the chart's
-name, so several charts can share one HTML page, and the same report gives the same bytes.
+same charts with matplotlib cost about 0.7 s of CPU a report, most of it importing matplotlib
+(`python bench/unrecorded.py --only report`, issue 30). Every id in a chart starts with the
+chart's name, so several charts can share one HTML page, and the same report gives the same
+bytes.
 """
 
 from __future__ import annotations
