@@ -90,6 +90,8 @@ class Plot:
             self.ticks = nice_ticks(axes.top, min(max(int((bottom - top) / (FONT * 2)), 1), 9))
             widest = max(text_width(t, FONT) for t in tick_text(self.ticks))
             left = PAD + (LINE + 2 if axes.value_label else 0) + widest + 2 * TICK
+        if not self.count:  # an empty chart: no ticks, the box fills the figure
+            left, bottom = PAD, canvas.height - PAD
         self.box = (left, top, right, bottom)
 
     def _category_room(self) -> float:
