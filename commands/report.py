@@ -82,7 +82,7 @@ def report(
     if (span.end - span.start).days > MAX_SPAN_DAYS:
         raise click.UsageError("--from and --to span at most five years")
     closures = app.closures  # a malformed calendar is refused before the database is opened
-    found = clinic_report(app.store, app.catalog, app.settings, closures, span)
+    found = clinic_report(app.reader, app.catalog, app.settings, closures, span)
     _render(found, output, table_name, fmt, app.settings.clinic_name)
 
 

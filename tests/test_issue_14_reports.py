@@ -14,9 +14,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-# Imported before any test freezes time: a first import under freezegun can crash.
-import matplotlib.backends.backend_svg
-import matplotlib.figure  # noqa: F401
 import pytest
 from freezegun import freeze_time
 

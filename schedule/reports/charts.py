@@ -1,32 +1,28 @@
-"""The report's charts as SVG text, drawn with matplotlib so that they read printed in black
-and white: every series has its own hatching and grey, counts are written on the bars, and the
-capacity line has markers; no colour carries a meaning alone.
+"""The report's charts as SVG text, drawn so that they read printed in black and white: every
+series has its own hatching and grey, counts are written on the bars, and the capacity line is
+dashed with markers; no colour carries a meaning alone.
 
-Figures are made without pyplot (no window, no global state). Each chart salts matplotlib's
-SVG ids with its own name, so several charts can share one HTML page without clashing ids.
+The SVG is written element by element (`svg.Canvas`, laid out by `plot.Plot`): drawing the
+same charts with matplotlib cost about 0.7 s of CPU a report, most of it importing matplotlib
+(`python bench/unrecorded.py --only report`, issue 30). Every id in a chart starts with the
+chart's name, so several charts can share one HTML page, and the same report gives the same
+bytes.
 """
 
 from __future__ import annotations
 
-import io
-import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
+from schedule.reports.plot import DASHES, SIZE, Axes, Key, Plot, box_behind, centred
+from schedule.reports.svg import DESCENT, WHITE, Canvas, grey
 from schedule.reports.tables import BUCKETS, Report
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 # The look of each dose outcome: (label, fill grey, hatch). White to black as things go worse.
 OUTCOME_STYLE = {
-    "on_time": ("on time", "white", ""),
-    "early": ("early", "0.85", "\\\\\\"),
-    "late": ("late", "0.6", "////"),
-    "missed": ("missed", "0.25", "xx"),
+    "on_time": ("on time", 1.0, ""),
+    "early": ("early", 0.85, "\\\\\\"),
+    "late": ("late", 0.6, "////"),
+    "missed": ("missed", 0.25, "xx"),
 }
 BUCKET_LABELS = {
     "before_target": "before\ntarget",
@@ -43,209 +39,154 @@ TITLES = {
     "holds": "Toxicity holds and their length",
     "load": "Infusion chair-hours per week against capacity",
 }
-_RC = {
-    "svg.fonttype": "none",  # text stays text: smaller, searchable, prints crisp
-    "font.size": 9,
-    "font.family": "DejaVu Sans",
-    "hatch.color": "black",
-    "hatch.linewidth": 0.6,
-    "axes.edgecolor": "black",
-    "axes.labelcolor": "black",
-    "axes.facecolor": "white",
-    "figure.facecolor": "white",
-    "savefig.facecolor": "white",
-    "text.color": "black",
-    "xtick.color": "black",
-    "ytick.color": "black",
-    "legend.edgecolor": "black",
-    "legend.framealpha": 1.0,
-}
+LABEL_FONT = 7.0  # the counts written on the bars
 
 
 def all_charts(report: Report) -> dict[str, str]:
     """Every chart of the report as SVG text (the `<svg>` element alone), by name."""
-    draw: dict[str, Callable[[Axes, Report], None]] = {
+    draw: dict[str, Callable[[Canvas, Report], None]] = {
         "doses": _doses,
         "days_late": _days_late,
         "holds": _holds,
         "load": _load,
     }
-    return {name: svg(name, partial(_on, draw[name], report)) for name in CHARTS}
+    charts = {}
+    for name in CHARTS:
+        canvas = Canvas(name, *SIZE)
+        draw[name](canvas, report)
+        charts[name] = canvas.svg(TITLES[name])
+    return charts
 
 
-def _on(draw: Callable[[Axes, Report], None], report: Report, axes: Axes) -> None:
-    draw(axes, report)
+def _empty(canvas: Canvas, what: str) -> None:
+    plot = Plot(canvas, TITLES[canvas.name], Axes(categories=(), top=0))
+    plot.draw_axes()
+    left, top, right, bottom = plot.box
+    canvas.text((left + right) / 2, centred((top + bottom) / 2, 9), what, anchor="middle")
 
 
-@contextmanager
-def _style(name: str) -> Iterator[None]:
-    import matplotlib as mpl
-    from cycler import cycler
-
-    rc: dict[Any, Any] = {**_RC, "svg.hashsalt": f"prrt-report-{name}"}
-    rc["axes.prop_cycle"] = cycler(color=["black", "0.4", "0.7"])
-    with mpl.rc_context(rc):
-        yield
+def _above(plot: Plot, index: int, value: float, text: str = "") -> None:
+    """`value` written just above the top of its bar."""
+    base = plot.value(value) - 2 - DESCENT * LABEL_FONT
+    plot.canvas.text(plot.category(index), base, text or f"{value:g}", LABEL_FONT, "middle")
 
 
-def svg(name: str, draw: Callable[[Axes], None], size: tuple[float, float] = (7.0, 3.0)) -> str:
-    """One chart drawn by `draw` on a fresh axes, as an `<svg>` element (no XML prolog, no
-    date in its metadata, so the same report gives the same bytes)."""
-    with _style(name):
-        from matplotlib.figure import Figure
-
-        figure: Figure = Figure(figsize=size)
-        axes = figure.subplots()
-        draw(axes)
-        axes.set_title(TITLES.get(name, name), loc="left", fontweight="bold")
-        figure.tight_layout()
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    text = buffer.getvalue()
-    return _own_ids(text[text.index("<svg") :].strip(), f"{name}-")
-
-
-def _own_ids(text: str, prefix: str) -> str:
-    """Every id of the SVG, and every reference to one, prefixed with the chart's name: the
-    artists' ids (`figure_1`, `patch_1`) are the same in every chart, and one page holds all."""
-    ids = set(re.findall(r'\bid="([^"]+)"', text))
-    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m[1]}"', text)
-    return re.sub(
-        r'(url\(#|href="#)([^)"]+)',
-        lambda m: m[1] + (prefix + m[2] if m[2] in ids else m[2]),
-        text,
-    )
-
-
-def _empty(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.5, what, ha="center", va="center", transform=ax.transAxes)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def _label_bars(ax: Axes, bars: Any, values: Sequence[float], inside: bool = False) -> None:
-    """The value of each bar, written on it (inside a stacked segment, above a single bar)."""
-    for bar, value in zip(bars, values, strict=True):
-        if not value:
-            continue
-        text = f"{value:g}"
-        if inside:
-            x = bar.get_x() + bar.get_width() / 2
-            y = bar.get_y() + bar.get_height() / 2
-            box = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
-            ax.text(x, y, text, ha="center", va="center", fontsize=7, bbox=box)
-        else:
-            ax.annotate(
-                text,
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                xytext=(0, 2),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-            )
-
-
-def _hatch(bars: Any, hatches: Sequence[str]) -> None:
-    """A hatch per bar (a list of hatches is not taken by every matplotlib version)."""
-    for bar, hatch in zip(bars, hatches, strict=True):
-        bar.set_hatch(hatch or None)
-
-
-def _doses(ax: Axes, report: Report) -> None:
+def _doses(canvas: Canvas, report: Report) -> None:
     frame = report.frames["doses"]
     if frame.empty:
-        _empty(ax, "no doses due in this span")
+        _empty(canvas, "no doses due in this span")
         return
     months = frame.groupby("month")[list(OUTCOME_STYLE)].sum()
-    x = list(range(len(months)))
-    bottom = [0.0] * len(months)
-    for outcome, (label, grey, hatch) in OUTCOME_STYLE.items():
-        values = [float(v) for v in months[outcome]]
-        bars = ax.bar(
-            x, values, bottom=bottom, label=label, color=grey, edgecolor="black",
-            hatch=hatch, linewidth=0.6,
-        )  # fmt: skip
-        _label_bars(ax, bars, values, inside=True)
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_xticks(x, [str(m) for m in months.index], rotation=45, ha="right")
-    ax.set_ylabel("doses")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    stacks = [[float(months[o].iloc[i]) for o in OUTCOME_STYLE] for i in range(len(months))]
+    keys = [Key(label, grey(level), hatch) for label, level, hatch in OUTCOME_STYLE.values()]
+    axes = Axes(
+        categories=[str(m) for m in months.index],
+        top=max(sum(s) for s in stacks) * 1.05 or 1.0,
+        value_label="doses",
+        turn=True,
+        keys=keys,
+    )
+    plot = Plot(canvas, TITLES["doses"], axes)
+    labels = []
+    for index, stack in enumerate(stacks):
+        low = 0.0
+        for value, key in zip(stack, keys, strict=True):
+            if value:
+                plot.bar(index, low, low + value, key.fill, key.hatch)
+                labels.append((index, (plot.value(low) + plot.value(low + value)) / 2, value))
+            low += value
+    plot.draw_axes()
+    for index, y, value in labels:
+        x, text = plot.category(index), f"{value:g}"
+        box_behind(canvas, x, y, text, LABEL_FONT)
+        canvas.text(x, centred(y, LABEL_FONT), text, LABEL_FONT, "middle")
 
 
-def _days_late(ax: Axes, report: Report) -> None:
+def _days_late(canvas: Canvas, report: Report) -> None:
     frame = report.frames["days_late"]
     if frame.empty:
-        _empty(ax, "no dose given in this span")
+        _empty(canvas, "no dose given in this span")
         return
     values = [float(frame[b].sum()) for b in BUCKETS]
-    x = list(range(len(BUCKETS)))
-    bars = ax.bar(x, values, color="0.8", edgecolor="black", hatch="////", linewidth=0.6)
-    _label_bars(ax, bars, values)
-    ax.set_xticks(x, [BUCKET_LABELS[b] for b in BUCKETS])
-    ax.set_ylabel("doses given")
-    ax.set_ylim(0, max(values) * 1.2 + 1)
+    axes = Axes(
+        categories=[BUCKET_LABELS[b] for b in BUCKETS],
+        top=max(values) * 1.2 + 1,
+        value_label="doses given",
+    )
+    plot = Plot(canvas, TITLES["days_late"], axes)
+    for index, value in enumerate(values):
+        if value:
+            plot.bar(index, 0, value, grey(0.8), "////")
+    plot.draw_axes()
+    for index, value in enumerate(values):
+        if value:
+            _above(plot, index, value)
 
 
-def _holds(ax: Axes, report: Report) -> None:
+def _holds(canvas: Canvas, report: Report) -> None:
     frame = report.frames["holds"]
     if frame.empty:
-        _empty(ax, "no toxicity hold in this span")
+        _empty(canvas, "no toxicity hold in this span")
         return
     labels = [f"{p} course {c}" for p, c in zip(frame["patient_id"], frame["course"], strict=True)]
-    y = list(range(len(frame)))
     days = [float(d) for d in frame["days"]]
     still = [e == "open" for e in frame["ended_by"]]
-    bars = ax.barh(
-        y, days, color=["white" if s else "0.6" for s in still], edgecolor="black",
-        linewidth=0.6,
-    )  # fmt: skip
-    _hatch(bars, ["////" if s else "" for s in still])
-    for bar, value, open_ in zip(bars, days, still, strict=True):
-        ax.annotate(
-            f"{value:g} d{' (still open)' if open_ else ''}",
-            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=7,
-        )
-    ax.set_yticks(y, labels)
-    ax.set_ylim(max(len(y), 4) - 0.5, -0.5)  # first hold on top; a few holds stay thin bars
-    ax.set_xlabel("days on hold")
-    ax.set_xlim(0, max(days) * 1.35 + 1)
+    axes = Axes(
+        categories=labels,
+        top=max(days) * 1.35 + 1,
+        value_label="days on hold",
+        horizontal=True,
+        rows=4,  # a few holds stay thin bars
+    )
+    plot = Plot(canvas, TITLES["holds"], axes)
+    for index, (value, open_) in enumerate(zip(days, still, strict=True)):
+        plot.bar(index, 0, value, WHITE if open_ else grey(0.6), "////" if open_ else "")
+    plot.draw_axes()
+    for index, (value, open_) in enumerate(zip(days, still, strict=True)):
+        text = f"{value:g} d{' (still open)' if open_ else ''}"
+        base = centred(plot.category(index), LABEL_FONT)
+        canvas.text(plot.value(value) + 3, base, text, LABEL_FONT)
 
 
-def _load(ax: Axes, report: Report) -> None:
+def _load(canvas: Canvas, report: Report) -> None:
     frame = report.frames["load"]
     if frame.empty:
-        _empty(ax, "no weeks")
+        _empty(canvas, "no weeks")
         return
-    x = list(range(len(frame)))
     hours = [float(h) for h in frame["chair_hours"]]
+    capacity = [float(c) for c in frame["capacity"]]
     over = [bool(o) for o in frame["over_capacity"]]
-    bars = ax.bar(
-        x, hours, color=["0.3" if o else "0.85" for o in over], edgecolor="black",
-        linewidth=0.6, label="chair-hours planned",
-    )  # fmt: skip
-    _hatch(bars, ["xx" if o else "" for o in over])
-    _label_bars(ax, bars, hours)
-    ax.step(
-        x, [float(c) for c in frame["capacity"]], where="mid", color="black", linestyle="dashed",
-        marker="o", markersize=3, linewidth=1, label="capacity",
-    )  # fmt: skip
-    for i, flagged in enumerate(over):
+    planned, beyond = Key("chair-hours planned", grey(0.85)), Key("over capacity", grey(0.3), "xx")
+    axes = Axes(
+        categories=[str(w) for w in frame["week"]],
+        top=max([*hours, *capacity]) * 1.25 + 1,
+        value_label="chair-hours",
+        turn=True,
+        keys=(Key("capacity", line=True), planned, beyond),
+    )
+    plot = Plot(canvas, TITLES["load"], axes)
+    for index, (value, flagged) in enumerate(zip(hours, over, strict=True)):
+        style = beyond if flagged else planned
+        if value:
+            plot.bar(index, 0, value, style.fill, style.hatch)
+    _capacity(plot, capacity)
+    plot.draw_axes()
+    for index, (value, flagged) in enumerate(zip(hours, over, strict=True)):
+        if value:
+            _above(plot, index, value)
         if flagged:
-            ax.annotate(
-                "OVER", (i, hours[i]), xytext=(0, 11), textcoords="offset points",
-                ha="center", fontsize=7, fontweight="bold",
-            )  # fmt: skip
-    ax.set_xticks(x, [str(w) for w in frame["week"]], rotation=45, ha="right")
-    ax.set_ylabel("chair-hours")
-    top = max([*hours, *(float(c) for c in frame["capacity"])])
-    ax.set_ylim(0, top * 1.25 + 1)
-    from matplotlib.patches import Patch
+            x, y = plot.category(index), plot.value(value) - 11
+            canvas.text(x, y, "OVER", LABEL_FONT, "middle", bold=True)
 
-    swatch = Patch(facecolor="0.3", edgecolor="black", hatch="xx", label="over capacity")
-    handles, _ = ax.get_legend_handles_labels()
-    ax.legend(handles=[*handles, swatch], loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+
+def _capacity(plot: Plot, capacity: list[float]) -> None:
+    """The capacity of each week as a dashed step line (steps half-way between weeks), with
+    a dot on each week's value."""
+    points = [(plot.category(0), plot.value(capacity[0]))]
+    for index in range(1, len(capacity)):
+        middle = plot.category(index - 0.5)
+        points += [(middle, plot.value(capacity[index - 1])), (middle, plot.value(capacity[index]))]
+    points.append((plot.category(len(capacity) - 1), plot.value(capacity[-1])))
+    plot.canvas.path(points, 1.0, DASHES)
+    for index, value in enumerate(capacity):
+        plot.canvas.dot(plot.category(index), plot.value(value), 1.5)

@@ -22,7 +22,7 @@ from schedule.domain.settings import Settings
 from schedule.engine.companions import pre_dose_labs
 from schedule.engine.facts import FactIndex
 from schedule.engine.views import course_views
-from schedule.store.database import Store
+from schedule.store.interface import ReadStore
 from schedule.tracking.days import Day, add_load, empty_days
 
 # What became of a dose due in the span (the `doses` table's columns, in this order).
@@ -93,7 +93,7 @@ class Collected:
 
 
 def collect(
-    store: Store,
+    store: ReadStore,
     catalog: Catalog,
     settings: Settings,
     closures: Closures | None,

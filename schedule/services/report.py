@@ -11,7 +11,7 @@ from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.reports.collect import Span, collect
 from schedule.reports.tables import Report, build
-from schedule.store.database import Store
+from schedule.store.interface import ReadStore
 
 
 def report_span(as_of: date, start: date | None, end: date | None, weeks: int) -> Span:
@@ -23,11 +23,12 @@ def report_span(as_of: date, start: date | None, end: date | None, weeks: int) -
 
 
 def clinic_report(
-    store: Store,
+    store: ReadStore,
     catalog: Catalog,
     settings: Settings,
     closures: Closures | None,
     span: Span,
 ) -> Report:
-    """Every table of the report of `span` (see `schedule.reports.tables`)."""
+    """Every table of the report of `span` (see `schedule.reports.tables`). `store`: any
+    store's reads (on an SQLite file, `SqliteReader` reads without importing SQLAlchemy)."""
     return build(collect(store, catalog, settings, closures, span), span)
