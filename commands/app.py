@@ -114,10 +114,10 @@ class App:
 
     @property
     def reader(self) -> SqliteReader | Store:
-        """For the commands that only read (the worklists, every patient's facts; the handout,
-        one patient's): on an SQLite file whose schema is current, a reader that needs no
-        SQLAlchemy import (`store.fastpath.SqliteReader`); else the store, which refuses a
-        missing file and migrates an old one."""
+        """For the commands that only read (the worklists and the report, every patient's facts;
+        the handout, one patient's): on an SQLite file whose schema is current, a reader that
+        needs no SQLAlchemy import (`store.fastpath.SqliteReader`); else the store, which
+        refuses a missing file and migrates an old one."""
         if self._reader is None and self._store is None:
             from schedule.store.fastpath import SqliteReader
 

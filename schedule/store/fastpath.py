@@ -6,10 +6,10 @@ only through the store's interface (`interface.py`: `Tx.facts`, `Tx.add_records_
   (plain tuples, no result objects). Benchmark: `python bench/clinic.py --only missed`
   ("reading the facts" beside `missed --as-of`).
 - `SqliteReader`: an SQLite file read through the standard library's sqlite3 alone, for the
-  commands that only read every patient's facts (`prrt missed`, `prrt due`) or one patient's
-  (`prrt handout`): importing SQLAlchemy costs a large share of such a command's start-up.
-  Benchmarks: `python bench/clinic.py --only missed` (`missed --as-of` on 10,000 courses),
-  `python bench/unrecorded.py --only handout`.
+  commands that only read every patient's facts (`prrt missed`, `prrt due`, `prrt report`) or
+  one patient's (`prrt handout`): importing SQLAlchemy costs a large share of such a command's
+  start-up. Benchmarks: `python bench/clinic.py --only missed` (`missed --as-of` on 10,000
+  courses), `python bench/unrecorded.py --only handout report`.
 - `insert_many`: an import's tens of thousands of records, claims and audit rows through the
   driver itself (SQLite's executemany, PostgreSQL's COPY), without SQLAlchemy building each
   row's parameters. Benchmark: `python bench/clinic.py --only import-sqlite import-pg`.

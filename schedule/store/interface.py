@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 
 class ReadTransaction(Protocol):
-    """One consistent view of every patient, course and standing fact: what the worklists and
-    the clinic's load read."""
+    """One consistent view of every patient, course and standing fact: what the worklists, the
+    clinic's load and the report read."""
 
     def patients(self) -> list[Patient]:
         """Every patient, in ID order."""
