@@ -234,7 +234,7 @@ def plain_calendars(db: str, titles: Titles, lang: str | None) -> dict[str, byte
         snap = made.snapshot(tx)
         records = tx.records(None)
         stopped = tx.published.discontinued_courses()
-        last = tx.published.last_published(None)
+        last = tx.published.remembered(None)
     out = {}
     for patient in snap.patients:
         if all(c.id in stopped for c in snap.courses[patient.id]):

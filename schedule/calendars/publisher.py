@@ -32,7 +32,7 @@ from schedule.i18n import ENGLISH, LANGUAGES, Catalogue, catalogue
 from schedule.patientview.appointment import Appointment, appointment
 from schedule.patientview.titles import Titles
 from schedule.store.database import Store
-from schedule.store.published import PublishedEvent
+from schedule.store.published import Remembered
 from schedule.store.transaction import Tx
 
 FORMAT = 2  # raise when what a calendar says changes shape: every key changes with it
@@ -184,7 +184,7 @@ class Publisher:
         snapshot: Snapshot,
         patients: Sequence[Patient],
         records: dict[int, list[Record]],
-        last: dict[str, PublishedEvent],
+        last: Remembered,
         with_name: bool | None = None,
         titles: Titles | None = None,
         alone: bool = False,
@@ -245,7 +245,7 @@ class Publisher:
         ids = [c.id for p in patients for c in snapshot.courses.get(p.id, [])]
         with self.store.read() as tx:
             records = tx.records(ids)
-            last = tx.published.last_published(ids)
+            last = tx.published.remembered(ids)
         return self.build(snapshot, patients, records, last, with_name, titles, alone)
 
     # -- one patient --------------------------------------------------------------------------
@@ -263,7 +263,7 @@ class Publisher:
             patient_id = snap.patients[0].id  # as stored (the one asked for may differ in case)
             ids = [c.id for c in snap.courses[patient_id]]
             records = tx.records(ids)
-            last = tx.published.last_published(ids)
+            last = tx.published.remembered(ids)
         built = self.build(snap, snap.patients, records, last, with_name, titles, alone=True)
         published = built[patient_id]
         return Calendar(

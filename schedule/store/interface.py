@@ -59,7 +59,7 @@ class ReadStore(Protocol):
 
 
 class Transaction(Protocol):
-    """What a part of an open transaction (`published.PublishedMemory`, `published.FeedTokens`)
+    """What a part of an open transaction (`published.PublishedMemory`, `tokens.FeedTokens`)
     uses of the transaction it is reached through."""
 
     @property

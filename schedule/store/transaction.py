@@ -22,7 +22,7 @@ from schedule.domain.suggest import did_you_mean
 from schedule.store import tables
 from schedule.store.bulk import add_records
 from schedule.store.fastpath import driver_facts
-from schedule.store.published import FeedTokens, PublishedMemory
+from schedule.store.published import PublishedMemory
 from schedule.store.rows import (
     CLAIMS,
     audit_text,
@@ -32,6 +32,7 @@ from schedule.store.rows import (
     record_detail,
     record_values,
 )
+from schedule.store.tokens import FeedTokens
 
 
 class Watch(Protocol):
