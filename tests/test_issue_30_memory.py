@@ -48,11 +48,14 @@ def _no_uids(calendars: dict[str, list[ServedEvent]]) -> dict[str, list[tuple[ob
     return {k: [(e.sequence, e.modified, e.rest) for e in v] for k, v in calendars.items()}
 
 
-def test_a_roster_import_reads_as_if_every_calendar_had_been_built(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_roster_import_reads_as_if_every_calendar_had_been_built(
+    run, config_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     """One roster of more than `MANY` patients (marks, nothing built) and the same roster in
     parts of at most `MANY` (each calendar built and remembered, as every roster import was
-    before): every file reads the same, event by event, on the import's day and after, and
-    again after a record of one patient."""
+    before): every file reads the same, event by event, on the import's day and after, again
+    after a record of one patient, and again after a change of the site's settings that
+    changes every event (one more, the time kept)."""
     marked, built = str(tmp_path / "marked.db"), str(tmp_path / "built.db")
     with freeze_time(f"{DAY} 09:00:00"):
         roster = _roster(tmp_path / "all.csv", range(COUNT))
@@ -83,6 +86,15 @@ def test_a_roster_import_reads_as_if_every_calendar_had_been_built(run, tmp_path
     assert all(e.sequence == by_uid(first)[e.uid].sequence + 1 for e in changed)
     with Store.open(marked, "x", create=False).read() as tx:
         assert len(tx.published.marks(None)) == COUNT - 1  # the new mark of P020's course went
+    (config_dir / "config.toml").write_text('[site]\nlang = "fr"\n', encoding="utf-8")
+    with freeze_time("2027-01-05 10:00:00"):
+        files = served_calendars(run, marked, tmp_path / "m-fr")
+        assert _no_uids(files) == _no_uids(served_calendars(run, built, tmp_path / "b-fr"))
+    french = by_uid(files)
+    assert set(french) == set(by_uid(again))
+    for uid, event in french.items():
+        assert event.sequence == by_uid(again)[uid].sequence + 1
+        assert event.modified == by_uid(again)[uid].modified
 
 
 def test_an_import_on_remembered_courses_reads_one_more_than_any_reader_had(

@@ -29,23 +29,20 @@ events' revisions from that mark exactly as they would from rows (`Remembered`).
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, time
+from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from schedule.calendars.bodies import Uids
-from schedule.calendars.entries import LATE
 from schedule.calendars.ical import Revision
+from schedule.calendars.site import site_digest
+from schedule.calendars.states import LATE_MARK, WAITING_MARK, State
+from schedule.calendars.states import Shown as Shown
+from schedule.calendars.states import shown_events as shown_events
+from schedule.calendars.states import state_of as state_of
 from schedule.domain.course import Course, Patient, Record
-from schedule.domain.model import Event, Status
-from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
-from schedule.i18n import ENGLISH, LANGUAGES
-from schedule.patientview.appointment import Appointment, appointment
-from schedule.patientview.settled import settled_courses
 from schedule.store.parallel import iter_slices
 from schedule.store.published import UNKNOWN as UNKNOWN  # the memory's word, kept by the store
 from schedule.store.published import Change, PublishedEvent, Remembered
@@ -53,97 +50,10 @@ from schedule.store.published import Change, PublishedEvent, Remembered
 if TYPE_CHECKING:
     from schedule.store.transaction import Tx
 
-LATE_MARK, WAITING_MARK = "L", "W"
 # `UNKNOWN` (the store's, "?:LW"): the state of an event whose state an import forgot; it
 # equals no state (a state's base is hexadecimal), so every reader serves it as changed, one
 # more than remembered; with both marks set, the day adds nothing to it.
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # the time of an event no write ever remembered
-_ONE_DAY = timedelta(days=1)
-_SHOWN_AS = {Status.SKIPPED: "cancelled", Status.CANCELLED: "cancelled", Status.HELD: "held"}
-
-
-class State(NamedTuple):
-    """What every form of a calendar shows of one event: `base`, a hash of all of it but the two
-    marks the day alone sets, and the first day of each of those marks (None: not set)."""
-
-    base: str
-    late: date | None  # the first day it read "not done yet"
-    waiting: date | None  # the first day it waited behind a late dose
-
-    @property
-    def stored(self) -> str:
-        """As the store keeps it (its `fingerprint` column): the base, then the marks set."""
-        marks = (LATE_MARK if self.late else "") + (WAITING_MARK if self.waiting else "")
-        return f"{self.base}:{marks}"
-
-
-class Shown(NamedTuple):
-    """One event of a patient's calendar: its UID, course, the event as shown (settled), whether
-    it waits behind a late dose, and its state."""
-
-    uid: str
-    course_id: int
-    event: Event
-    provisional: bool
-    state: State
-
-
-def shown_events(
-    catalog: Catalog,
-    settings: Settings,
-    namespace: str,
-    patient: Patient,
-    courses: Sequence[Course],
-    records: Mapping[int, Sequence[Record]],
-    today: date,
-) -> list[Shown]:
-    """The events a patient's calendar shows as of `today`, in order, with their states."""
-    slot = appointment(patient)
-    lang = next((x for x in (patient.lang, settings.lang) if x in LANGUAGES), ENGLISH)
-    out: list[Shown] = []
-    for course in settled_courses(catalog, settings, patient, courses, records, today):
-        course_id = course.view.course.id
-        regimen = catalog.get(course.view.course.regimen)
-        staff, main = hidden_from(regimen, patient), regimen.dose.series
-        uid_of = Uids(namespace, course_id)
-        for event in course.view.events:
-            if event.series in staff:
-                continue
-            waiting = event.key in course.provisional
-            timed = slot if event.series == main else None
-            state = state_of(event, timed, course.since if waiting else None, today, lang)
-            out.append(Shown(uid_of(event.key), course_id, event, waiting, state))
-    return out
-
-
-def state_of(
-    event: Event, slot: Appointment | None, waiting: date | None, today: date, lang: str | None
-) -> State:
-    """The state of `event` as shown on `today` (`slot`: its appointment, when it has one;
-    `lang`: the language the patient reads, theirs else the site's, which a feed follows unless
-    a link asks for another: a change of it is a change of what the patient reads)."""
-    at = f"{slot.at.isoformat()} {slot.zone.key}" if slot is not None else None
-    parts = (
-        event.key, event.kind.value, event.series, event.number, event.title,
-        event.description, event.dose, _SHOWN_AS.get(event.status, ""), event.given_on,
-        event.date, event.end, at, lang,
-    )  # fmt: skip
-    late = None
-    if event.kind.recordable and event.status in LATE:
-        late = min(today, event.date + _ONE_DAY)  # read so from the day after its day
-    return State(_base(parts), late, waiting)
-
-
-def _base(parts: tuple[object, ...]) -> str:
-    """A hash of the parts as written out, each as its text (`str`: a date as its ISO form,
-    whatever class made it), so that the same state gives the same hash in every process;
-    values that compare equal but read differently are different states."""
-    return _digest("\x1f".join("" if x is None else str(x) for x in parts))
-
-
-@lru_cache(maxsize=65_536)
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _midnight(day: date) -> datetime:
@@ -181,18 +91,19 @@ def origins(shown: Iterable[Shown], last: Remembered) -> dict[int, datetime]:
     return out
 
 
-def recalled(last: Remembered, item: Shown) -> PublishedEvent | None:
+def recalled(last: Remembered, item: Shown, site: str) -> PublishedEvent | None:
     """What is remembered of an event shown (`Remembered.of`). An event of a course an import
     of many patients added (a roster's) without a row reads as remembered at the import's
     time as it read on its day, the marks the day had set by then included: as the import
-    would have stored it, had it built the calendar."""
+    would have stored it, had it built the calendar; a base no state has (a change) when the
+    site's calendars are no longer made as then (`site`: `site.site_digest` now)."""
     stored = last.of(item.uid, item.course_id)
     if stored is None:
         mark = last.marks.get(item.course_id)
         if mark is not None and mark.blank is None:
             day, late, waiting = mark.day, item.state.late, item.state.waiting
             then = State(
-                item.state.base,
+                item.state.base if mark.site == site else "",
                 late if late is not None and item.event.end < day else None,  # late then too
                 waiting if waiting is not None and waiting <= day else None,
             )
@@ -200,10 +111,13 @@ def recalled(last: Remembered, item: Shown) -> PublishedEvent | None:
     return stored
 
 
-def revisions(shown: Sequence[Shown], last: Remembered) -> list[Revision]:
-    """The revision of each event shown, in order (`served`)."""
-    start = origins(shown, last)
-    return [served(recalled(last, s), s.state, start.get(s.course_id, ORIGIN)) for s in shown]
+def revisions(shown: Sequence[Shown], last: Remembered, site: str) -> list[Revision]:
+    """The revision of each event shown, in order (`served`; `site`: `recalled`)."""
+    start, rows = origins(shown, last), last.events
+    return [
+        served(rows.get(s.uid) or recalled(last, s, site), s.state, start.get(s.course_id, ORIGIN))
+        for s in shown
+    ]
 
 
 # -- remembering, in the transaction that changes a schedule ----------------------------------
@@ -251,6 +165,10 @@ class CalendarWatch:
         self.now = now
         self.workers = workers
 
+    @cached_property
+    def site(self) -> str:
+        return site_digest(self.settings, self.catalog)
+
     def before(self, tx: Tx, patient_ids: Sequence[str]) -> Before:
         """How each patient's calendar is served now, before the transaction changes it."""
         if len(patient_ids) > MANY:
@@ -260,7 +178,7 @@ class CalendarWatch:
         return {
             pid: {
                 s.uid: (s.state, r)
-                for s, r in zip(items, revisions(items, snapshot.last), strict=True)
+                for s, r in zip(items, revisions(items, snapshot.last, self.site), strict=True)
             }
             for pid, items in shown.items()
         }
@@ -271,7 +189,7 @@ class CalendarWatch:
             return
         now, today = self.now(), self.today()
         if len(before) > MANY:
-            before = _forget(tx, before, now, today)
+            before = _forget(tx, before, now, today, self.site)
             if not before:
                 return
         snapshot = _read(tx, list(before))
@@ -281,7 +199,8 @@ class CalendarWatch:
             changes: dict[str, Change] = {}
             learned: list[int] = []  # marked courses whose every event shown is stored now
             for pid, items in self._shown(snapshot, low, high, today).items():
-                changes.update(_remembered(items, before.get(pid, {}), snapshot.last, now))
+                said = before.get(pid, {})
+                changes.update(_remembered(items, said, snapshot.last, now, self.site))
                 learned += [c.id for c in snapshot.courses.get(pid, []) if c.id in marked]
             return changes, learned
 
@@ -316,12 +235,13 @@ def _remembered(
     served_before: dict[str, tuple[State, Revision]],
     last: Remembered,
     now: datetime,
+    site: str,
 ) -> dict[str, Change]:
     """What the store must learn of one patient's events, as they read now (`CalendarWatch`)."""
     changes: dict[str, Change] = {}
     start = origins(items, last)
     for item in items:
-        stored = recalled(last, item)
+        stored = recalled(last, item, site)
         prior = served_before.get(item.uid)
         text = item.state.stored
         if prior is not None and prior[0].stored == text:
@@ -357,14 +277,15 @@ def _most(stored: PublishedEvent) -> int:
     return stored.sequence + 1 + (LATE_MARK not in marks) + (WAITING_MARK not in marks)
 
 
-def _forget(tx: Tx, before: Before, now: datetime, today: date) -> Before:
+def _forget(tx: Tx, before: Before, now: datetime, today: date, site: str) -> Before:
     """A write of many patients (an import): the courses of the patients nothing was built for
     before it forget their events' states, or are marked as new, a row per course however
     many events (`PublishedMemory.forget_courses`). What is left to build: the patients with a
     `before`."""
     alone = {pid for pid, said in before.items() if not said}
     by_patient = tx.courses_by_patient()
-    tx.published.forget_courses([c.id for p in alone for c in by_patient.get(p, [])], now, today)
+    ids = [c.id for p in alone for c in by_patient.get(p, [])]
+    tx.published.forget_courses(ids, now, today, site)
     return {pid: said for pid, said in before.items() if said}
 
 

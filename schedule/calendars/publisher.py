@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from schedule import __version__
 from schedule.calendars.bodies import Bodies, BodyOf
 from schedule.calendars.entries import course_entries, head
 from schedule.calendars.ical import Revision, write_calendar
 from schedule.calendars.memory import revisions, shown_events
+from schedule.calendars.site import FORMAT as FORMAT
+from schedule.calendars.site import digest
+from schedule.calendars.site import site_digest as site_digest
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
@@ -34,8 +36,6 @@ from schedule.patientview.titles import Titles
 from schedule.store.database import Store
 from schedule.store.published import Remembered
 from schedule.store.transaction import Tx
-
-FORMAT = 2  # raise when what a calendar says changes shape: every key changes with it
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,6 @@ class Snapshot:
     courses: dict[str, list[Course]]
     marks: dict[int, tuple[int, int]]
     revisions: dict[int, int]
-
-
-def site_digest(settings: Settings, catalog: Catalog) -> str:
-    """A hash of the code's version, the site's settings and its regimens."""
-    return digest(FORMAT, __version__, settings, catalog)
-
-
-def digest(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
@@ -214,7 +205,7 @@ class Publisher:
             words = self.words(patient)
             bodies = self._bodies_for(shown_titles, words)
             body_of: dict[int, BodyOf] = {}
-            revised = revisions(shown, last)
+            revised = revisions(shown, last, self.site_digest)
             events = []
             for item, revision in zip(shown, revised, strict=True):
                 of = body_of.get(item.course_id)

@@ -40,8 +40,9 @@ class Change(NamedTuple):
 # with both marks the day can set ("L", "W"), the day adds nothing to it.
 UNKNOWN = "?:LW"
 # The most SEQUENCE a reader can have been served for an event nothing was remembered of: 0,
-# plus one for each mark the day can set.
-UNSEEN_MOST = 2
+# plus one for each mark the day can set; of an event of a course marked new (a roster's), one
+# more for a change of the site (`Mark.site`).
+UNSEEN_MOST, NEW_MOST = 2, 3
 
 
 class Mark(NamedTuple):
@@ -51,10 +52,11 @@ class Mark(NamedTuple):
     times: int  # imports that forgot its remembered events since a write learned them again
     # The SEQUENCE stored, as `UNKNOWN`, for an event of it without a row; None: a course
     # nothing was remembered of (a roster's), whose events read as remembered at `at` as they
-    # read on `day` (`calendars.memory`).
+    # read on `day`, if the site's calendars are still made as `site` says (`calendars.memory`).
     blank: int | None
     at: datetime  # when: the import's time
     day: date  # and its day
+    site: str  # `calendars.site.site_digest` then ("" for a forgotten course)
 
 
 class Remembered(NamedTuple):
@@ -76,7 +78,7 @@ class Remembered(NamedTuple):
         return found
 
 
-_MARK_COLUMNS = ("course_id", "times", "blank", "at", "day")
+_MARK_COLUMNS = ("course_id", "times", "blank", "at", "day", "site")
 
 
 def _among(
@@ -140,12 +142,12 @@ class PublishedMemory:
 
     def marks(self, course_ids: Sequence[int] | None) -> dict[int, Mark]:
         m = tables.forgotten
-        query = select(m.c.course_id, m.c.times, m.c.blank, m.c.at, m.c.day).where(
+        query = select(m.c.course_id, m.c.times, m.c.blank, m.c.at, m.c.day, m.c.site).where(
             *self._in(m.c.course_id, course_ids)
         )
         return {
-            c: Mark(times, blank, datetime.fromisoformat(at), date.fromisoformat(day))
-            for c, times, blank, at, day in self.tx.conn.execute(query).fetchall()
+            c: Mark(times, blank, datetime.fromisoformat(at), date.fromisoformat(day), site)
+            for c, times, blank, at, day, site in self.tx.conn.execute(query).fetchall()
         }
 
     def save_published(self, changes: dict[str, Change], before: Iterable[str]) -> dict[int, int]:
@@ -204,7 +206,8 @@ class PublishedMemory:
         publication revision), a row per course however many events: each course's `Mark`
         counts one more import (its rows read as `remembered` says), an event of it without a
         row is stored as the most SEQUENCE a reader can have been served for it (one more than
-        stored when the mark had a `blank`, else `UNSEEN_MOST`), all stamped `now` (`today`).
+        stored when the mark had a `blank`, else `NEW_MOST` for a course marked new, else
+        `UNSEEN_MOST`), all stamped `now` (`today`).
         Raises each course's revision."""
         if not course_ids:
             return
@@ -216,36 +219,39 @@ class PublishedMemory:
             self.tx.writing().execute(
                 m.update()
                 .where(*self._in(m.c.course_id, sorted(marked)))
-                .values(times=m.c.times + 1, blank=func.coalesce(m.c.blank + 1, UNSEEN_MOST),
-                        at=stamp, day=day)
+                .values(times=m.c.times + 1, blank=func.coalesce(m.c.blank + 1, NEW_MOST),
+                        at=stamp, day=day, site="")
             )  # fmt: skip
-        fresh = [(c, 1, UNSEEN_MOST, stamp, day) for c in ids if c not in marked]
+        fresh = [(c, 1, UNSEEN_MOST, stamp, day, "") for c in ids if c not in marked]
         if fresh:
             insert_many(self.tx.writing(), m.name, _MARK_COLUMNS, fresh)
         self.tx.writing().execute(
             p.update().where(*self._in(p.c.course_id, ids)).values(revision=p.c.revision + 1)
         )
 
-    def mark_new(self, course_ids: Sequence[int], now: datetime, today: date) -> None:
+    def mark_new(self, course_ids: Sequence[int], now: datetime, today: date, site: str) -> None:
         """Courses nothing is remembered of (no publication revision), of an import of many
         patients (a roster): until a write learns them, their events read as remembered `now`
-        as they read `today` (`Mark`); each course's revision starts at 1. Nothing is built."""
+        as they read `today`, on the `site` (`Mark`); each course's revision starts at 1.
+        Nothing is built."""
         if not course_ids:
             return
         stamp, day = utc_iso(now), today.isoformat()
         m, p = tables.forgotten, tables.publications
-        marks = [(c, 0, None, stamp, day) for c in course_ids]
+        marks = [(c, 0, None, stamp, day, site) for c in course_ids]
         insert_many(self.tx.writing(), m.name, _MARK_COLUMNS, marks)
         insert_many(
             self.tx.writing(), p.name, ("course_id", "revision"), [(c, 1) for c in course_ids]
         )
 
-    def forget_courses(self, course_ids: Sequence[int], now: datetime, today: date) -> None:
+    def forget_courses(
+        self, course_ids: Sequence[int], now: datetime, today: date, site: str
+    ) -> None:
         """An import of many patients: of `course_ids`, those remembered (`forget`) forget their
         events' states, the others are marked new (`mark_new`)."""
         known = self.remembered_courses(course_ids)
         self.forget(sorted(known), now, today)
-        self.mark_new(sorted(set(course_ids) - known), now, today)
+        self.mark_new(sorted(set(course_ids) - known), now, today, site)
 
     def save_learned(
         self, changes: dict[str, Change], last: Remembered, learned: Sequence[int]
