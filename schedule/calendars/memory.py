@@ -142,7 +142,8 @@ class CalendarWatch:
       memory's SEQUENCE, one for a change, one for each mark the day could have set since), so
       every reader serves it one more than that, stamped with the write's time; an event of
       them without a row (nobody remembered it) reads as the most it can have been served (0
-      and one for each mark: 2) plus one. Whether it changed or not, a rise, never a fall.
+      and one for each mark: 2; of a course marked new, one more for a change of the site)
+      plus one. Whether it changed or not, a rise, never a fall.
     - a course the memory lacks (a roster import's) stores nothing: nobody was served any of
       its events, so each reads as the write would have remembered it (`recalled`).
 
