@@ -97,6 +97,39 @@ def test_a_roster_import_reads_as_if_every_calendar_had_been_built(
         assert event.modified == by_uid(again)[uid].modified
 
 
+def test_a_roster_import_reads_zero_then_a_record_learns_it(
+    prrt, run, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """On either database: a roster of more than `MANY` patients not started yet stores a mark
+    per course and no event; every event reads SEQUENCE 0 at the import's time; a record of one
+    patient raises what it changed by one, keeps the rest, and stores that patient's events."""
+    lines = ["patient_id,regimen,start"] + [f"P{n:03},lutathera,2026-12-07" for n in range(COUNT)]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with freeze_time(f"{DAY} 09:00:00"):
+        assert prrt("import", "roster", str(roster)).exit_code == 0
+        first = by_uid(served_calendars(run, db_url, tmp_path / "a"))
+        done = prrt("reschedule", "P007", "prrt-1", "--date", "2026-12-09", "--reason", "bed")
+        assert done.exit_code == 0, done.stderr
+        files = served_calendars(run, db_url, tmp_path / "b")
+    then = by_uid(files)
+    assert len(first) > COUNT
+    assert {(e.sequence, e.modified) for e in first.values()} == {(0, "20261120T090000Z")}
+    changed = {u for u, e in then.items() if e != first[u]}
+    assert changed
+    assert {(then[u].sequence, then[u].modified) for u in changed} == {(1, "20261120T090000Z")}
+    store = Store.open(db_url, "x", create=False)
+    try:
+        with store.read() as tx:
+            stored, marks = tx.published.last_published(None), tx.published.marks(None)
+            mine = [c.id for c in tx.courses("P007")]
+    finally:
+        store.close()
+    assert len(marks) == COUNT - 1
+    assert mine[0] not in marks
+    assert set(stored) == {e.uid for e in files["P007.ics"]}  # learnt: every event it shows
+
+
 def test_an_import_on_remembered_courses_reads_one_more_than_any_reader_had(
     prrt, run, db_url: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
