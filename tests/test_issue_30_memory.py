@@ -95,6 +95,29 @@ def test_a_roster_import_reads_as_if_every_calendar_had_been_built(
     for uid, event in french.items():
         assert event.sequence == by_uid(again)[uid].sequence + 1
         assert event.modified == by_uid(again)[uid].modified
+    # An import of many on these courses: each event one more than any reader can have had,
+    # never less than the rows would give (without them, the most an event can have had).
+    lines = ["patient_id,event,date,dose"]
+    for n in range(8, COUNT):  # the courses started: their first dose given on its day
+        start = date.fromisoformat(DAY) + timedelta(days=40 - n * 340 // COUNT)
+        first = "ssa-1,{},120 mg" if n % 3 == 0 else "prrt-1,{},7.4 GBq"
+        lines += [] if n == 20 else [f"P{n:03}," + first.format(start.isoformat())]
+    doses = tmp_path / "doses.csv"
+    doses.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with freeze_time("2027-01-06 09:00:00"):
+        for db in (marked, built):
+            done = run("--db", db, "import", "doses", str(doses))
+            assert done.exit_code == 0, done.stderr
+        files = served_calendars(run, marked, tmp_path / "m-doses")
+        rows = _no_uids(served_calendars(run, built, tmp_path / "b-doses"))
+    touched = {f"P{n:03}.ics" for n in range(8, COUNT) if n != 20}
+    for name, events in files.items():
+        assert all(e.sequence > french[e.uid].sequence for e in events if e.uid in french) == (
+            name in touched
+        )
+    for name, events in _no_uids(files).items():
+        assert [e[1:] for e in events] == [e[1:] for e in rows[name]]  # the same times, texts
+        assert all(e[0] >= r[0] for e, r in zip(events, rows[name], strict=True))
 
 
 def test_a_roster_import_reads_zero_then_a_record_learns_it(
