@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas  # noqa: F401  # imported before any test freezes time: its first import under freezegun crashes
 import pytest
@@ -186,3 +187,38 @@ def sample_clinic(run, path: Path) -> str:  # type: ignore[no-untyped-def]
         done = run("--db", db, "import", kind, str(SAMPLES / f"{kind}.csv"))
         assert done.exit_code == 0, done.stderr
     return db
+
+
+class ServedEvent(NamedTuple):
+    """One event of a calendar file: its UID, SEQUENCE, LAST-MODIFIED, and every other line
+    (what it says) but its DTSTAMP."""
+
+    uid: str
+    sequence: int
+    modified: str
+    rest: tuple[str, ...]
+
+
+def served_calendars(run, db: str, folder: Path) -> dict[str, list[ServedEvent]]:  # type: ignore[no-untyped-def]
+    """Each active patient's calendar file as `ics --all` writes it into `folder` (new), by
+    file name: what every reader is served now, event by event, in order."""
+    done = run("--db", db, "ics", "--all", "--dir", str(folder))
+    assert done.exit_code == 0, done.stderr
+    out: dict[str, list[ServedEvent]] = {}
+    for path in sorted(folder.glob("*.ics")):
+        events = out[path.name] = []
+        for block in path.read_text(encoding="utf-8").split("BEGIN:VEVENT")[1:]:
+            lines = block.split("END:VEVENT")[0].splitlines()
+            field = {x.partition(":")[0]: x.partition(":")[2] for x in lines}
+            rest = tuple(x for x in lines if x.partition(":")[0] not in _REVISION_FIELDS)
+            events.append(
+                ServedEvent(field["UID"], int(field["SEQUENCE"]), field["LAST-MODIFIED"], rest)
+            )
+    return out
+
+
+_REVISION_FIELDS = ("UID", "SEQUENCE", "LAST-MODIFIED", "DTSTAMP")
+
+
+def by_uid(calendars: dict[str, list[ServedEvent]]) -> dict[str, ServedEvent]:
+    return {e.uid: e for events in calendars.values() for e in events}

@@ -104,7 +104,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--db", source, "backup", str(first))
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        f"backed up 12 patients, 91 records, 121 audit rows (870 rows, schema level 5) "
+        f"backed up 12 patients, 91 records, 121 audit rows (871 rows, schema level 6) "
         f"to {first} (archive)\n"
     )
     assert oct(first.stat().st_mode & 0o777) == "0o600"
@@ -112,7 +112,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
     result = run("--user", "admin", "restore", str(first), "--db", pg_url)
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "restored 12 patients, 91 records, 121 audit rows (870 rows, schema level 5)\n",
+        "restored 12 patients, 91 records, 121 audit rows (871 rows, schema level 6)\n",
         "",
     )
     assert table_rows(pg_url) == table_rows(source)
@@ -131,7 +131,7 @@ def test_round_trip_sqlite_archive_postgres_archive_sqlite(
         trail = tx.audit()
     store.close()
     assert [(a["action"], a["who"]) for a in trail[-2:]] == [("restore", "admin")] * 2
-    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 871, "schema": 5}
+    assert json.loads(trail[-1]["detail"]) == {"file": "second.prrt", "rows": 872, "schema": 6}
 
     # New rows on the restored PostgreSQL database get fresh ids (its sequences moved on).
     result = run("--db", pg_url, "record", "NET-003", "prrt-2", "--date", "2026-11-21")
@@ -243,7 +243,7 @@ def test_damaged_or_foreign_files_are_refused(run, tmp_path: Path, db_url: str) 
         (cut, "the backup is incomplete (cut off)"),
         (text, "not a prrt backup (neither an archive nor an SQLite copy)"),
         (tmp_path / "none.prrt", "no such file"),
-        (newer, "the backup is at schema level 99, newer than this version of prrt knows (5); "
+        (newer, "the backup is at schema level 99, newer than this version of prrt knows (6); "
                 "restore it with a newer version"),
     ]:  # fmt: skip
         result = run("restore", str(path), "--db", db_url)
@@ -306,7 +306,7 @@ def test_an_archive_of_an_older_level_is_migrated_on_restore(
     assert restored["standing"] == original["standing"]
     assert [r[:4] for r in restored["patients"]] == [r[:4] for r in original["patients"]]
     store = Store.open(target, "x")
-    assert store.schema_version() == 5
+    assert store.schema_version() == 6
     store.close()
 
 
@@ -383,7 +383,7 @@ def test_archive_is_readable_without_prrt(run, tmp_path: Path) -> None:  # type:
         json.loads(x) for x in gzip.decompress((tmp_path / "a.prrt").read_bytes()).splitlines()
     ]
     assert {k: items[0][k] for k in ("format", "version", "schema", "source")} == {
-        "format": "prrt-archive", "version": 1, "schema": 5, "source": "sqlite",
+        "format": "prrt-archive", "version": 1, "schema": 6, "source": "sqlite",
     }  # fmt: skip
     names = [i["table"] for i in items if isinstance(i, dict) and "table" in i]
     assert names == [t.name for t in tables.metadata.sorted_tables]

@@ -239,7 +239,7 @@ def test_init_and_the_creating_commands_say_when_they_create(run, tmp_path: Path
     first = run("--db", str(path), "init")
     assert (first.exit_code, first.stdout, first.stderr) == (
         0,
-        f"database ready at {path} (schema level 5)\n",
+        f"database ready at {path} (schema level 6)\n",
         f"prrt: created a new database at {path}\n",
     )
     again = run("--db", str(path), "init")
@@ -266,7 +266,7 @@ def test_init_on_either_database(prrt, db_url: str) -> None:  # type: ignore[no-
     result = prrt("init")
     assert result.exit_code == 0
     assert result.stdout.startswith("database ready at ")
-    assert result.stdout.endswith(" (schema level 5)\n")
+    assert result.stdout.endswith(" (schema level 6)\n")
     assert prrt("due").stdout == "PATIENT  TARGET  LATE  WINDOW END  EVENT  TITLE  STATUS  FLAGS\n"
 
 

@@ -234,7 +234,7 @@ def plain_calendars(db: str, titles: Titles, lang: str | None) -> dict[str, byte
         snap = made.snapshot(tx)
         records = tx.records(None)
         stopped = tx.published.discontinued_courses()
-        last = tx.published.last_published(None)
+        last = tx.published.remembered(None)
     out = {}
     for patient in snap.patients:
         if all(c.id in stopped for c in snap.courses[patient.id]):
@@ -243,7 +243,9 @@ def plain_calendars(db: str, titles: Titles, lang: str | None) -> dict[str, byte
         slot = appointment(patient)
         shown = shown_events(CATALOG, made.settings, snap.namespace, patient,
                              snap.courses[patient.id], records, NOW.date())  # fmt: skip
-        revised = dict(zip([s.uid for s in shown], revisions(shown, last), strict=True))
+        revised = dict(
+            zip([s.uid for s in shown], revisions(shown, last, made.site_digest), strict=True)
+        )
         events = []
         for course in settled_courses(
             CATALOG, made.settings, patient, snap.courses[patient.id], records, NOW.date()

@@ -250,7 +250,8 @@ def test_an_older_database_is_migrated(db_url: str) -> None:
     with store.write() as tx:  # made as prrt 4 left it
         for table in ("patients", "courses"):
             tx.conn.execute(text(f"ALTER TABLE {table} DROP COLUMN in_error"))
-        tx.conn.execute(text("DELETE FROM schema_version WHERE version = 5"))
+        tx.conn.execute(text("DROP TABLE forgotten"))  # and migration 6's table
+        tx.conn.execute(text("DELETE FROM schema_version WHERE version >= 5"))
         tx.conn.execute(text("INSERT INTO patients (id, created_at) VALUES ('OLD-1', 'x')"))
         tx.conn.execute(
             text(
@@ -261,7 +262,7 @@ def test_an_older_database_is_migrated(db_url: str) -> None:
     assert store.schema_version() == 4
     store.close()
     store = Store.open(db_url, "2026-11-02T00:00:00Z")
-    assert store.schema_version() == migrations.latest() == 5
+    assert store.schema_version() == migrations.latest() == 6
     with store.read() as tx:
         assert [p.id for p in tx.patients()] == ["OLD-1"]
         assert [(c.number, c.start.isoformat()) for c in tx.courses()] == [(1, "2026-11-02")]

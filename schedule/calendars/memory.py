@@ -22,126 +22,38 @@ not.
 
 A write remembers each event's state as of its own day: an event that reads as it was served
 just before the write keeps its revision; one that changed gets that SEQUENCE plus one, stamped
-with the write's time.
+with the write's time. A write of many patients (an import) remembers each course, not each
+event, until a write of a few learns their states again (`CalendarWatch`): readers derive the
+events' revisions from that mark exactly as they would from rows (`Remembered`).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, time
+from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from schedule.calendars.bodies import Uids
-from schedule.calendars.entries import LATE
 from schedule.calendars.ical import Revision
+from schedule.calendars.site import site_digest
+from schedule.calendars.states import LATE_MARK, WAITING_MARK, State
+from schedule.calendars.states import Shown as Shown
+from schedule.calendars.states import shown_events as shown_events
+from schedule.calendars.states import state_of as state_of
 from schedule.domain.course import Course, Patient, Record
-from schedule.domain.model import Event, Status
-from schedule.domain.pregnancy import hidden_from
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
-from schedule.i18n import ENGLISH, LANGUAGES
-from schedule.patientview.appointment import Appointment, appointment
-from schedule.patientview.settled import settled_courses
 from schedule.store.parallel import iter_slices
-from schedule.store.published import Change, PublishedEvent
+from schedule.store.published import UNKNOWN as UNKNOWN  # the memory's word, kept by the store
+from schedule.store.published import Change, PublishedEvent, Remembered
 
 if TYPE_CHECKING:
     from schedule.store.transaction import Tx
 
-LATE_MARK, WAITING_MARK = "L", "W"
-# The state of an event whose state an import forgot: it equals no state (a state's base is
-# hexadecimal), so every reader serves it as changed, one more than remembered; with both marks
-# set, the day adds nothing to it.
-UNKNOWN = f"?:{LATE_MARK}{WAITING_MARK}"
+# `UNKNOWN` (the store's, "?:LW"): the state of an event whose state an import forgot; it
+# equals no state (a state's base is hexadecimal), so every reader serves it as changed, one
+# more than remembered; with both marks set, the day adds nothing to it.
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # the time of an event no write ever remembered
-_ONE_DAY = timedelta(days=1)
-_SHOWN_AS = {Status.SKIPPED: "cancelled", Status.CANCELLED: "cancelled", Status.HELD: "held"}
-
-
-class State(NamedTuple):
-    """What every form of a calendar shows of one event: `base`, a hash of all of it but the two
-    marks the day alone sets, and the first day of each of those marks (None: not set)."""
-
-    base: str
-    late: date | None  # the first day it read "not done yet"
-    waiting: date | None  # the first day it waited behind a late dose
-
-    @property
-    def stored(self) -> str:
-        """As the store keeps it (its `fingerprint` column): the base, then the marks set."""
-        marks = (LATE_MARK if self.late else "") + (WAITING_MARK if self.waiting else "")
-        return f"{self.base}:{marks}"
-
-
-class Shown(NamedTuple):
-    """One event of a patient's calendar: its UID, course, the event as shown (settled), whether
-    it waits behind a late dose, and its state."""
-
-    uid: str
-    course_id: int
-    event: Event
-    provisional: bool
-    state: State
-
-
-def shown_events(
-    catalog: Catalog,
-    settings: Settings,
-    namespace: str,
-    patient: Patient,
-    courses: Sequence[Course],
-    records: Mapping[int, Sequence[Record]],
-    today: date,
-) -> list[Shown]:
-    """The events a patient's calendar shows as of `today`, in order, with their states."""
-    slot = appointment(patient)
-    lang = next((x for x in (patient.lang, settings.lang) if x in LANGUAGES), ENGLISH)
-    out: list[Shown] = []
-    for course in settled_courses(catalog, settings, patient, courses, records, today):
-        course_id = course.view.course.id
-        regimen = catalog.get(course.view.course.regimen)
-        staff, main = hidden_from(regimen, patient), regimen.dose.series
-        uid_of = Uids(namespace, course_id)
-        for event in course.view.events:
-            if event.series in staff:
-                continue
-            waiting = event.key in course.provisional
-            timed = slot if event.series == main else None
-            state = state_of(event, timed, course.since if waiting else None, today, lang)
-            out.append(Shown(uid_of(event.key), course_id, event, waiting, state))
-    return out
-
-
-def state_of(
-    event: Event, slot: Appointment | None, waiting: date | None, today: date, lang: str | None
-) -> State:
-    """The state of `event` as shown on `today` (`slot`: its appointment, when it has one;
-    `lang`: the language the patient reads, theirs else the site's, which a feed follows unless
-    a link asks for another: a change of it is a change of what the patient reads)."""
-    at = f"{slot.at.isoformat()} {slot.zone.key}" if slot is not None else None
-    parts = (
-        event.key, event.kind.value, event.series, event.number, event.title,
-        event.description, event.dose, _SHOWN_AS.get(event.status, ""), event.given_on,
-        event.date, event.end, at, lang,
-    )  # fmt: skip
-    late = None
-    if event.kind.recordable and event.status in LATE:
-        late = min(today, event.date + _ONE_DAY)  # read so from the day after its day
-    return State(_base(parts), late, waiting)
-
-
-def _base(parts: tuple[object, ...]) -> str:
-    """A hash of the parts as written out, each as its text (`str`: a date as its ISO form,
-    whatever class made it), so that the same state gives the same hash in every process;
-    values that compare equal but read differently are different states."""
-    return _digest("\x1f".join("" if x is None else str(x) for x in parts))
-
-
-@lru_cache(maxsize=65_536)
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _midnight(day: date) -> datetime:
@@ -168,21 +80,44 @@ def served(stored: PublishedEvent | None, state: State, origin: datetime = ORIGI
     return Revision(sequence + changed, modified)
 
 
-def origins(shown: Iterable[Shown], last: Mapping[str, PublishedEvent]) -> dict[int, datetime]:
+def origins(shown: Iterable[Shown], last: Remembered) -> dict[int, datetime]:
     """Each course's latest remembered time: the time of its events that no write remembered
     (new ones of an open-ended series, shown as the horizon moves)."""
     out: dict[int, datetime] = {}
     for item in shown:
-        stored = last.get(item.uid)
+        stored = last.events.get(item.uid)
         if stored is not None and stored.modified > out.get(item.course_id, ORIGIN):
             out[item.course_id] = stored.modified
     return out
 
 
-def revisions(shown: Sequence[Shown], last: Mapping[str, PublishedEvent]) -> list[Revision]:
-    """The revision of each event shown, in order (`served`)."""
-    start = origins(shown, last)
-    return [served(last.get(s.uid), s.state, start.get(s.course_id, ORIGIN)) for s in shown]
+def recalled(last: Remembered, item: Shown, site: str) -> PublishedEvent | None:
+    """What is remembered of an event shown (`Remembered.of`). An event of a course an import
+    of many patients added (a roster's) without a row reads as remembered at the import's
+    time as it read on its day, the marks the day had set by then included: as the import
+    would have stored it, had it built the calendar; a base no state has (a change) when the
+    site's calendars are no longer made as then (`site`: `site.site_digest` now)."""
+    stored = last.of(item.uid, item.course_id)
+    if stored is None:
+        mark = last.marks.get(item.course_id)
+        if mark is not None and mark.blank is None:
+            day, late, waiting = mark.day, item.state.late, item.state.waiting
+            then = State(
+                item.state.base if mark.site == site else "",
+                late if late is not None and item.event.end < day else None,  # late then too
+                waiting if waiting is not None and waiting <= day else None,
+            )
+            return PublishedEvent(0, then.stored, mark.at)
+    return stored
+
+
+def revisions(shown: Sequence[Shown], last: Remembered, site: str) -> list[Revision]:
+    """The revision of each event shown, in order (`served`; `site`: `recalled`)."""
+    start, rows = origins(shown, last), last.events
+    return [
+        served(rows.get(s.uid) or recalled(last, s, site), s.state, start.get(s.course_id, ORIGIN))
+        for s in shown
+    ]
 
 
 # -- remembering, in the transaction that changes a schedule ----------------------------------
@@ -199,13 +134,23 @@ class CalendarWatch:
 
     A write of one or a few patients (a record, a hold, an edit) builds their calendars before
     it as well, so that an event that changed gets exactly one more than it was served with. A
-    write of many (an import) builds nothing for the courses the memory already holds: each of
-    their remembered events forgets its state (`UNKNOWN`) and takes the most any reader could
-    have been served from the memory (the memory's SEQUENCE, one for a change, one for each mark
-    the day could have set since), so every reader serves it one more than that, stamped with
-    the write's time: whether it changed or not, a rise, never a fall. The next write of one
-    patient learns the states again, keeping what was served. The new courses of such a write
-    (a roster import) are built after it, over the cores, each event remembered as it reads."""
+    write of many (an import) builds nothing and writes a row per course, not per event
+    (`Mark`, `PublishedMemory.forget`, `mark_new`):
+
+    - the courses the memory already holds forget their events' states: each remembered event
+      reads as `UNKNOWN` with the most any reader could have been served from the memory (the
+      memory's SEQUENCE, one for a change, one for each mark the day could have set since), so
+      every reader serves it one more than that, stamped with the write's time; an event of
+      them without a row (nobody remembered it) reads as the most it can have been served (0
+      and one for each mark: 2; of a course marked new, one more for a change of the site)
+      plus one. Whether it changed or not, a rise, never a fall.
+    - a course the memory lacks (a roster import's) stores nothing: nobody was served any of
+      its events, so each reads as the write would have remembered it (`recalled`).
+
+    The next write of a few patients learns the states again, keeping what was served: it
+    stores every event its calendars show, and the remembered events they no longer show as
+    they read (forgotten); a marked course then reads from its rows again, its events without
+    a row still as the most they can have been served plus one."""
 
     def __init__(
         self,
@@ -221,6 +166,10 @@ class CalendarWatch:
         self.now = now
         self.workers = workers
 
+    @cached_property
+    def site(self) -> str:
+        return site_digest(self.settings, self.catalog)
+
     def before(self, tx: Tx, patient_ids: Sequence[str]) -> Before:
         """How each patient's calendar is served now, before the transaction changes it."""
         if len(patient_ids) > MANY:
@@ -230,7 +179,7 @@ class CalendarWatch:
         return {
             pid: {
                 s.uid: (s.state, r)
-                for s, r in zip(items, revisions(items, snapshot.last), strict=True)
+                for s, r in zip(items, revisions(items, snapshot.last, self.site), strict=True)
             }
             for pid, items in shown.items()
         }
@@ -241,23 +190,29 @@ class CalendarWatch:
             return
         now, today = self.now(), self.today()
         if len(before) > MANY:
-            before = _forget(tx, before, now)
+            before = _forget(tx, before, now, today, self.site)
             if not before:
                 return
         snapshot = _read(tx, list(before))
+        marked = snapshot.last.marks
 
-        def task(low: int, high: int) -> dict[str, Change]:
+        def task(low: int, high: int) -> tuple[dict[str, Change], list[int]]:
             changes: dict[str, Change] = {}
+            learned: list[int] = []  # marked courses whose every event shown is stored now
             for pid, items in self._shown(snapshot, low, high, today).items():
-                changes.update(_remembered(items, before.get(pid, {}), snapshot.last, now))
-            return changes
+                said = before.get(pid, {})
+                changes.update(_remembered(items, said, snapshot.last, now, self.site))
+                learned += [c.id for c in snapshot.courses.get(pid, []) if c.id in marked]
+            return changes, learned
 
         changes: dict[str, Change] = {}
+        learned: list[int] = []
         count = len(snapshot.patients)
         workers = self.workers if count > MANY else 1
-        for part in iter_slices(task, None, count, workers, 500):
+        for part, courses in iter_slices(task, None, count, workers, 500):
             changes.update(part)
-        tx.published.save_published(changes, snapshot.last.keys())
+            learned += courses
+        tx.published.save_learned(changes, snapshot.last, learned)
 
     def _shown(
         self, snapshot: _Snapshot, low: int, high: int, today: date
@@ -279,14 +234,15 @@ class CalendarWatch:
 def _remembered(
     items: Sequence[Shown],
     served_before: dict[str, tuple[State, Revision]],
-    last: Mapping[str, PublishedEvent],
+    last: Remembered,
     now: datetime,
+    site: str,
 ) -> dict[str, Change]:
     """What the store must learn of one patient's events, as they read now (`CalendarWatch`)."""
     changes: dict[str, Change] = {}
     start = origins(items, last)
     for item in items:
-        stored = last.get(item.uid)
+        stored = recalled(last, item, site)
         prior = served_before.get(item.uid)
         text = item.state.stored
         if prior is not None and prior[0].stored == text:
@@ -322,18 +278,16 @@ def _most(stored: PublishedEvent) -> int:
     return stored.sequence + 1 + (LATE_MARK not in marks) + (WAITING_MARK not in marks)
 
 
-def _forget(tx: Tx, before: Before, now: datetime) -> Before:
-    """A write of many patients (an import): the courses the memory already holds, of the
-    patients nothing was built for before the write, forget their states (`UNKNOWN`) in two
-    statements, however many events, rather than have every calendar built again; what is left
-    to build (the patients with a course the memory lacks, or a `before`)."""
-    alone = [pid for pid, said in before.items() if not said]
-    courses = {k: v for k, v in tx.courses_by_patient().items() if k in before}
-    known = tx.published.remembered_courses([c.id for pid in alone for c in courses.get(pid, [])])
-    done = {pid for pid in alone if all(c.id in known for c in courses.get(pid, []))}
-    tx.published.forget_states(sorted(c.id for pid in done for c in courses.get(pid, [])),
-                               UNKNOWN, now)  # fmt: skip
-    return {pid: said for pid, said in before.items() if pid not in done}
+def _forget(tx: Tx, before: Before, now: datetime, today: date, site: str) -> Before:
+    """A write of many patients (an import): the courses of the patients nothing was built for
+    before it forget their events' states, or are marked as new, a row per course however
+    many events (`PublishedMemory.forget_courses`). What is left to build: the patients with a
+    `before`."""
+    alone = {pid for pid, said in before.items() if not said}
+    by_patient = tx.courses_by_patient()
+    ids = [c.id for p in alone for c in by_patient.get(p, [])]
+    tx.published.forget_courses(ids, now, today, site)
+    return {pid: said for pid, said in before.items() if said}
 
 
 class _Snapshot(NamedTuple):
@@ -342,7 +296,7 @@ class _Snapshot(NamedTuple):
     patients: list[Patient]
     courses: dict[str, list[Course]]
     records: dict[int, list[Record]]
-    last: dict[str, PublishedEvent]
+    last: Remembered
     namespace: str
 
 
@@ -357,7 +311,7 @@ def _read(tx: Tx, patient_ids: Sequence[str]) -> _Snapshot:
         by_patient = {p.id: tx.courses(p.id) for p in patients}
     ids = [c.id for courses in by_patient.values() for c in courses]
     if not ids:
-        return _Snapshot([], {}, {}, {}, "")
+        return _Snapshot([], {}, {}, Remembered({}, {}), "")
     records = tx.records(ids)
-    last = tx.published.last_published(ids)
+    last = tx.published.remembered(ids)
     return _Snapshot(patients, by_patient, records, last, tx.published.namespace())

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from schedule import __version__
 from schedule.calendars.bodies import Bodies, BodyOf
 from schedule.calendars.entries import course_entries, head
 from schedule.calendars.ical import Revision, write_calendar
 from schedule.calendars.memory import revisions, shown_events
+from schedule.calendars.site import FORMAT as FORMAT
+from schedule.calendars.site import digest
+from schedule.calendars.site import site_digest as site_digest
 from schedule.domain.course import Course, Patient, Record
 from schedule.domain.errors import StoreError
 from schedule.domain.model import Event
@@ -32,10 +34,8 @@ from schedule.i18n import ENGLISH, LANGUAGES, Catalogue, catalogue
 from schedule.patientview.appointment import Appointment, appointment
 from schedule.patientview.titles import Titles
 from schedule.store.database import Store
-from schedule.store.published import PublishedEvent
+from schedule.store.published import Remembered
 from schedule.store.transaction import Tx
-
-FORMAT = 2  # raise when what a calendar says changes shape: every key changes with it
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,6 @@ class Snapshot:
     courses: dict[str, list[Course]]
     marks: dict[int, tuple[int, int]]
     revisions: dict[int, int]
-
-
-def site_digest(settings: Settings, catalog: Catalog) -> str:
-    """A hash of the code's version, the site's settings and its regimens."""
-    return digest(FORMAT, __version__, settings, catalog)
-
-
-def digest(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
@@ -184,7 +175,7 @@ class Publisher:
         snapshot: Snapshot,
         patients: Sequence[Patient],
         records: dict[int, list[Record]],
-        last: dict[str, PublishedEvent],
+        last: Remembered,
         with_name: bool | None = None,
         titles: Titles | None = None,
         alone: bool = False,
@@ -214,7 +205,7 @@ class Publisher:
             words = self.words(patient)
             bodies = self._bodies_for(shown_titles, words)
             body_of: dict[int, BodyOf] = {}
-            revised = revisions(shown, last)
+            revised = revisions(shown, last, self.site_digest)
             events = []
             for item, revision in zip(shown, revised, strict=True):
                 of = body_of.get(item.course_id)
@@ -245,7 +236,7 @@ class Publisher:
         ids = [c.id for p in patients for c in snapshot.courses.get(p.id, [])]
         with self.store.read() as tx:
             records = tx.records(ids)
-            last = tx.published.last_published(ids)
+            last = tx.published.remembered(ids)
         return self.build(snapshot, patients, records, last, with_name, titles, alone)
 
     # -- one patient --------------------------------------------------------------------------
@@ -263,7 +254,7 @@ class Publisher:
             patient_id = snap.patients[0].id  # as stored (the one asked for may differ in case)
             ids = [c.id for c in snap.courses[patient_id]]
             records = tx.records(ids)
-            last = tx.published.last_published(ids)
+            last = tx.published.remembered(ids)
         built = self.build(snap, snap.patients, records, last, with_name, titles, alone=True)
         published = built[patient_id]
         return Calendar(

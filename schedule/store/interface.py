@@ -103,7 +103,7 @@ class PatientStore(Protocol):
 
 
 class Transaction(Protocol):
-    """What a part of an open transaction (`published.PublishedMemory`, `published.FeedTokens`)
+    """What a part of an open transaction (`published.PublishedMemory`, `tokens.FeedTokens`)
     uses of the transaction it is reached through."""
 
     @property

@@ -101,12 +101,23 @@ def _in_error(conn: Connection) -> None:
     _add_columns(conn, {tables.patients: ("in_error",), tables.courses: ("in_error",)})
 
 
+def _forgotten(conn: Connection) -> None:
+    """The courses whose events an import forgot, a row per course (none to begin with); a
+    table already there (its level's row lost) is kept, as `_add_columns` keeps columns."""
+    from schedule.store import tables
+
+    tables.forgotten.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, courses, records and the audit trail", _initial),
     Migration(2, "published calendar events, feed tokens", _calendars),
     Migration(3, "overrides, hold reviews, end of care, languages; one standing record", _guards),
     Migration(4, "toxicity and grade of holds; whether a patient can become pregnant", _toxicity),
     Migration(5, "patients and courses entered in error", _in_error),
+    Migration(
+        6, "what an import of many patients left each course's calendar to read as", _forgotten
+    ),
 )
 
 

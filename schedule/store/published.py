@@ -1,24 +1,20 @@
-"""The store's memory of patients' calendars: what was last published for each event, each
-course's publication revision, and the subscription tokens (hashed). Reached through an open
-transaction (`tx.published`, `tx.tokens`), inside it.
+"""The store's memory of patients' calendars: what was last published for each event, what an
+import of many patients left each course's events to read as (`Mark`), each course's
+publication revision. Reached through an open transaction (`tx.published`), inside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from functools import cache
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, case, func, select
 
-from schedule.domain.course import Actor, Course, Patient
 from schedule.domain.dates import utc_iso
 from schedule.domain.model import RecordType
 from schedule.store import tables
 from schedule.store.fastpath import insert_many
-from schedule.store.rows import FeedToken, course_of
 
 if TYPE_CHECKING:
     from schedule.store.interface import Transaction as Tx
@@ -39,8 +35,62 @@ class Change(NamedTuple):
     published: PublishedEvent
 
 
-def _in(column: ColumnElement[int], ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
-    return [] if ids is None else [column.in_(list(ids))]
+# The state of an event whose state an import forgot (`calendars.memory`): it equals no state
+# (a state's base is hexadecimal), so every reader serves it as changed, one more than stored;
+# with both marks the day can set ("L", "W"), the day adds nothing to it.
+UNKNOWN = "?:LW"
+# The most SEQUENCE a reader can have been served for an event nothing was remembered of: 0,
+# plus one for each mark the day can set; of an event of a course marked new (a roster's), one
+# more for a change of the site (`Mark.site`).
+UNSEEN_MOST, NEW_MOST = 2, 3
+
+
+class Mark(NamedTuple):
+    """What an import of many patients left one course's events to read as (`forgotten`),
+    rather than write a row for each event."""
+
+    times: int  # imports that forgot its remembered events since a write learned them again
+    # The SEQUENCE stored, as `UNKNOWN`, for an event of it without a row; None: a course
+    # nothing was remembered of (a roster's), whose events read as remembered at `at` as they
+    # read on `day`, if the site's calendars are still made as `site` says (`calendars.memory`).
+    blank: int | None
+    at: datetime  # when: the import's time
+    day: date  # and its day
+    site: str  # `calendars.site.site_digest` then ("" for a forgotten course)
+
+
+class Remembered(NamedTuple):
+    """What the store remembers of some courses' events, as every reader must read it:
+    `events` by UID (those of a course an import forgot as `forget` would have rewritten them:
+    the most SEQUENCE a reader can have been served, `UNKNOWN`, the import's time), and each
+    marked course's `Mark`, which says what an event of it without a row reads as (`of`)."""
+
+    events: dict[str, PublishedEvent]
+    marks: dict[int, Mark]
+
+    def of(self, uid: str, course_id: int) -> PublishedEvent | None:
+        """What is remembered of one event of a course (None: nothing)."""
+        found = self.events.get(uid)
+        if found is None:
+            mark = self.marks.get(course_id)
+            if mark is not None and mark.blank is not None:
+                return PublishedEvent(mark.blank, UNKNOWN, mark.at)
+        return found
+
+
+_MARK_COLUMNS = ("course_id", "times", "blank", "at", "day", "site")
+
+
+def _among(
+    column: ColumnElement[int], ids: Sequence[int] | None, dialect: str
+) -> list[ColumnElement[bool]]:
+    """`column IN ids` (no condition for None); on PostgreSQL `= ANY(array)`, one parameter
+    rather than one per id (an import's 10,000 courses: 0.02 s a statement, not 0.15 s)."""
+    if ids is None:
+        return []
+    if dialect == "postgresql":
+        return [column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))]
+    return [column.in_(list(ids))]
 
 
 class PublishedMemory:
@@ -49,6 +99,11 @@ class PublishedMemory:
 
     def __init__(self, tx: Tx) -> None:
         self.tx = tx
+
+    def _in(
+        self, column: ColumnElement[int], ids: Sequence[int] | None
+    ) -> list[ColumnElement[bool]]:
+        return _among(column, ids, self.tx.conn.dialect.name)
 
     def namespace(self) -> str:
         query = select(tables.calendar_meta.c.value).where(
@@ -59,11 +114,40 @@ class PublishedMemory:
     def last_published(self, course_ids: Sequence[int] | None) -> dict[str, PublishedEvent]:
         t = tables.published
         query = select(t.c.uid, t.c.sequence, t.c.fingerprint, t.c.modified_at).where(
-            *_in(t.c.course_id, course_ids)
+            *self._in(t.c.course_id, course_ids)
+        )
+        return _events(self.tx.conn.execute(query).fetchall())
+
+    def remembered(self, course_ids: Sequence[int] | None) -> Remembered:
+        """What is remembered of the courses' events (all for None), as readers read it: a row
+        of a course whose `Mark` counts imports (`times`) reads as `forget` would have made it
+        (`Remembered`)."""
+        marks = self.marks(course_ids)
+        if not any(m.times for m in marks.values()):
+            return Remembered(self.last_published(course_ids), marks)
+        t, m = tables.published, tables.forgotten
+        lacks = [case((t.c.fingerprint.like(f"%:%{x}%"), 0), else_=1) for x in ("L", "W")]
+        gone = m.c.times > 0  # NULL (not true) without a mark
+        query = (
+            select(
+                t.c.uid,
+                case((gone, t.c.sequence + m.c.times + lacks[0] + lacks[1]), else_=t.c.sequence),
+                case((gone, UNKNOWN), else_=t.c.fingerprint),
+                case((gone, m.c.at), else_=t.c.modified_at),
+            )
+            .select_from(t.outerjoin(m, m.c.course_id == t.c.course_id))
+            .where(*self._in(t.c.course_id, course_ids))
+        )
+        return Remembered(_events(self.tx.conn.execute(query).fetchall()), marks)
+
+    def marks(self, course_ids: Sequence[int] | None) -> dict[int, Mark]:
+        m = tables.forgotten
+        query = select(m.c.course_id, m.c.times, m.c.blank, m.c.at, m.c.day, m.c.site).where(
+            *self._in(m.c.course_id, course_ids)
         )
         return {
-            uid: PublishedEvent(sequence, fingerprint, datetime.fromisoformat(modified))
-            for uid, sequence, fingerprint, modified in self.tx.conn.execute(query).fetchall()
+            c: Mark(times, blank, datetime.fromisoformat(at), date.fromisoformat(day), site)
+            for c, times, blank, at, day, site in self.tx.conn.execute(query).fetchall()
         }
 
     def save_published(self, changes: dict[str, Change], before: Iterable[str]) -> dict[int, int]:
@@ -114,35 +198,89 @@ class PublishedMemory:
     def remembered_courses(self, course_ids: Sequence[int]) -> set[int]:
         """Those of `course_ids` whose events the memory holds."""
         p = tables.publications
-        query = select(p.c.course_id).where(p.c.course_id.in_(list(course_ids)))
+        query = select(p.c.course_id).where(*self._in(p.c.course_id, list(course_ids)))
         return set(self.tx.conn.execute(query).scalars().all())
 
-    def forget_states(self, course_ids: Sequence[int], fingerprint: str, now: datetime) -> None:
-        """Every remembered event of `course_ids` gets `fingerprint` (a state no calendar has),
-        stamped `now`, and the most SEQUENCE a reader can have been served from it: one for a
-        change, one for each mark ("L", "W") the row lacks (`calendars.memory`). Raises each
-        course's revision. Two statements, however many events."""
+    def forget(self, course_ids: Sequence[int], now: datetime, today: date) -> None:
+        """An import forgets what is remembered of every event of `course_ids` (courses with a
+        publication revision), a row per course however many events: each course's `Mark`
+        counts one more import (its rows read as `remembered` says), an event of it without a
+        row is stored as the most SEQUENCE a reader can have been served for it (one more than
+        stored when the mark had a `blank`, else `NEW_MOST` for a course marked new, else
+        `UNSEEN_MOST`), all stamped `now` (`today`).
+        Raises each course's revision."""
         if not course_ids:
             return
-        t, p = tables.published, tables.publications
-        ids = list(course_ids)
-        lacks = [case((t.c.fingerprint.like(f"%:%{m}%"), 0), else_=1) for m in ("L", "W")]
+        m, p = tables.forgotten, tables.publications
+        ids, stamp, day = list(course_ids), utc_iso(now), today.isoformat()
+        query = select(m.c.course_id).where(*self._in(m.c.course_id, ids))
+        marked = set(self.tx.conn.execute(query).scalars())
+        if marked:
+            self.tx.writing().execute(
+                m.update()
+                .where(*self._in(m.c.course_id, sorted(marked)))
+                .values(times=m.c.times + 1, blank=func.coalesce(m.c.blank + 1, NEW_MOST),
+                        at=stamp, day=day, site="")
+            )  # fmt: skip
+        fresh = [(c, 1, UNSEEN_MOST, stamp, day, "") for c in ids if c not in marked]
+        if fresh:
+            insert_many(self.tx.writing(), m.name, _MARK_COLUMNS, fresh)
         self.tx.writing().execute(
-            t.update()
-            .where(t.c.course_id.in_(ids))
-            .values(
-                sequence=t.c.sequence + 1 + lacks[0] + lacks[1],
-                fingerprint=fingerprint,
-                modified_at=utc_iso(now),
+            p.update().where(*self._in(p.c.course_id, ids)).values(revision=p.c.revision + 1)
+        )
+
+    def mark_new(self, course_ids: Sequence[int], now: datetime, today: date, site: str) -> None:
+        """Courses nothing is remembered of (no publication revision), of an import of many
+        patients (a roster): until a write learns them, their events read as remembered `now`
+        as they read `today`, on the `site` (`Mark`); each course's revision starts at 1.
+        Nothing is built."""
+        if not course_ids:
+            return
+        stamp, day = utc_iso(now), today.isoformat()
+        m, p = tables.forgotten, tables.publications
+        marks = [(c, 0, None, stamp, day, site) for c in course_ids]
+        insert_many(self.tx.writing(), m.name, _MARK_COLUMNS, marks)
+        insert_many(
+            self.tx.writing(), p.name, ("course_id", "revision"), [(c, 1) for c in course_ids]
+        )
+
+    def forget_courses(
+        self, course_ids: Sequence[int], now: datetime, today: date, site: str
+    ) -> None:
+        """An import of many patients: of `course_ids`, those remembered (`forget`) forget their
+        events' states, the others are marked new (`mark_new`)."""
+        known = self.remembered_courses(course_ids)
+        self.forget(sorted(known), now, today)
+        self.mark_new(sorted(set(course_ids) - known), now, today, site)
+
+    def save_learned(
+        self, changes: dict[str, Change], last: Remembered, learned: Sequence[int]
+    ) -> None:
+        """`save_published` for a write that stores every event it shows of `learned` (marked
+        courses; `last`: what was remembered before it): each remembered event of them it does
+        not show (hidden, or gone) is stored as it reads now, forgotten, so that what it reads
+        as never falls. Their rows then read as they are again; a mark that says what an event
+        without a row reads as stays for that."""
+        forgotten = [c for c in learned if last.marks[c].times]
+        if forgotten:
+            t = tables.published
+            query = select(t.c.uid, t.c.course_id).where(*self._in(t.c.course_id, forgotten))
+            for uid, course_id in self.tx.conn.execute(query).all():
+                if uid not in changes:
+                    changes[uid] = Change(course_id, last.events[uid])
+        self.save_published(changes, last.events.keys())
+        if learned:
+            m, ids = tables.forgotten, list(learned)
+            self.tx.writing().execute(
+                m.delete().where(*self._in(m.c.course_id, ids), m.c.blank.is_(None))
             )
-        )
-        self.tx.writing().execute(
-            p.update().where(p.c.course_id.in_(ids)).values(revision=p.c.revision + 1)
-        )
+            self.tx.writing().execute(
+                m.update().where(*self._in(m.c.course_id, ids), m.c.times > 0).values(times=0)
+            )
 
     def revisions(self, course_ids: Sequence[int] | None) -> dict[int, int]:
         p = tables.publications
-        query = select(p.c.course_id, p.c.revision).where(*_in(p.c.course_id, course_ids))
+        query = select(p.c.course_id, p.c.revision).where(*self._in(p.c.course_id, course_ids))
         return dict(self.tx.conn.execute(query).all())
 
     def record_marks(self, course_ids: Sequence[int] | None) -> dict[int, tuple[int, int]]:
@@ -151,7 +289,7 @@ class PublishedMemory:
         r = tables.records
         query = (
             select(r.c.course_id, func.count(), func.max(r.c.id))
-            .where(*_in(r.c.course_id, course_ids))
+            .where(*self._in(r.c.course_id, course_ids))
             .group_by(r.c.course_id)
         )
         return {c: (n, top) for c, n, top in self.tx.conn.execute(query).all()}
@@ -168,131 +306,8 @@ class PublishedMemory:
         return set(self.tx.conn.execute(query).scalars().all())
 
 
-# -- feed tokens ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """What `FeedTokens.feed_state` reads: the token, its patient and the courses' marks."""
-
-    owner: FeedToken
-    patient: Patient
-    courses: list[Course]
-    marks: dict[int, tuple[int, int]]
-    revisions: dict[int, int]
-
-
-class FeedTokens:
-    """Subscription tokens, kept only as hashes; reached as `tx.tokens`."""
-
-    def __init__(self, tx: Tx) -> None:
-        self.tx = tx
-
-    def active_token(self, patient_id: str) -> FeedToken | None:
-        t = tables.feed_tokens
-        query = (
-            select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by)
-            .where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
-            .order_by(t.c.id.desc())
-        )
-        row = self.tx.conn.execute(query).first()
-        return FeedToken(*row) if row else None
-
-    def token_owner(self, token_hash: str) -> FeedToken | None:
-        t = tables.feed_tokens
-        query = select(t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by).where(
-            t.c.token_hash == token_hash, t.c.revoked_at.is_(None)
-        )
-        row = self.tx.conn.execute(query).first()
-        return FeedToken(*row) if row else None
-
-    def feed_state(self, token_hash: str) -> FeedState | None:
-        """Everything a feed's cache key is made of, in one query: the token's owner, the
-        patient, each course with its records' (count, highest id) and publication revision
-        (not the courses entered in error). None for a token unknown or revoked, or a patient
-        entered in error."""
-        # A feed answers many requests a second, most of them 304s: one statement, built
-        # once, which SQLAlchemy compiles once per kind of database (its compiled cache).
-        rows = self.tx.conn.execute(_feed_state_query(), {"token_hash": token_hash}).fetchall()
-        if not rows:
-            return None
-        first = rows[0]
-        owner = FeedToken(first[0], first[1], bool(first[2]), first[3], first[4])
-        name, tz, appt_time, lang = first[5:9]
-        patient = Patient(owner.patient_id, name, tz, appt_time, lang, first[20])
-        courses, marks, revisions = [], {}, {}
-        for row in rows:
-            if row[0] != owner.id:
-                break  # one token per hash; the first if ever more
-            if row[9] is None:
-                continue  # a patient without courses
-            course = course_of(row[9:17])
-            courses.append(course)
-            if row[17]:
-                marks[course.id] = (row[17], row[18])
-            if row[19] is not None:
-                revisions[course.id] = row[19]
-        return FeedState(owner, patient, courses, marks, revisions)
-
-    def add_token(self, patient_id: str, token_hash: str, with_name: bool, actor: Actor) -> int:
-        result = self.tx.writing().execute(
-            tables.feed_tokens.insert().values(
-                patient_id=patient_id,
-                token_hash=token_hash,
-                with_name=with_name,
-                created_at=actor.stamp,
-                created_by=actor.who,
-            )
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        token_id = int(key[0])
-        detail = {"feed": token_id, "with_name": with_name}
-        self.tx.add_audit(actor, "feed-issue", patient_id, detail=detail)
-        return token_id
-
-    def revoke_tokens(self, patient_id: str, actor: Actor) -> list[int]:
-        t = tables.feed_tokens
-        ids = list(
-            self.tx.conn.execute(
-                select(t.c.id).where(t.c.patient_id == patient_id, t.c.revoked_at.is_(None))
-            ).scalars()
-        )
-        if ids:
-            self.tx.conn.execute(
-                t.update()
-                .where(t.c.id.in_(ids))
-                .values(revoked_at=actor.stamp, revoked_by=actor.who)
-            )
-            self.tx.add_audit(actor, "feed-revoke", patient_id, detail={"feeds": ids})
-        return ids
-
-
-@cache
-def _feed_state_query() -> Select[Any]:
-    """The one query of `FeedTokens.feed_state`, built once."""
-    t, p, c, r, pub = (
-        tables.feed_tokens, tables.patients, tables.courses, tables.records,
-        tables.publications,
-    )  # fmt: skip
-    count = select(func.count()).where(r.c.course_id == c.c.id).scalar_subquery()
-    top = select(func.max(r.c.id)).where(r.c.course_id == c.c.id).scalar_subquery()
-    columns = (
-        t.c.id, t.c.patient_id, t.c.with_name, t.c.created_at, t.c.created_by,
-        p.c.name, p.c.tz, p.c.appt_time, p.c.lang,
-        *tables.COURSE_COLUMNS, count, top, pub.c.revision, p.c.pregnancy,
-    )  # fmt: skip
-    return (
-        select(*columns)
-        .select_from(
-            t.join(p, p.c.id == t.c.patient_id)
-            .outerjoin(c, (c.c.patient_id == p.c.id) & c.c.in_error.is_(None))
-            .outerjoin(pub, pub.c.course_id == c.c.id)
-        )
-        .where(
-            t.c.token_hash == bindparam("token_hash"),
-            t.c.revoked_at.is_(None),
-            p.c.in_error.is_(None),  # a patient entered in error has no feed
-        )
-        .order_by(t.c.id, c.c.number)
-    )
+def _events(rows: Iterable[Any]) -> dict[str, PublishedEvent]:
+    return {
+        uid: PublishedEvent(sequence, fingerprint, datetime.fromisoformat(modified))
+        for uid, sequence, fingerprint, modified in rows
+    }

@@ -150,6 +150,22 @@ publications = Table(
     Column("revision", Integer, nullable=False),
 )
 
+# migration 6: what an import of many patients left each course's events to read as, instead
+# of a row per event (`published.Mark`): how many times its remembered events were forgotten
+# since a write last learned them, the SEQUENCE stored for an event of it without a row (NULL:
+# none, it reads as remembered on `day` as it read then, with the site's calendars made as
+# `site` says), and when (the time and the day).
+forgotten = Table(
+    "forgotten",
+    metadata,
+    Column("course_id", Integer, ForeignKey("courses.id"), primary_key=True, autoincrement=False),
+    Column("times", Integer, nullable=False),
+    Column("blank", Integer),
+    Column("at", String(32), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("site", String(32), nullable=False),
+)
+
 # Subscription links. Only a hash of each token is kept; a revoked token stays, marked.
 feed_tokens = Table(
     "feed_tokens",

@@ -20,7 +20,7 @@ from schedule.domain.model import Fact, RecordType
 from schedule.store import tables
 from schedule.store.bulk import add_records
 from schedule.store.fastpath import driver_facts
-from schedule.store.published import FeedTokens, PublishedMemory
+from schedule.store.published import PublishedMemory
 from schedule.store.rows import (
     CLAIMS,
     audit_text,
@@ -33,6 +33,7 @@ from schedule.store.rows import (
     record_values,
     unknown_patient,
 )
+from schedule.store.tokens import FeedTokens
 
 
 class Watch(Protocol):
