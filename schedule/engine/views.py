@@ -122,6 +122,7 @@ def course_views(
     crowded: frozenset[date] = frozenset(),
     cutoff: date | None = None,
     lean: bool = False,
+    memo: Memo | None = None,
 ) -> list[CourseView]:
     """Calendars of one patient's courses; SSA from each course counts in the others'.
     `facts`, when given, are the courses' facts already read (`Tx.facts`), and `records`
@@ -129,16 +130,31 @@ def course_views(
     clinic's capacity) flag what falls on them (`engine.clinic`). `cutoff`: nothing planned
     after it is wanted (a worklist's horizon); with several courses it moves out by the spans
     over which one course's injections flag another's, so the flags stay as they would be.
-    `lean`: a calendar to check a record against (see `Context.lean`)."""
+    `lean`: a calendar to check a record against (see `Context.lean`). `memo`: calendars
+    already built in this pass, kept by what they are built from (`Memo`)."""
     if cutoff is not None and len(courses) > 1:
         cutoff += timedelta(days=_flag_reach(catalog, settings, courses))
 
     def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:
+        known = (
+            facts.get(course.id, ()) if facts is not None else facts_of(records.get(course.id, []))
+        )
+        if memo is None:
+            return build(course, known, other_ssa)
+        key = _memo_key(course, patient, known, other_ssa, cutoff)
+        events = memo.get(key)
+        if events is None:
+            events = memo[key] = build(course, known, other_ssa)
+        return events
+
+    def build(
+        course: Course, known: Sequence[Fact], other_ssa: Sequence[date]
+    ) -> tuple[Event, ...]:
         options = course.options if until is None else _until(course.options, until)
         return build_calendar(
             catalog.get(course.regimen),
             course.start,
-            facts.get(course.id, ()) if facts is not None else facts_of(records.get(course.id, [])),
+            known,
             as_of=as_of,
             options=options,
             settings=settings,
@@ -162,6 +178,30 @@ def course_views(
         CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id], catalog.get(c.regimen))
         for c in courses
     ]
+
+
+# Calendars built in one pass over many patients (a worklist), by what each is built from
+# besides what the pass holds the same for all (`_memo_key`).
+Memo = dict[tuple[object, ...], tuple[Event, ...]]
+
+
+def _memo_key(
+    course: Course,
+    patient: Patient,
+    facts: Sequence[Fact],
+    other_ssa: Sequence[date],
+    cutoff: date | None,
+) -> tuple[object, ...]:
+    """What a course's calendar is built from besides the pass's catalog, settings, as-of
+    day, `until`, `informational` and `lean`: `build_calendar` is a pure function of them, so
+    two courses with equal keys have equal calendars. A recorded amount counts by its text as
+    well, and its value as written (quantities compare by value: 7.4 equals 7.40, and a
+    calendar shows the amount as recorded)."""
+    return (
+        course.regimen, course.start, course.interval_days, course.calendar_month,
+        course.precautions, patient.pregnancy_test, cutoff, tuple(other_ssa),
+        *[f if f.dose is None else (f, f.dose.text, str(f.dose.value)) for f in facts],
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=4096)

@@ -20,7 +20,7 @@ from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.domain.suggest import did_you_mean
 from schedule.engine.clinic import over_capacity
-from schedule.engine.views import CourseView, course_views
+from schedule.engine.views import CourseView, Memo, course_views
 from schedule.output.columns import EVENT_COLUMNS, UNCOMPUTABLE
 from schedule.output.render import EVENT_TABLE, Column
 from schedule.store.parallel import iter_slices
@@ -183,12 +183,13 @@ class _Worklist:
             else {}
         )
         rows: list[Listed] = []
+        memo: Memo = {}  # most courses share their calendar with others (same start, facts)
         for patient in patients:
             courses = self.data.courses[patient.id]
             try:
                 views = course_views(
                     self.catalog, self.settings, patient, courses, {}, self.as_of,
-                    not self.missed, self.until, facts, closures=self.closures, cutoff=self.until,
+                    not self.missed, self.until, facts, closures=self.closures, cutoff=self.until, memo=memo,
                 )  # fmt: skip
             except (OverflowError, ValueError, PrrtError) as exc:
                 # One patient whose stored facts cannot be computed is listed as such, first;
@@ -269,7 +270,7 @@ def worklist_rows(
     horizon = as_of + timedelta(days=within)
     if filters.end is not None:
         horizon = max(horizon, filters.end)
-    data = load_everything(store, filters)
+    data = _alike_together(load_everything(store, filters))
     # An open-ended SSA series is built up to `until` by its targets: one whose window opens
     # early (ssa_early_tolerance_days) is due before its target, and listed then.
     until = as_of if missed else horizon + timedelta(days=settings.ssa_early_tolerance_days)
@@ -290,6 +291,20 @@ def worklist_rows(
         rows = _flag_crowded(rows, job.crowded(hours))
     rows.sort(key=urgency)
     return rows
+
+
+def _alike_together(data: _Everything) -> _Everything:
+    """The patients in the order of their first course's start and regimen: courses that may
+    share a calendar (`course_views(memo=...)`) fall in the same worker's slice. The order is
+    free: the rows are sorted at the end (`urgency`), on keys no two rows share."""
+    first = data.courses
+    patients = sorted(
+        data.patients,
+        key=lambda p: (
+            (first[p.id][0].start, first[p.id][0].regimen) if first[p.id] else (date.min, "")
+        ),
+    )
+    return _Everything(patients, data.courses)
 
 
 def _flag_crowded(rows: list[Listed], crowded: frozenset[date]) -> list[Listed]:
