@@ -270,7 +270,7 @@ def worklist_rows(
     horizon = as_of + timedelta(days=within)
     if filters.end is not None:
         horizon = max(horizon, filters.end)
-    data = _alike_together(load_everything(store, filters))
+    data = _alike_together(load_everything(store, filters), max(workers, 1))
     # An open-ended SSA series is built up to `until` by its targets: one whose window opens
     # early (ssa_early_tolerance_days) is due before its target, and listed then.
     until = as_of if missed else horizon + timedelta(days=settings.ssa_early_tolerance_days)
@@ -293,18 +293,22 @@ def worklist_rows(
     return rows
 
 
-def _alike_together(data: _Everything) -> _Everything:
-    """The patients in the order of their first course's start and regimen: courses that may
-    share a calendar (`course_views(memo=...)`) fall in the same worker's slice. The order is
-    free: the rows are sorted at the end (`urgency`), on keys no two rows share."""
+def _alike_together(data: _Everything, workers: int) -> _Everything:
+    """The patients ordered so that courses that may share a calendar (`course_views(memo=
+    ...)`: one regimen, one start) fall in one worker's slice, and each worker's slice holds
+    starts from the whole span (old courses have more to compute and list than new ones): by
+    the first course's start, every `workers`-th day in one slice. The order is free: the rows
+    are sorted at the end (`urgency`), on keys no two rows share."""
     first = data.courses
-    patients = sorted(
-        data.patients,
-        key=lambda p: (
-            (first[p.id][0].start, first[p.id][0].regimen) if first[p.id] else (date.min, "")
-        ),
-    )
-    return _Everything(patients, data.courses)
+
+    def alike(patient: Patient) -> tuple[int, int, str]:
+        if not first[patient.id]:
+            return (0, 0, "")
+        course = first[patient.id][0]
+        day = course.start.toordinal()
+        return (day % workers, day, course.regimen)
+
+    return _Everything(sorted(data.patients, key=alike), data.courses)
 
 
 def _flag_crowded(rows: list[Listed], crowded: frozenset[date]) -> list[Listed]:
