@@ -135,35 +135,13 @@ def course_views(
     if cutoff is not None and len(courses) > 1:
         cutoff += timedelta(days=_flag_reach(catalog, settings, courses))
 
+    build = _Builder(catalog, settings, patient, as_of, informational, until, cutoff, lean, memo)
+
     def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:
         known = (
             facts.get(course.id, ()) if facts is not None else facts_of(records.get(course.id, []))
         )
-        if memo is None:
-            return build(course, known, other_ssa)
-        key = _memo_key(course, patient, known, other_ssa, cutoff)
-        events = memo.get(key)
-        if events is None:
-            events = memo[key] = build(course, known, other_ssa)
-        return events
-
-    def build(
-        course: Course, known: Sequence[Fact], other_ssa: Sequence[date]
-    ) -> tuple[Event, ...]:
-        options = course.options if until is None else _until(course.options, until)
-        return build_calendar(
-            catalog.get(course.regimen),
-            course.start,
-            known,
-            as_of=as_of,
-            options=options,
-            settings=settings,
-            other_ssa=other_ssa,
-            informational=informational,
-            cutoff=cutoff,
-            lean=lean,
-            pregnancy_test=patient.pregnancy_test,
-        )
+        return build.calendar(course, known, other_ssa)
 
     built = {c.id: calendar(c) for c in courses}
     if len(courses) > 1:
@@ -178,6 +156,52 @@ def course_views(
         CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id], catalog.get(c.regimen))
         for c in courses
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Builder:
+    """How `course_views` builds each course's calendar: from the memo when it has one of
+    the same key, else by the engine (kept in the memo)."""
+
+    catalog: Catalog
+    settings: Settings
+    patient: Patient
+    as_of: date | None
+    informational: bool
+    until: date | None
+    cutoff: date | None
+    lean: bool
+    memo: Memo | None
+
+    def calendar(
+        self, course: Course, known: Sequence[Fact], other_ssa: Sequence[date]
+    ) -> tuple[Event, ...]:
+        if self.memo is None:
+            return self.build(course, known, other_ssa)
+        key = _memo_key(course, self.patient, known, other_ssa, self.cutoff)
+        events = self.memo.get(key)
+        if events is None:
+            events = self.memo[key] = self.build(course, known, other_ssa)
+        return events
+
+    def build(
+        self, course: Course, known: Sequence[Fact], other_ssa: Sequence[date]
+    ) -> tuple[Event, ...]:
+        until = self.until
+        options = course.options if until is None else _until(course.options, until)
+        return build_calendar(
+            self.catalog.get(course.regimen),
+            course.start,
+            known,
+            as_of=self.as_of,
+            options=options,
+            settings=self.settings,
+            other_ssa=other_ssa,
+            informational=self.informational,
+            cutoff=self.cutoff,
+            lean=self.lean,
+            pregnancy_test=self.patient.pregnancy_test,
+        )
 
 
 # Calendars built in one pass over many patients (a worklist), by what each is built from
