@@ -10,6 +10,7 @@ from schedule.domain.model import Event, Flag, Kind, Status
 from schedule.engine.views import CourseView
 from schedule.tracking.selection import OpenHold
 
+_MAY_BE_MISSED = (Status.MISSED, Status.OVERDUE, Status.HELD)
 _STILL_TO_DO = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
 
 
@@ -26,6 +27,8 @@ def wanted_events(
     )
     series = view.regimen.dose.series
     for event in view.events:
+        if missed and event.status not in _MAY_BE_MISSED:
+            continue  # most events of a course: `missed` below wants none of them
         if event.series in after_order and event.number not in placed:
             continue  # a free-cancellation deadline matters once its order is placed
         # For a clinician to confirm: a delay past the label's limit, or its stop rule met.
