@@ -136,13 +136,13 @@ def _after_event(
         w_end = day + timedelta(days=ctx.window_after(item.window))
     else:
         w_start = w_end = day
+    if ctx.beyond(w_start, item.key):
+        return None  # (its window does not move with `before_ssa`)
     if item.before_ssa:
         shift = timedelta(days=item.before_ssa)
         near = [d - shift for d in ssa_days if w_start <= d - shift <= w_end]
         if near:
             day = min(near, key=lambda d: (abs((d - day).days), d))
-    if ctx.beyond(w_start, item.key):
-        return None
     given_on = None
     if item.kind.recordable:
         status, given_on = ctx.recorded(item.key, day, w_start, w_end, after_course=True)
