@@ -285,7 +285,8 @@ def worklist_rows(
     rows: list[Listed] = []
     hours: dict[date, Decimal] = defaultdict(Decimal)
     count = len(job.data.patients)
-    for part, load in iter_slices(job.part, store, count, workers, -(-count // max(workers, 1))):
+    step = -(-count // max(workers, 1))
+    for part, load in iter_slices(job.part, store, count, workers, step, collect=False):
         rows += part
         for day, extra in load.items():
             hours[day] += extra
@@ -317,7 +318,8 @@ def worklist_texts(
         return job.written(low, high, fmt)
 
     found: list[tuple[Any, str]] = []
-    for part in iter_slices(written, store, count, workers, -(-count // max(workers, 1))):
+    step = -(-count // max(workers, 1))
+    for part in iter_slices(written, store, count, workers, step, collect=False):
         found += part
     found.sort(key=itemgetter(0))  # each part is in order already
     return [text for _, text in found]
