@@ -137,7 +137,7 @@ def ssa_event(
     ssa = ctx.regimen.ssa
     assert ssa is not None
     fact = ctx.facts.given.get(key)
-    dose = str(fact.dose) if fact is not None and fact.dose is not None else str(ssa.amount)
+    dose = fact.dose.text if fact is not None and fact.dose is not None else ssa.amount.text
     flags = []
     tolerance = ctx.settings.dose_tolerance_percent
     if (
