@@ -218,13 +218,20 @@ def _memo_key(
 ) -> tuple[object, ...]:
     """What a course's calendar is built from besides the pass's catalog, settings, as-of
     day, `until`, `informational` and `lean`: `build_calendar` is a pure function of them, so
-    two courses with equal keys have equal calendars. A recorded amount counts by its text as
-    well, and its value as written (quantities compare by value: 7.4 equals 7.40, and a
-    calendar shows the amount as recorded)."""
+    two courses with equal keys have equal calendars. Each fact counts by its fields, its
+    type by its value and its amount by its text, its value as written and its unit
+    (quantities compare by value: 7.4 equals 7.40, and a calendar shows the amount as
+    recorded); (a key is made for every course: an enumeration and a quantity hash in Python, their
+    texts in C)."""
     return (
         course.regimen, course.start, course.interval_days, course.calendar_month,
         course.precautions, patient.pregnancy_test, cutoff, tuple(other_ssa),
-        *[f if f.dose is None else (f, f.dose.text, str(f.dose.value)) for f in facts],
+        *[
+            (f.type._value_, *f[1:3], *f[4:])
+            if f.dose is None
+            else (f.type._value_, *f[1:3], *f[4:], f.dose.text, str(f.dose.value), f.dose.unit)
+            for f in facts
+        ],
     )  # fmt: skip
 
 
