@@ -221,8 +221,8 @@ def _memo_key(
     two courses with equal keys have equal calendars. Each fact counts by its fields, its
     type by its value and its amount by its text, its value as written and its unit
     (quantities compare by value: 7.4 equals 7.40, and a calendar shows the amount as
-    recorded); (a key is made for every course: an enumeration and a quantity hash in Python, their
-    texts in C)."""
+    recorded). Plain values: a key is made for every course, and an enumeration or a
+    quantity hashes in Python, their texts in C."""
     return (
         course.regimen, course.start, course.interval_days, course.calendar_month,
         course.precautions, patient.pregnancy_test, cutoff, tuple(other_ssa),
