@@ -190,3 +190,34 @@ def test_missed_written_by_the_workers_is_the_rendered_list(  # type: ignore[no-
     assert rows
     expected = render(rows, WORKLIST_COLUMNS, fmt, ())
     assert joined_texts(texts, WORKLIST_COLUMNS, fmt) == expected
+
+
+def test_missed_written_by_the_workers_on_the_command_line(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, catalog: Catalog
+) -> None:
+    """`prrt missed` in csv and json is the list rendered from its rows; `--excel` is that CSV
+    after a byte order mark, and is refused with JSON as before; `--fail-if-any` counts the
+    rows written."""
+    from commands.options import EXCEL_BOM
+    from schedule.services.worklists import missed_list
+
+    db = sample_clinic(run, tmp_path / "sample.db")
+    reader = SqliteReader.open(db)
+    assert reader is not None
+    try:
+        found = missed_list(reader, catalog, SETTINGS, None, AS_OF)
+    finally:
+        reader.close()
+    assert found.text is None
+    assert found.count == len(found.rows) > 0
+    day = AS_OF.isoformat()
+    for fmt in ("csv", "json"):
+        done = run("--db", db, "missed", "--as-of", day, "-f", fmt)
+        assert done.exit_code == 0, done.stderr
+        assert done.stdout == render(found.rows, found.columns, fmt, found.table)
+    csv_text = render(found.rows, found.columns, "csv", found.table)
+    assert run("--db", db, "missed", "--as-of", day, "--excel").stdout == EXCEL_BOM + csv_text
+    refused = run("--db", db, "missed", "--as-of", day, "--excel", "-f", "json")
+    assert refused.exit_code == 2
+    assert "--excel writes CSV" in refused.stderr
+    assert run("--db", db, "missed", "--as-of", day, "--fail-if-any", "-f", "csv").exit_code == 1
