@@ -30,14 +30,23 @@ def terminal_width() -> int | None:
 
 
 def emit(
-    rows: Sequence[Row | TypedRow], columns: Sequence[str], fmt: str, table: Sequence[Column]
+    rows: Sequence[Row | TypedRow],
+    columns: Sequence[str],
+    fmt: str,
+    table: Sequence[Column],
+    text: str | None = None,
 ) -> None:
+    """The rows in `fmt` (CSV with --excel); `text`: the rows already written in the format
+    `written_format` chose."""
     from schedule.output.render import render
 
     if click.get_current_context().meta.get("prrt.excel"):
         if fmt == "json":
             raise click.UsageError("--excel writes CSV; it cannot be combined with --format json")
-        click.echo(EXCEL_BOM + render(rows, columns, "csv", table), nl=False)
+        click.echo(EXCEL_BOM + (text or render(rows, columns, "csv", table)), nl=False)
+        return
+    if text is not None:
+        click.echo(text, nl=False)
         return
     if fmt == "table":
         from schedule.output.render import render_table
@@ -48,6 +57,14 @@ def emit(
         click.echo(text, nl=False, color=True if tinted else None)
         return
     click.echo(render(rows, columns, fmt, table), nl=False)
+
+
+def written_format(fmt: str) -> str | None:
+    """The format in which a listing can be written where its rows are made, before `emit`
+    (csv, json; CSV with --excel), or None: a table, or what `emit` refuses."""
+    if click.get_current_context().meta.get("prrt.excel"):
+        return None if fmt == "json" else "csv"
+    return fmt if fmt in ("csv", "json") else None
 
 
 def colour() -> bool:

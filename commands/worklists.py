@@ -13,7 +13,7 @@ import click
 
 from commands.app import App, today
 from commands.options import ISO_DATE, as_of_option, format_option
-from commands.output import emit
+from commands.output import emit, written_format
 
 if TYPE_CHECKING:
     from schedule.tracking.selection import Filters
@@ -127,7 +127,7 @@ def missed(
     found = missed_list(
         app.reader, app.catalog, app.settings, app.closures, as_of or today(),
         filters_of(patient_id, name_part, regimen, kind, status), not no_names,
-        os.cpu_count() or 1,
+        os.cpu_count() or 1, written_format(fmt),
     )  # fmt: skip
-    emit(found.rows, found.columns, fmt, found.table)
-    return 1 if fail_if_any and found.rows else 0
+    emit(found.rows, found.columns, fmt, found.table, found.text)
+    return 1 if fail_if_any and found.count else 0

@@ -13,15 +13,24 @@ from schedule.engine.modify import below_expected
 from schedule.engine.status import ParentDose, info_status
 
 
-def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) -> Event:
-    """A related event of dose k, counted from before the dose (negative start) or after it."""
+def related_event(
+    ctx: Context,
+    related: Related,
+    k: int,
+    parent: ParentDose,
+    days: Days | None = None,
+    named: Named | None = None,
+) -> Event:
+    """A related event of dose k, counted from before the dose (negative start) or after it.
+    `days` (`related_days`) and `named` (`related_names`): when the caller has them already."""
     around = parent.before if related.start < 0 else parent.after
-    day = around + timedelta(days=related.start)
+    start, end_days, late_days = days or related_days(related)
+    day = around + start
     if related.weekday:
         day = on_or_before_weekday(day, related.weekday)
-    end = day if related.start == related.end else around + timedelta(days=related.end)
-    late = around + timedelta(days=related.late_until) if related.late_until is not None else end
-    key = f"{related.series}-{k}"
+    end = day if end_days is None else around + end_days
+    late = end if late_days is None else around + late_days
+    key, title = named or related_names(related, k, ctx.regimen.dose.count)
     given_on = None
     flags: tuple[Flag, ...] = ()
     if related.kind.recordable:
@@ -49,7 +58,7 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
         kind=related.kind,
         series=related.series,
         number=k,
-        title=event_title(related.title, k, ctx.regimen.dose.count),
+        title=title,
         drug=None,
         dose=None,
         date=day,
@@ -61,6 +70,25 @@ def related_event(ctx: Context, related: Related, k: int, parent: ParentDose) ->
         flags=flags,
         description=related.description,
     )
+
+
+Named = tuple[str, str]  # an event's key and title
+
+
+def related_names(related: Related, k: int, count: int | None) -> Named:
+    """The key and title of a related event of dose k (of `count` doses)."""
+    return f"{related.series}-{k}", event_title(related.title, k, count)
+
+
+Days = tuple[timedelta, timedelta | None, timedelta | None]
+
+
+def related_days(related: Related) -> Days:
+    """A related event's day from its dose, its end's (None: its day) and the last day it
+    still counts (None: its end), as spans: the same for every dose of every course."""
+    end = None if related.end == related.start else timedelta(days=related.end)
+    late = None if related.late_until is None else timedelta(days=related.late_until)
+    return timedelta(days=related.start), end, late
 
 
 def pre_dose_labs(related: Related) -> bool:
@@ -109,7 +137,7 @@ def ssa_event(
     ssa = ctx.regimen.ssa
     assert ssa is not None
     fact = ctx.facts.given.get(key)
-    dose = str(fact.dose) if fact is not None and fact.dose is not None else str(ssa.amount)
+    dose = fact.dose.text if fact is not None and fact.dose is not None else ssa.amount.text
     flags = []
     tolerance = ctx.settings.dose_tolerance_percent
     if (

@@ -105,15 +105,19 @@ class Context:
     ) -> tuple[Status, date | None]:
         """Status and given date of a recordable event from the facts, else from the ladder.
         `after_course`: care after the treatment, which a discontinuation leaves in place."""
-        given = self.facts.given.get(key)
+        facts = self.facts
+        given = facts.given.get(key)
         if given is not None:
             return Status.GIVEN, given.date
-        if key in self.facts.skipped:
+        if key in facts.skipped:
             return Status.SKIPPED, None
-        if after_course:
-            if not self.care_goes_on() and self.ended(target):
-                return Status.CANCELLED, None
-        elif self.ended(target):
+        # `ended` and `care_goes_on` written out: this runs for every event of every course
+        stop = facts.discontinued
+        if (
+            stop is not None
+            and (not after_course or facts.end_care)
+            and (target >= stop or (self.as_of is not None and self.as_of >= stop))
+        ):
             return Status.CANCELLED, None
         if held:
             return Status.HELD, None

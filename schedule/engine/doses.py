@@ -19,7 +19,14 @@ from schedule.domain.pregnancy import pregnancy_tests
 from schedule.domain.regimen import DoseKind, Regimen, Related
 from schedule.domain.settings import Settings
 from schedule.engine.bridging import bridging
-from schedule.engine.companions import companion_ssa, related_event
+from schedule.engine.companions import (
+    Days,
+    Named,
+    companion_ssa,
+    related_days,
+    related_event,
+    related_names,
+)
 from schedule.engine.context import Context, event_title
 from schedule.engine.facts import FactIndex, Hold
 from schedule.engine.modify import (
@@ -49,6 +56,8 @@ class SeriesPlan:
     full_base: Decimal
     full_dimension: str
     around_dose: tuple[Related, ...]
+    around_days: tuple[Days, ...]  # of each of `around_dose` (`related_days`)
+    names: dict[tuple[int, int], Named]  # cache: (index in `around_dose`, dose) -> key, title
     needs_parent: bool  # any events hang on the doses
     lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
     full: Decision  # the decision for a dose no hold touched
@@ -88,6 +97,8 @@ class SeriesPlan:
             full_base=dose.amount.base,
             full_dimension=dose.amount.dimension,
             around_dose=around_dose,
+            around_days=tuple(related_days(r) for r in around_dose),
+            names={},
             needs_parent=bool(around_dose) or regimen.ssa is not None,
             lower={},
             full=full_decision(regimen),
@@ -154,7 +165,7 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
             break
         moved = ctx.facts.moved.get(key)
         target = moved.date if moved else projected
-        if _lean_stop(ctx, plan, k, key, target):
+        if ctx.lean and _lean_stop(ctx, plan, k, key, target):
             state.cut_short = True
             break
         target, holds, held = _apply_hold(ctx, state, k, target)
@@ -360,9 +371,13 @@ def _add_around(
     parent: ParentDose,
 ) -> None:
     """The related events and the companion SSA of dose k; maintenance counts from the SSA."""
-    for related in plan.around_dose:
+    names, count = plan.names, ctx.regimen.dose.count
+    for i, related in enumerate(plan.around_dose):
         if not related.doses or k in related.doses:
-            events.append(related_event(ctx, related, k, parent))
+            named = names.get((i, k))
+            if named is None:
+                named = names[i, k] = related_names(related, k, count)
+            events.append(related_event(ctx, related, k, parent, plan.around_days[i], named))
     if ctx.regimen.ssa is not None:
         ssa = companion_ssa(ctx, k, parent)
         events.append(ssa)

@@ -14,19 +14,20 @@ def flag_washout(regimen: Regimen, events: list[Event], other_ssa: Sequence[date
     """ssa-washout-conflict: a long-acting SSA, planned or given, under N days before a dose."""
     if regimen.ssa is None:
         return events
-    days = regimen.ssa.washout_days
-    ssa_days = [
-        (i, e.effective_date)
-        for i, e in enumerate(events)
-        if e.series in SSA_SERIES and e.status not in (Status.SKIPPED, Status.CANCELLED)
-    ]
+    days, series = regimen.ssa.washout_days, regimen.dose.series
+    ssa_days = []  # (index, day as an ordinal): days apart as whole numbers
+    doses = []
+    for i, e in enumerate(events):
+        if e.series in SSA_SERIES and e.status not in _WONT_HAPPEN:
+            ssa_days.append((i, (e.given_on or e.date).toordinal()))
+        if e.series == series and e.status not in _NO_DAY:
+            doses.append((i, (e.given_on or e.date).toordinal()))
+    # a held dose has no day yet: it moves past its hold
+    others = [d.toordinal() for d in other_ssa]
     conflicted: set[int] = set()
-    for i, event in enumerate(events):
-        if event.series != regimen.dose.series or event.status in _NO_DAY:
-            continue  # a held dose has no day yet: it moves past its hold
-        day = event.effective_date
-        hits = [j for j, d in ssa_days if 0 < (day - d).days < days]
-        if hits or any(0 < (day - d).days < days for d in other_ssa):
+    for i, day in doses:
+        hits = [j for j, d in ssa_days if 0 < day - d < days]
+        if hits or any(0 < day - d < days for d in others):
             conflicted.update([i, *hits])
     if not conflicted:
         return events
@@ -40,38 +41,55 @@ def flag_labs(regimen: Regimen, events: list[Event]) -> list[Event]:
     """labs-missing: a dose that is due, late or missed with no labs recorded for it, or one
     given without them (its labs are then `not-done`). labs-stale: its labs were recorded too
     long before it to count (L28; the lab event carries the flag, see `related_event`)."""
-    labs = {e.number: e for e in events if e.series == "labs" and e.kind is Kind.LAB}
-    if not labs:
-        return events
-    out = []
-    for event in events:
+    labs, doses = _by_number(events, regimen.dose.series, "labs", Kind.LAB)
+    out = None
+    for i in doses if labs else ():
+        event = events[i]
         lab = labs.get(event.number)
-        if event.series == regimen.dose.series and lab is not None:
-            if (
-                event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
-                and lab.status is not Status.GIVEN
-            ) or (event.status is Status.GIVEN and lab.status is Status.NOT_DONE):
-                event = event.with_flags(Flag.LABS_MISSING)
-            elif Flag.LABS_STALE in lab.flags and event.status not in _WONT_HAPPEN:
-                event = event.with_flags(Flag.LABS_STALE)
-        out.append(event)
-    return out
+        if lab is None:
+            continue
+        if (
+            event.status in (Status.DUE, Status.OVERDUE, Status.MISSED)
+            and lab.status is not Status.GIVEN
+        ) or (event.status is Status.GIVEN and lab.status is Status.NOT_DONE):
+            flag = Flag.LABS_MISSING
+        elif Flag.LABS_STALE in lab.flags and event.status not in _WONT_HAPPEN:
+            flag = Flag.LABS_STALE
+        else:
+            continue
+        out = out or list(events)
+        out[i] = event.with_flags(flag)
+    return events if out is None else out
 
 
 def flag_pregnancy(regimen: Regimen, events: list[Event]) -> list[Event]:
     """pregnancy-test-missing: a dose that is due, late or missed with no pregnancy test
     recorded for it, one given without it (the test is then `not-done`), or one whose test was
     taken too long before it to count (it then carries labs-stale)."""
-    tests = {e.number: e for e in events if e.series == PREGNANCY_TEST}
-    if not tests:
-        return events
-    out = []
-    for event in events:
+    tests, doses = _by_number(events, regimen.dose.series, PREGNANCY_TEST, None)
+    out = None
+    for i in doses if tests else ():
+        event = events[i]
         test = tests.get(event.number)
-        if event.series == regimen.dose.series and test is not None and _untested(event, test):
-            event = event.with_flags(Flag.PREGNANCY_TEST_MISSING)
-        out.append(event)
-    return out
+        if test is not None and _untested(event, test):
+            out = out or list(events)
+            out[i] = event.with_flags(Flag.PREGNANCY_TEST_MISSING)
+    return events if out is None else out
+
+
+def _by_number(
+    events: list[Event], dose_series: str, series: str, kind: Kind | None
+) -> tuple[dict[int, Event], list[int]]:
+    """The events of `series` (and `kind`, if given) by number, the last of a number winning,
+    and the places of the doses of the dose series."""
+    found: dict[int, Event] = {}
+    doses = []
+    for i, e in enumerate(events):
+        if e.series == series and (kind is None or e.kind is kind):
+            found[e.number] = e
+        if e.series == dose_series:
+            doses.append(i)
+    return found, doses
 
 
 def _untested(dose: Event, test: Event) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 
 from schedule.domain.dates import add_months
 from schedule.domain.model import Event, Kind, Status
-from schedule.domain.regimen import AfterCourse
+from schedule.domain.regimen import AfterCourse, Regimen
 from schedule.engine.companions import ssa_event
 from schedule.engine.context import Context
 from schedule.engine.status import info_status
@@ -52,10 +53,20 @@ def _scan_reach(ctx: Context) -> int:
     """Days past a cutoff that maintenance injections are still built for: a follow-up event
     open by the cutoff lands before the nearest injection in its window (`before_ssa`), so
     those injections must be known."""
+    settings = ctx.settings
+    return _reach(ctx.regimen, settings.ssa_early_tolerance_days, settings.ssa_late_tolerance_days)
+
+
+@lru_cache(maxsize=256)
+def _reach(regimen: Regimen, early: int, late: int) -> int:
+    """`_scan_reach` of a regimen with the site's default windows (`Context.window_before`,
+    `window_after`): the same for all its courses."""
     return max(
         (
-            ctx.window_before(a.window) + ctx.window_after(a.window) + a.before_ssa
-            for a in ctx.regimen.after_course
+            (early if a.window.before is None else a.window.before)
+            + (late if a.window.after is None else a.window.after)
+            + a.before_ssa
+            for a in regimen.after_course
             if a.before_ssa and a.window is not None
         ),
         default=0,
@@ -136,13 +147,13 @@ def _after_event(
         w_end = day + timedelta(days=ctx.window_after(item.window))
     else:
         w_start = w_end = day
+    if ctx.beyond(w_start, item.key):
+        return None  # (its window does not move with `before_ssa`)
     if item.before_ssa:
         shift = timedelta(days=item.before_ssa)
         near = [d - shift for d in ssa_days if w_start <= d - shift <= w_end]
         if near:
             day = min(near, key=lambda d: (abs((d - day).days), d))
-    if ctx.beyond(w_start, item.key):
-        return None
     given_on = None
     if item.kind.recordable:
         status, given_on = ctx.recorded(item.key, day, w_start, w_end, after_course=True)

@@ -3,8 +3,8 @@ a dose follows the state of that dose."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from schedule.domain.model import Status
 
@@ -27,10 +27,10 @@ def info_status(as_of: date | None, start: date, end: date) -> Status:
     return Status.ACTIVE if as_of <= end else Status.PAST
 
 
-@dataclass(frozen=True, slots=True)
-class ParentDose:
+class ParentDose(NamedTuple):
     """The dose that events around it hang on: its status, and the days to count from before
-    it (its target, or the day given) and after it (the day given, or when it can still be)."""
+    it (its target, or the day given) and after it (the day given, or when it can still be).
+    A named tuple: one is made for every dose of every course."""
 
     status: Status
     before: date

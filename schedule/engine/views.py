@@ -122,6 +122,7 @@ def course_views(
     crowded: frozenset[date] = frozenset(),
     cutoff: date | None = None,
     lean: bool = False,
+    memo: Memo | None = None,
 ) -> list[CourseView]:
     """Calendars of one patient's courses; SSA from each course counts in the others'.
     `facts`, when given, are the courses' facts already read (`Tx.facts`), and `records`
@@ -129,25 +130,18 @@ def course_views(
     clinic's capacity) flag what falls on them (`engine.clinic`). `cutoff`: nothing planned
     after it is wanted (a worklist's horizon); with several courses it moves out by the spans
     over which one course's injections flag another's, so the flags stay as they would be.
-    `lean`: a calendar to check a record against (see `Context.lean`)."""
+    `lean`: a calendar to check a record against (see `Context.lean`). `memo`: calendars
+    already built in this pass, kept by what they are built from (`Memo`)."""
     if cutoff is not None and len(courses) > 1:
         cutoff += timedelta(days=_flag_reach(catalog, settings, courses))
 
+    build = _Builder(catalog, settings, patient, as_of, informational, until, cutoff, lean, memo)
+
     def calendar(course: Course, other_ssa: Sequence[date] = ()) -> tuple[Event, ...]:
-        options = course.options if until is None else _until(course.options, until)
-        return build_calendar(
-            catalog.get(course.regimen),
-            course.start,
-            facts.get(course.id, ()) if facts is not None else facts_of(records.get(course.id, [])),
-            as_of=as_of,
-            options=options,
-            settings=settings,
-            other_ssa=other_ssa,
-            informational=informational,
-            cutoff=cutoff,
-            lean=lean,
-            pregnancy_test=patient.pregnancy_test,
+        known = (
+            facts.get(course.id, ()) if facts is not None else facts_of(records.get(course.id, []))
         )
+        return build.calendar(course, known, other_ssa)
 
     built = {c.id: calendar(c) for c in courses}
     if len(courses) > 1:
@@ -162,6 +156,83 @@ def course_views(
         CourseView(patient, c, tuple(records.get(c.id, [])), built[c.id], catalog.get(c.regimen))
         for c in courses
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Builder:
+    """How `course_views` builds each course's calendar: from the memo when it has one of
+    the same key, else by the engine (kept in the memo)."""
+
+    catalog: Catalog
+    settings: Settings
+    patient: Patient
+    as_of: date | None
+    informational: bool
+    until: date | None
+    cutoff: date | None
+    lean: bool
+    memo: Memo | None
+
+    def calendar(
+        self, course: Course, known: Sequence[Fact], other_ssa: Sequence[date]
+    ) -> tuple[Event, ...]:
+        if self.memo is None:
+            return self.build(course, known, other_ssa)
+        key = _memo_key(course, self.patient, known, other_ssa, self.cutoff)
+        events = self.memo.get(key)
+        if events is None:
+            events = self.memo[key] = self.build(course, known, other_ssa)
+        return events
+
+    def build(
+        self, course: Course, known: Sequence[Fact], other_ssa: Sequence[date]
+    ) -> tuple[Event, ...]:
+        until = self.until
+        options = course.options if until is None else _until(course.options, until)
+        return build_calendar(
+            self.catalog.get(course.regimen),
+            course.start,
+            known,
+            as_of=self.as_of,
+            options=options,
+            settings=self.settings,
+            other_ssa=other_ssa,
+            informational=self.informational,
+            cutoff=self.cutoff,
+            lean=self.lean,
+            pregnancy_test=self.patient.pregnancy_test,
+        )
+
+
+# Calendars built in one pass over many patients (a worklist), by what each is built from
+# besides what the pass holds the same for all (`_memo_key`).
+Memo = dict[tuple[object, ...], tuple[Event, ...]]
+
+
+def _memo_key(
+    course: Course,
+    patient: Patient,
+    facts: Sequence[Fact],
+    other_ssa: Sequence[date],
+    cutoff: date | None,
+) -> tuple[object, ...]:
+    """What a course's calendar is built from besides the pass's catalog, settings, as-of
+    day, `until`, `informational` and `lean`: `build_calendar` is a pure function of them, so
+    two courses with equal keys have equal calendars. Each fact counts by its fields, its
+    type by its value and its amount by its text, its value as written and its unit
+    (quantities compare by value: 7.4 equals 7.40, and a calendar shows the amount as
+    recorded). Plain values: a key is made for every course, and an enumeration or a
+    quantity hashes in Python, their texts in C."""
+    return (
+        course.regimen, course.start, course.interval_days, course.calendar_month,
+        course.precautions, patient.pregnancy_test, cutoff, tuple(other_ssa),
+        *[
+            (f.type._value_, *f[1:3], *f[4:])
+            if f.dose is None
+            else (f.type._value_, *f[1:3], *f[4:], f.dose.text, str(f.dose.value), f.dose.unit)
+            for f in facts
+        ],
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=4096)

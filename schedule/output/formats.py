@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import enum
-import io
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -81,9 +80,28 @@ _ENUMERATION = type(enum.Enum)
 
 def csv_text(rows: Sequence[Row | TypedRow], columns: Sequence[str]) -> str:
     """The rows as CSV under the header `columns` (`csv_cell` applied where it can matter)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    return csv_header(columns) + "".join(csv_lines(rows, columns))
+
+
+def csv_header(columns: Sequence[str]) -> str:
+    """The header line of a CSV with these columns."""
+    lines: list[str] = []
+    csv.writer(_Lines(lines), lineterminator="\n").writerow(columns)
+    return lines[0]
+
+
+class _Lines:
+    """A file for `csv.writer` that keeps each row's text apart (the writer writes a row at
+    once)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
+
+
+def csv_lines(rows: Sequence[Row | TypedRow], columns: Sequence[str]) -> list[str]:
+    """Each row's CSV line (newline included): joined after `csv_header`, they are the CSV."""
+    lines: list[str] = []
+    writer = csv.writer(_Lines(lines), lineterminator="\n")
     typed = [i for i, c in enumerate(columns) if c in _DATES_OR_NUMBERS]
     enums = [i for i, c in enumerate(columns) if c in _ENUMERATIONS]
     lists = [i for i, c in enumerate(columns) if c in _LISTS]
@@ -112,7 +130,7 @@ def csv_text(rows: Sequence[Row | TypedRow], columns: Sequence[str]) -> str:
             writer.writerows(out)
             out.clear()
     writer.writerows(out)
-    return buffer.getvalue()
+    return lines
 
 
 _BATCH = 4096  # rows handed to `csv.writer` at once
@@ -167,11 +185,40 @@ def _json_encoder(kind: type) -> Callable[[Any], str]:
     return found
 
 
+def row_texts(rows: Sequence[Row | TypedRow], columns: Sequence[str], fmt: str) -> list[str]:
+    """Each row's text in a program's format, "csv" (`csv_lines`) or "json" (`json_objects`):
+    `joined_texts` makes them the whole text."""
+    if fmt == "csv":
+        return csv_lines(rows, columns)
+    if fmt == "json":
+        return json_objects(rows, columns) if columns else ["  {}"] * len(rows)
+    raise ValueError(f"no row texts in {fmt!r}")
+
+
+def joined_texts(texts: Sequence[str], columns: Sequence[str], fmt: str) -> str:
+    """The text of `csv_text` or `json_text` from each row's (`row_texts`), in order."""
+    if fmt == "csv":
+        return csv_header(columns) + "".join(texts)
+    return json_joined(texts)
+
+
 def json_text(rows: Sequence[Row | TypedRow], columns: Sequence[str]) -> str:
     """The rows as a JSON list of objects with the keys `columns`, byte for byte as
     `json.dumps(rows, indent=2)` writes them, and a newline."""
     if not rows or not columns:
         return json.dumps([{} for _ in rows], indent=2) + "\n"
+    return json_joined(json_objects(rows, columns))
+
+
+def json_joined(objects: Sequence[str]) -> str:
+    """The JSON list of `json_objects` (of at least one column each)."""
+    if not objects:
+        return "[]\n"
+    return "[\n" + ",\n".join(objects) + "\n]\n"
+
+
+def json_objects(rows: Sequence[Row | TypedRow], columns: Sequence[str]) -> list[str]:
+    """Each row's object in the JSON list of `json_text` (`columns` not empty)."""
     keys = [f"    {encode_basestring_ascii(c)}: " for c in columns]
     encoders = _JSON
     parts = []
@@ -182,4 +229,4 @@ def json_text(rows: Sequence[Row | TypedRow], columns: Sequence[str]) -> str:
             for key, v in zip(keys, [values.get(c) for c in columns], strict=True)
         ]
         parts.append("  {\n" + ",\n".join(cells) + "\n  }")
-    return "[\n" + ",\n".join(parts) + "\n]\n"
+    return parts

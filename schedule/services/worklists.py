@@ -12,10 +12,16 @@ from typing import TYPE_CHECKING
 from schedule.domain.closures import Closures
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
+from schedule.output.formats import joined_texts
 from schedule.output.render import Column
 from schedule.tracking.days import DAY_COLUMNS, DAY_TABLE, clinic_days, day_rows
 from schedule.tracking.selection import EVERYTHING, Filters
-from schedule.tracking.worklists import WORKLIST_COLUMNS, WORKLIST_TABLE, worklist_rows
+from schedule.tracking.worklists import (
+    WORKLIST_COLUMNS,
+    WORKLIST_TABLE,
+    worklist_rows,
+    worklist_texts,
+)
 
 if TYPE_CHECKING:
     from schedule.output.columns import TypedRow
@@ -25,11 +31,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Listing:
-    """Rows, their columns (CSV and JSON) and their table view."""
+    """Rows, their columns (CSV and JSON) and their table view; or, for a list asked for in
+    a program's format, its whole text (`text`) and how many rows it has."""
 
     rows: Sequence[TypedRow]  # made text at the output edge (`output.render`)
     columns: Sequence[str]
     table: tuple[Column, ...]
+    text: str | None = None  # the rows already written (`rows` is then empty)
+    written: int = 0  # how many rows `text` has
+
+    @property
+    def count(self) -> int:
+        """How many rows the list has."""
+        return self.written if self.text is not None else len(self.rows)
 
 
 def _named(table: tuple[Column, ...], names: bool) -> tuple[Column, ...]:
@@ -66,9 +80,17 @@ def missed_list(
     filters: Filters = EVERYTHING,
     names: bool = True,
     workers: int = 1,
+    fmt: str | None = None,
 ) -> Listing:
     """Every missed dose, lab or scan, and every held dose past the maximum delay, most
-    overdue first."""
+    overdue first. `fmt` "csv" or "json": the list's text in that format, each worker
+    writing its own rows (`worklist_texts`)."""
+    if fmt is not None:
+        texts = worklist_texts(
+            reader, catalog, settings, as_of, True, fmt, workers, filters, names, closures
+        )
+        text = joined_texts(texts, WORKLIST_COLUMNS, fmt)
+        return Listing((), WORKLIST_COLUMNS, _named(WORKLIST_TABLE, names), text, len(texts))
     rows = worklist_rows(
         reader, catalog, settings, as_of, missed=True, workers=workers, filters=filters,
         names=names, closures=closures,

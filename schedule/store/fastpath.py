@@ -111,6 +111,8 @@ def read_facts(cursor: Any, course_ids: Sequence[int] | None) -> dict[int, list[
     )
     wrong = {corrects for (corrects,) in cursor.fetchall()}
     types, iso = _TYPES, date.fromisoformat
+    new = tuple.__new__  # a Fact of all its fields, as `Fact._make` builds it (no call of
+    # its `__new__` in Python for each of tens of thousands of records)
     days: dict[Any, date] = {}  # SQLite keeps dates as ISO text: parse each text once
     amounts: dict[str, Quantity] = {}  # and a clinic records the same few amounts
     out: dict[int, list[Fact]] = defaultdict(list)
@@ -125,9 +127,10 @@ def read_facts(cursor: Any, course_ids: Sequence[int] | None) -> dict[int, list[
             if amount is None:
                 amount = amounts[dose] = Quantity.parse(dose)
         out[course_id].append(
-            Fact(
-                types[kind], day, key, amount, note, override,
-                iso(review) if isinstance(review, str) else review, bool(end), tox, grade,
+            new(
+                Fact,
+                (types[kind], day, key, amount, note, override,
+                 iso(review) if isinstance(review, str) else review, bool(end), tox, grade),
             )
         )  # fmt: skip
     return dict(out)

@@ -10,23 +10,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from schedule.domain.closures import Closures
 from schedule.domain.course import Course, Patient, facts_of
 from schedule.domain.errors import Hint, PrrtError, StoreError, UnknownError
-from schedule.domain.model import Event, Fact, Flag, Kind, Status
+from schedule.domain.model import Fact, Flag, Status
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
 from schedule.domain.suggest import did_you_mean
 from schedule.engine.clinic import over_capacity
-from schedule.engine.views import CourseView, course_views
+from schedule.engine.views import CourseView, Memo, course_views
 from schedule.output.columns import EVENT_COLUMNS, UNCOMPUTABLE
+from schedule.output.formats import row_texts
 from schedule.output.render import EVENT_TABLE, Column
 from schedule.store.parallel import iter_slices
 from schedule.tracking.days import add_hours, add_load, clinic_days, crowded_days, empty_days
 from schedule.tracking.rows import CalendarRow, Listed, UncomputableRow, WorklistRow, urgency
-from schedule.tracking.selection import EVERYTHING, Filters, OpenHold, due_by, open_hold
+from schedule.tracking.selection import EVERYTHING, Filters, due_by, open_hold
+from schedule.tracking.wanted import wanted_events
 
 if TYPE_CHECKING:
     from schedule.store.database import Store
@@ -183,12 +186,14 @@ class _Worklist:
             else {}
         )
         rows: list[Listed] = []
+        memo: Memo = {}  # most courses share their calendar with others (same start, facts)
         for patient in patients:
             courses = self.data.courses[patient.id]
             try:
                 views = course_views(
                     self.catalog, self.settings, patient, courses, {}, self.as_of,
-                    not self.missed, self.until, facts, closures=self.closures, cutoff=self.until,
+                    not self.missed, self.until, facts, closures=self.closures,
+                    cutoff=self.until, memo=memo,
                 )  # fmt: skip
             except (OverflowError, ValueError, PrrtError) as exc:
                 # One patient whose stored facts cannot be computed is listed as such, first;
@@ -205,6 +210,13 @@ class _Worklist:
                 rows += self._listed(view, facts.get(view.course.id, ()), name)
         return rows, {d.day: d.hours for d in days.values() if d.hours}
 
+    def written(self, low: int, high: int, fmt: str) -> list[tuple[Any, str]]:
+        """The rows of the patients from `low` to `high` in the list's order, each as its
+        text in `fmt` (`output.formats.row_texts`) with its place on the list (`urgency`)."""
+        rows, _ = self.part(low, high)
+        rows.sort(key=urgency)
+        return list(zip(map(urgency, rows), row_texts(rows, WORKLIST_COLUMNS, fmt), strict=True))
+
     def _listed(
         self, view: CourseView, facts: Iterable[Fact], name: str | None
     ) -> list[WorklistRow]:
@@ -216,7 +228,7 @@ class _Worklist:
         hold = open_hold(facts, self.settings.hold_review_days)
         everything = self.filters == EVERYTHING
         rows = []
-        for event in _wanted(view, self.as_of, self.horizon, self.missed, hold):
+        for event in wanted_events(view, self.as_of, self.horizon, self.missed, hold):
             held = hold if event.status is Status.HELD else None
             due = due_by(event, held)
             if everything or self.filters.row_matches(event.kind.value, event.status.value, due):
@@ -266,23 +278,15 @@ def worklist_rows(
 
     Nothing past the list's horizon is built (`cutoff`), each worker reads the facts of its
     own patients (in one statement), and workers send back typed rows."""
-    horizon = as_of + timedelta(days=within)
-    if filters.end is not None:
-        horizon = max(horizon, filters.end)
-    data = load_everything(store, filters)
-    # An open-ended SSA series is built up to `until` by its targets: one whose window opens
-    # early (ssa_early_tolerance_days) is due before its target, and listed then.
-    until = as_of if missed else horizon + timedelta(days=settings.ssa_early_tolerance_days)
-    everyone = filters.patient is None and not filters.name
-    job = _Worklist(
-        store, catalog, settings, as_of, missed, horizon, until, filters, names, closures,
-        capacity and everyone, data,
+    job = _job(
+        store, catalog, settings, as_of, missed, within, workers, filters, names, closures,
+        capacity,
     )  # fmt: skip
     rows: list[Listed] = []
     hours: dict[date, Decimal] = defaultdict(Decimal)
-    count = len(data.patients)
+    count = len(job.data.patients)
     step = -(-count // max(workers, 1))
-    for part, load in iter_slices(job.part, store, count, workers, step):
+    for part, load in iter_slices(job.part, store, count, workers, step, collect=False):
         rows += part
         for day, extra in load.items():
             hours[day] += extra
@@ -290,6 +294,80 @@ def worklist_rows(
         rows = _flag_crowded(rows, job.crowded(hours))
     rows.sort(key=urgency)
     return rows
+
+
+def worklist_texts(
+    store: ReadStore,
+    catalog: Catalog,
+    settings: Settings,
+    as_of: date,
+    missed: bool,
+    fmt: str,
+    workers: int = 1,
+    filters: Filters = EVERYTHING,
+    names: bool = True,
+    closures: Closures | None = None,
+) -> list[str]:
+    """The rows of `worklist_rows` (with no capacity flags), each as its text in `fmt`, a
+    program's format (`output.formats.row_texts`), in the list's order: each worker writes
+    the rows it made and sends back their texts, which cost less to send than typed rows."""
+    job = _job(store, catalog, settings, as_of, missed, 7, workers, filters, names, closures, False)
+    count = len(job.data.patients)
+
+    def written(low: int, high: int) -> list[tuple[Any, str]]:
+        return job.written(low, high, fmt)
+
+    found: list[tuple[Any, str]] = []
+    step = -(-count // max(workers, 1))
+    for part in iter_slices(written, store, count, workers, step, collect=False):
+        found += part
+    found.sort(key=itemgetter(0))  # each part is in order already
+    return [text for _, text in found]
+
+
+def _job(
+    store: ReadStore,
+    catalog: Catalog,
+    settings: Settings,
+    as_of: date,
+    missed: bool,
+    within: int,
+    workers: int,
+    filters: Filters,
+    names: bool,
+    closures: Closures | None,
+    capacity: bool,
+) -> _Worklist:
+    horizon = as_of + timedelta(days=within)
+    if filters.end is not None:
+        horizon = max(horizon, filters.end)
+    data = _alike_together(load_everything(store, filters), max(workers, 1))
+    # An open-ended SSA series is built up to `until` by its targets: one whose window opens
+    # early (ssa_early_tolerance_days) is due before its target, and listed then.
+    until = as_of if missed else horizon + timedelta(days=settings.ssa_early_tolerance_days)
+    everyone = filters.patient is None and not filters.name
+    return _Worklist(
+        store, catalog, settings, as_of, missed, horizon, until, filters, names, closures,
+        capacity and everyone, data,
+    )  # fmt: skip
+
+
+def _alike_together(data: _Everything, workers: int) -> _Everything:
+    """The patients ordered so that courses that may share a calendar (`course_views(memo=
+    ...)`: one regimen, one start) fall in one worker's slice, and each worker's slice holds
+    starts from the whole span (old courses have more to compute and list than new ones): by
+    the first course's start, every `workers`-th day in one slice. The order is free: the rows
+    are sorted at the end (`urgency`), on keys no two rows share."""
+    first = data.courses
+
+    def alike(patient: Patient) -> tuple[int, int, str]:
+        if not first[patient.id]:
+            return (0, 0, "")
+        course = first[patient.id][0]
+        day = course.start.toordinal()
+        return (day % workers, day, course.regimen)
+
+    return _Everything(sorted(data.patients, key=alike), data.courses)
 
 
 def _flag_crowded(rows: list[Listed], crowded: frozenset[date]) -> list[Listed]:
@@ -305,60 +383,3 @@ def _flag_crowded(rows: list[Listed], crowded: frozenset[date]) -> list[Listed]:
         else row
         for row in rows
     ]
-
-
-_STILL_TO_DO = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
-
-
-def _wanted(
-    view: CourseView, as_of: date, horizon: date, missed: bool, hold: OpenHold | None
-) -> list[Event]:
-    """The course's events that the list shows."""
-    wanted_events = []
-    after_order = view.regimen.after_order_series
-    placed = (
-        {e.number for e in view.events if e.series in view.regimen.order_series and e.given_on}
-        if after_order
-        else set()
-    )
-    series = view.regimen.dose.series
-    for event in view.events:
-        if event.series in after_order and event.number not in placed:
-            continue  # a free-cancellation deadline matters once its order is placed
-        # For a clinician to confirm: a delay past the label's limit, or its stop rule met.
-        too_late = event.status in _STILL_TO_DO and (
-            Flag.MAX_DELAY_EXCEEDED in event.flags or Flag.DISCONTINUE_PER_LABEL in event.flags
-        )
-        if missed:
-            # An SSA injection past its window stays overdue until given (S9): missed too.
-            past = event.status is Status.OVERDUE and event.window_end < as_of
-            wanted = (
-                event.status is Status.MISSED or past or (event.status is Status.HELD and too_late)
-            )
-        elif too_late:
-            wanted = True  # for a clinician to confirm, whatever else it waits for
-        elif event.status is Status.HELD:
-            # A held dose comes up once its hold's review day has come.
-            wanted = event.series == series and hold is not None and hold.review <= as_of
-        elif event.status is Status.PLANNED:
-            # Not open yet, its target within the horizon; an event waiting on a dose not given
-            # yet stays out.
-            wanted = (
-                as_of < event.date
-                and event.end <= horizon
-                and (event.kind.recordable or event.kind is Kind.DEADLINE)
-            )
-        elif event.kind.recordable:
-            # Late, or its window open and its target within the horizon (`--within 0`: only
-            # what is late or due today).
-            wanted = event.status is Status.OVERDUE or (
-                event.status is Status.DUE and event.end <= horizon
-            )
-        else:
-            # A deadline today or ahead; a passed order deadline while its dose waits (order-late).
-            wanted = event.kind is Kind.DEADLINE and (
-                event.status is Status.ACTIVE or Flag.ORDER_LATE in event.flags
-            )
-        if wanted:
-            wanted_events.append(event)
-    return wanted_events
