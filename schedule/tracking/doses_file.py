@@ -4,9 +4,9 @@ against the calendars: `schedule.tracking.transfer`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from schedule.domain.course import effective
 from schedule.domain.dates import parse_iso_date
@@ -27,10 +27,9 @@ _IMPORTABLE = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_
 _YES = {"": False, "no": False, "false": False, "0": False, "yes": True, "true": True, "1": True}
 
 
-@dataclass(frozen=True)
-class DoseRow:
+class DoseRow(NamedTuple):
     """A row of a doses file, parsed: its line, the patient, the course it names (None: the
-    one the date chooses) and what it records."""
+    one the date chooses) and what it records. A named tuple: a file has tens of thousands."""
 
     line: int
     patient_id: str
@@ -42,9 +41,16 @@ def parse_doses(path: Path) -> list[DoseRow]:
     """Every row of the file, checked on its own."""
     name = str(path)
     parsed = []
+    # A file names a patient, and a day, many times over: each is checked once.
+    days: dict[str, date] = {}
+    checked: set[str] = set()
     for line, row in read_rows(path, DOSES_COLUMNS, 3):
-        pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
-        day = field_value(name, line, "date", parse_iso_date, row["date"])
+        pid = row["patient_id"]
+        if pid not in checked:
+            checked.add(field_value(name, line, "patient_id", check_patient_id, pid))
+        day = days.get(row["date"])
+        if day is None:
+            day = days[row["date"]] = field_value(name, line, "date", parse_iso_date, row["date"])
         type_text = row.get("type") or "given"
         if type_text not in _IMPORTABLE:
             problem = f"{type_text!r} is not one of {', '.join(_IMPORTABLE)}"
