@@ -1,6 +1,7 @@
 """Issue 30: `import doses` checks each row against a lean calendar that courses alike share
-(`transfer._PatientState.lean`), sends the records back from its workers as plain values, and
-writes each audit row's text straight. None of it may change an answer: the same rows accepted
+(`transfer._PatientState.lean`) and a row alike against it once (`_PatientCheck._check`),
+sends the records back from its workers as plain values, and writes each audit row's text
+straight. None of it may change an answer: the same rows accepted
 or the same first refusal in the same words, the same records, the same audit text."""
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from schedule.domain.settings import Settings
 from schedule.domain.toxicity import Toxicity
 from schedule.engine.views import CourseView, course_views
 from schedule.store.database import Store
-from schedule.store.rows import audit_text, record_audit_text, record_detail
+from schedule.store.rows import (
+    audit_text,
+    packed_record,
+    record_audit_text,
+    record_detail,
+    unpacked_record,
+)
 from schedule.tracking import transfer
 from schedule.tracking.doses_file import DoseRow
 from schedule.tracking.rules import Proposal
@@ -176,12 +183,22 @@ def test_courses_alike_share_their_lean_calendars(
         )
     ]  # fmt: skip
     built: list[object] = []
-    real = transfer.course_views
+    checked: list[object] = []
+    real, check = transfer.course_views, transfer.check_record
     monkeypatch.setattr(transfer, "course_views", lambda *a, **k: built.append(1) or real(*a, **k))
+    monkeypatch.setattr(transfer, "check_record", lambda *a: checked.append(1) or check(*a))
     answer = _answer(clinic, rows)
     assert answer[0] == "stored"
-    assert len(answer[1]) == 4
+    assert [(pid, r.event, r.course_id) for pid, r in answer[1]] == [
+        (pid, event, course_id(clinic, pid)) for pid in ("A1", "A2") for event in ("prrt-1", "ssa-1")
+    ]  # fmt: skip
     assert len(built) == 2  # A1's two rows; A2's met the same calendars
+    assert len(checked) == 2  # and were given the same records, for A2's own course
+
+
+def course_id(tracker: Tracker, pid: str) -> int:
+    with tracker.store.read() as tx:
+        return tx.courses_by_patient()[pid][0].id
 
 
 def test_records_come_back_from_the_workers_as_they_were(
@@ -207,7 +224,7 @@ def test_records_come_back_from_the_workers_as_they_were(
     assert [r.type for _, r in one[1]] == [
         RecordType.GIVEN, RecordType.GIVEN, RecordType.HOLD, RecordType.SKIPPED]  # fmt: skip
     record = Record(7, 3, RecordType.HOLD, START, None, None, "x", 2, "", "", "why", TODAY, True)
-    assert transfer._unpacked(transfer._packed(record)) == Record(
+    assert unpacked_record(packed_record(record)) == Record(
         0, 3, RecordType.HOLD, START, None, None, "x", 2, override="why", review=TODAY,
         end_care=True,
     )  # fmt: skip

@@ -120,3 +120,27 @@ def record_row(record: Record, stamp: str, who: str, text: bool = False) -> tupl
 
 def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
     return dict(zip(RECORD_COLUMNS, record_row(record, stamp, who), strict=True))
+
+
+# A record as plain values, as a worker process sends it back (a dataclass is pickled field by
+# field, by name: an import's 42,509 records cost a second, mostly in the parent, which waits).
+_TYPES = {t.value: t for t in RecordType}
+
+
+def packed_record(record: Record) -> tuple[Any, ...]:
+    """A record as `unpacked_record` reads it back (its id and stamps are not set yet)."""
+    review = record.review
+    return (
+        record.course_id, record.type.value, record.day.toordinal(), record.event, record.dose,
+        record.note, record.corrects, record.override,
+        review.toordinal() if review is not None else None, record.end_care, record.toxicity,
+        record.grade,
+    )  # fmt: skip
+
+
+def unpacked_record(packed: tuple[Any, ...]) -> Record:
+    course, kind, day, event, dose, note, corrects, override, review, end, tox, grade = packed
+    return Record(
+        0, course, _TYPES[kind], date.fromordinal(day), event, dose, note, corrects, "", "",
+        override, date.fromordinal(review) if review is not None else None, end, tox, grade,
+    )  # fmt: skip

@@ -18,10 +18,11 @@ from schedule.domain.suggest import did_you_mean
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView, course_views
 from schedule.store.parallel import iter_slices
+from schedule.store.rows import packed_record, unpacked_record
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, placed_error
 from schedule.tracking.doses_file import DoseRow as DoseRow  # where the FHIR import finds it
-from schedule.tracking.rules import check_record
+from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
 
 
@@ -83,13 +84,13 @@ def check_doses(
         for line, packed in o.accepted
     )
     unchanged = sum(o.unchanged for o in outcomes)
-    return [(pid, _unpacked(packed)) for _, pid, packed in accepted], unchanged
+    return [(pid, unpacked_record(packed)) for _, pid, packed in accepted], unchanged
 
 
 @dataclass(frozen=True)
 class _Outcome:
     """One patient's rows checked: the records to add (with their lines; packed, see
-    `_packed`), how many rows were already stored, or the first line refused."""
+    `packed_record`), how many rows were already stored, or the first line refused."""
 
     patient_id: str
     accepted: tuple[tuple[int, tuple[Any, ...]], ...] = ()
@@ -110,15 +111,17 @@ class _PatientCheck:
     records: dict[int, list[Record]]
     facts: dict[int, list[Fact]]
     place: str = "line"  # what a row's `line` counts (a Bundle's entries)
-    # Lean calendars of single courses by what they depend on (`_lean_view`), the latest kept.
+    # Lean calendars of single courses by what they depend on (`_PatientState.lean`), and
+    # the records rows checked against them gave (`_check`); the latest kept.
     lean_events: dict[tuple[Any, ...], tuple[Event, ...]] = field(default_factory=dict)
+    checked: dict[tuple[Any, ...], tuple[tuple[Event, ...], Record]] = field(default_factory=dict)
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
             accepted, unchanged = self.rows(pid, rows)
         except _Refused as refused:
             return _Outcome(pid, refused=refused.line)
-        return _Outcome(pid, tuple((line, _packed(r)) for line, _, r in accepted), unchanged)
+        return _Outcome(pid, tuple((line, packed_record(r)) for line, _, r in accepted), unchanged)
 
     def _course(
         self,
@@ -176,15 +179,38 @@ class _PatientCheck:
                 unchanged += 1
                 continue
             try:
-                record = check_record(
-                    chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
-                )
+                record = self._check(state, chosen, proposal)
             except PrrtError as exc:
                 raise _Refused(row.line, self._placed(pid, row, exc)) from None
             state.add(record, row.line)
             known = None
             accepted.append((row.line, pid, record))
         return accepted, unchanged
+
+    def _check(self, state: _PatientState, chosen: CourseView, proposal: Proposal) -> Record:
+        """`check_record` of the row. Where the course's lean calendar is one courses alike
+        share (`_PatientState.shared`), a record another of them was given for the same row
+        is the answer: what `check_record` accepts depends only on the calendar, the course's
+        start, regimen and choices, the records as facts (none corrected) and the row, never
+        on the patient's ID, the course's id or number or a record's id (which only a refusal
+        names), but for the record's course. A refusal is never kept: it names the patient."""
+        if not state.shares(chosen):
+            return check_record(
+                chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
+            )
+        # By the calendar itself (one object for all the courses that share it, kept alive
+        # here so that its id is never another's), with the course's own values besides.
+        course, events = chosen.course, chosen.events
+        key = (id(events), course.regimen, course.start, course.interval_days, proposal)
+        kept = self.checked.get(key)
+        if kept is None or kept[0] is not events:
+            record = check_record(
+                chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
+            )
+            _keep(self.checked, key, (events, record))
+        else:
+            record = kept[1]
+        return record if record.course_id == course.id else _with(record, course_id=course.id)
 
     def _stored(self, pid: str, row: DoseRow, chosen: CourseView) -> bool:
         """Whether the row is a record that stands (type, event, day and dose alike); one
@@ -242,6 +268,12 @@ class _PatientState:
         self.facts = {c.id: list(check.facts.get(c.id, ())) for c in courses}
         # The facts as keys of the lean calendars (`lean`), kept alongside.
         self.keys = {c.id: tuple(map(_fact_key, self.facts[c.id])) for c in courses}
+        # Whether a record was corrected (its records then differ from its facts), and the
+        # lean calendar given last (`shares`).
+        self.corrected = any(
+            r.type is RecordType.ENTERED_IN_ERROR for c in courses for r in self.records[c.id]
+        )
+        self.shared: CourseView | None = None
 
     def calendars(self, lean: bool, end: date | None = None) -> list[CourseView]:
         if lean and len(self.courses) == 1:
@@ -270,53 +302,42 @@ class _PatientState:
                 check.tracker.catalog, check.tracker.settings, patient, [course],
                 self.records, check.today, False, end, self.facts, cutoff=end, lean=True,
             )[0].events  # fmt: skip
-            if kept and len(kept) >= _LEAN_KEPT:
-                kept.pop(next(iter(kept)))  # the oldest
-            if _LEAN_KEPT:
-                kept[key] = events
+            _keep(kept, key, events)
         regimen = check.tracker.catalog.get(course.regimen)
-        return CourseView(patient, course, tuple(self.records[course.id]), events, regimen)
+        view = CourseView(patient, course, tuple(self.records[course.id]), events, regimen)
+        self.shared = None if self.corrected else view
+        return view
+
+    def shares(self, view: CourseView) -> bool:
+        """Whether `view` is the lean calendar `lean` gave last (one courses alike share) and
+        its records are its facts (none corrected)."""
+        return view is self.shared
 
     def add(self, record: Record, line: int) -> None:
         """A row's record, checked: until written it has a provisional id, minus its line."""
-        stored = _with_id(record, -line)
+        stored = _with(record, id=-line)
         fact = _fact_of(stored)
+        self.corrected = self.corrected or record.type is RecordType.ENTERED_IN_ERROR
         cid = record.course_id
         self.records.setdefault(cid, []).append(stored)
         self.facts.setdefault(cid, []).append(fact)
         self.keys[cid] = (*self.keys.get(cid, ()), _fact_key(fact))
 
 
-def _with_id(record: Record, rid: int) -> Record:
-    """`record` with another id; `dataclasses.replace` runs the class's checks again, at
-    several microseconds a row."""
+def _with(record: Record, **values: Any) -> Record:
+    """`record` with other values (an id, a course); `dataclasses.replace` runs the class's
+    checks again, at several microseconds a row."""
     copy = object.__new__(Record)
-    copy.__dict__.update(record.__dict__, id=rid)
+    copy.__dict__.update(record.__dict__, **values)
     return copy
 
 
-# A record sent back from a worker process as plain values (a dataclass is pickled field by
-# field, by name: 42,509 of them cost a second, mostly in the parent, which waits for them).
-_TYPES = {t.value: t for t in RecordType}
-
-
-def _packed(record: Record) -> tuple[Any, ...]:
-    """A record as `_unpacked` reads it back (its id and stamps are not set yet)."""
-    review = record.review
-    return (
-        record.course_id, record.type.value, record.day.toordinal(), record.event, record.dose,
-        record.note, record.corrects, record.override,
-        review.toordinal() if review is not None else None, record.end_care, record.toxicity,
-        record.grade,
-    )  # fmt: skip
-
-
-def _unpacked(packed: tuple[Any, ...]) -> Record:
-    course, kind, day, event, dose, note, corrects, override, review, end, tox, grade = packed
-    return Record(
-        0, course, _TYPES[kind], date.fromordinal(day), event, dose, note, corrects, "", "",
-        override, date.fromordinal(review) if review is not None else None, end, tox, grade,
-    )  # fmt: skip
+def _keep(kept: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
+    """`value` kept by `key` among the latest `_LEAN_KEPT` (none when it is 0)."""
+    if kept and len(kept) >= _LEAN_KEPT:
+        kept.pop(next(iter(kept)))  # the oldest
+    if _LEAN_KEPT:
+        kept[key] = value
 
 
 def _twice(name: str, pid: str, what: str, line: int, place: str) -> ConflictError:
