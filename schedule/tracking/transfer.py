@@ -6,6 +6,7 @@ which transaction): `schedule.services.imports`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -98,6 +99,10 @@ class _Outcome:
     refused: int | None = None
 
 
+_Key = tuple[Any, ...]  # what a calendar or a check is kept by
+_Checked = tuple[tuple[Event, ...], Record]  # a check: the calendar, the record
+
+
 @dataclass(frozen=True)
 class _PatientCheck:
     """What checking one patient's rows needs: the stored patients, courses, records and the
@@ -113,8 +118,8 @@ class _PatientCheck:
     place: str = "line"  # what a row's `line` counts (a Bundle's entries)
     # Lean calendars of single courses by what they depend on (`_PatientState.lean`), and
     # the records rows checked against them gave (`_check`); the latest kept.
-    lean_events: dict[tuple[Any, ...], tuple[Event, ...]] = field(default_factory=dict)
-    checked: dict[tuple[Any, ...], tuple[tuple[Event, ...], Record]] = field(default_factory=dict)
+    lean_events: OrderedDict[_Key, tuple[Event, ...]] = field(default_factory=OrderedDict)
+    checked: OrderedDict[_Key, _Checked] = field(default_factory=OrderedDict)
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
@@ -198,8 +203,8 @@ class _PatientCheck:
             return check_record(
                 chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
             )
-        # By the calendar itself (one object for all the courses that share it, kept alive
-        # here so that its id is never another's), with the course's own values besides.
+        # By the calendar itself (one object for the courses alike, kept alive here: its id
+        # is never another's) and the course's own values.
         course, events = chosen.course, chosen.events
         key = (id(events), course.regimen, course.start, course.interval_days, proposal)
         kept = self.checked.get(key)
@@ -309,8 +314,7 @@ class _PatientState:
         return view
 
     def shares(self, view: CourseView) -> bool:
-        """Whether `view` is the lean calendar `lean` gave last (one courses alike share) and
-        its records are its facts (none corrected)."""
+        """Whether `view` is the lean calendar `lean` gave last, with no record corrected."""
         return view is self.shared
 
     def add(self, record: Record, line: int) -> None:
@@ -332,10 +336,11 @@ def _with(record: Record, **values: Any) -> Record:
     return copy
 
 
-def _keep(kept: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
-    """`value` kept by `key` among the latest `_LEAN_KEPT` (none when it is 0)."""
+def _keep(kept: OrderedDict[_Key, Any], key: _Key, value: Any) -> None:
+    """`value` kept by `key` among the latest `_LEAN_KEPT` (none when it is 0). An ordered
+    dict: a plain one finds its oldest key past every one removed before it."""
     if kept and len(kept) >= _LEAN_KEPT:
-        kept.pop(next(iter(kept)))  # the oldest
+        kept.popitem(last=False)
     if _LEAN_KEPT:
         kept[key] = value
 
