@@ -123,8 +123,8 @@ def _write_csv(text: str, output: Path | None, excel: bool) -> None:
 @click.pass_obj
 def export_doses(app: App, output: Path | None, excel: bool) -> None:
     """Every recorded dose, lab and scan, as CSV that 'prrt import doses' reads back."""
-    from schedule.tracking.transfer import DOSES_COLUMNS
-    from schedule.tracking.transfer import export_doses as rows
+    from schedule.tracking.doses_file import DOSES_COLUMNS
+    from schedule.tracking.doses_file import export_doses as rows
 
     _write_csv(_csv(rows(app.store), DOSES_COLUMNS), output, excel)
 

@@ -1,7 +1,7 @@
 """The imports from CSV, all or nothing: the roster of patients (`import roster`) and the doses
 given (`import doses`). Each file is read and every row checked before anything is kept; an
 error names the file, the line and the field (`schedule.tracking.roster`,
-`schedule.tracking.transfer`)."""
+`schedule.tracking.doses_file`, `schedule.tracking.transfer`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pathlib import Path
 
 from schedule.domain.course import Actor
 from schedule.tracking.csvfiles import ImportResult
+from schedule.tracking.doses_file import DoseRow, parse_doses
 from schedule.tracking.roster import parse_roster, plan_roster, store_roster
 from schedule.tracking.tracker import Tracker
-from schedule.tracking.transfer import DoseRow, check_doses, parse_doses
+from schedule.tracking.transfer import check_doses
 
 Progress = Callable[[int, int], None]  # (rows checked, rows in the file)
 

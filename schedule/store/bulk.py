@@ -12,7 +12,7 @@ from schedule.domain.errors import ConflictError
 from schedule.domain.model import RecordType
 from schedule.store import tables
 from schedule.store.fastpath import insert_many
-from schedule.store.rows import CLAIMS, RECORD_COLUMNS, audit_text, record_detail, record_row
+from schedule.store.rows import CLAIMS, RECORD_COLUMNS, record_audit_text, record_row
 
 
 def add_records(conn: Connection, items: list[tuple[str, Record]], actor: Actor) -> int:
@@ -56,7 +56,7 @@ def add_records(conn: Connection, items: list[tuple[str, Record]], actor: Actor)
         conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
     if items:
         audit = [
-            (stamp, actor.who, r.type.value, pid, r.course_id, rid, audit_text(record_detail(r)))
+            (stamp, actor.who, r.type.value, pid, r.course_id, rid, record_audit_text(r))
             for (pid, r), rid in zip(items, ids, strict=True)
         ]  # fmt: skip
         columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")

@@ -121,6 +121,36 @@ def record_detail(record: Record) -> dict[str, Any]:
     }
 
 
+def record_audit_text(record: Record) -> str:
+    """`audit_text(record_detail(record))`, written straight (an import writes one for every
+    record: the encoder's dictionary and key sorting cost more than the text)."""
+    r = record
+    return (
+        f'{{"corrects": {_json(r.corrects)}, "course_id": {_json(r.course_id)}, '
+        f'"day": "{r.day.isoformat()}", "dose": {_json(r.dose)}, '
+        f'"end_care": {"true" if r.end_care else "null"}, "event": {_json(r.event)}, '
+        f'"grade": {_json(r.grade)}, "note": {_json(r.note)}, '
+        f'"override": {_json(r.override)}, "review": {_json(r.review)}, '
+        f'"toxicity": {_json(r.toxicity)}, "type": {_json(r.type.value)}}}'
+    )
+
+
+def _json(value: object) -> str:
+    """A value as `audit_text` writes it: None, text, a whole number, else its text."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _JSON_TEXT(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return _JSON_TEXT(str(value))  # a date, as `default=str` writes it
+
+
+_JSON_TEXT = json.encoder.encode_basestring_ascii  # what the encoder writes text with
+
+
 RECORD_COLUMNS = (
     "course_id", "type", "event", "day", "dose", "note", "corrects", "recorded_at",
     "recorded_by", "override", "review", "end_care", "toxicity", "grade",
@@ -142,3 +172,27 @@ def record_row(record: Record, stamp: str, who: str, text: bool = False) -> tupl
 
 def record_values(record: Record, stamp: str, who: str) -> dict[str, Any]:
     return dict(zip(RECORD_COLUMNS, record_row(record, stamp, who), strict=True))
+
+
+# A record as plain values, as a worker process sends it back (a dataclass is pickled field by
+# field, by name: an import's 42,509 records cost a second, mostly in the parent, which waits).
+_TYPES = {t.value: t for t in RecordType}
+
+
+def packed_record(record: Record) -> tuple[Any, ...]:
+    """A record as `unpacked_record` reads it back (its id and stamps are not set yet)."""
+    review = record.review
+    return (
+        record.course_id, record.type.value, record.day.toordinal(), record.event, record.dose,
+        record.note, record.corrects, record.override,
+        review.toordinal() if review is not None else None, record.end_care, record.toxicity,
+        record.grade,
+    )  # fmt: skip
+
+
+def unpacked_record(packed: tuple[Any, ...]) -> Record:
+    course, kind, day, event, dose, note, corrects, override, review, end, tox, grade = packed
+    return Record(
+        0, course, _TYPES[kind], date.fromordinal(day), event, dose, note, corrects, "", "",
+        override, date.fromordinal(review) if review is not None else None, end, tox, grade,
+    )  # fmt: skip

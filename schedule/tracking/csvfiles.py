@@ -154,13 +154,16 @@ def _rows(
         rows = []
         line = reader.line_num + 1
         for cells in reader:
-            if any(c.strip() for c in cells):
-                if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+            if "".join(cells).strip():  # not a blank line
+                if len(cells) > len(header) and "".join(cells[len(header) :]).strip():
                     raise CsvError(
                         name, line, None,
                         f"has {len(cells)} cells but the header names {len(header)} columns",
                     )  # fmt: skip
-                values = {c: unquote(v).strip() for c, v in zip(header, cells, strict=False)}
+                values = {
+                    c: (unquote(v) if v[:1] == "'" else v).strip()  # most cells: no quote
+                    for c, v in zip(header, cells, strict=False)
+                }
                 for column in header[len(cells) :]:
                     values[column] = ""
                 rows.append((line, values))

@@ -1,106 +1,30 @@
-"""The doses given, in CSV and out: every record that stands goes out as a row that `import
-doses` reads back. Imports are all-or-nothing: every row is checked before anything is kept;
-an error names line and field. The import itself (when what is checked, in which transaction):
-`schedule.services.imports`.
+"""The rows of a doses file checked against the calendars (the file itself, in and out:
+`schedule.tracking.doses_file`). Imports are all-or-nothing: every row is checked before
+anything is kept; an error names line and field. The import itself (when what is checked, in
+which transaction): `schedule.services.imports`.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from schedule.domain.course import Course, Patient, Record, effective, facts_of
-from schedule.domain.dates import parse_iso_date
+from schedule.domain.course import Course, Patient, Record, facts_of
 from schedule.domain.errors import ConflictError, Hint, PrrtError, UnknownError
-from schedule.domain.model import Fact, RecordType
-from schedule.domain.patients import check_patient_id
+from schedule.domain.model import Event, Fact, RecordType
 from schedule.domain.suggest import did_you_mean
-from schedule.domain.toxicity import parse_toxicity
 from schedule.domain.units import Quantity
 from schedule.engine.views import CourseView, course_views
-from schedule.store.database import Store
 from schedule.store.parallel import iter_slices
+from schedule.store.rows import packed_record, unpacked_record
 from schedule.store.transaction import Tx
-from schedule.tracking.csvfiles import (
-    COURSES_MAX,
-    CsvError,
-    field_value,
-    placed_error,
-    read_rows,
-    whole_number,
-)
+from schedule.tracking.csvfiles import CsvError, placed_error
+from schedule.tracking.doses_file import DoseRow as DoseRow  # where the FHIR import finds it
 from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
-
-DOSES_COLUMNS = (
-    "patient_id", "event", "date", "dose", "note", "course", "type", "override", "review",
-    "end_care", "toxicity", "grade",
-)  # fmt: skip
-
-
-_IMPORTABLE = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR}
-_YES = {"": False, "no": False, "false": False, "0": False, "yes": True, "true": True, "1": True}
-
-
-@dataclass(frozen=True)
-class DoseRow:
-    """A row of a doses file, parsed: its line, the patient, the course it names (None: the
-    one the date chooses) and what it records."""
-
-    line: int
-    patient_id: str
-    number: int | None
-    proposal: Proposal
-
-
-def parse_doses(path: Path) -> list[DoseRow]:
-    """Every row of the file, checked on its own."""
-    name = str(path)
-    parsed = []
-    for line, row in read_rows(path, DOSES_COLUMNS, 3):
-        pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
-        day = field_value(name, line, "date", parse_iso_date, row["date"])
-        type_text = row.get("type") or "given"
-        if type_text not in _IMPORTABLE:
-            problem = f"{type_text!r} is not one of {', '.join(_IMPORTABLE)}"
-            raise CsvError(name, line, "type", problem)
-        number = None
-        if row.get("course"):
-            number = whole_number(row["course"], 1, COURSES_MAX)
-            if number is None:
-                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
-                raise CsvError(name, line, "course", problem)
-        review = None
-        if row.get("review"):
-            review = field_value(name, line, "review", parse_iso_date, row["review"])
-        end_care = row.get("end_care", "").lower()
-        if end_care not in _YES:
-            raise CsvError(name, line, "end_care", f"{end_care!r} is not yes or no")
-        toxicity = None
-        if row.get("toxicity"):
-            toxicity = field_value(name, line, "toxicity", parse_toxicity, row["toxicity"])
-        grade = None
-        if row.get("grade"):
-            grade = whole_number(row["grade"], 0, 99)
-            if grade is None:
-                raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
-        proposal = Proposal(
-            _IMPORTABLE[type_text],
-            row["event"] or None,
-            day,
-            row.get("dose") or None,
-            row.get("note", ""),
-            row.get("override") or None,
-            review,
-            _YES[end_care],
-            toxicity,
-            grade,
-        )
-        parsed.append(DoseRow(line, pid, number, proposal))
-    return parsed
 
 
 def check_doses(
@@ -156,23 +80,27 @@ def check_doses(
             raise again.error from None
         raise AssertionError("a refused row passed when checked again")  # pragma: no cover
     accepted = sorted(
-        ((rank.get(line, line), line), pid, record)
+        ((rank.get(line, line), line), o.patient_id, packed)
         for o in outcomes
-        for line, pid, record in o.accepted
+        for line, packed in o.accepted
     )
     unchanged = sum(o.unchanged for o in outcomes)
-    return [(pid, record) for _, pid, record in accepted], unchanged
+    return [(pid, unpacked_record(packed)) for _, pid, packed in accepted], unchanged
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    """One patient's rows checked: the records to add (with their lines), how many rows were
-    already stored, or the first line refused."""
+    """One patient's rows checked: the records to add (with their lines; packed, see
+    `packed_record`), how many rows were already stored, or the first line refused."""
 
     patient_id: str
-    accepted: tuple[tuple[int, str, Record], ...] = ()
+    accepted: tuple[tuple[int, tuple[Any, ...]], ...] = ()
     unchanged: int = 0
     refused: int | None = None
+
+
+_Key = tuple[Any, ...]  # what a calendar or a check is kept by
+_Checked = tuple[tuple[Event, ...], Record]  # a check: the calendar, the record
 
 
 @dataclass(frozen=True)
@@ -188,13 +116,17 @@ class _PatientCheck:
     records: dict[int, list[Record]]
     facts: dict[int, list[Fact]]
     place: str = "line"  # what a row's `line` counts (a Bundle's entries)
+    # Lean calendars of single courses by what they depend on (`_PatientState.lean`), and
+    # the records rows checked against them gave (`_check`); the latest kept.
+    lean_events: OrderedDict[_Key, tuple[Event, ...]] = field(default_factory=OrderedDict)
+    checked: OrderedDict[_Key, _Checked] = field(default_factory=OrderedDict)
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
             accepted, unchanged = self.rows(pid, rows)
         except _Refused as refused:
             return _Outcome(pid, refused=refused.line)
-        return _Outcome(pid, tuple(accepted), unchanged)
+        return _Outcome(pid, tuple((line, packed_record(r)) for line, _, r in accepted), unchanged)
 
     def _course(
         self,
@@ -206,7 +138,10 @@ class _PatientCheck:
         """The course a row is for, from the lean calendars, or from the whole ones when a
         lean one lacks the row's event; a refusal is the course column's."""
         try:
-            chosen = choose_course(pid, lean, row.number)
+            if row.number is None and len(lean) == 1:
+                chosen = lean[0]  # the only course (`choose_course` would say so)
+            else:
+                chosen = choose_course(pid, lean, row.number)
             if row.proposal.event and chosen.event(row.proposal.event) is None:
                 chosen = choose_course(pid, calendars(lean=False), row.number)
         except PrrtError as exc:
@@ -227,52 +162,60 @@ class _PatientCheck:
             cause = UnknownError(unknown)  # exit 3, as from a command
             error = CsvError(self.name, line, "patient_id", unknown, cause, self.place)
             raise _Refused(line, error)
-        courses = self.courses.get(pid, [])
-        # This patient's records and facts, kept as rows are added (rather than derived from
-        # the records again for every row); the calendars are built again only once a row has
-        # changed them. The calendars are lean: what can be recorded and the orders, without
-        # the events that only inform (every guard looks at doses, labs, scans and orders
-        # only), and with one course nothing past the row's day (and a little more): a record
-        # is checked against the doses before its own event and that event, and with one
-        # course the course meant does not depend on what comes later. A row naming an event
-        # a lean calendar lacks is checked against the whole calendar, so its refusal reads
-        # as it always did.
-        records = {c.id: list(self.records.get(c.id, ())) for c in courses}
-        facts = {c.id: list(self.facts.get(c.id, ())) for c in courses}
-
-        def calendars(lean: bool, end: date | None = None) -> list[CourseView]:
-            return course_views(
-                self.tracker.catalog, self.tracker.settings, patient, courses, records,
-                self.today, not lean, end, facts, cutoff=end, lean=lean,
-            )  # fmt: skip
-
+        # The calendars are lean: what can be recorded and the orders, without the events that
+        # only inform (every guard looks at doses, labs, scans and orders only), and with one
+        # course nothing past the row's day (and a little more): a record is checked against
+        # the doses before its own event and that event, and with one course the course meant
+        # does not depend on what comes later. A row naming an event a lean calendar lacks is
+        # checked against the whole calendar, so its refusal reads as it always did. They are
+        # built again only once a row has changed them (or its day moves the cutoff).
+        state = _PatientState(self, patient, self.courses.get(pid, []))
+        single = len(state.courses) == 1
         accepted: list[tuple[int, str, Record]] = []
         unchanged = 0
         known: tuple[date | None, list[CourseView]] | None = None
         for row in rows:
             proposal = row.proposal
-            end = None
-            if len(courses) == 1:
-                end = proposal.day + timedelta(days=_LOOK_AHEAD)
+            end = proposal.day + _LOOK_AHEAD if single else None
             if known is None or known[0] != end:
-                known = (end, calendars(lean=True, end=end))
-            chosen = self._course(pid, row, known[1], calendars)
+                known = (end, state.calendars(lean=True, end=end))
+            chosen = self._course(pid, row, known[1], state.calendars)
             if self._stored(pid, row, chosen):
                 unchanged += 1
                 continue
             try:
-                record = check_record(
-                    chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
-                )
+                record = self._check(state, chosen, proposal)
             except PrrtError as exc:
                 raise _Refused(row.line, self._placed(pid, row, exc)) from None
-            # Until written, a row's record has a provisional id: minus its line.
-            stored = replace(record, id=-row.line)
-            records.setdefault(chosen.course.id, []).append(stored)
-            facts.setdefault(chosen.course.id, []).extend(facts_of([stored]))
+            state.add(record, row.line)
             known = None
             accepted.append((row.line, pid, record))
         return accepted, unchanged
+
+    def _check(self, state: _PatientState, chosen: CourseView, proposal: Proposal) -> Record:
+        """`check_record` of the row. Where the course's lean calendar is one courses alike
+        share (`_PatientState.shared`), a record another of them was given for the same row
+        is the answer: what `check_record` accepts depends only on the calendar, the course's
+        start, regimen and choices, the records as facts (none corrected) and the row, never
+        on the patient's ID, the course's id or number or a record's id (which only a refusal
+        names), but for the record's course. A refusal is never kept: it names the patient."""
+        if not state.shares(chosen):
+            return check_record(
+                chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
+            )
+        # By the calendar itself (one object for the courses alike, kept alive here: its id
+        # is never another's) and the course's own values.
+        course, events = chosen.course, chosen.events
+        key = (id(events), course.regimen, course.start, course.interval_days, proposal)
+        kept = self.checked.get(key)
+        if kept is None or kept[0] is not events:
+            record = check_record(
+                chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
+            )
+            _keep(self.checked, key, (events, record))
+        else:
+            record = kept[1]
+        return record if record.course_id == course.id else _with(record, course_id=course.id)
 
     def _stored(self, pid: str, row: DoseRow, chosen: CourseView) -> bool:
         """Whether the row is a record that stands (type, event, day and dose alike); one
@@ -317,6 +260,91 @@ class _PatientCheck:
         return placed_error(self.name, row.line, "type", exc, self.place)
 
 
+class _PatientState:
+    """One patient's courses with the records and facts as the rows checked so far leave
+    them (kept as rows are added, rather than derived from the records again for every
+    row), and their calendars."""
+
+    def __init__(self, check: _PatientCheck, patient: Patient, courses: list[Course]) -> None:
+        self.check = check
+        self.patient = patient
+        self.courses = courses
+        self.records = {c.id: list(check.records.get(c.id, ())) for c in courses}
+        self.facts = {c.id: list(check.facts.get(c.id, ())) for c in courses}
+        # The facts as keys of the lean calendars (`lean`), kept alongside.
+        self.keys = {c.id: tuple(map(_fact_key, self.facts[c.id])) for c in courses}
+        # Whether a record was corrected (its records then differ from its facts), and the
+        # lean calendar given last (`shares`).
+        self.corrected = any(
+            r.type is RecordType.ENTERED_IN_ERROR for c in courses for r in self.records[c.id]
+        )
+        self.shared: CourseView | None = None
+
+    def calendars(self, lean: bool, end: date | None = None) -> list[CourseView]:
+        if lean and len(self.courses) == 1:
+            return [self.lean(self.courses[0], end)]
+        tracker = self.check.tracker
+        return course_views(
+            tracker.catalog, tracker.settings, self.patient, self.courses, self.records,
+            self.check.today, not lean, end, self.facts, cutoff=end, lean=lean,
+        )  # fmt: skip
+
+    def lean(self, course: Course, end: date | None) -> CourseView:
+        """The lean calendar of the patient's only course up to `end`, as `course_views`
+        builds it. Its events depend only on the regimen, the start, the choices, the
+        pregnancy test, the facts and `end`, so courses alike in these (patients who began on
+        one day and were given their doses on the same days) share one, kept a while in
+        `_PatientCheck.lean_events`."""
+        check, patient = self.check, self.patient
+        key = (
+            course.regimen, course.start, course.interval_days, course.calendar_month,
+            course.precautions, patient.pregnancy_test, end, self.keys[course.id],
+        )  # fmt: skip
+        kept = check.lean_events
+        events = kept.get(key)
+        if events is None:
+            events = course_views(
+                check.tracker.catalog, check.tracker.settings, patient, [course],
+                self.records, check.today, False, end, self.facts, cutoff=end, lean=True,
+            )[0].events  # fmt: skip
+            _keep(kept, key, events)
+        regimen = check.tracker.catalog.get(course.regimen)
+        view = CourseView(patient, course, tuple(self.records[course.id]), events, regimen)
+        self.shared = None if self.corrected else view
+        return view
+
+    def shares(self, view: CourseView) -> bool:
+        """Whether `view` is the lean calendar `lean` gave last, with no record corrected."""
+        return view is self.shared
+
+    def add(self, record: Record, line: int) -> None:
+        """A row's record, checked: until written it has a provisional id, minus its line."""
+        stored = _with(record, id=-line)
+        fact = _fact_of(stored)
+        self.corrected = self.corrected or record.type is RecordType.ENTERED_IN_ERROR
+        cid = record.course_id
+        self.records.setdefault(cid, []).append(stored)
+        self.facts.setdefault(cid, []).append(fact)
+        self.keys[cid] = (*self.keys.get(cid, ()), _fact_key(fact))
+
+
+def _with(record: Record, **values: Any) -> Record:
+    """`record` with other values (an id, a course); `dataclasses.replace` runs the class's
+    checks again, at several microseconds a row."""
+    copy = object.__new__(Record)
+    copy.__dict__.update(record.__dict__, **values)
+    return copy
+
+
+def _keep(kept: OrderedDict[_Key, Any], key: _Key, value: Any) -> None:
+    """`value` kept by `key` among the latest `_LEAN_KEPT` (none when it is 0). An ordered
+    dict: a plain one finds its oldest key past every one removed before it."""
+    if kept and len(kept) >= _LEAN_KEPT:
+        kept.popitem(last=False)
+    if _LEAN_KEPT:
+        kept[key] = value
+
+
 def _twice(name: str, pid: str, what: str, line: int, place: str) -> ConflictError:
     """Two rows of one file for one event: the first one named (a file's lines name the way
     to import it again; another kind of file, a Bundle's entries, only the rows)."""
@@ -337,44 +365,36 @@ class _Refused(Exception):
         self.error = error
 
 
+# Lean calendars kept: patients alike come close together in a file in date order (they
+# began on one day), so the few hundred latest are those met again.
+_LEAN_KEPT = 512
+
 _SLICE = 500  # patients a worker checks before it reports (for the progress bar)
 
 
 # Past the row's day, how far a lean calendar goes: past the window of a dose given early
 # on that day (a record far ahead of its window meets the whole calendar instead).
-_LOOK_AHEAD = 63
+_LOOK_AHEAD = timedelta(days=63)
+
+
+def _fact_of(record: Record) -> Fact:
+    """The engine's fact of a record that stands (`facts_of` of it alone)."""
+    r = record
+    dose = Quantity.parse(r.dose) if r.dose else None
+    return Fact(
+        r.type, r.day, r.event, dose, r.note, r.override, r.review, r.end_care, r.toxicity, r.grade
+    )
+
+
+def _fact_key(fact: Fact) -> tuple[Any, ...]:
+    """A fact as a key: its type by its value, its amount by its text (which the calendar
+    shows) and its value as written (amounts compare by value: 7.4 GBq equals 7.40 GBq)."""
+    dose = fact.dose
+    if dose is None:
+        return (fact.type.value, *fact[1:])
+    return (fact.type.value, fact.date, fact.event, dose.text, str(dose.value), dose.unit,
+            *fact[4:])  # fmt: skip
 
 
 def _canonical_dose(dose: str | None) -> str | None:
     return str(Quantity.parse(dose)) if dose else None
-
-
-def export_doses(store: Store) -> list[dict[str, Any]]:
-    """Every record that stands (doses, labs and scans given; skips, reschedules, holds,
-    resumptions, discontinuations), in the columns `import doses` reads back."""
-    with store.read() as tx:
-        courses = {c.id: c for c in tx.courses()}
-        records = tx.records()
-    rows = []
-    shown = [cid for cid in records if cid in courses]  # not those entered in error
-    order = sorted(shown, key=lambda cid: (courses[cid].patient_id, courses[cid].number))
-    for course_id in order:
-        course = courses[course_id]
-        for record in effective(records[course_id]):
-            rows.append(
-                {
-                    "patient_id": course.patient_id,
-                    "event": record.event,
-                    "date": record.day.isoformat(),
-                    "dose": record.dose,
-                    "note": record.note,
-                    "course": course.number,
-                    "type": record.type.value,
-                    "override": record.override,
-                    "review": record.review.isoformat() if record.review else None,
-                    "end_care": "yes" if record.end_care else None,
-                    "toxicity": record.toxicity,
-                    "grade": record.grade,
-                }
-            )
-    return rows

@@ -1,0 +1,249 @@
+"""Issue 30: `import doses` checks each row against a lean calendar that courses alike share
+(`transfer._PatientState.lean`) and a row alike against it once (`_PatientCheck._check`),
+sends the records back from its workers as plain values, and writes each audit row's text
+straight. None of it may change an answer: the same rows accepted
+or the same first refusal in the same words, the same records, the same audit text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from schedule.domain.course import Patient, Record
+from schedule.domain.errors import PrrtError
+from schedule.domain.model import RecordType
+from schedule.domain.options import PlanOptions
+from schedule.domain.regimen_file import load_catalog
+from schedule.domain.settings import Settings
+from schedule.domain.toxicity import Toxicity
+from schedule.engine.views import CourseView, course_views
+from schedule.store.database import Store
+from schedule.store.rows import (
+    audit_text,
+    packed_record,
+    record_audit_text,
+    record_detail,
+    unpacked_record,
+)
+from schedule.tracking import transfer
+from schedule.tracking.doses_file import DoseRow
+from schedule.tracking.rules import Proposal
+from schedule.tracking.tracker import Tracker
+from schedule.tracking.transfer import check_doses
+from tests.conftest import actor
+
+TODAY = date(2026, 11, 21)
+START = date(2025, 9, 1)
+# Three Lutathera patients who began on one day, two on lanreotide, one Lutathera a week later,
+# and one with two courses (never a shared calendar: the other course's SSA counts).
+PATIENTS = {
+    "A1": ("lutathera", START),
+    "A2": ("lutathera", START),
+    "A3": ("lutathera", START),
+    "B1": ("lanreotide", START),
+    "B2": ("lanreotide", START),
+    "C1": ("lutathera", START + timedelta(days=7)),
+    "D1": ("lutathera", START),
+}
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracker]:
+    """The patients above in an SQLite file, D1 with a lanreotide course beside its own, and
+    A3 with prrt-1 and ssa-1 already recorded."""
+    db = tmp_path_factory.mktemp("clinic") / "clinic.db"
+    store = Store.open(str(db), "2026-11-01T00:00:00Z")
+    tracker = Tracker(store, load_catalog(), Settings())
+    for pid, (regimen, start) in PATIENTS.items():
+        tracker.add_patient(Patient(pid), regimen, start, PlanOptions(), actor())
+    tracker.add_course("D1", "lanreotide", START, PlanOptions(), actor(), TODAY, past_start=True)
+    for key, dose in (("prrt-1", "7.4 GBq"), ("ssa-1", "30 mg")):
+        row = DoseRow(1, "A3", None, Proposal(RecordType.GIVEN, key, START, dose))
+        with store.read() as tx:
+            pending, _ = check_doses(tracker, tx, "x.csv", [row], TODAY)
+        with store.write() as tx:
+            tx.add_records_bulk(pending, actor(), "import-doses")
+    yield tracker
+    store.close()
+
+
+def _plain_lean(self: Any, course: Any, end: date | None) -> CourseView:
+    """The lean calendar as the import built it for every row before it was shared."""
+    check = self.check
+    return course_views(
+        check.tracker.catalog, check.tracker.settings, self.patient, self.courses,
+        self.records, check.today, False, end, self.facts, cutoff=end, lean=True,
+    )[0]  # fmt: skip
+
+
+def _answer(tracker: Tracker, rows: list[DoseRow], workers: int = 1) -> tuple[Any, ...]:
+    """What checking `rows` gives: the records and the count already stored, or the refusal
+    (its words, field, line and exit code)."""
+    with tracker.store.read() as tx:
+        try:
+            pending, unchanged = check_doses(tracker, tx, "doses.csv", rows, TODAY, workers=workers)
+        except PrrtError as exc:
+            return ("refused", str(exc), exc.field, exc.data, type(exc).__name__, exc.exit_code)
+    return ("stored", pending, unchanged)
+
+
+_JITTER = [0, 0, 0, 0, 1, 2, 7, -3, -10, 14, 40]  # days off the rhythm: on time, late, early
+_ODD = [None] * 12 + ["skip", "repeat", "reduced", "7.40", "hold", "override", "twice-noted"]
+
+
+@st.composite
+def histories(draw: st.DrawFn, pid: str) -> list[tuple[date, Proposal, int | None]]:
+    """A patient's doses as a clinic would enter them, each now and then odd: skipped,
+    entered twice, reduced, written 7.40 GBq, after a hold and its resume, past a guard with
+    a reason, entered again with another note."""
+    regimen, start = PATIENTS[pid]
+    course = 1 if pid == "D1" and draw(st.integers(0, 9)) else None
+    if regimen == "lutathera":
+        plan = [(k * 56 - 56, (f"prrt-{k}", "7.4 GBq"), (f"ssa-{k}", "30 mg")) for k in range(1, 5)]
+        plan += [(56 + 28 * k, (f"ssa-{k}", "30 mg")) for k in range(5, 11)]  # type: ignore[misc]
+    else:
+        plan = [(28 * k, (f"ssa-{k + 1}", "120 mg")) for k in range(12)]  # type: ignore[misc]
+    out: list[tuple[date, Proposal, int | None]] = []
+    late = 0
+    for offset, *due in plan[: draw(st.integers(0, len(plan)))]:
+        late += draw(st.sampled_from(_JITTER))
+        day = start + timedelta(days=offset + late)
+        if day > TODAY:
+            break
+        odd = draw(st.sampled_from(_ODD))
+        if odd == "hold":
+            out.append((day, Proposal(RecordType.HOLD, None, day, note="fatigue"), course))
+            late += draw(st.sampled_from([0, 10, 30, 130]))
+            day = min(start + timedelta(days=offset + late), TODAY)
+            out.append((day, Proposal(RecordType.RESUME, None, day), course))
+        for key, dose in due:
+            if odd == "skip":
+                proposal = Proposal(RecordType.SKIPPED, key, day, note="declined")
+            else:
+                if key.startswith("prrt"):
+                    dose = {"reduced": "3.7 GBq", "7.40": "7.40 GBq"}.get(odd or "", dose)
+                reason = "clinician agreed" if odd == "override" else None
+                proposal = Proposal(RecordType.GIVEN, key, day, dose, override=reason)
+            out.append((day, proposal, course))
+            if odd in ("repeat", "twice-noted"):
+                note = "again" if odd == "twice-noted" else ""
+                out.append((day, Proposal(proposal.type, key, day, dose, note), course))
+    return out
+
+
+@st.composite
+def dose_files(draw: st.DrawFn) -> list[DoseRow]:
+    """Rows of a doses file: a few patients' histories, in date order (patients alike
+    interleaved) or shuffled."""
+    rows = [
+        (day, pid, proposal, course)
+        for pid in draw(st.lists(st.sampled_from(sorted(PATIENTS)), max_size=5, unique=True))
+        for day, proposal, course in draw(histories(pid))
+    ]
+    if draw(st.integers(0, 9)) == 0:
+        rows = draw(st.permutations(rows))
+    else:
+        rows.sort(key=lambda r: r[0])
+    return [
+        DoseRow(line, pid, course, proposal)
+        for line, (_, pid, proposal, course) in enumerate(rows, start=2)
+    ]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=dose_files())
+def test_shared_lean_calendars_answer_as_one_built_for_each_row(
+    clinic: Tracker, monkeypatch: pytest.MonkeyPatch, rows: list[DoseRow]
+) -> None:
+    fast = _answer(clinic, rows)
+    with monkeypatch.context() as patched:
+        patched.setattr(transfer._PatientState, "lean", _plain_lean)
+        plain = _answer(clinic, rows)
+    assert fast == plain
+    event(f"{fast[0]}, {len(fast[1]) // 4 * 4}+ records" if fast[0] == "stored" else fast[1][:40])
+
+
+def test_courses_alike_share_their_lean_calendars(
+    clinic: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A1 and A2 began on one day and were given their doses on the same days: the second
+    one's calendars are the first one's."""
+    rows = [
+        DoseRow(line, pid, None, Proposal(RecordType.GIVEN, key, START, dose))
+        for line, (pid, key, dose) in enumerate(
+            [(p, e, d) for p in ("A1", "A2") for e, d in (("prrt-1", "7.4 GBq"), ("ssa-1", "30 mg"))],
+            start=2,
+        )
+    ]  # fmt: skip
+    built: list[object] = []
+    checked: list[object] = []
+    real, check = transfer.course_views, transfer.check_record
+    monkeypatch.setattr(transfer, "course_views", lambda *a, **k: built.append(1) or real(*a, **k))
+    monkeypatch.setattr(transfer, "check_record", lambda *a: checked.append(1) or check(*a))
+    answer = _answer(clinic, rows)
+    assert answer[0] == "stored"
+    assert [(pid, r.event, r.course_id) for pid, r in answer[1]] == [
+        (pid, event, course_id(clinic, pid)) for pid in ("A1", "A2") for event in ("prrt-1", "ssa-1")
+    ]  # fmt: skip
+    assert len(built) == 2  # A1's two rows; A2's met the same calendars
+    assert len(checked) == 2  # and were given the same records, for A2's own course
+
+
+def course_id(tracker: Tracker, pid: str) -> int:
+    with tracker.store.read() as tx:
+        return tx.courses_by_patient()[pid][0].id
+
+
+def test_records_come_back_from_the_workers_as_they_were(
+    clinic: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked in two processes, the records (holds with a review day and a toxicity among
+    them) are those one process gives."""
+    import schedule.store.parallel as parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(transfer, "_SLICE", 1)
+    rows = [
+        DoseRow(2, "A1", None, Proposal(RecordType.GIVEN, "prrt-1", START, "7.40 GBq", "ok")),
+        DoseRow(3, "B1", None, Proposal(RecordType.GIVEN, "ssa-1", START, "120 mg")),
+        DoseRow(4, "B1", None, Proposal(
+            RecordType.HOLD, None, START + timedelta(days=3), None, "", review=TODAY,
+            toxicity=Toxicity.GASTROINTESTINAL, grade=3)),
+        DoseRow(5, "C1", None, Proposal(RecordType.SKIPPED, "prrt-1", START, None, "declined")),
+    ]  # fmt: skip
+    one, two = _answer(clinic, rows), _answer(clinic, rows, workers=2)
+    assert one == two
+    assert one[0] == "stored"
+    assert [r.type for _, r in one[1]] == [
+        RecordType.GIVEN, RecordType.GIVEN, RecordType.HOLD, RecordType.SKIPPED]  # fmt: skip
+    record = Record(7, 3, RecordType.HOLD, START, None, None, "x", 2, "", "", "why", TODAY, True)
+    assert unpacked_record(packed_record(record)) == Record(
+        0, 3, RecordType.HOLD, START, None, None, "x", 2, override="why", review=TODAY,
+        end_care=True,
+    )  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(),
+    number=st.none() | st.integers(-(10**12), 10**12),
+    day=st.dates(),
+    flag=st.booleans(),
+    kind=st.sampled_from(RecordType),
+)
+def test_an_audit_rows_text_is_the_encoders(
+    text: str, number: int | None, day: date, flag: bool, kind: RecordType
+) -> None:
+    """Every field of a record, with any text (quotes, controls, accents, surrogates)."""
+    record = Record(
+        0, number or 1, kind, day, text or None, text, text, number, "", "", text or None,
+        day if flag else None, flag, text or None, number,
+    )  # fmt: skip
+    assert record_audit_text(record) == audit_text(record_detail(record))
