@@ -176,7 +176,7 @@ class _PatientCheck:
         known: tuple[date | None, list[CourseView]] | None = None
         for row in rows:
             proposal = row.proposal
-            end = proposal.day + _LOOK_AHEAD if single else None
+            end = lean_end(proposal.day) if single else None
             if known is None or known[0] != end:
                 known = (end, state.calendars(lean=True, end=end))
             chosen = self._course(pid, row, known[1], state.calendars)
@@ -372,9 +372,22 @@ _LEAN_KEPT = 512
 _SLICE = 500  # patients a worker checks before it reports (for the progress bar)
 
 
-# Past the row's day, how far a lean calendar goes: past the window of a dose given early
-# on that day (a record far ahead of its window meets the whole calendar instead).
+# Past the row's day, how far a lean calendar goes at least: past the window of a dose given
+# early on that day (a record far ahead of its window meets the whole calendar instead).
 _LOOK_AHEAD = timedelta(days=63)
+_STEP = 28  # days: the cutoffs of lean calendars fall on every 28th day
+
+
+def lean_end(day: date) -> date:
+    """The cutoff of the lean calendar a row of `day` is checked against: at least
+    `_LOOK_AHEAD` past it, on the next of the days every `_STEP` that all files share, so that
+    rows a few days apart of courses alike meet one calendar.
+
+    >>> lean_end(date(2026, 11, 2)), lean_end(date(2026, 11, 3))
+    (datetime.date(2027, 1, 31), datetime.date(2027, 1, 31))
+    """
+    least = (day + _LOOK_AHEAD).toordinal()
+    return date.fromordinal(-(-least // _STEP) * _STEP)
 
 
 def _fact_of(record: Record) -> Fact:
