@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from schedule.domain.settings import Settings
     from schedule.store.database import Store
     from schedule.store.fastpath import SqliteReader
+    from schedule.store.pgreader import PostgresReader
     from schedule.store.transaction import Tx, Watch
     from schedule.tracking.tracker import Tracker
     from schedule.web.asgi import FeedServer
@@ -79,7 +80,7 @@ class App:
         self._db = db
         self._user = user
         self._store: Store | None = None
-        self._reader: SqliteReader | None = None
+        self._reader: SqliteReader | PostgresReader | None = None
 
     @property
     def db_target(self) -> str:
@@ -113,15 +114,20 @@ class App:
         return self._store
 
     @property
-    def reader(self) -> SqliteReader | Store:
+    def reader(self) -> SqliteReader | PostgresReader | Store:
         """For the commands that only read (the worklists and the report, every patient's facts;
-        the handout, one patient's): on an SQLite file whose schema is current, a reader that
-        needs no SQLAlchemy import (`store.fastpath.SqliteReader`); else the store, which
-        refuses a missing file and migrates an old one."""
+        the handout, one patient's): a reader that needs no SQLAlchemy import, on an SQLite
+        file or a PostgreSQL database whose schema is current (`store.fastpath.SqliteReader`,
+        `store.pgreader.PostgresReader`); else the store, which refuses a missing file, says
+        why a server cannot be reached, and migrates an old schema."""
         if self._reader is None and self._store is None:
             from schedule.store.fastpath import SqliteReader
 
             self._reader = SqliteReader.open(self.db_target)
+            if self._reader is None:
+                from schedule.store.pgreader import PostgresReader
+
+                self._reader = PostgresReader.open(self.db_target)
         return self._reader or self.store
 
     @cached_property

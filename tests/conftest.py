@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -222,3 +224,29 @@ _REVISION_FIELDS = ("UID", "SEQUENCE", "LAST-MODIFIED", "DTSTAMP")
 
 def by_uid(calendars: dict[str, list[ServedEvent]]) -> dict[str, ServedEvent]:
     return {e.uid: e for events in calendars.values() for e in events}
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A local socket that accepts connections and never says anything."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    for sock in [*held, listener]:
+        sock.close()

@@ -69,32 +69,6 @@ def _published(store: Store) -> list[tuple[Any, ...]]:
 # -- 1. a database that never answers -------------------------------------------------------
 
 
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A local socket that accepts connections and never says anything."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join(BOUND)
-    for sock in [*held, listener]:
-        sock.close()
-
-
 def test_a_postgresql_that_never_answers_gives_503_in_seconds_and_404s_at_once(
     silent_port: int,
 ) -> None:

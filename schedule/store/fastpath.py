@@ -161,13 +161,15 @@ def insert_many(
 # -- the light SQLite reader ------------------------------------------------------------------
 
 
-class SqliteReadTx:
-    """One read transaction of `SqliteReader`: a `ReadTransaction`, and a
-    `PatientTransaction` (one patient's facts and feed links, for the handout)."""
+class ReadTx:
+    """One read transaction of a reader through the driver alone (`SqliteReader`,
+    `pgreader.PostgresReader`): a `ReadTransaction`, and a `PatientTransaction` (one patient's
+    facts and feed links, for the handout). `mark`: the driver's parameter mark."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Any, mark: str = "?") -> None:
         self.conn = conn
-        self.tokens = SqliteTokens(conn)
+        self.mark = mark
+        self.tokens = ReadTokens(conn, mark)
 
     def patients(self) -> list[Patient]:
         return [patient_of(row) for row in self.conn.execute(PATIENTS_SQL).fetchall()]
@@ -177,7 +179,8 @@ class SqliteReadTx:
         if patient_id is None:
             rows = self.conn.execute(COURSES_SQL).fetchall()
         else:
-            rows = self.conn.execute(PATIENT_COURSES_SQL, (patient_id,)).fetchall()
+            query = PATIENT_COURSES_SQL.replace("?", self.mark)
+            rows = self.conn.execute(query, (patient_id,)).fetchall()
         return [course_of(row) for row in rows]
 
     def courses_by_patient(self) -> dict[str, list[Course]]:
@@ -194,9 +197,10 @@ class SqliteReadTx:
     def require_patient(self, patient_id: str) -> Patient:
         """The patient of this ID, compared without case, as `Tx.require_patient` finds or
         refuses it."""
-        row = self.conn.execute(PATIENT_SQL.format("id = ?"), (patient_id,)).fetchone()
+        mark = self.mark
+        row = self.conn.execute(PATIENT_SQL.format(f"id = {mark}"), (patient_id,)).fetchone()
         if row is None:
-            folded = PATIENT_SQL.format("lower(id) = ? ORDER BY id LIMIT 1")
+            folded = PATIENT_SQL.format(f"lower(id) = {mark} ORDER BY id LIMIT 1")
             row = self.conn.execute(folded, (patient_id.lower(),)).fetchone()
         if row is None:
             ids = [i for (i,) in self.conn.execute("SELECT id FROM patients").fetchall()]
@@ -210,21 +214,23 @@ class SqliteReadTx:
         out: dict[int, list[Record]] = defaultdict(list)
         ids = list(course_ids)
         if ids:
-            marks = ",".join("?" * len(ids))
+            marks = ",".join([self.mark] * len(ids))
             for row in self.conn.execute(RECORDS_SQL.format(marks), ids).fetchall():
                 record = record_of(row)
                 out[record.course_id].append(record)
         return dict(out)
 
 
-class SqliteTokens:
-    """The live feed links, as `published.FeedTokens` reads them (`tx.tokens`)."""
+class ReadTokens:
+    """The live feed links, as `tokens.FeedTokens` reads them (`tx.tokens`)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Any, mark: str) -> None:
         self.conn = conn
+        self.mark = mark
 
     def _one(self, column: str, value: str) -> FeedToken | None:
-        row = self.conn.execute(TOKEN_SQL.format(column), (value,)).fetchone()
+        query = TOKEN_SQL.format(column).replace("?", self.mark)
+        row = self.conn.execute(query, (value,)).fetchone()
         return FeedToken(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
     def active_token(self, patient_id: str) -> FeedToken | None:
@@ -279,7 +285,7 @@ class SqliteReader:
         return self._conn
 
     @contextmanager
-    def read(self) -> Iterator[SqliteReadTx]:
+    def read(self) -> Iterator[ReadTx]:
         """A read transaction: one consistent view; it takes no write lock."""
         try:
             conn = self._connection()
@@ -287,7 +293,7 @@ class SqliteReader:
         except sqlite3.Error as exc:
             raise _failed(exc) from None
         try:
-            yield SqliteReadTx(conn)
+            yield ReadTx(conn)
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
             raise _failed(exc) from None

@@ -4,7 +4,7 @@ the transaction it belongs to.
 
 `database.Store` (SQLAlchemy Core, every database) and `fastpath.SqliteReader` (the standard
 library's sqlite3, an SQLite file whose schema is current) are both a `ReadStore` and a
-`PatientStore`; their transactions (`transaction.Tx`, `fastpath.SqliteReadTx`) are both a
+`PatientStore`; their transactions (`transaction.Tx`, `fastpath.ReadTx`) are both a
 `ReadTransaction` and a `PatientTransaction`. The
 protocols are checked by the type checker only: this module imports nothing of the store and
 nothing heavy.
