@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from schedule.domain.course import Course, Patient, Record, facts_of
@@ -23,6 +23,7 @@ from schedule.store.rows import packed_record, unpacked_record
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, placed_error
 from schedule.tracking.doses_file import DoseRow as DoseRow  # where the FHIR import finds it
+from schedule.tracking.lean import lean_end
 from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
 
@@ -370,24 +371,6 @@ class _Refused(Exception):
 _LEAN_KEPT = 512
 
 _SLICE = 500  # patients a worker checks before it reports (for the progress bar)
-
-
-# Past the row's day, how far a lean calendar goes at least: past the window of a dose given
-# early on that day (a record far ahead of its window meets the whole calendar instead).
-_LOOK_AHEAD = timedelta(days=63)
-_STEP = 28  # days: the cutoffs of lean calendars fall on every 28th day
-
-
-def lean_end(day: date) -> date:
-    """The cutoff of the lean calendar a row of `day` is checked against: at least
-    `_LOOK_AHEAD` past it, on the next of the days every `_STEP` that all files share, so that
-    rows a few days apart of courses alike meet one calendar.
-
-    >>> lean_end(date(2026, 11, 2)), lean_end(date(2026, 11, 3))
-    (datetime.date(2027, 1, 31), datetime.date(2027, 1, 31))
-    """
-    least = (day + _LOOK_AHEAD).toordinal()
-    return date.fromordinal(-(-least // _STEP) * _STEP)
 
 
 def _fact_of(record: Record) -> Fact:
