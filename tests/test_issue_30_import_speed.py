@@ -6,8 +6,10 @@ or the same first refusal in the same words, the same records, the same audit te
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
 from schedule.domain.toxicity import Toxicity
 from schedule.engine.views import CourseView, course_views
+from schedule.services import imports
 from schedule.store.database import Store
 from schedule.store.rows import (
     audit_text,
@@ -247,3 +250,41 @@ def test_an_audit_rows_text_is_the_encoders(
         day if flag else None, flag, text or None, number,
     )  # fmt: skip
     assert record_audit_text(record) == audit_text(record_detail(record))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("line", ["A,ssa-1,2025-01-06", "A,ssa-1,2025-13-06", "Z,ssa-1,2025-01-06"])
+def test_an_import_leaves_the_collector_as_it_found_it(
+    tmp_path: Path, enabled: bool, line: str
+) -> None:
+    """`import doses` runs without the cycle collector (`imports._uncollected`) and leaves it
+    on or off as it was: when stored, and when a line is refused in the reading (a date) or
+    in the checking (an unknown patient)."""
+    store = Store.open(str(tmp_path / "c.db"), "2026-11-01T00:00:00Z")
+    tracker = Tracker(store, load_catalog(), Settings())
+    tracker.add_patient(Patient("A"), "lanreotide", date(2025, 1, 6), PlanOptions(), actor())
+    doses = tmp_path / "doses.csv"
+    doses.write_text(f"patient_id,event,date\n{line}\n")
+    seen: list[bool] = []
+    check = imports.check_doses
+
+    def checking(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return check(*args, **kwargs)
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(imports, "check_doses", checking)
+            try:
+                result = imports.import_doses(tracker, doses, actor(), TODAY, dry_run=False)
+            except PrrtError:
+                assert line != "A,ssa-1,2025-01-06"
+            else:
+                assert (result.added, result.unchanged) == (1, 0)
+        assert gc.isenabled() is enabled
+        assert seen in ([], [False])  # none when the reading refused the file
+    finally:
+        (gc.enable if was else gc.disable)()
+        store.close()

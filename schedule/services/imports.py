@@ -5,7 +5,9 @@ error names the file, the line and the field (`schedule.tracking.roster`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -58,8 +60,9 @@ def import_doses(
     write is one short transaction that locks the courses it writes and checks again only if
     anything was recorded or added since (then against what is stored now). `workers` > 1
     spreads the checking of large files over that many processes."""
-    rows = parse_doses(path)
-    return store_rows(tracker, str(path), rows, actor, today, dry_run, on_progress, workers)
+    with _uncollected():
+        rows = parse_doses(path)
+        return store_rows(tracker, str(path), rows, actor, today, dry_run, on_progress, workers)
 
 
 def store_rows(
@@ -83,7 +86,7 @@ def store_rows(
         )
     if dry_run or not pending:
         return ImportResult(len(pending), unchanged, dry_run)
-    with tracker.store.write() as tx:
+    with _uncollected(), tracker.store.write() as tx:
         tx.lock_courses(sorted({r.course_id for _, r in pending}))
         if tx.last_ids() != stamp:  # someone wrote meanwhile: check again against it
             pending, unchanged = check_doses(
@@ -92,3 +95,19 @@ def store_rows(
         if pending:
             tx.add_records_bulk(pending, actor, "import-doses")
     return ImportResult(len(pending), unchanged, dry_run)
+
+
+@contextmanager
+def _uncollected() -> Iterator[None]:
+    """No cycle collection meanwhile: reading a file's rows, checking them and writing their
+    records make tens of thousands of objects that live until the end and no cycles, so the
+    collector would only walk them again and again (a tenth of a second of the parts that
+    run in one process; the checking's workers, forked meanwhile, never collect either, as
+    with `iter_slices(collect=False)`). As it was after, even on a refusal."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
