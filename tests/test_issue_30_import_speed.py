@@ -23,6 +23,7 @@ from schedule.domain.options import PlanOptions
 from schedule.domain.regimen_file import load_catalog
 from schedule.domain.settings import Settings
 from schedule.domain.toxicity import Toxicity
+from schedule.engine import views
 from schedule.engine.views import CourseView, course_views
 from schedule.services import imports
 from schedule.store.database import Store
@@ -187,8 +188,8 @@ def test_courses_alike_share_their_lean_calendars(
     ]  # fmt: skip
     built: list[object] = []
     checked: list[object] = []
-    real, check = transfer.course_views, transfer.check_record
-    monkeypatch.setattr(transfer, "course_views", lambda *a, **k: built.append(1) or real(*a, **k))
+    real, check = views.build_calendar, transfer.check_record
+    monkeypatch.setattr(views, "build_calendar", lambda *a, **k: built.append(1) or real(*a, **k))
     monkeypatch.setattr(transfer, "check_record", lambda *a: checked.append(1) or check(*a))
     answer = _answer(clinic, rows)
     assert answer[0] == "stored"

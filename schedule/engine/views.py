@@ -3,7 +3,7 @@ SSA injections of one course count in the washout check of the patient's other c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
@@ -204,9 +204,10 @@ class _Builder:
         )
 
 
-# Calendars built in one pass over many patients (a worklist), by what each is built from
-# besides what the pass holds the same for all (`_memo_key`).
-Memo = dict[tuple[object, ...], tuple[Event, ...]]
+# Calendars built in one pass over many patients (a worklist, an import's checks), by what each
+# is built from besides what the pass holds the same for all (`_memo_key`). Any mapping: an
+# import keeps only the latest few hundred.
+Memo = MutableMapping[tuple[object, ...], tuple[Event, ...]]
 
 
 def _memo_key(

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from schedule.domain.course import Course, Patient, Record, facts_of
 from schedule.domain.errors import ConflictError, Hint, PrrtError, UnknownError
@@ -101,6 +101,7 @@ class _Outcome:
 
 
 _Key = tuple[Any, ...]  # what a calendar or a check is kept by
+_V = TypeVar("_V")
 _Checked = tuple[tuple[Event, ...], Record]  # a check: the calendar, the record
 
 
@@ -117,10 +118,10 @@ class _PatientCheck:
     records: dict[int, list[Record]]
     facts: dict[int, list[Fact]]
     place: str = "line"  # what a row's `line` counts (a Bundle's entries)
-    # Lean calendars of single courses by what they depend on (`_PatientState.lean`), and
-    # the records rows checked against them gave (`_check`); the latest kept.
-    lean_events: OrderedDict[_Key, tuple[Event, ...]] = field(default_factory=OrderedDict)
-    checked: OrderedDict[_Key, _Checked] = field(default_factory=OrderedDict)
+    # Lean calendars of single courses (the engine's memo, `_PatientState.lean`), and the
+    # records rows checked against them gave (`_check`); the latest kept.
+    lean_events: _Latest[tuple[Event, ...]] = field(default_factory=lambda: _Latest())
+    checked: _Latest[_Checked] = field(default_factory=lambda: _Latest())
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
@@ -213,7 +214,7 @@ class _PatientCheck:
             record = check_record(
                 chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
             )
-            _keep(self.checked, key, (events, record))
+            self.checked[key] = (events, record)
         else:
             record = kept[1]
         return record if record.course_id == course.id else _with(record, course_id=course.id)
@@ -272,8 +273,6 @@ class _PatientState:
         self.courses = courses
         self.records = {c.id: list(check.records.get(c.id, ())) for c in courses}
         self.facts = {c.id: list(check.facts.get(c.id, ())) for c in courses}
-        # The facts as keys of the lean calendars (`lean`), kept alongside.
-        self.keys = {c.id: tuple(map(_fact_key, self.facts[c.id])) for c in courses}
         # Whether a record was corrected (its records then differ from its facts), and the
         # lean calendar given last (`shares`).
         self.corrected = any(
@@ -291,26 +290,15 @@ class _PatientState:
         )  # fmt: skip
 
     def lean(self, course: Course, end: date | None) -> CourseView:
-        """The lean calendar of the patient's only course up to `end`, as `course_views`
-        builds it. Its events depend only on the regimen, the start, the choices, the
-        pregnancy test, the facts and `end`, so courses alike in these (patients who began on
-        one day and were given their doses on the same days) share one, kept a while in
-        `_PatientCheck.lean_events`."""
-        check, patient = self.check, self.patient
-        key = (
-            course.regimen, course.start, course.interval_days, course.calendar_month,
-            course.precautions, patient.pregnancy_test, end, self.keys[course.id],
-        )  # fmt: skip
-        kept = check.lean_events
-        events = kept.get(key)
-        if events is None:
-            events = course_views(
-                check.tracker.catalog, check.tracker.settings, patient, [course],
-                self.records, check.today, False, end, self.facts, cutoff=end, lean=True,
-            )[0].events  # fmt: skip
-            _keep(kept, key, events)
-        regimen = check.tracker.catalog.get(course.regimen)
-        view = CourseView(patient, course, tuple(self.records[course.id]), events, regimen)
+        """The lean calendar of the patient's only course up to `end`. Courses alike
+        (patients who began on one day and were given their doses on the same days) share
+        one, through the engine's memo (`course_views`): `until` and the cutoff are both
+        `end`, which its key holds; today, the settings and `lean` are the import's."""
+        check = self.check
+        view = course_views(
+            check.tracker.catalog, check.tracker.settings, self.patient, [course], self.records,
+            check.today, False, end, self.facts, cutoff=end, lean=True, memo=check.lean_events,
+        )[0]  # fmt: skip
         self.shared = None if self.corrected else view
         return view
 
@@ -326,7 +314,6 @@ class _PatientState:
         cid = record.course_id
         self.records.setdefault(cid, []).append(stored)
         self.facts.setdefault(cid, []).append(fact)
-        self.keys[cid] = (*self.keys.get(cid, ()), _fact_key(fact))
 
 
 def _with(record: Record, **values: Any) -> Record:
@@ -337,13 +324,15 @@ def _with(record: Record, **values: Any) -> Record:
     return copy
 
 
-def _keep(kept: OrderedDict[_Key, Any], key: _Key, value: Any) -> None:
-    """`value` kept by `key` among the latest `_LEAN_KEPT` (none when it is 0). An ordered
-    dict: a plain one finds its oldest key past every one removed before it."""
-    if kept and len(kept) >= _LEAN_KEPT:
-        kept.popitem(last=False)
-    if _LEAN_KEPT:
-        kept[key] = value
+class _Latest(OrderedDict[_Key, _V]):
+    """A mapping that keeps the latest `_LEAN_KEPT` values set (none when it is 0). Ordered:
+    a plain dict finds its oldest key past every one removed before it."""
+
+    def __setitem__(self, key: _Key, value: _V) -> None:
+        if self and len(self) >= _LEAN_KEPT:
+            self.popitem(last=False)
+        if _LEAN_KEPT:
+            super().__setitem__(key, value)
 
 
 def _twice(name: str, pid: str, what: str, line: int, place: str) -> ConflictError:
@@ -380,16 +369,6 @@ def _fact_of(record: Record) -> Fact:
     return Fact(
         r.type, r.day, r.event, dose, r.note, r.override, r.review, r.end_care, r.toxicity, r.grade
     )
-
-
-def _fact_key(fact: Fact) -> tuple[Any, ...]:
-    """A fact as a key: its type by its value, its amount by its text (which the calendar
-    shows) and its value as written (amounts compare by value: 7.4 GBq equals 7.40 GBq)."""
-    dose = fact.dose
-    if dose is None:
-        return (fact.type.value, *fact[1:])
-    return (fact.type.value, fact.date, fact.event, dose.text, str(dose.value), dose.unit,
-            *fact[4:])  # fmt: skip
 
 
 def _canonical_dose(dose: str | None) -> str | None:
