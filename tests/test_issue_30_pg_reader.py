@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from commands.app import App
-from schedule.calendars.feeds import issue, token_hash
+from schedule.calendars.feeds import issue, revoke, token_hash
 from schedule.domain.errors import PrrtError, StoreError
 from schedule.domain.regimen import Catalog
 from schedule.domain.settings import Settings
@@ -56,6 +56,8 @@ def _refusal(read: Callable[[], object]) -> str:
 
 def test_the_reader_reads_what_the_store_reads(clinic: str) -> None:
     store = Store.open(clinic, "2026-11-21T09:00:00Z", create=False)
+    issue(store, "NET-003", False, actor(), lambda _: None)
+    revoke(store, "NET-003", actor())  # the live link is the one issued after it
     token = issue(store, "NET-003", True, actor(), lambda _: None)
     reader = _reader(clinic)
     assert isinstance(reader, PostgresReader) == ("://" in clinic)
@@ -67,15 +69,19 @@ def test_the_reader_reads_what_the_store_reads(clinic: str) -> None:
             assert light.facts() == tx.facts()
             some = sorted(tx.facts())[::3]
             assert light.facts(some) == tx.facts(some)
-            for asked in ("NET-001", "net-003"):
+            for asked in ("NET-001", "net-003", "NET-009"):
                 patient = light.require_patient(asked)
                 assert patient == tx.require_patient(asked)
                 ids = [c.id for c in tx.courses(patient.id)]
                 assert light.courses(patient.id) == tx.courses(patient.id)
                 assert light.records(ids) == tx.records(ids)
                 assert light.tokens.active_token(patient.id) == tx.tokens.active_token(patient.id)
+            assert light.records([]) == {}
             owner = light.tokens.token_owner(token_hash(token))
             assert owner == tx.tokens.token_owner(token_hash(token))
+            assert owner is not None
+            assert (owner.patient_id, owner.with_name) == ("NET-003", True)
+            assert light.tokens.token_owner(token_hash("x" * 32)) is None
             for wrong in ("NET-0O1", "NET-002"):
                 expected = _refusal(lambda w=wrong: tx.require_patient(w))
                 assert _refusal(lambda w=wrong: light.require_patient(w)) == expected
@@ -99,7 +105,7 @@ def test_lists_and_handouts_read_through_the_reader_are_the_stores(
             assert [r.columns() for r in found] == [r.columns() for r in expected]
         with reader.read() as tx:  # the parent's connection outlived the workers
             assert len(tx.patients()) == 11
-        for patient in ("NET-001", "NET-009"):
+        for patient in ("NET-001", "NET-005", "NET-009"):
             full = patient_handout(store, catalog, Settings(), AS_OF, patient)
             light = patient_handout(reader, catalog, Settings(), AS_OF, patient)
             assert full is not None
@@ -160,3 +166,17 @@ def test_a_server_that_does_not_answer_is_one_error_asked_once(
     )
     assert "secret" not in str(refused.value)
     assert waited < 4  # one connect of at most 2 s
+
+
+def test_a_read_that_fails_is_one_line_and_the_next_read_connects_again(clinic: str) -> None:
+    reader = _reader(clinic)
+    try:
+        with pytest.raises(StoreError) as failed, reader.read() as tx:
+            tx.query("SELECT nothing FROM no_such_table WHERE id = ?", ("x",))
+        # SQLite's first line says the kind of failure; a server's text is never shown.
+        reason = "UndefinedTable" if "://" in clinic else "no such table: no_such_table"
+        assert str(failed.value) == f"the database cannot be read now: {reason}"
+        with reader.read() as tx:  # a new connection
+            assert len(tx.patients()) == 11
+    finally:
+        reader.close()

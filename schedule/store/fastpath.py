@@ -5,7 +5,8 @@ only through the store's interface (`interface.py`: `Tx.facts`, `Tx.add_records_
 - `read_facts`: the one read of every record a worklist makes, from the driver's own cursor
   (plain tuples, no result objects). Benchmark: `python bench/clinic.py --only missed`
   ("reading the facts" beside `missed --as-of`).
-- `SqliteReader`: an SQLite file read through the standard library's sqlite3 alone, for the
+- `SqliteReader` (a `DriverReader`, as `pgreader.PostgresReader` is): an SQLite file read
+  through the standard library's sqlite3 alone, for the
   commands that only read every patient's facts (`prrt missed`, `prrt due`, `prrt report`) or
   one patient's (`prrt handout`): importing SQLAlchemy costs a large share of such a command's
   start-up. Benchmarks: `python bench/clinic.py --only missed` (`missed --as-of` on 10,000
@@ -26,8 +27,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,12 +165,17 @@ def insert_many(
 class ReadTx:
     """One read transaction of a reader through the driver alone (`SqliteReader`,
     `pgreader.PostgresReader`): a `ReadTransaction`, and a `PatientTransaction` (one patient's
-    facts and feed links, for the handout). `mark`: the driver's parameter mark."""
+    facts and feed links, for the handout). `mark`: the driver's parameter mark (the
+    statements are written with SQLite's `?`)."""
 
     def __init__(self, conn: Any, mark: str = "?") -> None:
         self.conn = conn
         self.mark = mark
-        self.tokens = ReadTokens(conn, mark)
+        self.tokens = ReadTokens(self.query)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> Any:
+        """`sql`, written with `?` marks, run with the driver's; its cursor."""
+        return self.conn.execute(sql if self.mark == "?" else sql.replace("?", self.mark), params)
 
     def patients(self) -> list[Patient]:
         return [patient_of(row) for row in self.conn.execute(PATIENTS_SQL).fetchall()]
@@ -179,8 +185,7 @@ class ReadTx:
         if patient_id is None:
             rows = self.conn.execute(COURSES_SQL).fetchall()
         else:
-            query = PATIENT_COURSES_SQL.replace("?", self.mark)
-            rows = self.conn.execute(query, (patient_id,)).fetchall()
+            rows = self.query(PATIENT_COURSES_SQL, (patient_id,)).fetchall()
         return [course_of(row) for row in rows]
 
     def courses_by_patient(self) -> dict[str, list[Course]]:
@@ -197,13 +202,12 @@ class ReadTx:
     def require_patient(self, patient_id: str) -> Patient:
         """The patient of this ID, compared without case, as `Tx.require_patient` finds or
         refuses it."""
-        mark = self.mark
-        row = self.conn.execute(PATIENT_SQL.format(f"id = {mark}"), (patient_id,)).fetchone()
+        row = self.query(PATIENT_SQL.format("id = ?"), (patient_id,)).fetchone()
         if row is None:
-            folded = PATIENT_SQL.format(f"lower(id) = {mark} ORDER BY id LIMIT 1")
-            row = self.conn.execute(folded, (patient_id.lower(),)).fetchone()
+            folded = PATIENT_SQL.format("lower(id) = ? ORDER BY id LIMIT 1")
+            row = self.query(folded, (patient_id.lower(),)).fetchone()
         if row is None:
-            ids = [i for (i,) in self.conn.execute("SELECT id FROM patients").fetchall()]
+            ids = [i for (i,) in self.query("SELECT id FROM patients").fetchall()]
             raise unknown_patient(patient_id, ids)
         if row[-1] is not None:
             raise entered_in_error(row[0])
@@ -214,23 +218,21 @@ class ReadTx:
         out: dict[int, list[Record]] = defaultdict(list)
         ids = list(course_ids)
         if ids:
-            marks = ",".join([self.mark] * len(ids))
-            for row in self.conn.execute(RECORDS_SQL.format(marks), ids).fetchall():
+            for row in self.query(RECORDS_SQL.format(",".join("?" * len(ids))), ids).fetchall():
                 record = record_of(row)
                 out[record.course_id].append(record)
         return dict(out)
 
 
 class ReadTokens:
-    """The live feed links, as `tokens.FeedTokens` reads them (`tx.tokens`)."""
+    """The live feed links, as `tokens.FeedTokens` reads them (`tx.tokens`), through the
+    transaction's `ReadTx.query`."""
 
-    def __init__(self, conn: Any, mark: str) -> None:
-        self.conn = conn
-        self.mark = mark
+    def __init__(self, query: Callable[..., Any]) -> None:
+        self.query = query
 
     def _one(self, column: str, value: str) -> FeedToken | None:
-        query = TOKEN_SQL.format(column).replace("?", self.mark)
-        row = self.conn.execute(query, (value,)).fetchone()
+        row = self.query(TOKEN_SQL.format(column), (value,)).fetchone()
         return FeedToken(row[0], row[1], bool(row[2]), row[3], row[4]) if row else None
 
     def active_token(self, patient_id: str) -> FeedToken | None:
@@ -240,14 +242,79 @@ class ReadTokens:
         return self._one("token_hash", token_hash)
 
 
-class SqliteReader:
-    """Read transactions on one SQLite file (a `ReadStore`); `open` says whether this reader
-    can read it."""
+class DriverReader:
+    """Read transactions through a driver's own connection, one per process (a `ReadStore`
+    and a `PatientStore`): `SqliteReader`, `pgreader.PostgresReader`. A subclass says how to
+    connect, how a read transaction begins, the driver's errors and its parameter mark."""
+
+    begin = "BEGIN"
+    mark = "?"
+
+    def __init__(self) -> None:
+        self._conn: Any = None
+        self._inherited: list[Any] = []
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _errors(self) -> tuple[type[Exception], ...]:
+        raise NotImplementedError
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _current(self) -> bool:
+        """Whether the schema is current (else the full store is needed: it migrates)."""
+        try:
+            with self.read() as tx:
+                row = tx.conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        except StoreError:
+            row = None
+        return row is not None and row[0] == latest()
+
+    @contextmanager
+    def read(self) -> Iterator[ReadTx]:
+        """A read transaction: one consistent view; it takes no write lock. A connection
+        that failed is closed (which ends its transaction): the next read connects again."""
+        errors = self._errors()
+        try:
+            conn = self._connection()
+            conn.execute(self.begin)
+        except errors as exc:
+            self.close()
+            raise _failed(exc) from None
+        try:
+            yield ReadTx(conn, self.mark)
+        except errors as exc:
+            self.close()
+            raise _failed(exc) from None
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def after_fork(self) -> None:
+        """In a forked process: leave the parent's connection alone (kept, never used or
+        closed here: closing a server's would end the parent's session), open a new one."""
+        if self._conn is not None:
+            self._inherited.append(self._conn)
+            self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with suppress(Exception):  # a broken connection may fail to close
+                conn.close()
+
+
+class SqliteReader(DriverReader):
+    """An SQLite file read through sqlite3; `open` says whether this reader can read it."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._inherited: list[sqlite3.Connection] = []
 
     @classmethod
     def open(cls, target: str) -> SqliteReader | None:
@@ -263,61 +330,27 @@ class SqliteReader:
         except StoreError:
             return None  # not a database (an empty file, a text): the store refuses it by name
         reader = cls(path)
-        try:
-            with reader.read() as tx:
-                row = tx.conn.execute("SELECT max(version) FROM schema_version").fetchone()
-        except StoreError:
-            reader.close()
-            return None
-        if row is None or row[0] != latest():
+        if not reader._current():
             reader.close()
             return None
         return reader
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            # mode=ro: never creates nor writes a file (read-only media too); autocommit, as
-            # the transactions are begun here.
-            uri = readonly_uri(self.path)
-            self._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
-            self._conn.execute("PRAGMA busy_timeout=60000")
-            self._conn.execute(QUERY_ONLY)
-        return self._conn
+    def _connect(self) -> sqlite3.Connection:
+        # mode=ro: never creates nor writes a file (read-only media too); autocommit, as
+        # the transactions are begun here.
+        uri = readonly_uri(self.path)
+        conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=60000")
+        conn.execute(QUERY_ONLY)
+        return conn
 
-    @contextmanager
-    def read(self) -> Iterator[ReadTx]:
-        """A read transaction: one consistent view; it takes no write lock."""
-        try:
-            conn = self._connection()
-            conn.execute("BEGIN")
-        except sqlite3.Error as exc:
-            raise _failed(exc) from None
-        try:
-            yield ReadTx(conn)
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise _failed(exc) from None
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def after_fork(self) -> None:
-        """In a forked process: leave the parent's connection alone (kept, never used or
-        closed here), open a new one."""
-        if self._conn is not None:
-            self._inherited.append(self._conn)
-            self._conn = None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+    def _errors(self) -> tuple[type[Exception], ...]:
+        return (sqlite3.Error,)
 
 
-def _failed(exc: sqlite3.Error) -> StoreError:
-    """The database's own text is never shown (it can hold values); its first line says what
-    kind of failure it was (a lock, a disk error)."""
+def _failed(exc: Exception) -> StoreError:
+    """The database's own text is never shown (it can hold values): SQLite's first line says
+    what kind of failure it was (a lock, a disk error); otherwise the error's kind."""
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     reason = lines[0] if isinstance(exc, sqlite3.OperationalError) else type(exc).__name__
     return StoreError(f"the database cannot be read now: {reason}")
