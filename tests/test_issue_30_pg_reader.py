@@ -172,7 +172,7 @@ def test_a_read_that_fails_is_one_line_and_the_next_read_connects_again(clinic: 
     reader = _reader(clinic)
     try:
         with pytest.raises(StoreError) as failed, reader.read() as tx:
-            tx.query("SELECT nothing FROM no_such_table WHERE id = ?", ("x",))
+            tx.query("SELECT name FROM no_such_table WHERE id = ?", ("x",))
         # SQLite's first line says the kind of failure; a server's text is never shown.
         reason = "UndefinedTable" if "://" in clinic else "no such table: no_such_table"
         assert str(failed.value) == f"the database cannot be read now: {reason}"
