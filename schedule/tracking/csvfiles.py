@@ -243,6 +243,17 @@ def whole_number(text: str, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
+def course_number(path: str, line: int, text: str | None) -> int | None:
+    """A row's `course` cell: its number (None when empty), or a refusal on its line."""
+    if not text:
+        return None
+    number = whole_number(text, 1, COURSES_MAX)
+    if number is None:
+        problem = f"{text!r} is not a course number (1 to {COURSES_MAX})"
+        raise CsvError(path, line, "course", problem)
+    return number
+
+
 def field_value(path: str, line: int, field: str, func: Any, *args: Any) -> Any:
     try:
         return func(*args)

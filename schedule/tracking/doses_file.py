@@ -14,7 +14,7 @@ from schedule.domain.model import RecordType
 from schedule.domain.patients import check_patient_id
 from schedule.domain.toxicity import parse_toxicity
 from schedule.store.database import Store
-from schedule.tracking.csvfiles import COURSES_MAX, CsvError, field_value, read_rows, whole_number
+from schedule.tracking.csvfiles import CsvError, course_number, field_value, read_rows, whole_number
 from schedule.tracking.rules import Proposal
 
 DOSES_COLUMNS = (
@@ -55,12 +55,7 @@ def parse_doses(path: Path) -> list[DoseRow]:
         if type_text not in _IMPORTABLE:
             problem = f"{type_text!r} is not one of {', '.join(_IMPORTABLE)}"
             raise CsvError(name, line, "type", problem)
-        number = None
-        if row.get("course"):
-            number = whole_number(row["course"], 1, COURSES_MAX)
-            if number is None:
-                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
-                raise CsvError(name, line, "course", problem)
+        number = course_number(name, line, row.get("course"))
         review = None
         if row.get("review"):
             review = field_value(name, line, "review", parse_iso_date, row["review"])

@@ -29,9 +29,9 @@ from schedule.store.roster import PATIENT_FIELDS, add_roster, update_patient
 from schedule.store.rows import by_patient
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import (
-    COURSES_MAX,
     CsvError,
     ImportResult,
+    course_number,
     field_value,
     placed_error,
     read_rows,
@@ -78,12 +78,7 @@ def parse_roster(
         if on_progress is not None:
             on_progress(done, len(rows))
         pid = field_value(name, line, "patient_id", check_patient_id, row["patient_id"])
-        number = None
-        if row.get("course"):
-            number = whole_number(row["course"], 1, COURSES_MAX)
-            if number is None:
-                problem = f"{row['course']!r} is not a course number (1 to {COURSES_MAX})"
-                raise CsvError(name, line, "course", problem)
+        number = course_number(name, line, row.get("course"))
         key = (pid.lower(), number or 1)  # IDs are compared without case
         if key in seen:
             raise CsvError(name, line, "patient_id", f"{pid} is already on line {seen[key]}")
