@@ -194,9 +194,18 @@ def test_imports_check_against_lean_calendars_as_against_whole_ones(
         kwargs.pop("cutoff", None)
         return lean_views(*args[:6], True, None, *args[8:], **kwargs)  # type: ignore[arg-type]
 
+    def whole_view(catalog, settings, patient, course, records, facts, as_of, *_: object):  # type: ignore[no-untyped-def]
+        """The whole calendar of a patient's only course (`lean_view` gives a lean one)."""
+        wholes.append(True)
+        return lean_views(
+            catalog, settings, patient, [course], {course.id: records}, as_of, True, None,
+            {course.id: facts},
+        )[0]  # fmt: skip
+
     for whole in (False, True):
         if whole:
             monkeypatch.setattr(transfer, "course_views", whole_views)
+            monkeypatch.setattr(transfer, "lean_view", whole_view)
         db = str(tmp_path / f"{whole}.db")
         answers.append(_import_samples(run, db, doses))
     assert answers[0] == answers[1]

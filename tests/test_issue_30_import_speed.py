@@ -34,7 +34,7 @@ from schedule.store.rows import (
     record_detail,
     unpacked_record,
 )
-from schedule.tracking import transfer
+from schedule.tracking import latest, transfer
 from schedule.tracking.doses_file import DoseRow
 from schedule.tracking.rules import Proposal
 from schedule.tracking.tracker import Tracker
@@ -289,3 +289,23 @@ def test_an_import_leaves_the_collector_as_it_found_it(
     finally:
         (gc.enable if was else gc.disable)()
         store.close()
+
+
+def test_the_latest_calendars_are_kept_and_the_oldest_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The import's memo keeps at least the latest `KEPT` values set and at most twice
+    as many; a value met again is kept as if set anew."""
+    monkeypatch.setattr(latest, "KEPT", 4)
+    kept: latest.Latest[int] = latest.Latest()
+    for n in range(10):
+        kept[(n,)] = n
+        held = [m for m in range(n + 1) if (m,) in kept or (m,) in kept.older]
+        assert held[-4:] == list(range(max(0, n - 3), n + 1))  # the latest four, at least
+        assert len(held) <= 8
+    assert [kept.get((n,)) for n in range(4)] == [None] * 4  # the oldest: gone
+    assert kept.get((4,), "gone") == 4  # in the older half, met again: newer now
+    for n in range(10, 13):
+        kept[(n,)] = n
+    assert kept.get((4,)) == 4
+    assert kept.get((5,)) is None

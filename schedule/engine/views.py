@@ -204,6 +204,37 @@ class _Builder:
         )
 
 
+def lean_view(
+    catalog: Catalog,
+    settings: Settings,
+    patient: Patient,
+    course: Course,
+    records: Sequence[Record],
+    facts: Sequence[Fact],
+    as_of: date,
+    end: date | None,
+    memo: Memo,
+    keys: Sequence[tuple[object, ...]] | None = None,
+) -> CourseView:
+    """The view `course_views` gives of a patient's only course with `records` (`facts`
+    theirs), lean, built until and cut off at `end`, through `memo`: an import checks each of
+    its rows against one (`tracking.transfer`), so this one is made without the set-up
+    `course_views` makes for any number of courses (the same calendar, kept by the same key).
+    `keys`: the facts' `fact_key`s, when the caller keeps them as it adds facts."""
+    if keys is None:
+        key = _memo_key(course, patient, facts, (), end)
+    else:
+        key = (
+            course.regimen, course.start, course.interval_days, course.calendar_month,
+            course.precautions, patient.pregnancy_test, end, (), *keys,
+        )  # fmt: skip
+    events = memo.get(key)
+    if events is None:
+        build = _Builder(catalog, settings, patient, as_of, False, end, end, True, None)
+        events = memo[key] = build.build(course, facts, ())
+    return CourseView(patient, course, tuple(records), events, catalog.get(course.regimen))
+
+
 # Calendars built in one pass over many patients (a worklist, an import's checks), by what each
 # is built from besides what the pass holds the same for all (`_memo_key`). Any mapping: an
 # import keeps only the latest few hundred.
@@ -227,13 +258,15 @@ def _memo_key(
     return (
         course.regimen, course.start, course.interval_days, course.calendar_month,
         course.precautions, patient.pregnancy_test, cutoff, tuple(other_ssa),
-        *[
-            (f.type._value_, *f[1:3], *f[4:])
-            if f.dose is None
-            else (f.type._value_, *f[1:3], *f[4:], f.dose.text, str(f.dose.value), f.dose.unit)
-            for f in facts
-        ],
+        *[fact_key(f) for f in facts],
     )  # fmt: skip
+
+
+def fact_key(f: Fact) -> tuple[object, ...]:
+    """What a fact counts by in a memo key (`_memo_key`)."""
+    if f.dose is None:
+        return (f.type._value_, *f[1:3], *f[4:])
+    return (f.type._value_, *f[1:3], *f[4:], f.dose.text, str(f.dose.value), f.dose.unit)
 
 
 @lru_cache(maxsize=4096)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -191,8 +191,16 @@ def packed_record(record: Record) -> tuple[Any, ...]:
 
 
 def unpacked_record(packed: tuple[Any, ...]) -> Record:
+    """The record `packed_record` packed; made as `Record(...)` makes it, field by field (the
+    class has no checks of its own), without its frozen `__init__` (tens of thousands a file)."""
     course, kind, day, event, dose, note, corrects, override, review, end, tox, grade = packed
-    return Record(
+    values = (
         0, course, _TYPES[kind], date.fromordinal(day), event, dose, note, corrects, "", "",
         override, date.fromordinal(review) if review is not None else None, end, tox, grade,
     )  # fmt: skip
+    record = object.__new__(Record)
+    record.__dict__.update(zip(_RECORD_FIELDS, values, strict=True))
+    return record
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(Record))

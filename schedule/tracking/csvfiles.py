@@ -154,16 +154,20 @@ def _rows(
         rows = []
         line = reader.line_num + 1
         for cells in reader:
-            if "".join(cells).strip():  # not a blank line
+            joined = "".join(cells)
+            if joined.strip():  # not a blank line
                 if len(cells) > len(header) and "".join(cells[len(header) :]).strip():
                     raise CsvError(
                         name, line, None,
                         f"has {len(cells)} cells but the header names {len(header)} columns",
                     )  # fmt: skip
-                values = {
-                    c: (unquote(v) if v[:1] == "'" else v).strip()  # most cells: no quote
-                    for c, v in zip(header, cells, strict=False)
-                }
+                if "'" not in joined:  # most rows: no cell quoted against formulas
+                    values = dict(zip(header, map(str.strip, cells), strict=False))
+                else:
+                    values = {
+                        c: (unquote(v) if v[:1] == "'" else v).strip()
+                        for c, v in zip(header, cells, strict=False)
+                    }
                 for column in header[len(cells) :]:
                     values[column] = ""
                 rows.append((line, values))

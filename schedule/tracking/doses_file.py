@@ -41,9 +41,11 @@ def parse_doses(path: Path) -> list[DoseRow]:
     """Every row of the file, checked on its own."""
     name = str(path)
     parsed = []
-    # A file names a patient, and a day, many times over: each is checked once.
+    # A file names a patient, and a day, many times over: each is checked once; patients given
+    # the same on the same day share one proposal (it is frozen).
     days: dict[str, date] = {}
     checked: set[str] = set()
+    proposals: dict[tuple[Any, ...], Proposal] = {}
     for line, row in read_rows(path, DOSES_COLUMNS, 3):
         pid = row["patient_id"]
         if pid not in checked:
@@ -70,7 +72,7 @@ def parse_doses(path: Path) -> list[DoseRow]:
             grade = whole_number(row["grade"], 0, 99)
             if grade is None:
                 raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
-        proposal = Proposal(
+        values = (
             _IMPORTABLE[type_text],
             row["event"] or None,
             day,
@@ -82,6 +84,9 @@ def parse_doses(path: Path) -> list[DoseRow]:
             toxicity,
             grade,
         )
+        proposal = proposals.get(values)
+        if proposal is None:
+            proposal = proposals[values] = Proposal(*values)
         parsed.append(DoseRow(line, pid, number, proposal))
     return parsed
 

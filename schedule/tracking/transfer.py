@@ -6,23 +6,23 @@ which transaction): `schedule.services.imports`.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from schedule.domain.course import Course, Patient, Record, facts_of
 from schedule.domain.errors import ConflictError, Hint, PrrtError, UnknownError
 from schedule.domain.model import Event, Fact, RecordType
 from schedule.domain.suggest import did_you_mean
 from schedule.domain.units import Quantity
-from schedule.engine.views import CourseView, course_views
+from schedule.engine.views import CourseView, course_views, fact_key, lean_view
 from schedule.store.parallel import iter_slices
 from schedule.store.rows import packed_record, unpacked_record
 from schedule.store.transaction import Tx
 from schedule.tracking.csvfiles import CsvError, placed_error
 from schedule.tracking.doses_file import DoseRow as DoseRow  # where the FHIR import finds it
+from schedule.tracking.latest import Latest
 from schedule.tracking.lean import lean_end
 from schedule.tracking.rules import Proposal, check_record
 from schedule.tracking.tracker import Tracker, choose_course
@@ -55,20 +55,25 @@ def check_doses(
     records = tx.records()
     facts = {c: facts_of(rs) for c, rs in records.items()}
     check = _PatientCheck(tracker, name, today, patients, all_courses, records, facts, place)
-    groups: dict[str, list[DoseRow]] = {}
-    stored = {pid.lower(): pid for pid in patients}  # IDs are compared without case
-    for row in rows:
-        groups.setdefault(stored.get(row.patient_id.lower(), row.patient_id), []).append(row)
+    groups = _by_patient(rows, patients)
     order = list(groups.items())
 
     def task(low: int, high: int) -> list[_Outcome]:
         return [check.outcome(pid, its_rows) for pid, its_rows in order[low:high]]
 
     outcomes: list[_Outcome] = []
+    # Each accepted row's record, by its place in the order stored: read back as each slice
+    # comes in, while the workers check the next ones.
+    accepted: list[tuple[tuple[int, int], str, Record]] = []
     done = 0
     step = max(1, min(_SLICE, -(-len(order) // max(workers, 1))))
     for part in iter_slices(task, tracker.store, len(order), workers, step):
         outcomes += part
+        accepted += (
+            ((rank.get(line, line), line), o.patient_id, unpacked_record(packed))
+            for o in part
+            for line, packed in o.accepted
+        )
         done += sum(len(groups[o.patient_id]) for o in part)
         if on_progress is not None:  # rows checked, of all
             on_progress(done, len(rows))
@@ -80,13 +85,22 @@ def check_doses(
         except _Refused as again:
             raise again.error from None
         raise AssertionError("a refused row passed when checked again")  # pragma: no cover
-    accepted = sorted(
-        ((rank.get(line, line), line), o.patient_id, packed)
-        for o in outcomes
-        for line, packed in o.accepted
-    )
+    accepted.sort(key=_first)  # no two rows share a place
     unchanged = sum(o.unchanged for o in outcomes)
-    return [(pid, unpacked_record(packed)) for _, pid, packed in accepted], unchanged
+    return [(pid, record) for _, pid, record in accepted], unchanged
+
+
+def _first(item: tuple[tuple[int, int], str, Record]) -> tuple[int, int]:
+    return item[0]
+
+
+def _by_patient(rows: list[DoseRow], patients: Mapping[str, Patient]) -> dict[str, list[DoseRow]]:
+    """Each patient's rows in file order, by the stored ID (IDs are compared without case)."""
+    groups: dict[str, list[DoseRow]] = {}
+    stored = {pid.lower(): pid for pid in patients}
+    for row in rows:
+        groups.setdefault(stored.get(row.patient_id.lower(), row.patient_id), []).append(row)
+    return groups
 
 
 @dataclass(frozen=True)
@@ -100,8 +114,6 @@ class _Outcome:
     refused: int | None = None
 
 
-_Key = tuple[Any, ...]  # what a calendar or a check is kept by
-_V = TypeVar("_V")
 _Checked = tuple[tuple[Event, ...], Record]  # a check: the calendar, the record
 
 
@@ -120,8 +132,8 @@ class _PatientCheck:
     place: str = "line"  # what a row's `line` counts (a Bundle's entries)
     # Lean calendars of single courses (the engine's memo, `_PatientState.lean`), and the
     # records rows checked against them gave (`_check`); the latest kept.
-    lean_events: _Latest[tuple[Event, ...]] = field(default_factory=lambda: _Latest())
-    checked: _Latest[_Checked] = field(default_factory=lambda: _Latest())
+    lean_events: Latest[tuple[Event, ...]] = field(default_factory=lambda: Latest())
+    checked: Latest[_Checked] = field(default_factory=lambda: Latest())
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
         try:
@@ -273,6 +285,7 @@ class _PatientState:
         self.courses = courses
         self.records = {c.id: list(check.records.get(c.id, ())) for c in courses}
         self.facts = {c.id: list(check.facts.get(c.id, ())) for c in courses}
+        self.keys = {c: [fact_key(f) for f in facts] for c, facts in self.facts.items()}
         # Whether a record was corrected (its records then differ from its facts), and the
         # lean calendar given last (`shares`).
         self.corrected = any(
@@ -292,13 +305,14 @@ class _PatientState:
     def lean(self, course: Course, end: date | None) -> CourseView:
         """The lean calendar of the patient's only course up to `end`. Courses alike
         (patients who began on one day and were given their doses on the same days) share
-        one, through the engine's memo (`course_views`): `until` and the cutoff are both
+        one, through the engine's memo (`lean_view`): `until` and the cutoff are both
         `end`, which its key holds; today, the settings and `lean` are the import's."""
-        check = self.check
-        view = course_views(
-            check.tracker.catalog, check.tracker.settings, self.patient, [course], self.records,
-            check.today, False, end, self.facts, cutoff=end, lean=True, memo=check.lean_events,
-        )[0]  # fmt: skip
+        check, cid = self.check, course.id
+        view = lean_view(
+            check.tracker.catalog, check.tracker.settings, self.patient, course,
+            self.records[cid], self.facts[cid], check.today, end, check.lean_events,
+            self.keys[cid],
+        )  # fmt: skip
         self.shared = None if self.corrected else view
         return view
 
@@ -314,6 +328,7 @@ class _PatientState:
         cid = record.course_id
         self.records.setdefault(cid, []).append(stored)
         self.facts.setdefault(cid, []).append(fact)
+        self.keys.setdefault(cid, []).append(fact_key(fact))
 
 
 def _with(record: Record, **values: Any) -> Record:
@@ -322,17 +337,6 @@ def _with(record: Record, **values: Any) -> Record:
     copy = object.__new__(Record)
     copy.__dict__.update(record.__dict__, **values)
     return copy
-
-
-class _Latest(OrderedDict[_Key, _V]):
-    """A mapping that keeps the latest `_LEAN_KEPT` values set (none when it is 0). Ordered:
-    a plain dict finds its oldest key past every one removed before it."""
-
-    def __setitem__(self, key: _Key, value: _V) -> None:
-        if self and len(self) >= _LEAN_KEPT:
-            self.popitem(last=False)
-        if _LEAN_KEPT:
-            super().__setitem__(key, value)
 
 
 def _twice(name: str, pid: str, what: str, line: int, place: str) -> ConflictError:
@@ -354,10 +358,6 @@ class _Refused(Exception):
         self.line = line
         self.error = error
 
-
-# Lean calendars kept: patients alike come close together in a file in date order (they
-# began on one day), so the few hundred latest are those met again.
-_LEAN_KEPT = 512
 
 _SLICE = 500  # patients a worker checks before it reports (for the progress bar)
 
