@@ -188,8 +188,8 @@ def test_courses_alike_share_their_lean_calendars(
     ]  # fmt: skip
     built: list[object] = []
     checked: list[object] = []
-    real, check = views.build_calendar, transfer.check_record
-    monkeypatch.setattr(views, "build_calendar", lambda *a, **k: built.append(1) or real(*a, **k))
+    real, check = views.build_lean, transfer.check_record
+    monkeypatch.setattr(views, "build_lean", lambda *a, **k: built.append(1) or real(*a, **k))
     monkeypatch.setattr(transfer, "check_record", lambda *a: checked.append(1) or check(*a))
     answer = _answer(clinic, rows)
     assert answer[0] == "stored"
@@ -309,3 +309,20 @@ def test_the_latest_calendars_are_kept_and_the_oldest_dropped(
         kept[(n,)] = n
     assert kept.get((4,)) == 4
     assert kept.get((5,)) is None
+
+
+def test_values_made_ahead_are_the_records_own() -> None:
+    """The write takes a record's row and audit text made while the workers checked others
+    only for that very record; any other (one checked again at the write) is made then."""
+    from schedule.store.bulk import Prepared
+    from schedule.store.rows import record_row
+
+    made = Prepared(actor(), sqlite=True)
+    given = Record(0, 1, RecordType.GIVEN, START, "prrt-1", "7.4 GBq")
+    other = Record(0, 2, RecordType.GIVEN, START, "ssa-1", "30 mg")
+    made.add(given)
+    stamp, who = actor().stamp, actor().who
+    assert made.of(given) == (record_row(given, stamp, who, True), record_audit_text(given))
+    assert made.of(other) == (record_row(other, stamp, who, True), record_audit_text(other))
+    made.made[id(other)] = (given, *made.make(given))  # another record under its identity
+    assert made.of(other) == (record_row(other, stamp, who, True), record_audit_text(other))

@@ -107,3 +107,12 @@ def facts_of(records: Iterable[Record]) -> list[Fact]:
         )
         for r in effective(records)
     ]
+
+
+def fact_of(record: Record) -> Fact:
+    """The engine's fact of a record that stands (`facts_of` of it alone, without the list)."""
+    r = record
+    dose = Quantity.parse(r.dose) if r.dose else None
+    return Fact(
+        r.type, r.day, r.event, dose, r.note, r.override, r.review, r.end_care, r.toxicity, r.grade
+    )

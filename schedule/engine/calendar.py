@@ -26,6 +26,7 @@ from schedule.engine.facts import FactIndex
 from schedule.engine.flags import flag_labs, flag_orders, flag_pregnancy, flag_washout
 from schedule.engine.maintenance import after_course_events, maintenance_events
 from schedule.engine.modify import Decision
+from schedule.engine.series import SeriesState
 
 DEFAULT_SETTINGS = Settings()
 
@@ -99,6 +100,27 @@ def _build(
     lean: bool,
     pregnancy_test: bool,
 ) -> tuple[Event, ...]:
+    ctx = course_context(
+        regimen, start, facts, as_of, options, settings, informational, cutoff, lean,
+        pregnancy_test,
+    )  # fmt: skip
+    events, state = dose_series(ctx)
+    return finish(ctx, events, state, other_ssa)
+
+
+def course_context(
+    regimen: Regimen,
+    start: date,
+    facts: Iterable[Fact],
+    as_of: date | None,
+    options: PlanOptions,
+    settings: Settings,
+    informational: bool,
+    cutoff: date | None,
+    lean: bool,
+    pregnancy_test: bool,
+) -> Context:
+    """The context a course's calendar is built in, its choices checked."""
     check_options(regimen, options)
     variant = options.precautions or settings.precautions
     if variant is not None and regimen.precautions and variant not in regimen.precaution_variants:
@@ -106,7 +128,7 @@ def _build(
             f"precautions {variant!r} unknown for {regimen.id!r}; "
             f"choose {' or '.join(regimen.precaution_variants)}"
         )
-    ctx = Context(
+    return Context(
         regimen,
         start,
         FactIndex.from_facts(facts),
@@ -118,14 +140,22 @@ def _build(
         lean,
         pregnancy_test,
     )
-    events, state = dose_series(ctx)
+
+
+def finish(
+    ctx: Context, events: list[Event], state: SeriesState, other_ssa: Sequence[date] = ()
+) -> tuple[Event, ...]:
+    """The calendar from its dose series (`events`, extended here, and the state after it):
+    the maintenance injections and the care after the course, the course-wide flags, in date
+    order."""
+    regimen = ctx.regimen
     if not state.cut_short:  # a lean calendar that stopped early has nothing after the doses
         events += maintenance_events(ctx, state.last_ssa_anchor)
         events += after_course_events(ctx, events, state.last_given)
-    if not lean:  # a record's guards look at no flag
+    if not ctx.lean:  # a record's guards look at no flag
         events = flag_washout(regimen, events, other_ssa)
         events = flag_labs(regimen, events)
-        if pregnancy_test:
+        if ctx.pregnancy_test:
             events = flag_pregnancy(regimen, events)
         events = flag_orders(regimen, events)
     events.sort(key=_BY_DAY)  # stable: events of one day keep the order they were built in

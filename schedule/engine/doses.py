@@ -7,144 +7,33 @@ target pushes the later ones to the as-of date, and a toxicity hold pushes the n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
-from functools import lru_cache
 
 from schedule.domain.dates import add_months, on_or_before_weekday
 from schedule.domain.model import Event, Fact, Flag, Kind, Status
-from schedule.domain.options import PlanOptions
-from schedule.domain.pregnancy import pregnancy_tests
 from schedule.domain.regimen import DoseKind, Regimen, Related
-from schedule.domain.settings import Settings
 from schedule.engine.bridging import bridging
-from schedule.engine.companions import (
-    Days,
-    Named,
-    companion_ssa,
-    related_days,
-    related_event,
-    related_names,
-)
+from schedule.engine.companions import companion_ssa, related_event, related_names
 from schedule.engine.context import Context, event_title
-from schedule.engine.facts import FactIndex, Hold
-from schedule.engine.modify import (
-    Decision,
-    Level,
-    after_dose,
-    below_expected,
-    decide,
-    full_decision,
-)
+from schedule.engine.facts import Hold
+from schedule.engine.modify import Decision, after_dose, below_expected, decide
+from schedule.engine.series import SeriesPlan, SeriesState, Step
 from schedule.engine.status import ParentDose
 
 _WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesPlan:
-    """What stays the same from dose to dose of one course, computed once: the series loop
-    runs for every dose of every course."""
-
-    months: int  # calendar months per interval (0: the interval is in days)
-    interval: timedelta
-    before: timedelta  # the dose window
-    after: timedelta
-    full_text: str
-    reduced_text: str
-    full_base: Decimal
-    full_dimension: str
-    around_dose: tuple[Related, ...]
-    around_days: tuple[Days, ...]  # of each of `around_dose` (`related_days`)
-    names: dict[tuple[int, int], Named]  # cache: (index in `around_dose`, dose) -> key, title
-    needs_parent: bool  # any events hang on the doses
-    lower: dict[str, bool]  # cache: recorded amount (as text) -> below the full dose?
-    full: Decision  # the decision for a dose no hold touched
-    first: tuple[str, Decimal] | None = None  # a loading dose 1 (text, base amount)
-
-    @classmethod
-    def of(cls, ctx: Context) -> SeriesPlan:
-        """The plan of the context's regimen with the course's options and site settings; the
-        same for every course of one regimen with the same choices, so made once for them."""
-        options = ctx.options  # all but `until`, which the plan does not depend on
-        return _series_plan(
-            ctx.regimen, ctx.settings, options.interval_days, options.calendar_month,
-            options.precautions, ctx.informational, ctx.lean, ctx.pregnancy_test,
-        )  # fmt: skip
-
-    @classmethod
-    def _make(cls, ctx: Context) -> SeriesPlan:
-        regimen, dose, options = ctx.regimen, ctx.regimen.dose, ctx.options
-        tests = pregnancy_tests(regimen, ctx.settings) if ctx.pregnancy_test else ()
-        around_dose = tuple(
-            r
-            for r in (*regimen.related, *tests, *regimen.precautions_for(ctx.precaution_variant()))
-            if (ctx.informational or r.kind.recordable or (ctx.lean and r.order))
-            and (not r.setting or getattr(ctx.settings, r.setting))
-        )
-        months = 1 if options.calendar_month else 0
-        if not options.calendar_month and not options.interval_days:
-            months = dose.interval_months
-        loading = dose.loading
-        return cls(
-            months=months,
-            interval=timedelta(days=options.interval_days or dose.interval_days),
-            before=timedelta(days=ctx.window_before(dose.window)),
-            after=timedelta(days=ctx.window_after(dose.window)),
-            full_text=str(dose.amount),
-            reduced_text=str(dose.reduced),
-            full_base=dose.amount.base,
-            full_dimension=dose.amount.dimension,
-            around_dose=around_dose,
-            around_days=tuple(related_days(r) for r in around_dose),
-            names={},
-            needs_parent=bool(around_dose) or regimen.ssa is not None,
-            lower={},
-            full=full_decision(regimen),
-            first=(str(loading), loading.base) if loading is not None else None,
-        )
-
-
-@lru_cache(maxsize=256)
-def _series_plan(
-    regimen: Regimen,
-    settings: Settings,
-    interval_days: int | None,
-    calendar_month: bool,
-    precautions: str | None,
-    informational: bool,
-    lean: bool,
-    pregnancy_test: bool,
-) -> SeriesPlan:
-    """The plan for these choices, keyed by their values (a regimen hashes by its id): what a
-    course's start, facts and as-of day do not change."""
-    options = PlanOptions(interval_days, calendar_month, precautions)
-    blank = Context(
-        regimen, date.min, FactIndex.from_facts(()), None, options, settings, informational,
-        lean=lean, pregnancy_test=pregnancy_test,
-    )  # fmt: skip
-    return SeriesPlan._make(blank)
-
-
-@dataclass(slots=True)
-class SeriesState:
-    """What carries from one dose to the next."""
-
-    anchor: date  # the day the projection counts from
-    steps: int = 0  # intervals from the anchor to the next dose
-    last_given: date | None = None  # the latest dose given
-    pending_before: bool = False  # an earlier dose is neither given nor skipped
-    used_holds: set[date] = field(default_factory=set)  # starts of holds applied
-    level: Level = field(default_factory=Level)  # the expected amount's level (`modify`)
-    decisions: dict[str, Decision] = field(default_factory=dict)  # by dose key
-    bridges: int = 0  # bridging SSA injections so far (keys ssa-bridge-1, ...)
-    last_ssa_anchor: date | None = None  # where maintenance SSA counts from
-    cut_short: bool = False  # a lean calendar stopped before this dose (`_lean_stop`)
-
-
-def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
-    """The doses in order, each followed by its events; and the state after the last dose."""
+def dose_series(
+    ctx: Context,
+    steps: list[Step] | None = None,
+    resume: Step | None = None,
+    before: Sequence[Event] = (),
+) -> tuple[list[Event], SeriesState]:
+    """The doses in order, each followed by its events; and the state after the last dose.
+    `steps`: where the series stood before each dose is added to it (`Step`); `resume`: the
+    series is built from that step on, `before` holding the events built before it (the
+    caller knows that nothing before dose `resume.k` changed: `engine.resume`)."""
     # long: one loop carries the series' state from dose to dose, and each of its steps is a
     # function already; what is left is their order, read best in one place.
     dose = ctx.regimen.dose
@@ -152,12 +41,15 @@ def dose_series(ctx: Context) -> tuple[list[Event], SeriesState]:
     horizon = ctx.options.until or (
         max(ctx.start, ctx.as_of or ctx.start) + timedelta(days=ctx.settings.horizon_days)
     )  # an open-ended series stops here
-    state = SeriesState(anchor=ctx.start)
-    events: list[Event] = []
+    if resume is None:
+        state, events, k = SeriesState(anchor=ctx.start), [], 0
+    else:
+        state, events, k = resume.state.copy(), list(before[: resume.built]), resume.k - 1
     given, count, title = ctx.facts.given, dose.count, dose.title
-    k = 0
     while count is None or k < count:
         k += 1
+        if steps is not None:
+            steps.append(Step(k, len(events), state.copy()))
         key = f"{dose.series}-{k}"
         projected = _projected(plan, state)
         given_fact = given.get(key)

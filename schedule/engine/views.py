@@ -17,6 +17,7 @@ from schedule.domain.settings import Settings
 from schedule.engine.calendar import build_calendar, dose_decisions
 from schedule.engine.clinic import flag_clinic_days
 from schedule.engine.modify import Decision
+from schedule.engine.resume import Lean, build_lean
 
 _WAITING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
 
@@ -213,14 +214,17 @@ def lean_view(
     facts: Sequence[Fact],
     as_of: date,
     end: date | None,
-    memo: Memo,
+    memo: MutableMapping[tuple[object, ...], Lean],
     keys: Sequence[tuple[object, ...]] | None = None,
-) -> CourseView:
+    after: Lean | None = None,
+) -> tuple[CourseView, Lean]:
     """The view `course_views` gives of a patient's only course with `records` (`facts`
-    theirs), lean, built until and cut off at `end`, through `memo`: an import checks each of
-    its rows against one (`tracking.transfer`), so this one is made without the set-up
-    `course_views` makes for any number of courses (the same calendar, kept by the same key).
-    `keys`: the facts' `fact_key`s, when the caller keeps them as it adds facts."""
+    theirs), lean, built until and cut off at `end`, through `memo`, and how its calendar was
+    built: an import checks each of its rows against one (`tracking.transfer`), so this one
+    is made without the set-up `course_views` makes for any number of courses (the same
+    calendar, kept by the same key), and built from `after`, the course's lean calendar with
+    one record less, where that gives the same (`engine.resume`). `keys`: the facts'
+    `fact_key`s, when the caller keeps them as it adds facts."""
     if keys is None:
         key = _memo_key(course, patient, facts, (), end)
     else:
@@ -228,11 +232,15 @@ def lean_view(
             course.regimen, course.start, course.interval_days, course.calendar_month,
             course.precautions, patient.pregnancy_test, end, (), *keys,
         )  # fmt: skip
-    events = memo.get(key)
-    if events is None:
-        build = _Builder(catalog, settings, patient, as_of, False, end, end, True, None)
-        events = memo[key] = build.build(course, facts, ())
-    return CourseView(patient, course, tuple(records), events, catalog.get(course.regimen))
+    regimen = catalog.get(course.regimen)
+    lean = memo.get(key)
+    if lean is None:
+        options = course.options if end is None else _until(course.options, end)
+        lean = memo[key] = build_lean(
+            regimen, course.start, facts, as_of=as_of, options=options, settings=settings,
+            cutoff=end, pregnancy_test=patient.pregnancy_test, after=after,
+        )  # fmt: skip
+    return CourseView(patient, course, tuple(records), lean.events, regimen), lean
 
 
 # Calendars built in one pass over many patients (a worklist, an import's checks), by what each

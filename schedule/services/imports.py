@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from schedule.domain.course import Actor
+from schedule.store.bulk import Prepared
 from schedule.tracking.csvfiles import ImportResult
 from schedule.tracking.doses_file import DoseRow, parse_doses
 from schedule.tracking.roster import parse_roster, plan_roster, store_roster
@@ -79,11 +80,15 @@ def store_rows(
 ) -> ImportResult:
     """The rows of doses read from `name` (a CSV file, or FHIR resources numbered by `place`),
     checked and stored as `import_doses` says."""
+    # The values the write stores are made as the checked rows come back, while the workers
+    # check others (none for a dry run).
+    prepared = None if dry_run else Prepared(actor, tracker.store.dialect == "sqlite")
     with tracker.store.read() as tx:
         stamp = tx.last_ids()  # rises with every record or course added
         pending, unchanged = check_doses(
-            tracker, tx, name, rows, today, on_progress, workers, place, order
-        )
+            tracker, tx, name, rows, today, on_progress, workers, place, order,
+            prepared.add if prepared is not None else None,
+        )  # fmt: skip
     if dry_run or not pending:
         return ImportResult(len(pending), unchanged, dry_run)
     with _uncollected(), tracker.store.write() as tx:
@@ -93,7 +98,7 @@ def store_rows(
                 tracker, tx, name, rows, today, workers=workers, place=place, ranks=order
             )
         if pending:
-            tx.add_records_bulk(pending, actor, "import-doses")
+            tx.add_records_bulk(pending, actor, "import-doses", prepared)
     return ImportResult(len(pending), unchanged, dry_run)
 
 

@@ -4,6 +4,8 @@ their claims and their audit rows, each table's rows in one go through the drive
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,13 +17,49 @@ from schedule.store.fastpath import insert_many
 from schedule.store.rows import CLAIMS, RECORD_COLUMNS, record_audit_text, record_row
 
 
-def add_records(conn: Connection, items: list[tuple[str, Record]], actor: Actor) -> int:
+class Prepared:
+    """The values of records to add, made ahead of the write (an import makes them while its
+    workers check the next rows): each record's row but its id, and its audit text, kept by
+    the record object itself (held here, so that no other takes its identity). A record not
+    prepared (one checked again at the write) is made then."""
+
+    def __init__(self, actor: Actor, sqlite: bool) -> None:
+        self.stamp, self.who, self.sqlite = actor.stamp, actor.who, sqlite
+        self.made: dict[int, tuple[Record, tuple[Any, ...], str]] = {}
+
+    def add(self, record: Record) -> None:
+        self.made[id(record)] = (record, *self.make(record))
+
+    def make(self, record: Record) -> tuple[tuple[Any, ...], str]:
+        return record_row(record, self.stamp, self.who, self.sqlite), record_audit_text(record)
+
+    def of(self, record: Record) -> tuple[tuple[Any, ...], str]:
+        made = self.made.get(id(record))
+        if made is None or made[0] is not record:
+            return self.make(record)
+        return made[1], made[2]
+
+
+def add_records(
+    conn: Connection,
+    items: list[tuple[str, Record]],
+    actor: Actor,
+    prepared: Prepared | None = None,
+) -> int:
     """Records (with their patients), their claims and their audit rows, on the writing
     connection `conn`: the ids first, then each table's rows in one go. SQLite runs one writer
     at a time (BEGIN IMMEDIATE), so the next ids are known; PostgreSQL hands them out from the
-    column's sequence, safe beside other writers."""
+    column's sequence, safe beside other writers. `prepared`: their values made ahead, for
+    this actor and this database."""
     stamp = actor.stamp  # one moment for the whole import, formatted once
     sqlite = conn.dialect.name == "sqlite"
+    if prepared is None or (prepared.stamp, prepared.who, prepared.sqlite) != (
+        stamp,
+        actor.who,
+        sqlite,
+    ):
+        prepared = Prepared(actor, sqlite)
+    made = [prepared.of(r) for _, r in items]
     ids: list[int] = []
     if items:
         if sqlite:
@@ -32,10 +70,7 @@ def add_records(conn: Connection, items: list[tuple[str, Record]], actor: Actor)
             query = select(func.nextval(serial)).select_from(func.generate_series(1, len(items)))
             ids = sorted(conn.execute(query).scalars())
         # SQLite keeps dates as ISO text and booleans as 0/1
-        rows = [
-            (rid, *record_row(r, stamp, actor.who, sqlite))
-            for (_, r), rid in zip(items, ids, strict=True)
-        ]
+        rows = [(rid, *row) for (row, _), rid in zip(made, ids, strict=True)]
         insert_many(conn, tables.records.name, ("id", *RECORD_COLUMNS), rows)
     claims = [
         (r.course_id, r.event, rid)
@@ -56,8 +91,8 @@ def add_records(conn: Connection, items: list[tuple[str, Record]], actor: Actor)
         conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
     if items:
         audit = [
-            (stamp, actor.who, r.type.value, pid, r.course_id, rid, record_audit_text(r))
-            for (pid, r), rid in zip(items, ids, strict=True)
+            (stamp, actor.who, r.type.value, pid, r.course_id, rid, text)
+            for (pid, r), rid, (_, text) in zip(items, ids, made, strict=True)
         ]  # fmt: skip
         columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")
         insert_many(conn, tables.audit.name, columns, audit)

@@ -18,7 +18,7 @@ from schedule.domain.course import Actor, Course, Patient, Record
 from schedule.domain.errors import ConflictError, Hint
 from schedule.domain.model import Fact, RecordType
 from schedule.store import tables
-from schedule.store.bulk import add_records
+from schedule.store.bulk import Prepared, add_records
 from schedule.store.fastpath import driver_facts
 from schedule.store.published import PublishedMemory
 from schedule.store.rows import (
@@ -297,13 +297,18 @@ class Tx:
             self.writing().execute(s.delete().where(s.c.record_id == record.corrects))
 
     def add_records_bulk(
-        self, items: Iterable[tuple[str, Record]], actor: Actor, action: str
+        self,
+        items: Iterable[tuple[str, Record]],
+        actor: Actor,
+        action: str,
+        prepared: Prepared | None = None,
     ) -> int:
         """Insert many records, their claims and their audit rows in a few statements, in the
-        caller's transaction (as `add_record` one by one would): `bulk.add_records`."""
+        caller's transaction (as `add_record` one by one would): `bulk.add_records`, with
+        their values made ahead if `prepared` has them."""
         rows = list(items)
         self.touch(*(patient_id for patient_id, _ in rows))
-        count = add_records(self.writing(), rows, actor)
+        count = add_records(self.writing(), rows, actor, prepared)
         self.add_audit(actor, action, None, detail={"records": count})
         return count
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from schedule.domain.course import Course, Patient, Record, facts_of
+from schedule.domain.course import Course, Patient, Record, fact_of, facts_of
 from schedule.domain.errors import ConflictError, Hint, PrrtError, UnknownError
 from schedule.domain.model import Event, Fact, RecordType
 from schedule.domain.suggest import did_you_mean
 from schedule.domain.units import Quantity
+from schedule.engine.resume import Lean
 from schedule.engine.views import CourseView, course_views, fact_key, lean_view
 from schedule.store.parallel import iter_slices
 from schedule.store.rows import packed_record, unpacked_record
@@ -38,10 +39,12 @@ def check_doses(
     workers: int = 1,
     place: str = "line",
     ranks: Mapping[int, int] | None = None,
+    on_accepted: Callable[[Record], None] | None = None,
 ) -> tuple[list[tuple[str, Record]], int]:
     """The records to add for the rows of file `name` (with the earlier rows applied) and the
     count of rows already stored, checked against what `tx` has stored; the first refusal stops
-    everything, placed on its line and field.
+    everything, placed on its line and field. `on_accepted` is given each record to add as
+    its patient's rows come back checked, while the workers check others.
 
     A row depends only on the earlier rows of its own patient, so each patient's rows are
     checked on their own, in file order, spread over `workers` processes; the refusal reported
@@ -69,11 +72,7 @@ def check_doses(
     step = max(1, min(_SLICE, -(-len(order) // max(workers, 1))))
     for part in iter_slices(task, tracker.store, len(order), workers, step):
         outcomes += part
-        accepted += (
-            ((rank.get(line, line), line), o.patient_id, unpacked_record(packed))
-            for o in part
-            for line, packed in o.accepted
-        )
+        accepted += _came(part, rank, on_accepted)
         done += sum(len(groups[o.patient_id]) for o in part)
         if on_progress is not None:  # rows checked, of all
             on_progress(done, len(rows))
@@ -88,6 +87,22 @@ def check_doses(
     accepted.sort(key=_first)  # no two rows share a place
     unchanged = sum(o.unchanged for o in outcomes)
     return [(pid, record) for _, pid, record in accepted], unchanged
+
+
+def _came(
+    part: list[_Outcome], rank: Mapping[int, int], on_accepted: Callable[[Record], None] | None
+) -> list[tuple[tuple[int, int], str, Record]]:
+    """The records of a slice's accepted rows, by their place in the order stored, each given
+    to `on_accepted`."""
+    came = [
+        ((rank.get(line, line), line), o.patient_id, unpacked_record(packed))
+        for o in part
+        for line, packed in o.accepted
+    ]
+    if on_accepted is not None:
+        for _, _, record in came:
+            on_accepted(record)
+    return came
 
 
 def _first(item: tuple[tuple[int, int], str, Record]) -> tuple[int, int]:
@@ -132,7 +147,7 @@ class _PatientCheck:
     place: str = "line"  # what a row's `line` counts (a Bundle's entries)
     # Lean calendars of single courses (the engine's memo, `_PatientState.lean`), and the
     # records rows checked against them gave (`_check`); the latest kept.
-    lean_events: Latest[tuple[Event, ...]] = field(default_factory=lambda: Latest())
+    lean_events: Latest[Lean] = field(default_factory=lambda: Latest())
     checked: Latest[_Checked] = field(default_factory=lambda: Latest())
 
     def outcome(self, pid: str, rows: list[DoseRow]) -> _Outcome:
@@ -148,20 +163,24 @@ class _PatientCheck:
         row: DoseRow,
         lean: list[CourseView],
         calendars: Callable[..., list[CourseView]],
-    ) -> CourseView:
+    ) -> tuple[CourseView, Event | None]:
         """The course a row is for, from the lean calendars, or from the whole ones when a
-        lean one lacks the row's event; a refusal is the course column's."""
+        lean one lacks the row's event, and that event in it (if any); a refusal is the
+        course column's."""
         try:
             if row.number is None and len(lean) == 1:
                 chosen = lean[0]  # the only course (`choose_course` would say so)
             else:
                 chosen = choose_course(pid, lean, row.number)
-            if row.proposal.event and chosen.event(row.proposal.event) is None:
+            key = row.proposal.event
+            named = chosen.event(key) if key else None
+            if key and named is None:
                 chosen = choose_course(pid, calendars(lean=False), row.number)
+                named = chosen.event(key)
         except PrrtError as exc:
             error = placed_error(self.name, row.line, "course", exc, self.place)
             raise _Refused(row.line, error) from None
-        return chosen
+        return chosen, named
 
     def rows(self, pid: str, rows: list[DoseRow]) -> tuple[list[tuple[int, str, Record]], int]:
         """The rows of patient `pid`, in file order, with the earlier ones applied; the first
@@ -193,8 +212,8 @@ class _PatientCheck:
             end = lean_end(proposal.day) if single else None
             if known is None or known[0] != end:
                 known = (end, state.calendars(lean=True, end=end))
-            chosen = self._course(pid, row, known[1], state.calendars)
-            if self._stored(pid, row, chosen):
+            chosen, named = self._course(pid, row, known[1], state.calendars)
+            if self._stored(pid, row, chosen, named, state.corrected):
                 unchanged += 1
                 continue
             try:
@@ -221,6 +240,7 @@ class _PatientCheck:
         # is never another's) and the course's own values.
         course, events = chosen.course, chosen.events
         key = (id(events), course.regimen, course.start, course.interval_days, proposal)
+        # (a proposal hashes by its fields: most rows alike share one, `parse_doses`)
         kept = self.checked.get(key)
         if kept is None or kept[0] is not events:
             record = check_record(
@@ -231,14 +251,19 @@ class _PatientCheck:
             record = kept[1]
         return record if record.course_id == course.id else _with(record, course_id=course.id)
 
-    def _stored(self, pid: str, row: DoseRow, chosen: CourseView) -> bool:
+    def _stored(
+        self, pid: str, row: DoseRow, chosen: CourseView, named: Event | None, corrected: bool
+    ) -> bool:
         """Whether the row is a record that stands (type, event, day and dose alike); one
-        that differs from it only in its note is refused (`_same_note`)."""
+        that differs from it only in its note is refused (`_same_note`). `named`: the row's
+        event in the calendar; `corrected`: whether a record of the patient's was (else all
+        stand)."""
         proposal = row.proposal
         kind, key, day = proposal.type, proposal.event, proposal.day
-        if key is not None and (named := chosen.event(key)) is not None:
+        if named is not None:
             key = named.key  # as the calendar writes it (`PRRT-2` is `prrt-2`)
-        same = [r for r in chosen.standing if (r.type, r.event, r.day) == (kind, key, day)]
+        standing = chosen.standing if corrected else chosen.records
+        same = [r for r in standing if (r.type, r.event, r.day) == (kind, key, day)]
         if not same or (same[-1].dose or None) != _canonical_dose(proposal.dose):
             return False
         self._same_note(pid, row, same[-1])
@@ -286,6 +311,7 @@ class _PatientState:
         self.records = {c.id: list(check.records.get(c.id, ())) for c in courses}
         self.facts = {c.id: list(check.facts.get(c.id, ())) for c in courses}
         self.keys = {c: [fact_key(f) for f in facts] for c, facts in self.facts.items()}
+        self.built: dict[int, Lean | None] = {}  # the lean calendar given last, of each course
         # Whether a record was corrected (its records then differ from its facts), and the
         # lean calendar given last (`shares`).
         self.corrected = any(
@@ -308,10 +334,10 @@ class _PatientState:
         one, through the engine's memo (`lean_view`): `until` and the cutoff are both
         `end`, which its key holds; today, the settings and `lean` are the import's."""
         check, cid = self.check, course.id
-        view = lean_view(
+        view, self.built[cid] = lean_view(
             check.tracker.catalog, check.tracker.settings, self.patient, course,
             self.records[cid], self.facts[cid], check.today, end, check.lean_events,
-            self.keys[cid],
+            self.keys[cid], self.built.get(cid),
         )  # fmt: skip
         self.shared = None if self.corrected else view
         return view
@@ -323,7 +349,7 @@ class _PatientState:
     def add(self, record: Record, line: int) -> None:
         """A row's record, checked: until written it has a provisional id, minus its line."""
         stored = _with(record, id=-line)
-        fact = _fact_of(stored)
+        fact = fact_of(stored)
         self.corrected = self.corrected or record.type is RecordType.ENTERED_IN_ERROR
         cid = record.course_id
         self.records.setdefault(cid, []).append(stored)
@@ -360,15 +386,6 @@ class _Refused(Exception):
 
 
 _SLICE = 500  # patients a worker checks before it reports (for the progress bar)
-
-
-def _fact_of(record: Record) -> Fact:
-    """The engine's fact of a record that stands (`facts_of` of it alone)."""
-    r = record
-    dose = Quantity.parse(r.dose) if r.dose else None
-    return Fact(
-        r.type, r.day, r.event, dose, r.note, r.override, r.review, r.end_care, r.toxicity, r.grade
-    )
 
 
 def _canonical_dose(dose: str | None) -> str | None:

@@ -1,0 +1,151 @@
+"""Lean calendars built again from the dose a new record changes. An import checks each row
+against its course's lean calendar with the rows before it applied (`tracking.transfer`): one
+record more each time, so the doses before the one that record belongs to, with the events
+around them, are as they were (`Step`); the series is built again from there, then what
+follows it (maintenance, the care after the course) as always.
+
+Only where that is sure: the same course, day and choices, a cutoff as late or later, one
+dose, lab, order or injection given more, and nothing else the series reads across its doses
+(a hold, a discontinuation, or a regimen whose injections stay overdue until a later one is
+given, `Context.still_due`). Anything else is built from the first dose."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import lru_cache
+from typing import NamedTuple
+
+from schedule.domain.model import Event, Fact, RecordType
+from schedule.domain.options import PlanOptions
+from schedule.domain.regimen import DoseKind, Regimen
+from schedule.domain.settings import Settings
+from schedule.engine.calendar import course_context, finish
+from schedule.engine.context import Context
+from schedule.engine.doses import dose_series
+from schedule.engine.series import SeriesPlan, Step
+
+
+@dataclass(frozen=True)
+class Trace:
+    """How a lean calendar was built: from what, its dose series' events (before what follows
+    the series) and where the series stood before each dose it came to, and after its last
+    when it ran to its end."""
+
+    regimen: Regimen
+    start: date
+    facts: tuple[Fact, ...]
+    as_of: date | None
+    options: PlanOptions  # without `until`, which the series of a counted regimen never reads
+    settings: Settings
+    pregnancy_test: bool
+    cutoff: date | None
+    series: tuple[Event, ...]
+    steps: tuple[Step, ...]
+
+
+class Lean(NamedTuple):
+    """A lean calendar and how it was built."""
+
+    events: tuple[Event, ...]
+    trace: Trace
+
+
+def build_lean(
+    regimen: Regimen,
+    start: date,
+    facts: Sequence[Fact],
+    *,
+    as_of: date | None,
+    options: PlanOptions,
+    settings: Settings,
+    cutoff: date | None,
+    pregnancy_test: bool,
+    after: Lean | None = None,
+) -> Lean:
+    """`build_calendar(..., informational=False, cutoff=cutoff, lean=True)`, and how it was
+    built; from `after` (the course's lean calendar with one record less) where that is sure
+    to give the same events."""
+    facts = tuple(facts)
+    ctx = course_context(
+        regimen, start, facts, as_of, options, settings, False, cutoff, True, pregnancy_test
+    )
+    from_step = _resume(after.trace, ctx, facts) if after is not None else None
+    # Where the series stood before each dose, kept only where a calendar with one record
+    # more can be built from it.
+    steps: list[Step] | None = [] if _resumable(ctx) else None
+    if from_step is not None and after is not None and steps is not None:
+        events, state = dose_series(ctx, steps, from_step, after.trace.series)
+        steps[:0] = [s for s in after.trace.steps if s.k < from_step.k]
+    else:
+        events, state = dose_series(ctx, steps)
+    series = tuple(events)
+    if steps is None:
+        steps = []
+    elif not state.cut_short:  # ran to its end: built again from there for a record after it
+        steps.append(Step((steps[-1].k if steps else 0) + 1, len(series), state.copy()))
+    trace = Trace(
+        regimen, start, facts, as_of, _without_until(options), settings, pregnancy_test,
+        cutoff, series, tuple(steps),
+    )  # fmt: skip
+    return Lean(finish(ctx, events, state), trace)
+
+
+def _resume(trace: Trace, ctx: Context, facts: tuple[Fact, ...]) -> Step | None:
+    """The step of `trace` to build `ctx`'s series from, or None (from the first dose)."""
+    if (
+        not _resumable(ctx)
+        or trace.regimen is not ctx.regimen
+        or (trace.start, trace.as_of, trace.pregnancy_test)
+        != (ctx.start, ctx.as_of, ctx.pregnancy_test)
+        or trace.settings != ctx.settings
+        or trace.options != _without_until(ctx.options)
+        or trace.cutoff is None
+        or ctx.cutoff is None
+        or ctx.cutoff < trace.cutoff  # a dose it built could stop short now
+        or len(facts) != len(trace.facts) + 1
+        or facts[:-1] != trace.facts
+    ):
+        return None
+    new = facts[-1]
+    if new.type is not RecordType.GIVEN or not new.event or not trace.steps:
+        return None
+    number = _dose_of(ctx, new.event)
+    last = trace.steps[-1]
+    if number is None or number >= last.k:
+        return last  # a record after the doses built: the series as it was, then the rest
+    return next(s for s in trace.steps if s.k == number)
+
+
+def _resumable(ctx: Context) -> bool:
+    """Whether nothing the course's series reads across its doses is there: a count of
+    doses (an open series ends at a horizon that `until` moves), injections that stay overdue
+    until a later one is given (`Context.still_due`), a hold, a discontinuation."""
+    dose, facts = ctx.regimen.dose, ctx.facts
+    return (
+        dose.count is not None
+        and dose.kind not in (DoseKind.LONG_ACTING_SSA, DoseKind.HORMONE)
+        and not facts.holds
+        and facts.discontinued is None
+    )
+
+
+def _dose_of(ctx: Context, key: str) -> int | None:
+    """The dose whose turn of the series reads the event `key` (its own key, an event around
+    it, its companion injection), or None: no turn reads it."""
+    series, _, tail = key.rpartition("-")
+    if not tail.isdigit() or not series:
+        return None
+    number = int(tail)
+    dose = ctx.regimen.dose
+    if series == dose.series or series in SeriesPlan.of(ctx).around_series:
+        return number
+    if series == "ssa" and ctx.regimen.ssa is not None and number <= (dose.count or 0):
+        return number  # the companion injection after dose `number`
+    return None
+
+
+@lru_cache(maxsize=256)
+def _without_until(options: PlanOptions) -> PlanOptions:
+    return options if options.until is None else replace(options, until=None)
