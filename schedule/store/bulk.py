@@ -60,6 +60,7 @@ def add_records(
     ):
         prepared = Prepared(actor, sqlite)
     made = [prepared.of(r) for _, r in items]
+    prepared.made.clear()  # taken: what is left of it is in `made`
     ids: list[int] = []
     if items:
         if sqlite:
