@@ -8,7 +8,10 @@ modules are imported inside commands so that `prrt --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -127,5 +130,26 @@ def main() -> None:
     cli.main(prog_name="prrt")
 
 
+def run() -> None:
+    """The `prrt` program: `main`, then the process leaves at once. By then the command has
+    written and closed its files and closed the database (`App.close`), and its worker
+    processes are gone; tearing the interpreter down would only free, one by one, what the
+    command loaded (0.08 s after an import of 40,000 rows)."""
+    code = 0
+    try:
+        main()
+    except SystemExit as done:
+        if isinstance(done.code, int):
+            code = done.code
+        elif done.code is not None:  # as Python does with a text
+            print(done.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        # a reader gone (a closed pipe), or a stream closed already
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()
