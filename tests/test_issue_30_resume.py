@@ -97,7 +97,12 @@ def test_a_calendar_built_from_a_step_is_the_one_built_from_the_first_dose(
             settings=SETTINGS, cutoff=cutoff, pregnancy_test=pregnancy, after=after,
         )  # fmt: skip
         assert lean.events == _whole(regimen_id, facts, cutoff, pregnancy)
-        if after is not None and resume._resume(after.trace, _ctx(lean), tuple(facts)):
+        ctx = _ctx(lean)
+        if (
+            after is not None
+            and resume._resumable(ctx)
+            and resume._resume(after.trace, ctx, tuple(facts))
+        ):
             resumed += 1
         after = lean
     event(f"{regimen_id}: {'some' if resumed else 'none'} built from a step")

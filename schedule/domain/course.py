@@ -92,25 +92,11 @@ def effective(records: Iterable[Record]) -> list[Record]:
 def facts_of(records: Iterable[Record]) -> list[Fact]:
     """The engine's facts from the records that stand, in the order given (the store's order
     is the order recorded)."""
-    return [
-        Fact(
-            r.type,
-            r.day,
-            r.event,
-            Quantity.parse(r.dose) if r.dose else None,
-            r.note,
-            r.override,
-            r.review,
-            r.end_care,
-            r.toxicity,
-            r.grade,
-        )
-        for r in effective(records)
-    ]
+    return [fact_of(r) for r in effective(records)]
 
 
 def fact_of(record: Record) -> Fact:
-    """The engine's fact of a record that stands (`facts_of` of it alone, without the list)."""
+    """The engine's fact of a record that stands."""
     r = record
     dose = Quantity.parse(r.dose) if r.dose else None
     return Fact(

@@ -24,7 +24,7 @@ from schedule.domain.settings import Settings
 from schedule.engine.calendar import course_context, finish
 from schedule.engine.context import Context
 from schedule.engine.doses import dose_series
-from schedule.engine.series import SeriesPlan, Step
+from schedule.engine.series import SeriesPlan, SeriesState, Step
 
 
 @dataclass(frozen=True)
@@ -71,20 +71,11 @@ def build_lean(
     ctx = course_context(
         regimen, start, facts, as_of, options, settings, False, cutoff, True, pregnancy_test
     )
-    from_step = _resume(after.trace, ctx, facts) if after is not None else None
-    # Where the series stood before each dose, kept only where a calendar with one record
-    # more can be built from it.
-    steps: list[Step] | None = [] if _resumable(ctx) else None
-    if from_step is not None and after is not None and steps is not None:
-        events, state = dose_series(ctx, steps, from_step, after.trace.series)
-        steps[:0] = [s for s in after.trace.steps if s.k < from_step.k]
+    if _resumable(ctx):  # where the series stood before each dose kept, to build from
+        events, state, steps = _traced_series(ctx, facts, after)
     else:
-        events, state = dose_series(ctx, steps)
+        (events, state), steps = dose_series(ctx), []
     series = tuple(events)
-    if steps is None:
-        steps = []
-    elif not state.cut_short:  # ran to its end: built again from there for a record after it
-        steps.append(Step((steps[-1].k if steps else 0) + 1, len(series), state.copy()))
     trace = Trace(
         regimen, start, facts, as_of, _without_until(options), settings, pregnancy_test,
         cutoff, series, tuple(steps),
@@ -92,11 +83,28 @@ def build_lean(
     return Lean(finish(ctx, events, state), trace)
 
 
+def _traced_series(
+    ctx: Context, facts: tuple[Fact, ...], after: Lean | None
+) -> tuple[list[Event], SeriesState, list[Step]]:
+    """The dose series of a `_resumable` context, from `after`'s step where `_resume` finds
+    one, and where it stood before each dose it came to, and after its last when it ran to
+    its end."""
+    steps: list[Step] = []
+    if after is not None and (from_step := _resume(after.trace, ctx, facts)) is not None:
+        events, state = dose_series(ctx, steps, from_step, after.trace.series)
+        steps[:0] = [s for s in after.trace.steps if s.k < from_step.k]
+    else:
+        events, state = dose_series(ctx, steps)
+    if not state.cut_short:  # ran to its end: built again from there for a record after it
+        steps.append(Step((steps[-1].k if steps else 0) + 1, len(events), state.copy()))
+    return events, state, steps
+
+
 def _resume(trace: Trace, ctx: Context, facts: tuple[Fact, ...]) -> Step | None:
-    """The step of `trace` to build `ctx`'s series from, or None (from the first dose)."""
+    """The step of `trace` to build `ctx`'s series from, or None (from the first dose);
+    `ctx` is `_resumable`."""
     if (
-        not _resumable(ctx)
-        or trace.regimen is not ctx.regimen
+        trace.regimen is not ctx.regimen
         or (trace.start, trace.as_of, trace.pregnancy_test)
         != (ctx.start, ctx.as_of, ctx.pregnancy_test)
         or trace.settings != ctx.settings

@@ -225,13 +225,7 @@ def lean_view(
     calendar, kept by the same key), and built from `after`, the course's lean calendar with
     one record less, where that gives the same (`engine.resume`). `keys`: the facts'
     `fact_key`s, when the caller keeps them as it adds facts."""
-    if keys is None:
-        key = _memo_key(course, patient, facts, (), end)
-    else:
-        key = (
-            course.regimen, course.start, course.interval_days, course.calendar_month,
-            course.precautions, patient.pregnancy_test, end, (), *keys,
-        )  # fmt: skip
+    key = _memo_key(course, patient, facts, (), end, keys)
     regimen = catalog.get(course.regimen)
     lean = memo.get(key)
     if lean is None:
@@ -255,6 +249,7 @@ def _memo_key(
     facts: Sequence[Fact],
     other_ssa: Sequence[date],
     cutoff: date | None,
+    keys: Sequence[tuple[object, ...]] | None = None,
 ) -> tuple[object, ...]:
     """What a course's calendar is built from besides the pass's catalog, settings, as-of
     day, `until`, `informational` and `lean`: `build_calendar` is a pure function of them, so
@@ -262,11 +257,12 @@ def _memo_key(
     type by its value and its amount by its text, its value as written and its unit
     (quantities compare by value: 7.4 equals 7.40, and a calendar shows the amount as
     recorded). Plain values: a key is made for every course, and an enumeration or a
-    quantity hashes in Python, their texts in C."""
+    quantity hashes in Python, their texts in C. `keys`: the facts' `fact_key`s, when the
+    caller has them already."""
     return (
         course.regimen, course.start, course.interval_days, course.calendar_month,
         course.precautions, patient.pregnancy_test, cutoff, tuple(other_ssa),
-        *[fact_key(f) for f in facts],
+        *([fact_key(f) for f in facts] if keys is None else keys),
     )  # fmt: skip
 
 

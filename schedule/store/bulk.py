@@ -27,6 +27,10 @@ class Prepared:
         self.stamp, self.who, self.sqlite = actor.stamp, actor.who, sqlite
         self.made: dict[int, tuple[Record, tuple[Any, ...], str]] = {}
 
+    def fits(self, actor: Actor, sqlite: bool) -> bool:
+        """Whether the values were made for this actor's write to this kind of database."""
+        return (self.stamp, self.who, self.sqlite) == (actor.stamp, actor.who, sqlite)
+
     def add(self, record: Record) -> None:
         self.made[id(record)] = (record, *self.make(record))
 
@@ -53,11 +57,7 @@ def add_records(
     this actor and this database."""
     stamp = actor.stamp  # one moment for the whole import, formatted once
     sqlite = conn.dialect.name == "sqlite"
-    if prepared is None or (prepared.stamp, prepared.who, prepared.sqlite) != (
-        stamp,
-        actor.who,
-        sqlite,
-    ):
+    if prepared is None or not prepared.fits(actor, sqlite):
         prepared = Prepared(actor, sqlite)
     made = [prepared.of(r) for _, r in items]
     prepared.made.clear()  # taken: what is left of it is in `made`

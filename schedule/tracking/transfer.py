@@ -240,7 +240,6 @@ class _PatientCheck:
         # is never another's) and the course's own values.
         course, events = chosen.course, chosen.events
         key = (id(events), course.regimen, course.start, course.interval_days, proposal)
-        # (a proposal hashes by its fields: most rows alike share one, `parse_doses`)
         kept = self.checked.get(key)
         if kept is None or kept[0] is not events:
             record = check_record(
