@@ -250,3 +250,37 @@ def silent_port() -> Iterator[int]:
     thread.join(5)
     for sock in [*held, listener]:
         sock.close()
+
+
+class Loaded(NamedTuple):
+    """`prrt` run by `cli.main` in a fresh interpreter (`loaded_after`)."""
+
+    code: int  # its exit code
+    stdout: str
+    stderr: str  # what it wrote there itself
+    modules: list[str]  # those asked about that it had imported by its end
+
+
+def loaded_after(args: list[str], modules: tuple[str, ...]) -> Loaded:
+    """`prrt ARGS` in a fresh interpreter: what it gave, and which of `modules` it had
+    imported by its end, whatever its exit (the commands that must stay light)."""
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        f"sys.argv = ['prrt', *{args!r}]\n"
+        "import cli\n"
+        "code = 0\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        f"print(','.join(m for m in {modules!r} if m in sys.modules), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT,
+        check=False,
+    )  # fmt: skip
+    *said, loaded = done.stderr.split("\n")[:-1] or [""]
+    said_text = "".join(f"{line}\n" for line in said)
+    return Loaded(done.returncode, done.stdout, said_text, [m for m in loaded.split(",") if m])

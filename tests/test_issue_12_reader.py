@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from schedule.store.database import Store
 from schedule.store.fastpath import COURSES_SQL, PATIENTS_SQL, SqliteReader
 from schedule.store.migrations import latest
 from schedule.tracking.worklists import worklist_rows
-from tests.conftest import ROOT
+from tests.conftest import ROOT, loaded_after
 
 SAMPLES = ROOT / "samples"
 AS_OF = date(2026, 11, 21)
@@ -117,21 +115,11 @@ def test_worklists_read_by_workers_through_the_reader_list_what_the_store_lists(
 
 
 def test_missed_and_due_never_import_sqlalchemy(clinic: str, config_dir: Path) -> None:
-    code = (
-        "import sys\n"
-        f"sys.argv = ['prrt', '--db', {clinic!r}, {{}}, '--as-of', '2026-11-21', '-f', 'csv']\n"
-        "import cli\n"
-        "try:\n"
-        "    cli.main()\n"
-        "finally:\n"
-        "    print('sqlalchemy' in sys.modules, file=sys.stderr)\n"
-    )
     for command in ("missed", "due"):
-        done = subprocess.run(
-            [sys.executable, "-c", code.format(repr(command))],
-            capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
-        assert (done.returncode, done.stderr) == (0, "False\n")
+        done = loaded_after(
+            ["--db", clinic, command, "--as-of", "2026-11-21", "-f", "csv"], ("sqlalchemy",)
+        )
+        assert (done.code, done.stderr, done.modules) == (0, "", [])
         assert done.stdout.startswith("patient_id,course,event,")
         assert done.stdout.count("\n") > 2
 

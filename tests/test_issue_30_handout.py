@@ -6,8 +6,6 @@ handouts included, is tested on both databases in test_issue_30_pg_reader.py."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from schedule.domain.settings import Settings
 from schedule.handout.timeline import DPI, NOT_DONE, PAUSED, WIDTH, png
 from schedule.services.handout import patient_handout
 from schedule.store.database import Store
-from tests.conftest import ROOT, sample_clinic
+from tests.conftest import loaded_after, sample_clinic
 
 TODAY = date(2026, 12, 7)
 
@@ -37,22 +35,11 @@ def test_a_handout_imports_neither_matplotlib_nor_sqlalchemy(
     clinic: str, tmp_path: Path, suffix: str
 ) -> None:
     out = tmp_path / f"handout{suffix}"
-    script = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "import cli\n"
-        f"sys.argv = ['prrt', '--db', {clinic!r}, 'handout', 'NET-001', '-o', {str(out)!r}]\n"
-        "try:\n"
-        "    cli.main()\n"
-        "except SystemExit as exc:\n"
-        "    assert not exc.code, exc.code\n"
-        "print(sorted(m for m in ('matplotlib', 'sqlalchemy') if m in sys.modules))\n"
+    done = loaded_after(
+        ["--db", clinic, "handout", "NET-001", "-o", str(out)], ("matplotlib", "sqlalchemy")
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "[]"
+    assert done.code == 0, done.stderr
+    assert done.modules == []
     assert out.stat().st_size > 10_000
 
 

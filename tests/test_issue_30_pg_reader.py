@@ -6,8 +6,6 @@ once."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import date
@@ -25,7 +23,7 @@ from schedule.store.database import Store
 from schedule.store.fastpath import SqliteReader
 from schedule.store.pgreader import PostgresReader
 from schedule.tracking.worklists import worklist_rows
-from tests.conftest import ROOT, SAMPLES, actor, private_schema
+from tests.conftest import SAMPLES, actor, loaded_after, private_schema
 
 AS_OF = date(2026, 11, 21)
 
@@ -124,23 +122,11 @@ def test_missed_on_postgresql_imports_no_sqlalchemy(run) -> None:  # type: ignor
     for kind, create in (("roster", ("--create",)), ("doses", ())):
         done = run("--db", clinic, "import", kind, *create, str(SAMPLES / f"{kind}.csv"))
         assert done.exit_code == 0, done.stderr
-    code = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "import cli\n"
-        f"sys.argv = ['prrt', '--db', {clinic!r}, 'missed', '--as-of', '2026-11-21', '-f', "
-        "'csv']\n"
-        "try:\n"
-        "    cli.main()\n"
-        "except SystemExit as exc:\n"
-        "    assert not exc.code, exc.code\n"
-        "print('sqlalchemy' in sys.modules, file=sys.stderr)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    done = loaded_after(
+        ["--db", clinic, "missed", "--as-of", "2026-11-21", "-f", "csv"], ("sqlalchemy",)
     )
     next(schema, None)  # dropped
-    assert (done.returncode, done.stderr) == (0, "False\n")
+    assert (done.code, done.stderr, done.modules) == (0, "", [])
     assert done.stdout.startswith("patient_id,course,event,")
 
 

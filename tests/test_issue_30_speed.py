@@ -10,8 +10,6 @@ import csv
 import io
 import json
 import sqlite3
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +22,7 @@ from schedule.domain.model import Flag, Kind, Status
 from schedule.output.columns import json_row
 from schedule.output.formats import csv_cell, csv_text, json_text
 from schedule.output.render import render
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import SAMPLES, loaded_after
 
 
 def _csv_before(rows: list[Any], columns: list[str]) -> str:
@@ -225,19 +223,11 @@ def test_an_import_of_many_raises_every_event_it_touched_and_the_next_write_keep
 
 def test_a_read_only_command_never_loads_the_calendars_memory(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    code = (
-        "import sys, cli\n"
-        "sys.argv = ['prrt', '--db', sys.argv[1], *sys.argv[2:]]\n"
-        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-        "print('memory' if 'schedule.calendars.memory' in sys.modules else 'none', file=sys.stderr)\n"
-    )
 
     def loaded(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(db), *args],
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        return done.stderr.strip().splitlines()[-1]
+        done = loaded_after(["--db", str(db), *args], ("schedule.calendars.memory",))
+        assert done.code == 0, done.stderr
+        return "memory" if done.modules else "none"
 
     roster = str(SAMPLES / "roster.csv")
     assert loaded("import", "roster", roster, "--past-start", "--create") == "memory"
