@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from schedule.domain.toxicity import Toxicity
 from schedule.engine import views
 from schedule.engine.views import CourseView, course_views
 from schedule.services import imports
+from schedule.store import tables
 from schedule.store.database import Store
 from schedule.store.rows import (
     audit_text,
@@ -311,18 +313,88 @@ def test_the_latest_calendars_are_kept_and_the_oldest_dropped(
     assert kept.get((5,)) is None
 
 
-def test_values_made_ahead_are_the_records_own() -> None:
+@pytest.mark.parametrize("sqlite", [True, False])
+def test_values_made_ahead_are_the_records_own(sqlite: bool) -> None:
     """The write takes a record's row and audit text made while the workers checked others
-    only for that very record; any other (one checked again at the write) is made then."""
+    only for that very record; any other (one checked again at the write) is made then. On
+    SQLite no audit text is made ahead: SQLite makes them from the records."""
     from schedule.store.bulk import Prepared
     from schedule.store.rows import record_row
 
-    made = Prepared(actor(), sqlite=True)
+    made = Prepared(actor(), sqlite=sqlite)
     given = Record(0, 1, RecordType.GIVEN, START, "prrt-1", "7.4 GBq")
     other = Record(0, 2, RecordType.GIVEN, START, "ssa-1", "30 mg")
     made.add(given)
     stamp, who = actor().stamp, actor().who
-    assert made.of(given) == (record_row(given, stamp, who, True), record_audit_text(given))
-    assert made.of(other) == (record_row(other, stamp, who, True), record_audit_text(other))
+
+    def text(record: Record) -> str | None:
+        return None if sqlite else record_audit_text(record)
+
+    assert made.of(given) == (record_row(given, stamp, who, sqlite), text(given))
+    assert made.of(other) == (record_row(other, stamp, who, sqlite), text(other))
     made.made[id(other)] = (given, *made.make(given))  # another record under its identity
-    assert made.of(other) == (record_row(other, stamp, who, True), record_audit_text(other))
+    assert made.of(other) == (record_row(other, stamp, who, sqlite), text(other))
+
+
+# Any text SQLite keeps (no lone surrogates), with what an audit text escapes often in it.
+_TEXT = st.text(
+    st.sampled_from('aZ ~"\\\x7f\n\té😀') | st.characters(blacklist_categories=("Cs",)),
+    max_size=10,
+)
+
+
+class _Undone(Exception):
+    """Ends a write transaction without keeping it."""
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    drawn=st.lists(
+        st.tuples(
+            st.sampled_from(RecordType), st.none() | _TEXT, _TEXT, st.none() | _TEXT,
+            st.none() | _TEXT, st.sampled_from([None, 1, 2]), st.none() | st.dates(), st.booleans(),
+            st.none() | _TEXT, st.none() | st.integers(0, 10**9), st.dates(),
+        ),
+        min_size=1, max_size=6,
+    )
+)  # fmt: skip
+def test_sqlite_writes_the_audit_rows_python_writes(
+    clinic: Tracker, drawn: list[tuple[Any, ...]]
+) -> None:
+    """An import's audit rows, which SQLite makes from the records it has just added, are
+    those the records' values give (`record_audit_text`), with any text (quotes, backslashes,
+    controls, accents): the type as the action, the patient, the course, the record."""
+    store = clinic.store
+    with store.read() as tx:
+        course = tx.courses("B1")[0]
+    items = [
+        ("B1", Record(
+            0, course.id, kind, day, None if event is None else f"{event}~{n}", dose, note,
+            corrects, "", "", override, review, end_care, toxicity, grade,
+        ))
+        for n, (kind, event, note, dose, override, corrects, review, end_care, toxicity, grade,
+                day)
+        in enumerate(drawn)
+    ]  # fmt: skip
+    who = actor()
+    try:
+        with store.write() as tx:
+            top = tx.last_ids()[0]
+            tx.add_records_bulk(items, who, "import-doses")
+            audit = tables.audit
+            query = (
+                sa.select(audit.c.at, audit.c.who, audit.c.action, audit.c.patient_id,
+                          audit.c.course_id, audit.c.record_id, audit.c.detail)
+                .where(audit.c.record_id > top)
+                .order_by(audit.c.id)
+            )  # fmt: skip
+            written = [tuple(row) for row in tx.conn.execute(query)]
+            raise _Undone
+    except _Undone:
+        pass
+    assert written == [
+        (who.stamp, who.who, r.type.value, "B1", course.id, top + n, record_audit_text(r))
+        for n, (_, r) in enumerate(items, 1)
+    ]

@@ -1,6 +1,7 @@
 """Issue 30: a lean calendar with one record more is built again from the dose that record
 changes (`engine.resume`), not from the first. Property-based: on random courses (Lutathera,
-Pluvicto, lanreotide; with or without pregnancy tests; given doses, labs, orders and
+Pluvicto; lanreotide, octreotide LAR, leuprolide and degarelix, open series of injections that
+stay overdue until a later one is given; with or without pregnancy tests; given doses, labs, orders and
 injections, late, early, reduced or past a guard, skipped and moved events, holds, resumes and
 discontinuations) with records added one at a time and cutoffs that move on or back, every
 calendar is the one the engine builds from the first dose; and the usual case, a dose and its
@@ -39,13 +40,14 @@ records = st.lists(
         st.booleans(),  # past a guard (an override); a discontinuation that ends the care
         st.integers(0, 60),  # days the cutoff moves on (0: the same; more: later)
         st.booleans(),  # the cutoff moves back instead
+        st.sampled_from([0, 0, 0, -40, 30]),  # days an open series' end lies past the cutoff
     ),
     max_size=14,
 )
 
 
 def _fact(plan: list[tuple[str, date]], drawn: tuple[object, ...]) -> Fact:
-    kind, which, off, amount, flag, _, _ = drawn
+    kind, which, off, amount, flag = drawn[:5]
     key, day = plan[int(which) % len(plan)]  # type: ignore[call-overload]
     when = day + timedelta(days=int(off))  # type: ignore[call-overload]
     dose = Quantity.parse(str(amount)) if amount else None
@@ -62,18 +64,23 @@ def _fact(plan: list[tuple[str, date]], drawn: tuple[object, ...]) -> Fact:
     return Fact(RecordType.DISCONTINUED, when, end_care=bool(flag))
 
 
-def _whole(regimen_id: str, facts: list[Fact], cutoff: date, pregnancy: bool) -> tuple:  # type: ignore[type-arg]
+def _whole(
+    regimen_id: str, facts: list[Fact], cutoff: date, pregnancy: bool, until: date | None = None
+) -> tuple:  # type: ignore[type-arg]
     """The lean calendar built from the first dose, as the import built every one before."""
     return build_calendar(
         CATALOG.get(regimen_id), START, facts, as_of=AS_OF,
-        options=PlanOptions(until=cutoff), settings=SETTINGS, informational=False,
+        options=PlanOptions(until=until or cutoff), settings=SETTINGS, informational=False,
         cutoff=cutoff, lean=True, pregnancy_test=pregnancy,
     )  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
-    regimen_id=st.sampled_from(["lutathera"] * 3 + ["pluvicto", "lanreotide"]),
+    regimen_id=st.sampled_from(
+        ["lutathera"] * 3
+        + ["pluvicto", "lanreotide", "lanreotide", "octreotide-lar", "leuprolide-3m", "degarelix"]
+    ),
     pregnancy=st.booleans(),
     first_cutoff=st.integers(0, 400),
     drawn=records,
@@ -87,16 +94,18 @@ def test_a_calendar_built_from_a_step_is_the_one_built_from_the_first_dose(
     cutoff = START + timedelta(days=first_cutoff)
     after: Lean | None = None
     resumed = 0
+    until = cutoff
     for one in [None, *drawn]:
         if one is not None:
             facts.append(_fact(plan, one))
             moved = timedelta(days=int(one[5]))  # type: ignore[call-overload]
             cutoff = cutoff - moved if one[6] else cutoff + moved
+            until = cutoff + timedelta(days=int(one[7]))  # type: ignore[call-overload]
         lean = build_lean(
-            regimen, START, facts, as_of=AS_OF, options=PlanOptions(until=cutoff),
+            regimen, START, facts, as_of=AS_OF, options=PlanOptions(until=until),
             settings=SETTINGS, cutoff=cutoff, pregnancy_test=pregnancy, after=after,
         )  # fmt: skip
-        assert lean.events == _whole(regimen_id, facts, cutoff, pregnancy)
+        assert lean.events == _whole(regimen_id, facts, cutoff, pregnancy, until)
         ctx = _ctx(lean)
         if (
             after is not None
@@ -112,7 +121,7 @@ def _ctx(lean: Lean) -> resume.Context:
     """The context `lean` was built in (what `_resume` weighs)."""
     t = lean.trace
     return resume.course_context(
-        t.regimen, t.start, t.facts, t.as_of, PlanOptions(until=t.cutoff), t.settings, False,
+        t.regimen, t.start, t.facts, t.as_of, PlanOptions(until=t.until), t.settings, False,
         t.cutoff, True, t.pregnancy_test,
     )  # fmt: skip
 

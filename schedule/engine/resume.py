@@ -4,10 +4,13 @@ record more each time, so the doses before the one that record belongs to, with 
 around them, are as they were (`Step`); the series is built again from there, then what
 follows it (maintenance, the care after the course) as always.
 
-Only where that is sure: the same course, day and choices, a cutoff as late or later, one
-dose, lab, order or injection given more, and nothing else the series reads across its doses
-(a hold, a discontinuation, or a regimen whose injections stay overdue until a later one is
-given, `Context.still_due`). Anything else is built from the first dose."""
+Only where that is sure: the same course, day and choices, a cutoff as late or later (an
+open series, injections with no count, ends at a horizon the cutoff sets: as late or later,
+it keeps every injection built before), one dose, lab, order or injection given more, and
+nothing else the series reads across its doses (a hold, a discontinuation; an injection of a
+regimen whose injections stay overdue until a later one is given, `Context.still_due`, that
+is overdue before the step: the record given could end that). Anything else is built from the
+first dose."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
-from schedule.domain.model import Event, Fact, RecordType
+from schedule.domain.model import Event, Fact, RecordType, Status
 from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import DoseKind, Regimen
 from schedule.domain.settings import Settings
@@ -37,7 +40,8 @@ class Trace:
     start: date
     facts: tuple[Fact, ...]
     as_of: date | None
-    options: PlanOptions  # without `until`, which the series of a counted regimen never reads
+    options: PlanOptions  # without `until` (compared on its own)
+    until: date | None  # where an open series ends (`dose_series`' horizon)
     settings: Settings
     pregnancy_test: bool
     cutoff: date | None
@@ -77,8 +81,8 @@ def build_lean(
         (events, state), steps = dose_series(ctx), []
     series = tuple(events)
     trace = Trace(
-        regimen, start, facts, as_of, _without_until(options), settings, pregnancy_test,
-        cutoff, series, tuple(steps),
+        regimen, start, facts, as_of, _without_until(options), options.until, settings,
+        pregnancy_test, cutoff, series, tuple(steps),
     )  # fmt: skip
     return Lean(finish(ctx, events, state), trace)
 
@@ -95,7 +99,9 @@ def _traced_series(
         steps[:0] = [s for s in after.trace.steps if s.k < from_step.k]
     else:
         events, state = dose_series(ctx, steps)
-    if not state.cut_short:  # ran to its end: built again from there for a record after it
+    if not state.cut_short and ctx.regimen.dose.count is not None:
+        # Ran to its end: built again from there for a record after it. (An open series stops
+        # at a dose it came to, whose step is where it stood after the last.)
         steps.append(Step((steps[-1].k if steps else 0) + 1, len(events), state.copy()))
     return events, state, steps
 
@@ -112,6 +118,7 @@ def _resume(trace: Trace, ctx: Context, facts: tuple[Fact, ...]) -> Step | None:
         or trace.cutoff is None
         or ctx.cutoff is None
         or ctx.cutoff < trace.cutoff  # a dose it built could stop short now
+        or not _as_late(ctx.options.until, trace.until)  # an open series could end sooner
         or len(facts) != len(trace.facts) + 1
         or facts[:-1] != trace.facts
     ):
@@ -122,21 +129,33 @@ def _resume(trace: Trace, ctx: Context, facts: tuple[Fact, ...]) -> Step | None:
     number = _dose_of(ctx, new.event)
     last = trace.steps[-1]
     if number is None or number >= last.k:
-        return last  # a record after the doses built: the series as it was, then the rest
-    return next(s for s in trace.steps if s.k == number)
+        step = last  # a record after the doses built: the series as it was, then the rest
+    else:
+        step = next(s for s in trace.steps if s.k == number)
+    if _stays_due(ctx) and any(e.status is Status.OVERDUE for e in trace.series[: step.built]):
+        return None  # a later injection given makes it missed
+    return step
+
+
+def _as_late(until: date | None, before: date | None) -> bool:
+    """Whether an open series ends no sooner with `until` than it did with `before` (None:
+    the horizon the settings give, the same for both)."""
+    if until is None or before is None:
+        return until is before
+    return until >= before
 
 
 def _resumable(ctx: Context) -> bool:
-    """Whether nothing the course's series reads across its doses is there: a count of
-    doses (an open series ends at a horizon that `until` moves), injections that stay overdue
-    until a later one is given (`Context.still_due`), a hold, a discontinuation."""
-    dose, facts = ctx.regimen.dose, ctx.facts
-    return (
-        dose.count is not None
-        and dose.kind not in (DoseKind.LONG_ACTING_SSA, DoseKind.HORMONE)
-        and not facts.holds
-        and facts.discontinued is None
-    )
+    """Whether nothing the course's series reads across all its doses is there: a hold, a
+    discontinuation."""
+    facts = ctx.facts
+    return not facts.holds and facts.discontinued is None
+
+
+def _stays_due(ctx: Context) -> bool:
+    """Whether the regimen's injections stay overdue until a later one is given
+    (`Context.still_due`, as `dose_series` asks it)."""
+    return ctx.regimen.dose.kind in (DoseKind.LONG_ACTING_SSA, DoseKind.HORMONE)
 
 
 def _dose_of(ctx: Context, key: str) -> int | None:

@@ -15,17 +15,19 @@ from schedule.domain.model import RecordType
 from schedule.store import tables
 from schedule.store.fastpath import insert_many
 from schedule.store.rows import CLAIMS, RECORD_COLUMNS, record_audit_text, record_row
+from schedule.store.sqlitebulk import audit_added, claim_added
 
 
 class Prepared:
     """The values of records to add, made ahead of the write (an import makes them while its
-    workers check the next rows): each record's row but its id, and its audit text, kept by
-    the record object itself (held here, so that no other takes its identity). A record not
-    prepared (one checked again at the write) is made then."""
+    workers check the next rows): each record's row but its id, and its audit text (none on
+    SQLite, which makes them from the records: `fastpath.audit_added`), kept by the record
+    object itself (held here, so that no other takes its identity). A record not prepared
+    (one checked again at the write) is made then."""
 
     def __init__(self, actor: Actor, sqlite: bool) -> None:
         self.stamp, self.who, self.sqlite = actor.stamp, actor.who, sqlite
-        self.made: dict[int, tuple[Record, tuple[Any, ...], str]] = {}
+        self.made: dict[int, tuple[Record, tuple[Any, ...], str | None]] = {}
 
     def fits(self, actor: Actor, sqlite: bool) -> bool:
         """Whether the values were made for this actor's write to this kind of database."""
@@ -34,10 +36,11 @@ class Prepared:
     def add(self, record: Record) -> None:
         self.made[id(record)] = (record, *self.make(record))
 
-    def make(self, record: Record) -> tuple[tuple[Any, ...], str]:
-        return record_row(record, self.stamp, self.who, self.sqlite), record_audit_text(record)
+    def make(self, record: Record) -> tuple[tuple[Any, ...], str | None]:
+        text = None if self.sqlite else record_audit_text(record)
+        return record_row(record, self.stamp, self.who, self.sqlite), text
 
-    def of(self, record: Record) -> tuple[tuple[Any, ...], str]:
+    def of(self, record: Record) -> tuple[tuple[Any, ...], str | None]:
         made = self.made.get(id(record))
         if made is None or made[0] is not record:
             return self.make(record)
@@ -55,7 +58,6 @@ def add_records(
     at a time (BEGIN IMMEDIATE), so the next ids are known; PostgreSQL hands them out from the
     column's sequence, safe beside other writers. `prepared`: their values made ahead, for
     this actor and this database."""
-    stamp = actor.stamp  # one moment for the whole import, formatted once
     sqlite = conn.dialect.name == "sqlite"
     if prepared is None or not prepared.fits(actor, sqlite):
         prepared = Prepared(actor, sqlite)
@@ -73,16 +75,10 @@ def add_records(
         # SQLite keeps dates as ISO text and booleans as 0/1
         rows = [(rid, *row) for (row, _), rid in zip(made, ids, strict=True)]
         insert_many(conn, tables.records.name, ("id", *RECORD_COLUMNS), rows)
-    claims = [
-        (r.course_id, r.event, rid)
-        for (_, r), rid in zip(items, ids, strict=True)
-        if r.type in CLAIMS and r.event
-    ]
-    if claims:
-        claimed = ("course_id", "event", "record_id")
+    if items:
         try:
             with conn.begin_nested():
-                insert_many(conn, tables.standing.name, claimed, claims)
+                _claim(conn, items, ids, sqlite)
         except (IntegrityError, conn.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
             raise ConflictError(
                 "an event of these records was recorded meanwhile by another writer"
@@ -91,10 +87,47 @@ def add_records(
     if frees:
         conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
     if items:
-        audit = [
-            (stamp, actor.who, r.type.value, pid, r.course_id, rid, text)
-            for (pid, r), rid, (_, text) in zip(items, ids, made, strict=True)
-        ]  # fmt: skip
-        columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")
-        insert_many(conn, tables.audit.name, columns, audit)
+        _audit(conn, items, ids, [text for _, text in made], actor)
     return len(items)
+
+
+def _audit(
+    conn: Connection,
+    items: list[tuple[str, Record]],
+    ids: list[int],
+    texts: list[str | None],
+    actor: Actor,
+) -> None:
+    """The audit rows of the records just added (`ids`, in order): on SQLite made from the
+    records themselves (`audit_added`), else sent with their `texts`."""
+    if conn.dialect.name == "sqlite":
+        top = ids[0] - 1
+        audit_added(
+            conn,
+            top,
+            actor.stamp,
+            actor.who,
+            lambda rid: record_audit_text(items[rid - top - 1][1]),
+        )
+        return
+    audit = [
+        (actor.stamp, actor.who, r.type.value, pid, r.course_id, rid, text)
+        for (pid, r), rid, text in zip(items, ids, texts, strict=True)
+    ]  # fmt: skip
+    columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")
+    insert_many(conn, tables.audit.name, columns, audit)
+
+
+def _claim(conn: Connection, items: list[tuple[str, Record]], ids: list[int], sqlite: bool) -> None:
+    """The claims of the records just added (`ids`, in order): on SQLite read from the records
+    themselves (`claim_added`: those above the highest id before them), else sent."""
+    if sqlite:
+        claim_added(conn, ids[0] - 1, [t.value for t in CLAIMS])
+        return
+    claims = [
+        (r.course_id, r.event, rid)
+        for (_, r), rid in zip(items, ids, strict=True)
+        if r.type in CLAIMS and r.event
+    ]
+    if claims:
+        insert_many(conn, tables.standing.name, ("course_id", "event", "record_id"), claims)

@@ -13,7 +13,9 @@ only through the store's interface (`interface.py`: `Tx.facts`, `Tx.add_records_
   courses), `python bench/unrecorded.py --only handout report`.
 - `insert_many`: an import's tens of thousands of records, claims and audit rows through the
   driver itself (SQLite's executemany, PostgreSQL's COPY), without SQLAlchemy building each
-  row's parameters. Benchmark: `python bench/clinic.py --only import-sqlite import-pg`.
+  row's parameters; on SQLite the claims and audit rows are made by SQLite itself from the
+  records just added instead (`sqlitebulk.py`). Benchmark: `python bench/clinic.py --only
+  import-sqlite import-pg`.
 - `changemark.ChangeMark` (its own module) is the last such path.
 
 Nothing here imports SQLAlchemy (the reader must not). The SQL names the schema's tables and

@@ -115,6 +115,16 @@ def read_rows(
     present, the others may be; a header names them in any case, with spaces or hyphens for
     underscores (`column_name`). UTF-8 with or without a byte-order mark, CRLF or LF line ends,
     commas or semicolons (as European spreadsheets write) between the cells."""
+    header, rows = read_cells(path, columns, required)
+    return [(line, dict(zip(header, cells, strict=True))) for line, cells in rows]
+
+
+def read_cells(
+    path: Path, columns: Sequence[str], required: int
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """`read_rows` as the header's columns and each row's cells in their order (one for each
+    column, as `read_rows` gives them): for a file of tens of thousands of rows, read without
+    a dictionary each."""
     import csv
 
     name = str(path)
@@ -126,13 +136,13 @@ def read_rows(
         # knows each row's own line (a quoted cell may hold a line break). The file is read a
         # line at a time, never whole: an over-long line or cell is refused as it is read.
         reader = csv.reader(itertools.chain([first], lines), delimiter=sep, strict=True)
-        return _rows(name, reader, columns, required)
+        return _cells(name, reader, columns, required)
 
 
-def _rows(
+def _cells(
     name: str, reader: Any, columns: Sequence[str], required: int
-) -> list[tuple[int, dict[str, str]]]:  # long: the header's checks, then each row's
-    """The rows `reader` gives, checked against the header."""
+) -> tuple[list[str], list[tuple[int, list[str]]]]:  # long: the header's checks, then each row's
+    """The header and the rows `reader` gives, checked against the header."""
     import csv
 
     try:
@@ -152,24 +162,22 @@ def _rows(
         if twice:
             raise CsvError(name, 1, twice[0], "column given twice")
         rows = []
+        width = len(header)
         line = reader.line_num + 1
         for cells in reader:
             joined = "".join(cells)
             if joined.strip():  # not a blank line
-                if len(cells) > len(header) and "".join(cells[len(header) :]).strip():
+                if len(cells) > width and "".join(cells[width:]).strip():
                     raise CsvError(
                         name, line, None,
-                        f"has {len(cells)} cells but the header names {len(header)} columns",
+                        f"has {len(cells)} cells but the header names {width} columns",
                     )  # fmt: skip
                 if "'" not in joined:  # most rows: no cell quoted against formulas
-                    values = dict(zip(header, map(str.strip, cells), strict=False))
+                    values = list(map(str.strip, cells[:width]))
                 else:
-                    values = {
-                        c: (unquote(v) if v[:1] == "'" else v).strip()
-                        for c, v in zip(header, cells, strict=False)
-                    }
-                for column in header[len(cells) :]:
-                    values[column] = ""
+                    values = [(unquote(v) if v[:1] == "'" else v).strip() for v in cells[:width]]
+                if len(values) < width:
+                    values += [""] * (width - len(values))
                 rows.append((line, values))
             line = reader.line_num + 1
     except csv.Error as exc:
@@ -182,7 +190,7 @@ def _rows(
         raise CsvError(
             name, reader.line_num or None, None, f"is not a readable CSV file ({problem})"
         ) from None
-    return rows
+    return header, rows
 
 
 # The longest line an import reads (a line holds many cells; each cell is at most the csv

@@ -14,7 +14,13 @@ from schedule.domain.model import RecordType
 from schedule.domain.patients import check_patient_id
 from schedule.domain.toxicity import parse_toxicity
 from schedule.store.database import Store
-from schedule.tracking.csvfiles import CsvError, course_number, field_value, read_rows, whole_number
+from schedule.tracking.csvfiles import (
+    CsvError,
+    course_number,
+    field_value,
+    read_cells,
+    whole_number,
+)
 from schedule.tracking.rules import Proposal
 
 DOSES_COLUMNS = (
@@ -40,55 +46,76 @@ class DoseRow(NamedTuple):
 def parse_doses(path: Path) -> list[DoseRow]:
     """Every row of the file, checked on its own."""
     name = str(path)
+    header, rows = read_cells(path, DOSES_COLUMNS, 3)
+    at = header.index("patient_id")
     parsed = []
-    # A file names a patient, and a day, many times over: each is checked once; patients given
-    # the same on the same day share one proposal (it is frozen).
-    days: dict[str, date] = {}
+    # A file names a patient, and the same event on the same day, many times over: a patient
+    # is checked once, and rows alike but for the patient share what they say (their course
+    # number and one proposal: it is frozen), read once.
     checked: set[str] = set()
+    alike: dict[tuple[str, ...], tuple[int | None, Proposal]] = {}
+    days: dict[str, date] = {}
     proposals: dict[tuple[Any, ...], Proposal] = {}
-    for line, row in read_rows(path, DOSES_COLUMNS, 3):
-        pid = row["patient_id"]
+    for line, cells in rows:
+        pid = cells[at]
         if pid not in checked:
             checked.add(field_value(name, line, "patient_id", check_patient_id, pid))
-        day = days.get(row["date"])
-        if day is None:
-            day = days[row["date"]] = field_value(name, line, "date", parse_iso_date, row["date"])
-        type_text = row.get("type") or "given"
-        if type_text not in _IMPORTABLE:
-            problem = f"{type_text!r} is not one of {', '.join(_IMPORTABLE)}"
-            raise CsvError(name, line, "type", problem)
-        number = course_number(name, line, row.get("course"))
-        review = None
-        if row.get("review"):
-            review = field_value(name, line, "review", parse_iso_date, row["review"])
-        end_care = row.get("end_care", "").lower()
-        if end_care not in _YES:
-            raise CsvError(name, line, "end_care", f"{end_care!r} is not yes or no")
-        toxicity = None
-        if row.get("toxicity"):
-            toxicity = field_value(name, line, "toxicity", parse_toxicity, row["toxicity"])
-        grade = None
-        if row.get("grade"):
-            grade = whole_number(row["grade"], 0, 99)
-            if grade is None:
-                raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
-        values = (
-            _IMPORTABLE[type_text],
-            row["event"] or None,
-            day,
-            row.get("dose") or None,
-            row.get("note", ""),
-            row.get("override") or None,
-            review,
-            _YES[end_care],
-            toxicity,
-            grade,
-        )
-        proposal = proposals.get(values)
-        if proposal is None:
-            proposal = proposals[values] = Proposal(*values)
-        parsed.append(DoseRow(line, pid, number, proposal))
+        said = tuple(cells[:at] + cells[at + 1 :])
+        known = alike.get(said)
+        if known is None:
+            row = dict(zip(header, cells, strict=True))
+            known = alike[said] = _said(name, line, row, days, proposals)
+        parsed.append(DoseRow(line, pid, *known))
     return parsed
+
+
+def _said(
+    name: str,
+    line: int,
+    row: dict[str, str],
+    days: dict[str, date],
+    proposals: dict[tuple[Any, ...], Proposal],
+) -> tuple[int | None, Proposal]:
+    """What a row says but for its patient: the course it names (None: the one the date
+    chooses) and its proposal; `days` and `proposals` keep those read already."""
+    day = days.get(row["date"])
+    if day is None:
+        day = days[row["date"]] = field_value(name, line, "date", parse_iso_date, row["date"])
+    type_text = row.get("type") or "given"
+    if type_text not in _IMPORTABLE:
+        problem = f"{type_text!r} is not one of {', '.join(_IMPORTABLE)}"
+        raise CsvError(name, line, "type", problem)
+    number = course_number(name, line, row.get("course"))
+    review = None
+    if row.get("review"):
+        review = field_value(name, line, "review", parse_iso_date, row["review"])
+    end_care = row.get("end_care", "").lower()
+    if end_care not in _YES:
+        raise CsvError(name, line, "end_care", f"{end_care!r} is not yes or no")
+    toxicity = None
+    if row.get("toxicity"):
+        toxicity = field_value(name, line, "toxicity", parse_toxicity, row["toxicity"])
+    grade = None
+    if row.get("grade"):
+        grade = whole_number(row["grade"], 0, 99)
+        if grade is None:
+            raise CsvError(name, line, "grade", f"{row['grade']!r} is not a CTCAE grade")
+    values = (
+        _IMPORTABLE[type_text],
+        row["event"] or None,
+        day,
+        row.get("dose") or None,
+        row.get("note", ""),
+        row.get("override") or None,
+        review,
+        _YES[end_care],
+        toxicity,
+        grade,
+    )
+    proposal = proposals.get(values)
+    if proposal is None:
+        proposal = proposals[values] = Proposal(*values)
+    return number, proposal
 
 
 def export_doses(store: Store) -> list[dict[str, Any]]:
