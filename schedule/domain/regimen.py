@@ -217,9 +217,20 @@ class Regimen:
 
     def after_course_for(self, variant: str | None) -> tuple[AfterCourse, ...]:
         """The care after the course under a precaution variant (the site's or the course's,
-        else the regimen's default): items of every variant and those of the chosen one."""
+        else the regimen's default): items of every variant and those of the chosen one.
+        Kept by variant (every calendar of the regimen asks)."""
         chosen = variant or self.default_precautions
-        return tuple(a for a in self.after_course if a.variant is None or a.variant == chosen)
+        kept = self._after_course_by_variant
+        items = kept.get(chosen)
+        if items is None:
+            items = kept[chosen] = tuple(
+                a for a in self.after_course if a.variant is None or a.variant == chosen
+            )
+        return items
+
+    @cached_property
+    def _after_course_by_variant(self) -> dict[str | None, tuple[AfterCourse, ...]]:
+        return {}
 
 
 @dataclass(frozen=True)

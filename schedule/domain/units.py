@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from schedule.domain.errors import InputError
 
@@ -45,9 +45,10 @@ class Quantity:
     def dimension(self) -> str:
         return _UNITS[self.unit.lower()][0]
 
-    @property
+    @cached_property
     def base(self) -> Decimal:
-        """The amount in MBq (activity) or mg (mass)."""
+        """The amount in MBq (activity) or mg (mass); kept (an import's guards ask it of the
+        few amounts a clinic gives for every row)."""
         return self.value * _UNITS[self.unit.lower()][1]
 
     def __str__(self) -> str:

@@ -112,11 +112,7 @@ def after_course_events(
         held = final is not None and final.status is Status.HELD
     if last is None:
         return []
-    ssa_days = [
-        e.effective_date
-        for e in events
-        if e.series == "ssa" and e.kind is Kind.DOSE and e.status not in _WONT_HAPPEN
-    ]
+    ssa_days: list[date] | None = None  # the injections' days, for an item `before_ssa`
     # The end dates of the periods after the last dose (L39, L40) count from the last dose
     # given, even when the care after a discontinuation counts from its day; they and the
     # other items may belong to one precaution variant (jurisdiction) only.
@@ -124,7 +120,15 @@ def after_course_events(
     for item in ctx.regimen.after_course_for(ctx.precaution_variant()):
         if ctx.informational or item.kind.recordable:
             start = last if item.kind.recordable or stop is None else last_given or last
-            event = _after_event(ctx, item, start, ssa_days)
+            if _surely_beyond(ctx, item, start):
+                continue  # what `_after_event` would say, without working out its days
+            if item.before_ssa and ssa_days is None:
+                ssa_days = [
+                    e.effective_date
+                    for e in events
+                    if e.series == "ssa" and e.kind is Kind.DOSE and e.status not in _WONT_HAPPEN
+                ]
+            event = _after_event(ctx, item, start, ssa_days or ())
             if event is not None:
                 if held and event.given_on is None and event.status is not Status.SKIPPED:
                     event = event._replace(status=Status.HELD)
@@ -133,6 +137,18 @@ def after_course_events(
 
 
 _WONT_HAPPEN = (Status.SKIPPED, Status.CANCELLED)
+
+
+def _surely_beyond(ctx: Context, item: AfterCourse, last: date) -> bool:
+    """Whether `_after_event` leaves the item out for its window opening past the cutoff,
+    known from a day its window cannot open before: `add_months` adds at least 28 days a
+    month (a month's end clamps to a shorter month's, never more than the months between
+    make up)."""
+    cutoff = ctx.cutoff
+    if cutoff is None or item.key in ctx.facts.given:
+        return False
+    before = ctx.window_before(item.window) if item.window is not None else 0
+    return last + timedelta(days=28 * item.months + item.days - before) > cutoff
 
 
 def _after_event(

@@ -113,7 +113,7 @@ def _resume(trace: Trace, ctx: Context, facts: tuple[Fact, ...]) -> Step | None:
         trace.regimen is not ctx.regimen
         or (trace.start, trace.as_of, trace.pregnancy_test)
         != (ctx.start, ctx.as_of, ctx.pregnancy_test)
-        or trace.settings != ctx.settings
+        or (trace.settings is not ctx.settings and trace.settings != ctx.settings)
         or trace.options != _without_until(ctx.options)
         or trace.cutoff is None
         or ctx.cutoff is None

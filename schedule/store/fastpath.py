@@ -84,6 +84,23 @@ _TYPES = {t.value: t for t in RecordType if t is not RecordType.ENTERED_IN_ERROR
 # -- the worklists' read of every record ------------------------------------------------------
 
 
+# Every record, for `Tx.records()` (`RECORDS_SQL` names some courses).
+ALL_RECORDS_SQL = RECORDS_SQL.replace(" WHERE course_id IN ({})", "")
+
+
+def driver_rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (no parameters) as plain tuples from the driver connection under
+    SQLAlchemy's `conn`, in its transaction: `Tx` reads every patient, course or record so
+    (an import reads them all before it checks a file; SQLAlchemy's result rows took twice as
+    long)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def driver_facts(conn: Connection, course_ids: Sequence[int] | None) -> dict[int, list[Fact]]:
     """`read_facts` through the driver connection under SQLAlchemy's `conn`, in its
     transaction."""

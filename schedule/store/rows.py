@@ -35,17 +35,21 @@ _TYPES = {t.value: t for t in RecordType}
 
 
 def record_of(row: Sequence[Any]) -> Record:
-    """A record from its values in the table's column order (SQLite's dates come as text)."""
+    """A record from its values in the table's column order (SQLite's dates come as text);
+    made as `unpacked_record` makes one (a command may read every record of a clinic)."""
     rid, course_id, kind, key, day, dose, note, corrects, at, by, override, review = row[:12]
     end, toxicity, grade = row[12:]
     if isinstance(day, str):
         day = date.fromisoformat(day)
     if isinstance(review, str):
         review = date.fromisoformat(review)
-    return Record(
+    values = (
         rid, course_id, _TYPES[kind], day, key, dose, note, corrects, at, by, override, review,
         bool(end), toxicity, grade,
     )  # fmt: skip
+    record = object.__new__(Record)
+    record.__dict__.update(zip(_RECORD_FIELDS, values, strict=True))
+    return record
 
 
 @dataclass(frozen=True)

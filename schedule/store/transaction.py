@@ -19,7 +19,13 @@ from schedule.domain.errors import ConflictError, Hint
 from schedule.domain.model import Fact, RecordType
 from schedule.store import tables
 from schedule.store.bulk import Prepared, add_records
-from schedule.store.fastpath import driver_facts
+from schedule.store.fastpath import (
+    ALL_RECORDS_SQL,
+    COURSES_SQL,
+    PATIENTS_SQL,
+    driver_facts,
+    driver_rows,
+)
 from schedule.store.published import PublishedMemory
 from schedule.store.rows import (
     CLAIMS,
@@ -28,6 +34,7 @@ from schedule.store.rows import (
     course_of,
     entered_in_error,
     patient_detail,
+    patient_of,
     record_detail,
     record_of,
     record_values,
@@ -132,6 +139,8 @@ class Tx:
 
     def patients(self, hidden: bool = False) -> list[Patient]:
         """Every patient in ID order; those entered in error only with `hidden`."""
+        if not hidden:
+            return [patient_of(row) for row in driver_rows(self.conn, PATIENTS_SQL)]
         p = tables.patients.c
         query = select(p.id, p.name, p.tz, p.appt_time, p.lang, p.pregnancy).order_by(p.id)
         if not hidden:
@@ -146,6 +155,8 @@ class Tx:
         """Courses in patient and number order; those entered in error, or of a patient
         entered in error, only with `hidden`. Columns are read in the dataclass's order and
         SQLite's dates as text: the worklists read every course, so this is kept quick."""
+        if patient_id is None and not hidden:
+            return [course_of(row) for row in driver_rows(self.conn, COURSES_SQL)]
         c = tables.courses.c
         query = select(*tables.COURSE_COLUMNS).order_by(c.patient_id, c.number)
         if patient_id is not None:
@@ -158,14 +169,18 @@ class Tx:
 
     def records(self, course_ids: Sequence[int] | None = None) -> dict[int, list[Record]]:
         """Records by course, in the order recorded; all courses when `course_ids` is None."""
+        out: dict[int, list[Record]] = defaultdict(list)
+        if course_ids is None:
+            for row in driver_rows(self.conn, ALL_RECORDS_SQL):
+                record = record_of(row)
+                out[record.course_id].append(record)
+            return dict(out)
         columns = [
             type_coerce(c, String) if c.name in ("day", "review") else c
             for c in tables.records.columns
         ]
         query = select(*columns).order_by(tables.records.c.id)
-        if course_ids is not None:
-            query = query.where(tables.records.c.course_id.in_(list(course_ids)))
-        out: dict[int, list[Record]] = defaultdict(list)
+        query = query.where(tables.records.c.course_id.in_(list(course_ids)))
         for row in self.conn.execute(query).fetchall():  # fetchall: quicker than row by row
             record = record_of(row)
             out[record.course_id].append(record)

@@ -15,6 +15,7 @@ through when a clinician gives a reason, and stops at the others.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from schedule.domain.closures import Closures, nearest_open_days
 from schedule.domain.errors import ConflictError, GuardError, Hint
@@ -28,6 +29,7 @@ from schedule.engine.views import CourseView
 _PENDING = (Status.PLANNED, Status.DUE, Status.OVERDUE, Status.MISSED, Status.HELD)
 
 
+@lru_cache(maxsize=256)
 def source_id(source: str) -> str:
     """The row ids a regimen's `source` starts with: "L4: US PI ..." -> "L4"."""
     return source.split(":", 1)[0].strip()
