@@ -155,3 +155,14 @@ def test_a_dose_and_its_injection_given_are_built_from_their_own_step(
     # ssa-5, after the doses: from where the calendar before it stopped (dose 4, past its
     # cutoff then)
     assert froms == [None, 1, 1, 2, 2, 4]
+
+
+def test_the_choices_a_step_is_kept_by_are_all_the_options_but_until() -> None:
+    """`resume._choices` names every option the series reads (a new option must join it)."""
+    from dataclasses import fields
+
+    options = PlanOptions(interval_days=56, calendar_month=True, precautions="us", until=START)
+    assert [f.name for f in fields(PlanOptions)] == [
+        "interval_days", "calendar_month", "precautions", "until",
+    ]  # fmt: skip
+    assert resume._choices(options) == (56, True, "us")

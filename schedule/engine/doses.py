@@ -63,7 +63,7 @@ def dose_series(
         target, holds, held = _apply_hold(ctx, state, k, target)
         # Most doses: no hold since the previous one and nothing modified before.
         touched = bool(holds) or bool(state.level.why)
-        decision = decide(ctx.regimen, state.level, holds) if touched else plan.full
+        decision = decide(ctx.regimen, state.own_level(), holds) if touched else plan.full
         if holds and k > 1:  # none without an SSA (`bridging` says)
             given_day = given_fact.date if given_fact is not None else None
             bridges, target = bridging(ctx, state, k, target, holds[-1], held, given_day)
@@ -150,7 +150,7 @@ def _apply_hold(
     since = state.last_given or date.min  # a hold before dose 1 (even before the start) holds it
     key = f"{ctx.regimen.dose.series}-{k}"
     holds = ctx.facts.holds_for(since, key, state.used_holds)
-    state.used_holds.update(h.start for h in holds)
+    state.used_holds = state.used_holds | {h.start for h in holds}  # a copy may share it
     if not holds:
         return target, holds, False
     last = holds[-1]

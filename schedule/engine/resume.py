@@ -15,9 +15,8 @@ first dose."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import NamedTuple
 
 from schedule.domain.model import Event, Fact, RecordType, Status
@@ -40,7 +39,7 @@ class Trace:
     start: date
     facts: tuple[Fact, ...]
     as_of: date | None
-    options: PlanOptions  # without `until` (compared on its own)
+    choices: tuple[object, ...]  # the options but `until` (`_choices`), compared on its own
     until: date | None  # where an open series ends (`dose_series`' horizon)
     settings: Settings
     pregnancy_test: bool
@@ -81,7 +80,7 @@ def build_lean(
         (events, state), steps = dose_series(ctx), []
     series = tuple(events)
     trace = Trace(
-        regimen, start, facts, as_of, _without_until(options), options.until, settings,
+        regimen, start, facts, as_of, _choices(options), options.until, settings,
         pregnancy_test, cutoff, series, tuple(steps),
     )  # fmt: skip
     return Lean(finish(ctx, events, state), trace)
@@ -114,7 +113,7 @@ def _resume(trace: Trace, ctx: Context, facts: tuple[Fact, ...]) -> Step | None:
         or (trace.start, trace.as_of, trace.pregnancy_test)
         != (ctx.start, ctx.as_of, ctx.pregnancy_test)
         or (trace.settings is not ctx.settings and trace.settings != ctx.settings)
-        or trace.options != _without_until(ctx.options)
+        or trace.choices != _choices(ctx.options)
         or trace.cutoff is None
         or ctx.cutoff is None
         or ctx.cutoff < trace.cutoff  # a dose it built could stop short now
@@ -173,6 +172,6 @@ def _dose_of(ctx: Context, key: str) -> int | None:
     return None
 
 
-@lru_cache(maxsize=256)
-def _without_until(options: PlanOptions) -> PlanOptions:
-    return options if options.until is None else replace(options, until=None)
+def _choices(options: PlanOptions) -> tuple[object, ...]:
+    """The options but `until`, as plain values (compared for every calendar built)."""
+    return options.interval_days, options.calendar_month, options.precautions

@@ -47,10 +47,22 @@ class SeriesPlan:
         """The plan of the context's regimen with the course's options and site settings; the
         same for every course of one regimen with the same choices, so made once for them."""
         options = ctx.options  # all but `until`, which the plan does not depend on
-        return _series_plan(
-            ctx.regimen, ctx.settings, options.interval_days, options.calendar_month,
-            options.precautions, ctx.informational, ctx.lean, ctx.pregnancy_test,
+        regimen, settings = ctx.regimen, ctx.settings
+        choices = (
+            options.interval_days, options.calendar_month, options.precautions,
+            ctx.informational, ctx.lean, ctx.pregnancy_test,
         )  # fmt: skip
+        # By the regimen's and the settings' identity first: hashing the settings (a frozen
+        # dataclass of many fields) for every calendar built cost more than the lookup.
+        key = (id(regimen), id(settings), *choices)
+        kept = _PLANS.get(key)
+        if kept is not None and kept[0] is regimen and kept[1] is settings:
+            return kept[2]
+        plan = _series_plan(regimen, settings, *choices)
+        if len(_PLANS) >= 256:
+            _PLANS.clear()
+        _PLANS[key] = (regimen, settings, plan)  # kept alive here: their ids stay theirs
+        return plan
 
     @classmethod
     def _make(cls, ctx: Context) -> SeriesPlan:
@@ -84,6 +96,9 @@ class SeriesPlan:
             full=full_decision(regimen),
             first=(str(loading), loading.base) if loading is not None else None,
         )
+
+
+_PLANS: dict[tuple[object, ...], tuple[Regimen, Settings, SeriesPlan]] = {}
 
 
 @lru_cache(maxsize=256)
@@ -123,16 +138,23 @@ class SeriesState:
     cut_short: bool = False  # a lean calendar stopped before this dose (`_lean_stop`)
 
     def copy(self) -> SeriesState:
-        """A copy that shares nothing mutable with this one (`Step`)."""
+        """A copy that changes apart from this one (`Step`): it shares the level and the holds
+        used, which `dose_series` never changes in place (`own_level`; `_apply_hold` makes a
+        new set), and has its own decisions."""
+        return SeriesState(
+            self.anchor, self.steps, self.last_given, self.pending_before, self.used_holds,
+            self.level, dict(self.decisions), self.bridges, self.last_ssa_anchor, self.cut_short,
+        )  # fmt: skip
+
+    def own_level(self) -> Level:
+        """The level, made this state's own before `modify` changes it (a copy may share
+        it)."""
         old = self.level
-        level = Level(
+        self.level = Level(
             old.reduced, old.reductions, old.why, old.source, set(old.pending),
             set(old.restarted), set(old.rows), old.given_reduced,
         )  # fmt: skip
-        return SeriesState(
-            self.anchor, self.steps, self.last_given, self.pending_before, set(self.used_holds),
-            level, dict(self.decisions), self.bridges, self.last_ssa_anchor, self.cut_short,
-        )  # fmt: skip
+        return self.level
 
 
 class Step(NamedTuple):

@@ -229,7 +229,7 @@ def lean_view(
     regimen = catalog.get(course.regimen)
     lean = memo.get(key)
     if lean is None:
-        options = course.options if end is None else _until(course.options, end)
+        options = _options(course.interval_days, course.calendar_month, course.precautions, end)
         lean = memo[key] = build_lean(
             regimen, course.start, facts, as_of=as_of, options=options, settings=settings,
             cutoff=end, pregnancy_test=patient.pregnancy_test, after=after,
@@ -271,6 +271,15 @@ def fact_key(f: Fact) -> tuple[object, ...]:
     if f.dose is None:
         return (f.type._value_, *f[1:3], *f[4:])
     return (f.type._value_, *f[1:3], *f[4:], f.dose.text, str(f.dose.value), f.dose.unit)
+
+
+@lru_cache(maxsize=4096)
+def _options(
+    interval_days: int | None, calendar_month: bool, precautions: str | None, until: date | None
+) -> PlanOptions:
+    """A course's choices (`Course.options`) with the projection ending on `until`, kept by
+    their plain values (an import asks for every row)."""
+    return PlanOptions(interval_days, calendar_month, precautions, until)
 
 
 @lru_cache(maxsize=4096)

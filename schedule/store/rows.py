@@ -166,7 +166,7 @@ def record_row(record: Record, stamp: str, who: str, text: bool = False) -> tupl
     end of care as 1, as SQLite keeps them (for the driver's own executemany)."""
     review = record.review
     return (
-        record.course_id, record.type.value, record.event,
+        record.course_id, record.type._value_, record.event,
         record.day.isoformat() if text else record.day, record.dose, record.note,
         record.corrects, stamp, who, record.override,
         review.isoformat() if text and review else review,

@@ -6,6 +6,7 @@ which transaction): `schedule.services.imports`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -68,14 +69,13 @@ def check_doses(
     # Each accepted row's record, by its place in the order stored: read back as each slice
     # comes in, while the workers check the next ones.
     accepted: list[tuple[tuple[int, int], str, Record]] = []
-    done = 0
     step = max(1, min(_SLICE, -(-len(order) // max(workers, 1))))
+    done = list(itertools.accumulate((len(its_rows) for _, its_rows in order), initial=0))
     for part in iter_slices(task, tracker.store, len(order), workers, step):
         outcomes += part
         accepted += _came(part, rank, on_accepted)
-        done += sum(len(groups[o.patient_id]) for o in part)
-        if on_progress is not None:  # rows checked, of all
-            on_progress(done, len(rows))
+        if on_progress is not None:  # rows checked (of the patients so far), of all
+            on_progress(done[len(outcomes)], len(rows))
     refused = [o for o in outcomes if o.refused is not None]
     if refused:
         first = min(refused, key=lambda o: o.refused or 0)
@@ -110,10 +110,20 @@ def _first(item: tuple[tuple[int, int], str, Record]) -> tuple[int, int]:
 
 
 def _by_patient(rows: list[DoseRow], patients: Mapping[str, Patient]) -> dict[str, list[DoseRow]]:
-    """Each patient's rows in file order, by the stored ID (IDs are compared without case)."""
+    """Each patient's rows in file order, by the stored ID (IDs are compared without case);
+    rows that propose the same share one proposal (`_PatientCheck._check` keeps a check by
+    its identity), as a file's rows do already (`parse_doses`), each read once."""
     groups: dict[str, list[DoseRow]] = {}
     stored = {pid.lower(): pid for pid in patients}
+    by_id: dict[int, Proposal] = {}  # each proposal object's shared one
+    alike: dict[Proposal, Proposal] = {}
     for row in rows:
+        proposal = row.proposal
+        shared = by_id.get(id(proposal))
+        if shared is None:
+            shared = by_id[id(proposal)] = alike.setdefault(proposal, proposal)
+        if shared is not proposal:
+            row = row._replace(proposal=shared)
         groups.setdefault(stored.get(row.patient_id.lower(), row.patient_id), []).append(row)
     return groups
 
@@ -129,7 +139,7 @@ class _Outcome:
     refused: int | None = None
 
 
-_Checked = tuple[tuple[Event, ...], Record]  # a check: the calendar, the record
+_Checked = tuple[tuple[Event, ...], Proposal, Record]  # a check: the calendar, row, record
 
 
 @dataclass(frozen=True)
@@ -239,15 +249,17 @@ class _PatientCheck:
         # By the calendar itself (one object for the courses alike, kept alive here: its id
         # is never another's) and the course's own values.
         course, events = chosen.course, chosen.events
-        key = (id(events), course.regimen, course.start, course.interval_days, proposal)
+        # The row's proposal by its identity too (rows alike share one: `parse_doses`; a
+        # dataclass of ten fields hashes slowly), kept alive with the check.
+        key = (id(events), course.regimen, course.start, course.interval_days, id(proposal))
         kept = self.checked.get(key)
-        if kept is None or kept[0] is not events:
+        if kept is None or kept[0] is not events or kept[1] is not proposal:
             record = check_record(
                 chosen, proposal, self.today, self.tracker.settings, self.tracker.closures
             )
-            self.checked[key] = (events, record)
+            self.checked[key] = (events, proposal, record)
         else:
-            record = kept[1]
+            record = kept[2]
         return record if record.course_id == course.id else _with(record, course_id=course.id)
 
     def _stored(
