@@ -37,7 +37,7 @@ from schedule.store.rows import (
     unpacked_record,
 )
 from schedule.tracking import latest, transfer
-from schedule.tracking.doses_file import DoseRow
+from schedule.tracking.doses_file import DoseRow, shared_proposals
 from schedule.tracking.rules import Proposal
 from schedule.tracking.tracker import Tracker
 from schedule.tracking.transfer import check_doses
@@ -180,14 +180,15 @@ def test_courses_alike_share_their_lean_calendars(
     clinic: Tracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A1 and A2 began on one day and were given their doses on the same days: the second
-    one's calendars are the first one's."""
-    rows = [
+    one's calendars are the first one's, and its rows (sharing their proposals, as a file's
+    or a Bundle's do: `shared_proposals`) get the same records."""
+    rows = shared_proposals([
         DoseRow(line, pid, None, Proposal(RecordType.GIVEN, key, START, dose))
         for line, (pid, key, dose) in enumerate(
             [(p, e, d) for p in ("A1", "A2") for e, d in (("prrt-1", "7.4 GBq"), ("ssa-1", "30 mg"))],
             start=2,
         )
-    ]  # fmt: skip
+    ])  # fmt: skip
     built: list[object] = []
     checked: list[object] = []
     real, check = views.build_lean, transfer.check_record
@@ -397,4 +398,30 @@ def test_sqlite_writes_the_audit_rows_python_writes(
     assert written == [
         (who.stamp, who.who, r.type.value, "B1", course.id, top + n, record_audit_text(r))
         for n, (_, r) in enumerate(items, 1)
+    ]
+
+
+def test_rows_that_propose_the_same_share_one_proposal(tmp_path: Path) -> None:
+    """As a file's rows do (`parse_doses`), and those of FHIR resources once through
+    `shared_proposals`: a check is kept by its proposal's identity."""
+    from schedule.tracking.doses_file import parse_doses
+
+    csv = tmp_path / "doses.csv"
+    csv.write_text(
+        "patient_id,event,date,dose\nA1,prrt-1,2025-09-01,7.4 GBq\nA2,prrt-1,2025-09-01,7.4 GBq\n"
+        "A3,prrt-1,2025-09-01,7.40 GBq\n",
+        encoding="utf-8",
+    )
+    a1, a2, a3 = parse_doses(csv)
+    assert a1.proposal is a2.proposal
+    assert a3.proposal is not a1.proposal
+    made = [
+        DoseRow(n, pid, None, Proposal(RecordType.GIVEN, "prrt-1", START, dose))
+        for n, (pid, dose) in enumerate([("A1", "7.4 GBq"), ("A2", "7.4 GBq"), ("A3", "3.7 GBq")])
+    ]
+    b1, b2, b3 = shared_proposals(made)
+    assert b1.proposal is b2.proposal
+    assert b3.proposal is not b1.proposal
+    assert [(r.line, r.patient_id, r.proposal) for r in (b1, b2, b3)] == [
+        (r.line, r.patient_id, r.proposal) for r in made
     ]

@@ -21,6 +21,7 @@ from schedule.output.files import cannot_write, open_atomic
 from schedule.services.imports import store_rows
 from schedule.store.parallel import iter_slices
 from schedule.tracking.csvfiles import ImportResult
+from schedule.tracking.doses_file import shared_proposals
 from schedule.tracking.tracker import Tracker
 from schedule.tracking.transfer import DoseRow
 
@@ -145,6 +146,7 @@ def import_fhir(
 
             rows += rows_for(name, read.place, patient.id, items, theirs, catalog, calendars)
     rows.sort(key=lambda r: (r.proposal.day, r.line))  # what happened first is checked first
+    rows = shared_proposals(rows)
     order = {i.position: i.order for i in read.administrations if i.order is not None}
     result = store_rows(
         tracker, name, rows, actor, today, dry_run, on_progress, workers, read.place, order

@@ -51,7 +51,7 @@ def parse_doses(path: Path) -> list[DoseRow]:
     parsed = []
     # A file names a patient, and the same event on the same day, many times over: a patient
     # is checked once, and rows alike but for the patient share what they say (their course
-    # number and one proposal: it is frozen), read once.
+    # number and one proposal: it is frozen, and `shared_proposals` holds), read once.
     checked: set[str] = set()
     alike: dict[tuple[str, ...], tuple[int | None, Proposal]] = {}
     days: dict[str, date] = {}
@@ -67,6 +67,14 @@ def parse_doses(path: Path) -> list[DoseRow]:
             known = alike[said] = _said(name, line, row, days, proposals)
         parsed.append(DoseRow(line, pid, *known))
     return parsed
+
+
+def shared_proposals(rows: list[DoseRow]) -> list[DoseRow]:
+    """The rows with one proposal object for rows that propose the same, as `parse_doses`
+    gives them (an import checks a proposal once for courses alike, by its identity: rows
+    read otherwise, from FHIR resources, go through here first)."""
+    alike: dict[Proposal, Proposal] = {}
+    return [row._replace(proposal=alike.setdefault(row.proposal, row.proposal)) for row in rows]
 
 
 def _said(

@@ -110,20 +110,10 @@ def _first(item: tuple[tuple[int, int], str, Record]) -> tuple[int, int]:
 
 
 def _by_patient(rows: list[DoseRow], patients: Mapping[str, Patient]) -> dict[str, list[DoseRow]]:
-    """Each patient's rows in file order, by the stored ID (IDs are compared without case);
-    rows that propose the same share one proposal (`_PatientCheck._check` keeps a check by
-    its identity), as a file's rows do already (`parse_doses`), each read once."""
+    """Each patient's rows in file order, by the stored ID (IDs are compared without case)."""
     groups: dict[str, list[DoseRow]] = {}
     stored = {pid.lower(): pid for pid in patients}
-    by_id: dict[int, Proposal] = {}  # each proposal object's shared one
-    alike: dict[Proposal, Proposal] = {}
     for row in rows:
-        proposal = row.proposal
-        shared = by_id.get(id(proposal))
-        if shared is None:
-            shared = by_id[id(proposal)] = alike.setdefault(proposal, proposal)
-        if shared is not proposal:
-            row = row._replace(proposal=shared)
         groups.setdefault(stored.get(row.patient_id.lower(), row.patient_id), []).append(row)
     return groups
 
@@ -249,8 +239,8 @@ class _PatientCheck:
         # By the calendar itself (one object for the courses alike, kept alive here: its id
         # is never another's) and the course's own values.
         course, events = chosen.course, chosen.events
-        # The row's proposal by its identity too (rows alike share one: `parse_doses`; a
-        # dataclass of ten fields hashes slowly), kept alive with the check.
+        # The row's proposal by its identity too (rows alike share one: `shared_proposals`;
+        # a dataclass of ten fields hashes slowly), kept alive with the check.
         key = (id(events), course.regimen, course.start, course.interval_days, id(proposal))
         kept = self.checked.get(key)
         if kept is None or kept[0] is not events or kept[1] is not proposal:
