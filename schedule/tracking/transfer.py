@@ -264,7 +264,7 @@ class _PatientCheck:
         if named is not None:
             key = named.key  # as the calendar writes it (`PRRT-2` is `prrt-2`)
         standing = chosen.standing if corrected else chosen.records
-        same = [r for r in standing if (r.type, r.event, r.day) == (kind, key, day)]
+        same = [r for r in standing if r.event == key and r.type is kind and r.day == day]
         if not same or (same[-1].dose or None) != _canonical_dose(proposal.dose):
             return False
         self._same_note(pid, row, same[-1])
@@ -386,7 +386,8 @@ class _Refused(Exception):
         self.error = error
 
 
-_SLICE = 500  # patients a worker checks before it reports (for the progress bar)
+_SLICE = 200  # patients a worker checks before it reports: the progress bar, and the
+# last slices (one worker still checks its last while the other has none left) short
 
 
 def _canonical_dose(dose: str | None) -> str | None:
