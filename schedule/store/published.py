@@ -9,7 +9,19 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, case, func, select
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    ColumnElement,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+)
 
 from schedule.domain.dates import utc_iso
 from schedule.domain.model import RecordType
@@ -85,12 +97,16 @@ def _among(
     column: ColumnElement[int], ids: Sequence[int] | None, dialect: str
 ) -> list[ColumnElement[bool]]:
     """`column IN ids` (no condition for None); on PostgreSQL `= ANY(array)`, one parameter
-    rather than one per id (an import's 10,000 courses: 0.02 s a statement, not 0.15 s)."""
+    rather than one per id (an import's 10,000 courses: 0.02 s a statement, not 0.15 s); on
+    SQLite the ids written into the statement (whole numbers: nothing to escape), which
+    SQLAlchemy would expand into a parameter each (0.02 s a statement)."""
     if ids is None:
         return []
     if dialect == "postgresql":
         return [column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))]
-    return [column.in_(list(ids))]
+    listed = ",".join(str(int(i)) for i in ids)
+    name = f"{column.table.name}.{column.name}"
+    return [literal_column(f"{name} IN ({listed})", Boolean)]
 
 
 class PublishedMemory:
