@@ -93,7 +93,7 @@ def test_a_calendar_built_from_a_step_is_the_one_built_from_the_first_dose(
     facts: list[Fact] = []
     cutoff = START + timedelta(days=first_cutoff)
     after: Lean | None = None
-    resumed = 0
+    resumed = patched = 0
     until = cutoff
     for one in [None, *drawn]:
         if one is not None:
@@ -107,14 +107,18 @@ def test_a_calendar_built_from_a_step_is_the_one_built_from_the_first_dose(
         )  # fmt: skip
         assert lean.events == _whole(regimen_id, facts, cutoff, pregnancy, until)
         ctx = _ctx(lean)
-        if (
-            after is not None
-            and resume._resumable(ctx)
-            and resume._resume(after.trace, ctx, tuple(facts))
-        ):
+        step = (
+            resume._resume(after.trace, ctx, tuple(facts))
+            if after is not None and resume._resumable(ctx)
+            else None
+        )
+        if step is not None and after is not None:
             resumed += 1
+            patched += resume._companion_patched(ctx, after.trace, facts[-1], step) is not None
         after = lean
     event(f"{regimen_id}: {'some' if resumed else 'none'} built from a step")
+    if patched:
+        event(f"{regimen_id}: a companion injection made again")
 
 
 def _ctx(lean: Lean) -> resume.Context:
@@ -130,7 +134,8 @@ def test_a_dose_and_its_injection_given_are_built_from_their_own_step(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """prrt-1 and ssa-1 given, then prrt-2 and ssa-2: each calendar after the first is built
-    from the step of the dose its new record belongs to, and the same as from the first dose."""
+    from the step of the dose its new record belongs to, or for the companion injection of a
+    dose from the last step, and the same as from the first dose."""
     regimen = CATALOG.get("lutathera")
     froms: list[int | None] = []
     real = resume.dose_series
@@ -152,9 +157,10 @@ def test_a_dose_and_its_injection_given_are_built_from_their_own_step(
             settings=SETTINGS, cutoff=cutoff, pregnancy_test=False, after=after,
         )  # fmt: skip
         assert after.events == _whole("lutathera", facts, cutoff, False)
-    # ssa-5, after the doses: from where the calendar before it stopped (dose 4, past its
-    # cutoff then)
-    assert froms == [None, 1, 1, 2, 2, 4]
+    # prrt-1, prrt-2: from their own step; ssa-1, ssa-2, companion injections: from where the
+    # calendar before them stopped (doses 3 and 4, past its cutoff then), the injection made
+    # again; ssa-5, after the doses: from where the calendar before it stopped (dose 4)
+    assert froms == [None, 1, 3, 2, 4, 4]
 
 
 def test_the_choices_a_step_is_kept_by_are_all_the_options_but_until() -> None:
@@ -166,3 +172,48 @@ def test_the_choices_a_step_is_kept_by_are_all_the_options_but_until() -> None:
         "interval_days", "calendar_month", "precautions", "until",
     ]  # fmt: skip
     assert resume._choices(options) == (56, True, "us")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    regimen_id=st.sampled_from(["lutathera", "pluvicto"]),
+    pregnancy=st.booleans(),
+    given_days=st.lists(st.tuples(st.integers(-6, 20), st.integers(-2, 3)), max_size=7),
+    cutoff_after=st.integers(40, 120),
+)
+def test_a_companion_injection_given_is_made_again_in_the_calendar_as_it_was(
+    regimen_id: str,
+    pregnancy: bool,
+    given_days: list[tuple[int, int]],
+    cutoff_after: int,
+) -> None:
+    """An import's usual course: each dose, then its companion injection, given a few days
+    off; each row's calendar (cut off some weeks past its day) built from the one before is
+    the one built from the first dose, and those whose new record is an injection are built
+    from the last step, that injection made again."""
+    regimen = CATALOG.get(regimen_id)
+    plan = {e.key: e.date for e in build_calendar(regimen, START, informational=False)}
+    facts: list[Fact] = []
+    after: Lean | None = None
+    patched = 0
+    series = regimen.dose.series
+    rows = [(f"{what}-{n}", off + (late if what == "ssa" else 0))
+            for n, (off, late) in enumerate(given_days, 1)
+            for what in (series, "ssa") if f"{what}-{n}" in plan]  # fmt: skip
+    for key, off in [(None, 0), *rows]:
+        if key is not None:
+            facts.append(Fact(RecordType.GIVEN, plan[key] + timedelta(days=off), key))
+        day = facts[-1].date if facts else START
+        cutoff = day + timedelta(days=cutoff_after)
+        lean = build_lean(
+            regimen, START, facts, as_of=AS_OF, options=PlanOptions(until=cutoff),
+            settings=SETTINGS, cutoff=cutoff, pregnancy_test=pregnancy, after=after,
+        )  # fmt: skip
+        assert lean.events == _whole(regimen_id, facts, cutoff, pregnancy)
+        if after is not None:
+            ctx = _ctx(lean)
+            step = resume._resume(after.trace, ctx, tuple(facts))
+            if step is not None:
+                patched += resume._companion_patched(ctx, after.trace, facts[-1], step) is not None
+        after = lean
+    event(f"{regimen_id}: {'some' if patched else 'no'} injection made again")

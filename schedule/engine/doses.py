@@ -106,11 +106,22 @@ def dose_series(
         if touched:
             after_dose(state.level, given_on is not None, status in _WONT_HAPPEN)
         if plan.needs_parent:
-            after = given_on or (target if status in _WONT_HAPPEN else actual)
-            parent = ParentDose(status=status, before=given_on or target, after=after)
+            parent = _parent(status, given_on, target, actual)
             _add_around(ctx, plan, state, events, k, parent)
         _advance(state, status, given_on, actual, projected)
     return events, state
+
+
+def _parent(status: Status, given_on: date | None, target: date, actual: date) -> ParentDose:
+    """The dose the events around it hang on (`ParentDose`)."""
+    after = given_on or (target if status in _WONT_HAPPEN else actual)
+    return ParentDose(status=status, before=given_on or target, after=after)
+
+
+def parent_of(ctx: Context, dose: Event) -> ParentDose:
+    """`_parent` of a dose event the series built (its target is its day)."""
+    status, given_on, target = dose.status, dose.given_on, dose.date
+    return _parent(status, given_on, target, _actual(ctx, status, given_on, target))
 
 
 def _projected(plan: SeriesPlan, state: SeriesState) -> date:

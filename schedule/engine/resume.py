@@ -24,8 +24,9 @@ from schedule.domain.options import PlanOptions
 from schedule.domain.regimen import DoseKind, Regimen
 from schedule.domain.settings import Settings
 from schedule.engine.calendar import course_context, finish
+from schedule.engine.companions import companion_ssa
 from schedule.engine.context import Context
-from schedule.engine.doses import dose_series
+from schedule.engine.doses import dose_series, parent_of
 from schedule.engine.series import SeriesPlan, SeriesState, Step
 
 
@@ -94,8 +95,14 @@ def _traced_series(
     its end."""
     steps: list[Step] = []
     if after is not None and (from_step := _resume(after.trace, ctx, facts)) is not None:
-        events, state = dose_series(ctx, steps, from_step, after.trace.series)
-        steps[:0] = [s for s in after.trace.steps if s.k < from_step.k]
+        kept: Sequence[Step] = after.trace.steps
+        before: Sequence[Event] = after.trace.series
+        patched = _companion_patched(ctx, after.trace, facts[-1], from_step)
+        if patched is not None:  # from the last step, the injection made again
+            kept, before = patched
+            from_step = kept[-1]
+        events, state = dose_series(ctx, steps, from_step, before)
+        steps[:0] = [s for s in kept if s.k < from_step.k]
     else:
         events, state = dose_series(ctx, steps)
     if not state.cut_short and ctx.regimen.dose.count is not None:
@@ -103,6 +110,57 @@ def _traced_series(
         # at a dose it came to, whose step is where it stood after the last.)
         steps.append(Step((steps[-1].k if steps else 0) + 1, len(events), state.copy()))
     return events, state, steps
+
+
+def _companion_patched(
+    ctx: Context, trace: Trace, new: Fact, step: Step
+) -> tuple[tuple[Step, ...], list[Event]] | None:
+    """Where the record that `step` was found for is of the companion injection of its dose
+    (`ssa-k` after dose k), the series can go on from the last step instead: the doses after
+    it and their events read nothing of that injection, and their saved states only where
+    maintenance counts from (`last_ssa_anchor`). The steps so mended and the series' events
+    up to the last one, that injection made again (None: not such a record)."""
+    last, k = trace.steps[-1], step.k
+    if last.k <= k or _companion(ctx, new.event) != k:
+        return None
+    events = list(trace.series[: last.built])
+    dose_key, ssa_key = f"{ctx.regimen.dose.series}-{k}", f"ssa-{k}"
+    dose = next((e for e in events if e.key == dose_key), None)
+    at = next((i for i, e in enumerate(events) if e.key == ssa_key), None)
+    if dose is None or at is None:
+        return None
+    events[at] = companion_ssa(ctx, k, parent_of(ctx, dose))
+    steps = tuple(
+        s if s.k <= k else Step(s.k, s.built, _anchored(ctx, s.state, events[: s.built]))
+        for s in trace.steps
+    )
+    return steps, events
+
+
+def _anchored(ctx: Context, state: SeriesState, before: Sequence[Event]) -> SeriesState:
+    """`state` counting maintenance from the companion injections in `before` as
+    `dose_series` does (the last one that has a day)."""
+    anchor = None
+    for event in before:
+        if _companion(ctx, event.key) is not None and event.status not in _NO_DAY:
+            anchor = event.given_on or ctx.pending_actual(event.date)
+    mended = state.copy()
+    mended.last_ssa_anchor = anchor
+    return mended
+
+
+_NO_DAY = (Status.SKIPPED, Status.CANCELLED, Status.HELD)
+
+
+def _companion(ctx: Context, key: str | None) -> int | None:
+    """The dose whose companion injection `key` is (`ssa-k`), or None."""
+    series, _, tail = (key or "").rpartition("-")
+    count = ctx.regimen.dose.count or 0
+    if series != "ssa" or ctx.regimen.ssa is None or not tail.isdigit() or int(tail) > count:
+        return None
+    if series == ctx.regimen.dose.series or series in SeriesPlan.of(ctx).around_series:
+        return None
+    return int(tail)
 
 
 def _resume(trace: Trace, ctx: Context, facts: tuple[Fact, ...]) -> Step | None:
