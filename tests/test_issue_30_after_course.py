@@ -66,5 +66,3 @@ def test_an_item_surely_beyond_the_cutoff_is_one_the_engine_leaves_out(
     )  # fmt: skip
     if maintenance._surely_beyond(ctx, item, last):
         assert maintenance._after_event(ctx, item, last) is None
-    if maintenance._after_event(ctx, item, last) is not None:
-        assert not maintenance._surely_beyond(ctx, item, last)

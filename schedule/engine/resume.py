@@ -225,9 +225,7 @@ def _dose_of(ctx: Context, key: str) -> int | None:
     dose = ctx.regimen.dose
     if series == dose.series or series in SeriesPlan.of(ctx).around_series:
         return number
-    if series == "ssa" and ctx.regimen.ssa is not None and number <= (dose.count or 0):
-        return number  # the companion injection after dose `number`
-    return None
+    return _companion(ctx, key)  # the companion injection after dose `number`
 
 
 def _choices(options: PlanOptions) -> tuple[object, ...]:

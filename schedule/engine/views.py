@@ -4,7 +4,7 @@ SSA injections of one course count in the washout check of the patient's other c
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
 
@@ -188,8 +188,9 @@ class _Builder:
     def build(
         self, course: Course, known: Sequence[Fact], other_ssa: Sequence[date]
     ) -> tuple[Event, ...]:
-        until = self.until
-        options = course.options if until is None else _until(course.options, until)
+        options = _options(
+            course.interval_days, course.calendar_month, course.precautions, self.until
+        )
         return build_calendar(
             self.catalog.get(course.regimen),
             course.start,
@@ -278,14 +279,8 @@ def _options(
     interval_days: int | None, calendar_month: bool, precautions: str | None, until: date | None
 ) -> PlanOptions:
     """A course's choices (`Course.options`) with the projection ending on `until`, kept by
-    their plain values (an import asks for every row)."""
+    their plain values (most courses share them; an import asks for every row)."""
     return PlanOptions(interval_days, calendar_month, precautions, until)
-
-
-@lru_cache(maxsize=4096)
-def _until(options: PlanOptions, until: date) -> PlanOptions:
-    """The course's choices with the projection ending on `until` (most courses share one)."""
-    return replace(options, until=until)
 
 
 def _flag_reach(catalog: Catalog, settings: Settings, courses: Sequence[Course]) -> int:

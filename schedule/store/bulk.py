@@ -21,7 +21,7 @@ from schedule.store.sqlitebulk import audit_added, claim_added
 class Prepared:
     """The values of records to add, made ahead of the write (an import makes them while its
     workers check the next rows): each record's row but its id, and its audit text (none on
-    SQLite, which makes them from the records: `fastpath.audit_added`), kept by the record
+    SQLite, which makes them from the records: `sqlitebulk.audit_added`), kept by the record
     object itself (held here, so that no other takes its identity). A record not prepared
     (one checked again at the write) is made then."""
 
@@ -87,7 +87,7 @@ def add_records(
     if frees:
         conn.execute(tables.standing.delete().where(tables.standing.c.record_id.in_(frees)))
     if items:
-        _audit(conn, items, ids, [text for _, text in made], actor)
+        _audit(conn, items, ids, made, actor, sqlite)
     return len(items)
 
 
@@ -95,12 +95,13 @@ def _audit(
     conn: Connection,
     items: list[tuple[str, Record]],
     ids: list[int],
-    texts: list[str | None],
+    made: list[tuple[tuple[Any, ...], str | None]],
     actor: Actor,
+    sqlite: bool,
 ) -> None:
     """The audit rows of the records just added (`ids`, in order): on SQLite made from the
-    records themselves (`audit_added`), else sent with their `texts`."""
-    if conn.dialect.name == "sqlite":
+    records themselves (`audit_added`), else sent with the texts `made` for them."""
+    if sqlite:
         top = ids[0] - 1
         audit_added(
             conn,
@@ -112,7 +113,7 @@ def _audit(
         return
     audit = [
         (actor.stamp, actor.who, r.type.value, pid, r.course_id, rid, text)
-        for (pid, r), rid, text in zip(items, ids, texts, strict=True)
+        for (pid, r), rid, (_, text) in zip(items, ids, made, strict=True)
     ]  # fmt: skip
     columns = ("at", "who", "action", "patient_id", "course_id", "record_id", "detail")
     insert_many(conn, tables.audit.name, columns, audit)
